@@ -1,0 +1,81 @@
+/**
+ * One block in, one independent standard frame out (and back), for every codec. Each call is
+ * asynchronous and runs off the main thread where the codec allows, so callers keep several in
+ * flight to use every core.
+ */
+import { CodecError, FormatError } from '../errors.js';
+import { crc32 } from '../format/crc32.js';
+import type { CodecName } from './codec.js';
+import { compressLz4Frame, decompressLz4Frame } from './lz4-frame.js';
+import { storedZstdFrame } from './stored-zstd-frame.js';
+import { sharedPool, type FrameResult } from './worker-pool.js';
+
+/**
+ * Compresses one block. `owned`: the caller gives up `data` and the whole ArrayBuffer under it
+ * (allocated with `allocUnsafeSlow`, never a pooled one), which may then be moved to a worker
+ * thread instead of copied.
+ */
+export async function compressBlock(codec: CodecName, level: number, data: Buffer, owned: boolean): Promise<FrameResult> {
+  if (codec === 'none') {
+    const frame = storedZstdFrame(data);
+    return { data: frame, crc: crc32(frame) };
+  }
+  if (codec === 'lz4') {
+    const frame = await wrapCodec(() => compressLz4Frame(data), 'lz4', -1);
+    return { data: frame, crc: crc32(frame) };
+  }
+  const req = { op: 'compress' as const, level, buffer: data.buffer as ArrayBuffer, offset: data.byteOffset, length: data.length };
+  return wrapCodec(() => sharedPool().run(req, owned && ownsWholeBuffer(data)), 'zstd', -1);
+}
+
+/**
+ * Decompresses one whole frame known to hold `rawLength` bytes (LZ4 frames may leave it null).
+ * The result's `crc` is the CRC32 of the frame as given. `offset` is the frame's place in the
+ * stream, for errors.
+ */
+export async function decompressFrame(
+  kind: 'zstd' | 'lz4',
+  frame: Buffer,
+  rawLength: number | null,
+  owned: boolean,
+  offset: number,
+): Promise<FrameResult> {
+  if (kind === 'lz4') {
+    const crc = crc32(frame);
+    const data = await wrapCodec(() => decompressLz4Frame(frame), 'lz4', offset);
+    if (rawLength !== null && data.length !== rawLength) {
+      throw new FormatError(`LZ4 frame at byte ${offset} holds ${data.length} bytes, expected ${rawLength}`, {
+        offset,
+        expected: rawLength,
+        actual: data.length,
+      });
+    }
+    return { data, crc };
+  }
+  if (rawLength === null) throw new FormatError(`zstd frame at byte ${offset} has no content size`, { offset });
+  const req = {
+    op: 'decompress' as const,
+    rawLength,
+    buffer: frame.buffer as ArrayBuffer,
+    offset: frame.byteOffset,
+    length: frame.length,
+  };
+  return wrapCodec(() => sharedPool().run(req, owned && ownsWholeBuffer(frame)), 'zstd', offset);
+}
+
+/** A SharedArrayBuffer can never be moved; anything else the caller vouched for can. */
+function ownsWholeBuffer(buf: Buffer): boolean {
+  return buf.buffer instanceof ArrayBuffer;
+}
+
+async function wrapCodec<T>(run: () => Promise<T>, codec: string, offset: number): Promise<T> {
+  try {
+    return await run();
+  } catch (cause) {
+    const where = offset >= 0 ? ` in frame at byte ${offset}` : '';
+    throw new CodecError(`${codec} failed${where}: ${(cause as Error).message}`, {
+      cause,
+      ...(offset >= 0 ? { offset } : {}),
+    });
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * A process-wide pool of zstd worker threads, one per core, shared by every Compressor and
+ * Decompressor. Workers are unref'd while idle so they never keep a process alive, and
+ * created lazily so importing snapstream costs nothing.
+ */
+import { Worker } from 'node:worker_threads';
+import os from 'node:os';
+import type { WorkerReply, WorkerRequest } from './worker-messages.js';
+
+export interface FrameResult {
+  /** The output bytes (compressed frame, or decompressed block). */
+  data: Buffer;
+  /** CRC32 of the compressed frame (the output when compressing, the input when decompressing). */
+  crc: number;
+}
+
+type Job = {
+  request: Omit<WorkerRequest, 'id'>;
+  transfer: ArrayBuffer[];
+  resolve: (result: FrameResult) => void;
+  reject: (err: Error) => void;
+};
+
+interface Slot {
+  worker: Worker;
+  job: Job | null;
+}
+
+function workerUrl(): URL {
+  // Under a TypeScript loader (the tests) this module is the .ts source; built, it is .js.
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./zstd-worker${ext}`, import.meta.url);
+}
+
+export class WorkerPool {
+  readonly size: number;
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+  private busy = 0;
+
+  constructor(size = defaultPoolSize()) {
+    this.size = size;
+  }
+
+  /** Runs one job; `owned` lets the input's memory be moved to the worker instead of copied. */
+  run(request: Omit<WorkerRequest, 'id'>, owned: boolean): Promise<FrameResult> {
+    return new Promise((resolve, reject) => {
+      const transfer = owned ? [request.buffer] : [];
+      this.queue.push({ request, transfer, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Ends all workers (tests and short scripts); the pool restarts them on next use. */
+  async close(): Promise<void> {
+    const slots = this.slots.splice(0);
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      const slot = this.idleSlot();
+      if (!slot) return;
+      const job = this.queue.shift()!;
+      slot.job = job;
+      if (this.busy++ === 0) this.slots.forEach((s) => s.worker.ref());
+      const message = { ...job.request, id: this.nextId++ } as WorkerRequest;
+      slot.worker.postMessage(message, job.transfer);
+    }
+  }
+
+  private idleSlot(): Slot | undefined {
+    const idle = this.slots.find((s) => s.job === null);
+    if (idle || this.slots.length >= this.size) return idle;
+    const slot: Slot = { worker: new Worker(workerUrl()), job: null };
+    slot.worker.on('message', (reply: WorkerReply) => this.finish(slot, reply));
+    slot.worker.on('error', (err) => this.fail(slot, err));
+    slot.worker.on('exit', (code) => this.fail(slot, new Error(`zstd worker exited with code ${code}`)));
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private release(slot: Slot): Job | null {
+    const job = slot.job;
+    slot.job = null;
+    if (job && --this.busy === 0) this.slots.forEach((s) => s.worker.unref());
+    return job;
+  }
+
+  private finish(slot: Slot, reply: WorkerReply): void {
+    const job = this.release(slot);
+    if (job) {
+      if (reply.error !== undefined) job.reject(new Error(reply.error));
+      else job.resolve({ data: Buffer.from(reply.buffer, 0, reply.length), crc: reply.crc });
+    }
+    this.dispatch();
+  }
+
+  private fail(slot: Slot, err: Error): void {
+    const index = this.slots.indexOf(slot);
+    if (index < 0) return;
+    this.slots.splice(index, 1);
+    const job = this.release(slot);
+    job?.reject(err);
+    this.dispatch();
+  }
+}
+
+function defaultPoolSize(): number {
+  return Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 8));
+}
+
+let shared: WorkerPool | null = null;
+
+/** The process-wide pool. */
+export function sharedPool(): WorkerPool {
+  shared ??= new WorkerPool();
+  return shared;
+}

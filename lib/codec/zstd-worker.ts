@@ -1,0 +1,53 @@
+/**
+ * Worker thread body for zstd: one-shot compress or decompress of one frame, plus the CRC32
+ * of the compressed bytes, so both cores work while the main thread moves bytes.
+ * zstd-napi has no async API; this is how its work leaves the main thread.
+ */
+import { parentPort } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import zlib from 'node:zlib';
+import type * as Binding from 'zstd-napi/binding.js';
+import type { WorkerReply, WorkerRequest } from './worker-messages.js';
+
+const require = createRequire(import.meta.url);
+const binding = require('zstd-napi/binding.js') as typeof Binding;
+const crc32 = (zlib as { crc32?: (d: Uint8Array, v?: number) => number }).crc32 ?? portableCrc32();
+
+function portableCrc32(): (d: Uint8Array, v?: number) => number {
+  const CRC32 = require('crc-32') as { buf(data: Uint8Array, seed?: number): number };
+  return (d, v) => CRC32.buf(d, v) >>> 0;
+}
+
+const cctx = new binding.CCtx();
+const dctx = new binding.DCtx();
+let scratch = new Uint8Array(0);
+
+function compress(src: Uint8Array, level: number): { out: Uint8Array; crc: number } {
+  const bound = binding.compressBound(src.length);
+  if (scratch.length < bound) scratch = new Uint8Array(bound);
+  const n = cctx.compress(scratch, src, level);
+  const out = scratch.slice(0, n);
+  return { out, crc: crc32(out) };
+}
+
+function decompress(src: Uint8Array, rawLength: number): { out: Uint8Array; crc: number } {
+  const crc = crc32(src);
+  const out = new Uint8Array(rawLength);
+  const n = dctx.decompress(out, src);
+  if (n !== rawLength) throw new Error(`frame decompressed to ${n} bytes, expected ${rawLength}`);
+  return { out, crc };
+}
+
+parentPort!.on('message', (req: WorkerRequest) => {
+  const src = new Uint8Array(req.buffer, req.offset, req.length);
+  let reply: WorkerReply;
+  try {
+    const { out, crc } = req.op === 'compress' ? compress(src, req.level) : decompress(src, req.rawLength);
+    reply = { id: req.id, buffer: out.buffer as ArrayBuffer, length: out.length, crc };
+    parentPort!.postMessage(reply, [reply.buffer]);
+  } catch (err) {
+    dctx.reset(binding.ResetDirective.sessionOnly);
+    reply = { id: req.id, error: err instanceof Error ? err.message : String(err) };
+    parentPort!.postMessage(reply);
+  }
+});

@@ -1,0 +1,162 @@
+/**
+ * Every failure snapstream raises is a {@link SnapstreamError} with a stable `code`.
+ * Match on `err.code`, never on the message: messages may improve, codes do not change.
+ *
+ * Node's own abort (`ABORT_ERR`) and premature-close errors pass through untouched.
+ */
+
+/** The stable error codes. */
+export const ErrorCodes = {
+  /** A checksum did not match: the data was changed after it was written. */
+  CHECKSUM: 'SNAP_ERR_CHECKSUM',
+  /** Input ended before a record, frame or trailer was complete. */
+  TRUNCATED: 'SNAP_ERR_TRUNCATED',
+  /** Input is not in the expected format (bad magic, impossible field, trailing garbage). */
+  FORMAT: 'SNAP_ERR_FORMAT',
+  /** A length or count exceeds a configured limit; nothing was allocated for it. */
+  LIMIT: 'SNAP_ERR_LIMIT',
+  /** The native compressor or decompressor failed; the native error is the `cause`. */
+  CODEC: 'SNAP_ERR_CODEC',
+  /** A format version, codec or feature this build does not support. */
+  UNSUPPORTED: 'SNAP_ERR_UNSUPPORTED',
+  /** An option or argument is invalid. */
+  INVALID_ARGUMENT: 'SNAP_ERR_INVALID_ARGUMENT',
+  /** An entry handed to the encoder is not `{ key, value, expiresAt? }` of the right types. */
+  INVALID_ENTRY: 'SNAP_ERR_INVALID_ENTRY',
+  /** The disk is full (ENOSPC, EDQUOT); what was already durable is kept. The system error is the `cause`. */
+  NO_SPACE: 'SNAP_ERR_NO_SPACE',
+  /** Another file-system or I/O failure; the system error is the `cause`. */
+  IO: 'SNAP_ERR_IO',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Typed fields an error may carry, for programs that report or recover. */
+export interface ErrorDetails {
+  /** Byte offset in the stream or file where the problem was found. */
+  offset?: number;
+  /** Block or chunk sequence number concerned. */
+  seq?: number;
+  /** What was expected (a checksum, a length, a magic number). */
+  expected?: number | string;
+  /** What was found instead. */
+  actual?: number | string;
+  /** The underlying error, for wrapped native and system errors. */
+  cause?: unknown;
+}
+
+/** Base class of every snapstream error. */
+export class SnapstreamError extends Error {
+  readonly code: ErrorCode;
+  readonly offset?: number;
+  readonly seq?: number;
+  readonly expected?: number | string;
+  readonly actual?: number | string;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    if (details.offset !== undefined) this.offset = details.offset;
+    if (details.seq !== undefined) this.seq = details.seq;
+    if (details.expected !== undefined) this.expected = details.expected;
+    if (details.actual !== undefined) this.actual = details.actual;
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** A checksum did not match. */
+export class ChecksumError extends SnapstreamError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ErrorCodes.CHECKSUM, message, details);
+  }
+}
+
+/** Input ended early. */
+export class TruncatedError extends SnapstreamError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ErrorCodes.TRUNCATED, message, details);
+  }
+}
+
+/** Input is malformed. */
+export class FormatError extends SnapstreamError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ErrorCodes.FORMAT, message, details);
+  }
+}
+
+/** A declared size exceeds a limit. */
+export class LimitError extends SnapstreamError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ErrorCodes.LIMIT, message, details);
+  }
+}
+
+/** A native codec failed. */
+export class CodecError extends SnapstreamError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ErrorCodes.CODEC, message, details);
+  }
+}
+
+/** Not supported by this build. */
+export class UnsupportedError extends SnapstreamError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ErrorCodes.UNSUPPORTED, message, details);
+  }
+}
+
+/** A bad option or argument. */
+export class InvalidArgumentError extends SnapstreamError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ErrorCodes.INVALID_ARGUMENT, message, details);
+  }
+}
+
+/** A bad entry given to the encoder. */
+export class InvalidEntryError extends SnapstreamError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ErrorCodes.INVALID_ENTRY, message, details);
+  }
+}
+
+/** The disk is full. */
+export class NoSpaceError extends SnapstreamError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ErrorCodes.NO_SPACE, message, details);
+  }
+}
+
+/** A file-system failure. */
+export class IoError extends SnapstreamError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ErrorCodes.IO, message, details);
+  }
+}
+
+/**
+ * Wraps a system error from file I/O: a full disk becomes {@link NoSpaceError}, anything else
+ * {@link IoError}; snapstream's own errors pass through.
+ */
+export function wrapIoError(err: unknown, what: string): Error {
+  if (err instanceof SnapstreamError) return err;
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ABORT_ERR' || code === 'ERR_STREAM_PREMATURE_CLOSE') return err as Error;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new NoSpaceError(`${what}: no space left on device`, { cause: err });
+  return new IoError(`${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
+
+/** True for errors that mean "the data is damaged" rather than "the call was wrong". */
+export function isCorruptionError(err: unknown): err is SnapstreamError {
+  return (
+    err instanceof SnapstreamError &&
+    (err.code === ErrorCodes.CHECKSUM ||
+      err.code === ErrorCodes.TRUNCATED ||
+      err.code === ErrorCodes.FORMAT ||
+      err.code === ErrorCodes.LIMIT ||
+      err.code === ErrorCodes.CODEC)
+  );
+}

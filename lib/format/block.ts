@@ -1,0 +1,25 @@
+/** Blocks as they travel between stages in block mode (`blocks: true`). */
+
+/** A block of whole entry records, as the entry encoder makes it. */
+export interface RawBlock {
+  /** Encoded records; never splits a record. */
+  data: Buffer;
+  /** Entries in this block. */
+  entries: number;
+  /** The source cursor after this block's last entry (JSON-serialisable). */
+  cursor?: unknown;
+  /** True when the stage that made `data` gives up its memory (lets it move to a worker). */
+  owned?: boolean;
+}
+
+/** A block compressed into one standard frame. */
+export interface CompressedBlock {
+  /** One complete zstd or LZ4 frame. */
+  frame: Buffer;
+  /** CRC32 of `frame`. */
+  crc: number;
+  /** Bytes the frame decompresses to. */
+  rawLength: number;
+  entries: number;
+  cursor?: unknown;
+}

@@ -1,0 +1,175 @@
+/**
+ * Parses entry records (see entry-record.ts) from byte chunks cut anywhere.
+ *
+ * Whole records inside a chunk are decoded in place (keys and values are views of the chunk
+ * unless `copy` is set); a record split across chunks is gathered into a buffer of exactly its
+ * size, which is allocated only after its lengths have passed `maxRecordSize`.
+ */
+import { FormatError, LimitError, TruncatedError } from '../errors.js';
+import { readU64 } from './binary.js';
+import type { DecodedEntry } from './entry.js';
+import { EXPIRY_BYTES, FLAG_EXPIRY, FLAG_KEY_TEXT, FLAG_VALUE_TEXT, FLAGS_KNOWN, RECORD_HEADER } from './entry-record.js';
+
+/** Default and hard cap for one record's key plus value: 256 MiB. */
+export const DEFAULT_MAX_RECORD_SIZE = 256 * 1024 * 1024;
+
+export interface EntryParserOptions {
+  /** Skip entries whose `expiresAt` is at or before `now`. Default false. */
+  skipExpired?: boolean;
+  /** The time expiry is judged against, in ms since the epoch. Default: `Date.now()` when created. */
+  now?: number;
+  /** Largest key + value accepted, in bytes; larger claims are refused before allocation. */
+  maxRecordSize?: number;
+  /** Copy keys and values out of the input instead of returning views of it. Default false. */
+  copy?: boolean;
+}
+
+export type EntrySink = (entry: DecodedEntry) => void;
+
+export class EntryParser {
+  private readonly skipExpired: boolean;
+  private readonly now: number;
+  private readonly maxRecordSize: number;
+  private readonly copy: boolean;
+  /** Bytes consumed so far: the stream offset of the next record. */
+  offset = 0;
+  /** Entries decoded (including skipped expired ones). */
+  entries = 0;
+  /** Entries skipped because they had expired. */
+  expired = 0;
+  private partial: Buffer | null = null;
+  private partialLength = 0;
+  private partialSize = 0; // 0 while the header is still incomplete
+
+  constructor(options: EntryParserOptions = {}) {
+    this.skipExpired = options.skipExpired ?? false;
+    this.now = options.now ?? Date.now();
+    this.maxRecordSize = Math.min(options.maxRecordSize ?? DEFAULT_MAX_RECORD_SIZE, DEFAULT_MAX_RECORD_SIZE);
+    this.copy = options.copy ?? false;
+  }
+
+  /** True when a record is half read. */
+  get pending(): boolean {
+    return this.partial !== null;
+  }
+
+  /** Decodes every whole record in `chunk`, keeping a split record for the next call. */
+  write(chunk: Buffer, emit: EntrySink): void {
+    let at = 0;
+    if (this.partial) at = this.continuePartial(chunk, emit);
+    const end = chunk.length;
+    while (at < end) {
+      if (end - at < RECORD_HEADER) {
+        this.startPartial(chunk, at, 0);
+        return;
+      }
+      const size = this.recordSize(chunk, at);
+      if (end - at < size) {
+        this.startPartial(chunk, at, size);
+        return;
+      }
+      this.decodeRecord(chunk, at, emit);
+      at += size;
+    }
+  }
+
+  /** Decodes a buffer that must hold whole records only (a snapshot block). */
+  writeWhole(block: Buffer, emit: EntrySink): void {
+    this.write(block, emit);
+    this.end();
+  }
+
+  /** Call at end of input: a half-read record is a {@link TruncatedError}. */
+  end(): void {
+    if (this.partial) {
+      throw new TruncatedError(`input ends inside an entry record at byte ${this.offset}`, {
+        offset: this.offset,
+        expected: this.partialSize || RECORD_HEADER,
+        actual: this.partialLength,
+      });
+    }
+  }
+
+  /** Validates the record header at `at` and returns the record's total size. */
+  private recordSize(buf: Buffer, at: number): number {
+    const flags = buf[at]!;
+    if ((flags & ~FLAGS_KNOWN) !== 0) {
+      throw new FormatError(`bad entry record flags 0x${flags.toString(16)} at byte ${this.offset}`, {
+        offset: this.offset,
+        actual: flags,
+      });
+    }
+    const keyLength = buf.readUInt32LE(at + 1);
+    const valueLength = buf.readUInt32LE(at + 5);
+    if (keyLength + valueLength > this.maxRecordSize) {
+      throw new LimitError(
+        `entry record at byte ${this.offset} claims ${keyLength + valueLength} bytes, over the limit of ${this.maxRecordSize}`,
+        { offset: this.offset, expected: this.maxRecordSize, actual: keyLength + valueLength },
+      );
+    }
+    return RECORD_HEADER + (flags & FLAG_EXPIRY ? EXPIRY_BYTES : 0) + keyLength + valueLength;
+  }
+
+  private decodeRecord(buf: Buffer, at: number, emit: EntrySink): void {
+    const flags = buf[at]!;
+    const keyLength = buf.readUInt32LE(at + 1);
+    const valueLength = buf.readUInt32LE(at + 5);
+    let start = at + RECORD_HEADER;
+    let expiresAt: number | undefined;
+    if (flags & FLAG_EXPIRY) {
+      expiresAt = readU64(buf, start);
+      start += EXPIRY_BYTES;
+    }
+    const keyEnd = start + keyLength;
+    const valueEnd = keyEnd + valueLength;
+    this.offset += valueEnd - at;
+    this.entries++;
+    if (expiresAt !== undefined && this.skipExpired && expiresAt <= this.now) {
+      this.expired++;
+      return;
+    }
+    const key = flags & FLAG_KEY_TEXT ? buf.toString('utf8', start, keyEnd) : this.bytes(buf, start, keyEnd);
+    const value = flags & FLAG_VALUE_TEXT ? buf.toString('utf8', keyEnd, valueEnd) : this.bytes(buf, keyEnd, valueEnd);
+    emit(expiresAt === undefined ? { key, value } : { key, value, expiresAt });
+  }
+
+  private bytes(buf: Buffer, start: number, end: number): Buffer {
+    return this.copy ? Buffer.from(buf.subarray(start, end)) : buf.subarray(start, end);
+  }
+
+  private startPartial(chunk: Buffer, at: number, size: number): void {
+    const have = chunk.length - at;
+    this.partial = Buffer.allocUnsafe(size || RECORD_HEADER);
+    chunk.copy(this.partial, 0, at);
+    this.partialLength = have;
+    this.partialSize = size;
+  }
+
+  /** Feeds the start of `chunk` to the split record; returns where whole records resume. */
+  private continuePartial(chunk: Buffer, emit: EntrySink): number {
+    let at = 0;
+    if (this.partialSize === 0) {
+      const take = Math.min(RECORD_HEADER - this.partialLength, chunk.length);
+      chunk.copy(this.partial!, this.partialLength, 0, take);
+      this.partialLength += take;
+      at = take;
+      if (this.partialLength < RECORD_HEADER) return at;
+      const header = this.partial!;
+      this.partialSize = this.recordSize(header, 0);
+      this.partial = Buffer.allocUnsafe(this.partialSize);
+      header.copy(this.partial, 0, 0, RECORD_HEADER);
+    }
+    const take = Math.min(this.partialSize - this.partialLength, chunk.length - at);
+    chunk.copy(this.partial!, this.partialLength, at, at + take);
+    this.partialLength += take;
+    at += take;
+    if (this.partialLength === this.partialSize) {
+      const record = this.partial!;
+      this.partial = null;
+      this.partialLength = 0;
+      this.partialSize = 0;
+      this.decodeRecord(record, 0, emit);
+    }
+    return at;
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The entry record: the byte form of one entry (see docs/FORMAT.md, "Entry records").
+ *
+ *   u8  flags        bit 0: has expiry, bit 1: key is UTF-8 text, bit 2: value is UTF-8 text
+ *   u32 keyLength    LE
+ *   u32 valueLength  LE
+ *   u64 expiresAt    LE, milliseconds since the epoch; present only when bit 0 is set
+ *   key bytes, value bytes
+ *
+ * Encoding writes straight into a preallocated block buffer (strings with `utf8Write`,
+ * lengths back-filled), so it costs no allocation and no stream write per entry.
+ */
+import { InvalidEntryError } from '../errors.js';
+import { writeU64 } from './binary.js';
+import type { Entry } from './entry.js';
+
+export const FLAG_EXPIRY = 0x01;
+export const FLAG_KEY_TEXT = 0x02;
+export const FLAG_VALUE_TEXT = 0x04;
+export const FLAGS_KNOWN = FLAG_EXPIRY | FLAG_KEY_TEXT | FLAG_VALUE_TEXT;
+export const RECORD_HEADER = 9;
+export const EXPIRY_BYTES = 8;
+
+/** `Buffer#utf8Write` is Node's fast path behind `buf.write(str, off)` without argument juggling. */
+interface FastBuffer extends Buffer {
+  utf8Write?: (text: string, offset: number, length?: number) => number;
+}
+
+function checkExpiry(expiresAt: unknown, index: number): number | undefined {
+  if (expiresAt === undefined || expiresAt === null) return undefined;
+  if (typeof expiresAt !== 'number' || !Number.isSafeInteger(expiresAt) || expiresAt < 0) {
+    throw new InvalidEntryError(`entry ${index}: expiresAt must be a non-negative integer of milliseconds`, {
+      seq: index,
+    });
+  }
+  return expiresAt;
+}
+
+function fieldError(field: string, index: number): InvalidEntryError {
+  return new InvalidEntryError(`entry ${index}: ${field} must be a Buffer, Uint8Array or string`, { seq: index });
+}
+
+/** Exact encoded size of an entry (used on the slow path and for oversize records). */
+export function recordSize(entry: Entry, index = 0): number {
+  const { key, value } = entry;
+  const expiry = checkExpiry(entry.expiresAt, index);
+  const keyLength = typeof key === 'string' ? Buffer.byteLength(key) : key instanceof Uint8Array ? key.length : -1;
+  if (keyLength < 0) throw fieldError('key', index);
+  const valueLength =
+    typeof value === 'string' ? Buffer.byteLength(value) : value instanceof Uint8Array ? value.length : -1;
+  if (valueLength < 0) throw fieldError('value', index);
+  return RECORD_HEADER + (expiry === undefined ? 0 : EXPIRY_BYTES) + keyLength + valueLength;
+}
+
+/**
+ * Fills blocks with whole records. `append` returns false when the entry does not fit in what
+ * is left of the current block; the caller then takes the block and appends again. An entry
+ * larger than a whole block gets a block of its own, sized to fit.
+ */
+export class EntryBlockWriter {
+  readonly blockSize: number;
+  private buf: FastBuffer;
+  private pos = 0;
+  /** Entries in the current block. */
+  count = 0;
+  /** Entries appended since this writer was made (used in error messages). */
+  total = 0;
+
+  constructor(blockSize: number) {
+    this.blockSize = blockSize;
+    this.buf = Buffer.allocUnsafeSlow(blockSize);
+  }
+
+  /** Bytes in the current block. */
+  get length(): number {
+    return this.pos;
+  }
+
+  /** Appends one entry; false if it does not fit in the current block (nothing written). */
+  append(entry: Entry): boolean {
+    const index = this.total;
+    if (entry === null || typeof entry !== 'object') {
+      throw new InvalidEntryError(`entry ${index}: expected an object { key, value, expiresAt? }`, { seq: index });
+    }
+    const { key, value } = entry;
+    const expiry = checkExpiry(entry.expiresAt, index);
+    const buf = this.buf;
+    const start = this.pos;
+    let flags = expiry === undefined ? 0 : FLAG_EXPIRY;
+    const head = RECORD_HEADER + (expiry === undefined ? 0 : EXPIRY_BYTES);
+
+    // Worst case first: 3 bytes per UTF-16 unit. Only near the end of a block do we measure.
+    let keyMax: number;
+    if (typeof key === 'string') {
+      flags |= FLAG_KEY_TEXT;
+      keyMax = key.length * 3;
+    } else if (key instanceof Uint8Array) keyMax = key.length;
+    else throw fieldError('key', index);
+    let valueMax: number;
+    if (typeof value === 'string') {
+      flags |= FLAG_VALUE_TEXT;
+      valueMax = value.length * 3;
+    } else if (value instanceof Uint8Array) valueMax = value.length;
+    else throw fieldError('value', index);
+
+    if (start + head + keyMax + valueMax > buf.length) {
+      if (start + recordSize(entry, index) > buf.length) {
+        if (start > 0) return false;
+        // An empty block too small for this record: give the record a block of its own.
+        this.buf = Buffer.allocUnsafeSlow(recordSize(entry, index));
+        return this.append(entry);
+      }
+    }
+
+    let at = start + head;
+    const keyLength = typeof key === 'string' ? writeText(buf, key, at) : copyBytes(buf, key, at);
+    at += keyLength;
+    const valueLength = typeof value === 'string' ? writeText(buf, value, at) : copyBytes(buf, value, at);
+    buf[start] = flags;
+    buf.writeUInt32LE(keyLength, start + 1);
+    buf.writeUInt32LE(valueLength, start + 5);
+    if (expiry !== undefined) writeU64(buf, expiry, start + RECORD_HEADER);
+    this.pos = at + valueLength;
+    this.count++;
+    this.total++;
+    return true;
+  }
+
+  /** Hands over the current block's bytes and starts an empty one. */
+  take(): Buffer {
+    const block = this.buf.subarray(0, this.pos);
+    this.buf = Buffer.allocUnsafeSlow(this.blockSize);
+    this.pos = 0;
+    this.count = 0;
+    return block;
+  }
+}
+
+function writeText(buf: FastBuffer, text: string, at: number): number {
+  return buf.utf8Write ? buf.utf8Write(text, at) : buf.write(text, at, 'utf8');
+}
+
+function copyBytes(buf: Buffer, bytes: Uint8Array, at: number): number {
+  buf.set(bytes, at);
+  return bytes.length;
+}

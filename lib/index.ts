@@ -1,0 +1,29 @@
+/**
+ * snapstream: composable Node.js streams for state snapshots.
+ * Every stage is a class plus a `createX(options)` factory; recipes compose them.
+ */
+export * from './errors.js';
+export type { Entry, DecodedEntry, Bytes } from './format/entry.js';
+export type { RawBlock, CompressedBlock } from './format/block.js';
+export { crc32, crc32Implementation } from './format/crc32.js';
+export type { SnapshotHeader, BlockHeader, SnapshotFooter } from './format/snapshot-frames.js';
+export { FORMAT_VERSION } from './format/snapshot-frames.js';
+export type { CodecName } from './codec/codec.js';
+export type { StageOptions, Progress } from './streams/stage-options.js';
+export { EntryEncoder, createEntryEncoder, type EntryEncoderOptions } from './streams/entry-encoder.js';
+export { EntryDecoder, createEntryDecoder, type EntryDecoderOptions } from './streams/entry-decoder.js';
+export { Compressor, createCompressor, type CompressorOptions } from './streams/compressor.js';
+export { Decompressor, createDecompressor, type DecompressorOptions, type FrameInput } from './streams/decompressor.js';
+export { CrcFooter, createCrcFooter, crcTrailer, CRC_TRAILER_SIZE, type CrcFooterOptions } from './streams/crc-footer.js';
+export { CrcVerifier, createCrcVerifier, type CrcVerifierOptions } from './streams/crc-verifier.js';
+export {
+  ResumableFileSink,
+  createResumableFileSink,
+  partialPathFor,
+  type ResumableFileSinkOptions,
+} from './sink/resumable-file-sink.js';
+export { EntrySource, type EntryIterable, type EntrySourceOptions } from './snapshot/entry-source.js';
+export { SnapshotFramer, createSnapshotFramer, type SnapshotFramerOptions, type FramerState } from './snapshot/snapshot-framer.js';
+export { SnapshotParser, createSnapshotParser, type ParsedBlock } from './snapshot/snapshot-parser.js';
+export { writeSnapshot, type WriteSnapshotOptions, type SnapshotSummary } from './snapshot/write-snapshot.js';
+export { readSnapshot, type ReadSnapshotOptions, type SnapshotEntryStream } from './snapshot/read-snapshot.js';

@@ -1,0 +1,118 @@
+/**
+ * EntrySource: pulls entries from an iterable and emits them encoded, as RawBlocks.
+ *
+ * The fast path of snapshot creation: entries are read straight from the iterator into the
+ * block buffer, with no stream write (and, for synchronous iterables, no promise) per entry.
+ * Items may be entries or arrays of entries (batches, as database iterators give them).
+ */
+import { Readable } from 'node:stream';
+import { checkBlockSize, DEFAULT_BLOCK_SIZE } from '../codec/codec.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { RawBlock } from '../format/block.js';
+import type { Entry } from '../format/entry.js';
+import { EntryBlockWriter } from '../format/entry-record.js';
+import { nodeStreamOptions, type StageOptions } from '../streams/stage-options.js';
+
+export type EntryIterable = Iterable<Entry | Entry[]> | AsyncIterable<Entry | Entry[]>;
+
+export interface EntrySourceOptions extends StageOptions {
+  blockSize?: number;
+  /** The cursor after an entry (see EntryEncoderOptions.cursorOf). Default: entries so far. */
+  cursorOf?: (entry: Entry, count: number) => unknown;
+  /** Entries already written before this source (resuming): counts continue from here. */
+  startCount?: number;
+}
+
+type AnyIterator = Iterator<Entry | Entry[]> | AsyncIterator<Entry | Entry[]>;
+
+export class EntrySource extends Readable {
+  private readonly entriesIt: AnyIterator;
+  private readonly writer: EntryBlockWriter;
+  private readonly cursorOf: (entry: Entry, count: number) => unknown;
+  private readonly startCount: number;
+  private last: Entry | null = null;
+  private pumping = false;
+  private readWanted = false;
+  private ended = false;
+
+  constructor(source: EntryIterable, options: EntrySourceOptions = {}) {
+    super({ ...nodeStreamOptions(options), objectMode: true, highWaterMark: options.highWaterMark ?? 2 });
+    const asyncIt = (source as AsyncIterable<Entry>)?.[Symbol.asyncIterator];
+    const syncIt = (source as Iterable<Entry>)?.[Symbol.iterator];
+    if (typeof asyncIt === 'function') this.entriesIt = asyncIt.call(source) as AnyIterator;
+    else if (typeof syncIt === 'function') this.entriesIt = syncIt.call(source) as AnyIterator;
+    else throw new InvalidArgumentError('the entry source must be an iterable or async iterable');
+    this.writer = new EntryBlockWriter(checkBlockSize(options.blockSize ?? DEFAULT_BLOCK_SIZE));
+    this.cursorOf = options.cursorOf ?? ((_entry, count) => count);
+    this.startCount = options.startCount ?? 0;
+  }
+
+  /** Entries read from the source so far (not counting `startCount`). */
+  get entries(): number {
+    return this.writer.total;
+  }
+
+  override _read(): void {
+    // A read asked for while a pump is finishing must not be lost: the pump loops again.
+    this.readWanted = true;
+    if (this.pumping || this.ended) return;
+    this.pumping = true;
+    const run = (): void => {
+      this.readWanted = false;
+      this.pump().then(
+        () => (this.readWanted && !this.ended && !this.destroyed ? run() : (this.pumping = false)),
+        (err: unknown) => this.destroy(err as Error),
+      );
+    };
+    run();
+  }
+
+  /** Reads entries until one block has been pushed and the consumer wants no more, or the end. */
+  private async pump(): Promise<void> {
+    const it = this.entriesIt;
+    for (;;) {
+      let step = it.next();
+      if (step instanceof Promise) step = await step;
+      if (this.destroyed) return;
+      if (step.done) {
+        this.ended = true;
+        if (this.writer.count > 0) this.pushBlock();
+        this.push(null);
+        return;
+      }
+      const item = step.value;
+      let wantMore = true;
+      if (Array.isArray(item)) {
+        for (const entry of item) wantMore = this.add(entry) && wantMore;
+      } else {
+        wantMore = this.add(item);
+      }
+      if (!wantMore) return;
+    }
+  }
+
+  /** Adds an entry; false once a block was pushed and the consumer asked for no more. */
+  private add(entry: Entry): boolean {
+    let wantMore = true;
+    if (!this.writer.append(entry)) {
+      wantMore = this.pushBlock();
+      this.writer.append(entry);
+    }
+    this.last = entry;
+    return wantMore;
+  }
+
+  private pushBlock(): boolean {
+    const entries = this.writer.count;
+    const data = this.writer.take();
+    const block: RawBlock = { data, entries, cursor: this.cursorOf(this.last!, this.startCount + this.writer.total), owned: true };
+    return this.push(block);
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    // Let the source release what it holds (a database iterator, a file).
+    const ret = this.ended ? undefined : this.entriesIt.return?.();
+    if (ret instanceof Promise) ret.then(() => callback(err), () => callback(err));
+    else callback(err);
+  }
+}

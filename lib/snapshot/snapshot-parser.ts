@@ -1,0 +1,172 @@
+/**
+ * SnapshotParser: snapshot file bytes → data frames with their block headers, ready for a
+ * block-mode Decompressor. Checks everything that can be checked without decompressing: each
+ * metadata frame's CRC, block order, offsets, the running CRC of the file at every block
+ * header and at the footer, entry and byte totals, and that nothing follows the footer.
+ * The header is available as the `header` event and property.
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import { ChecksumError, FormatError, LimitError, TruncatedError } from '../errors.js';
+import { crc32 } from '../format/crc32.js';
+import {
+  decodeBlockHeader,
+  decodeFooter,
+  decodeHeader,
+  frameTag,
+  metaFrameLength,
+  type BlockHeader,
+  type SnapshotFooter,
+  type SnapshotHeader,
+} from '../format/snapshot-frames.js';
+import { SKIPPABLE_HEADER, TAG_BLOCK, TAG_FOOTER } from '../format/skippable.js';
+import { ByteQueue } from '../streams/byte-queue.js';
+import { MAX_RAW_BLOCK } from '../streams/decompressor.js';
+import { nodeStreamOptions, type StageOptions } from '../streams/stage-options.js';
+
+/** Largest data frame accepted: a 256 MiB block that did not compress, plus framing. */
+export const MAX_FRAME_LENGTH = MAX_RAW_BLOCK + 1024 * 1024;
+
+/** What the parser emits per block: a Decompressor `FrameInput` with the block's metadata. */
+export interface ParsedBlock {
+  frame: Buffer;
+  rawLength: number;
+  crc: number;
+  /** File offset of the data frame. */
+  offset: number;
+  seq: number;
+  entries: number;
+  entriesTotal: number;
+  cursor: unknown;
+}
+
+export class SnapshotParser extends Transform {
+  header: SnapshotHeader | null = null;
+  footer: SnapshotFooter | null = null;
+  private readonly input = new ByteQueue();
+  private offset = 0;
+  private crc = 0;
+  private block: BlockHeader | null = null;
+  private blocks = 0;
+  private entriesTotal = 0;
+  private rawTotal = 0;
+
+  constructor(options: StageOptions = {}) {
+    super({ ...nodeStreamOptions(options), readableObjectMode: true, readableHighWaterMark: 2 });
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.input.push(chunk);
+    try {
+      while (this.step());
+    } catch (err) {
+      return callback(err as Error);
+    }
+    callback();
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (this.footer) return callback();
+    const what = this.header ? (this.block ? `data frame of block ${this.block.seq}` : 'a block header or the footer') : 'the header';
+    callback(
+      new TruncatedError(`snapshot ends at byte ${this.offset + this.input.length} while reading ${what}`, {
+        offset: this.offset + this.input.length,
+      }),
+    );
+  }
+
+  /** Parses one frame if its bytes are all here; false when more input is needed. */
+  private step(): boolean {
+    if (this.input.length === 0) return false;
+    if (this.footer) {
+      throw new FormatError(`unexpected bytes after the footer at byte ${this.offset}`, { offset: this.offset });
+    }
+    if (this.block) return this.dataFrame(this.block);
+    const length = metaFrameLength(this.input.peek(0, Math.min(this.input.length, SKIPPABLE_HEADER)), this.offset);
+    if (length === null || this.input.length < SKIPPABLE_HEADER + length) return false;
+    const at = this.offset;
+    const crcBefore = this.crc;
+    const frame = this.consume(SKIPPABLE_HEADER + length);
+    if (!this.header) {
+      this.header = decodeHeader(frame, at);
+      this.emit('header', this.header);
+      return true;
+    }
+    const tag = frameTag(frame);
+    if (tag === TAG_BLOCK) this.blockHeader(decodeBlockHeader(frame, at), at, crcBefore);
+    else if (tag === TAG_FOOTER) this.finish(decodeFooter(frame, at), at, crcBefore);
+    else throw new FormatError(`unexpected frame ${JSON.stringify(tag)} at byte ${at}`, { offset: at, actual: tag });
+    return true;
+  }
+
+  private blockHeader(b: BlockHeader, at: number, crcBefore: number): void {
+    const expect = (field: string, expected: number, actual: number): void =>
+      mustEqual(`block header at byte ${at}`, field, expected, actual, { offset: at, seq: b.seq });
+    expect('sequence number', this.blocks, b.seq);
+    expect('offset', at, b.offset);
+    expect('file CRC32', crcBefore, b.prefixCrc);
+    expect('entry total', this.entriesTotal + b.entries, b.entriesTotal);
+    expect('byte total', this.rawTotal + b.rawLength, b.rawTotal);
+    if (b.frameLength > MAX_FRAME_LENGTH || b.rawLength > MAX_RAW_BLOCK) {
+      throw new LimitError(`block ${b.seq} at byte ${at} claims a ${b.frameLength}-byte frame of ${b.rawLength} bytes`, {
+        offset: at,
+        seq: b.seq,
+        actual: Math.max(b.frameLength, b.rawLength),
+      });
+    }
+    this.block = b;
+  }
+
+  private dataFrame(b: BlockHeader): boolean {
+    if (this.input.length < b.frameLength) return false;
+    const at = this.offset;
+    const frame = this.consume(b.frameLength);
+    this.block = null;
+    this.blocks++;
+    this.entriesTotal = b.entriesTotal;
+    this.rawTotal = b.rawTotal;
+    const out: ParsedBlock = {
+      frame,
+      rawLength: b.rawLength,
+      crc: b.frameCrc,
+      offset: at,
+      seq: b.seq,
+      entries: b.entries,
+      entriesTotal: b.entriesTotal,
+      cursor: b.cursor,
+    };
+    this.push(out);
+    return true;
+  }
+
+  private finish(f: SnapshotFooter, at: number, crcBefore: number): void {
+    const check = (field: string, expected: number, actual: number): void =>
+      mustEqual(`footer at byte ${at}`, field, expected, actual, { offset: at });
+    check('offset', at, f.offset);
+    check('file CRC32', crcBefore, f.prefixCrc);
+    check('block count', this.blocks, f.blocks);
+    check('entry total', this.entriesTotal, f.entriesTotal);
+    check('byte total', this.rawTotal, f.rawTotal);
+    this.footer = f;
+    this.emit('footer', f);
+  }
+
+  /** Takes `n` bytes off the input, folding them into the running CRC. */
+  private consume(n: number): Buffer {
+    const { data } = this.input.take(n);
+    this.crc = crc32(data, this.crc);
+    this.offset += n;
+    return data;
+  }
+}
+
+/** A field that disagrees with what the file so far implies: a checksum or a format error. */
+function mustEqual(where: string, field: string, expected: number, actual: number, at: { offset: number; seq?: number }): void {
+  if (expected === actual) return;
+  const Err = field === 'file CRC32' ? ChecksumError : FormatError;
+  throw new Err(`${where}: ${field} is ${actual}, expected ${expected}`, { ...at, expected, actual });
+}
+
+/** Creates a {@link SnapshotParser}. */
+export function createSnapshotParser(options?: StageOptions): SnapshotParser {
+  return new SnapshotParser(options);
+}

@@ -1,0 +1,138 @@
+/**
+ * Compressor: bytes → frames. Input is cut into blocks (default 1 MiB); each block becomes an
+ * independent standard frame (zstd, LZ4, or for `none` a zstd frame of stored blocks), so the
+ * output is a valid `.zst` / `.lz4` stream. Several blocks are compressed at once, off the main
+ * thread, and emitted in order.
+ *
+ * With `blocks: true` the stream is in object mode: {@link RawBlock} in, {@link CompressedBlock}
+ * out, one frame per block as given (how snapshot files keep records whole within blocks).
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import { compressBlock } from '../codec/block-codec.js';
+import { checkBlockSize, checkCodec, checkLevel, DEFAULT_BLOCK_SIZE, DEFAULT_ZSTD_LEVEL, type CodecName } from '../codec/codec.js';
+import { sharedPool } from '../codec/worker-pool.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { CompressedBlock, RawBlock } from '../format/block.js';
+import { nodeStreamOptions, type StageOptions } from './stage-options.js';
+import { OrderedResults } from './ordered-results.js';
+
+export interface CompressorOptions extends StageOptions {
+  /** `zstd` (default), `lz4` or `none`. */
+  codec?: CodecName;
+  /** zstd level, −7 to 22. Default 1. */
+  level?: number;
+  /** Bytes per block in byte mode. Default 1 MiB. */
+  blockSize?: number;
+  /** Blocks in flight at once. Default: twice the worker threads (at least 4). */
+  concurrency?: number;
+  /** Object mode: RawBlock in, CompressedBlock out. */
+  blocks?: boolean;
+}
+
+export class Compressor extends Transform {
+  readonly codec: CodecName;
+  readonly level: number;
+  readonly blockSize: number;
+  private readonly blockMode: boolean;
+  private readonly results: OrderedResults<CompressedBlock>;
+  private block: Buffer | null = null;
+  private filled = 0;
+  private bytesIn = 0;
+  private bytesOut = 0;
+  private entries = 0;
+  private frames = 0;
+
+  constructor(options: CompressorOptions = {}) {
+    const blockMode = options.blocks === true;
+    super({
+      ...nodeStreamOptions(options),
+      writableObjectMode: blockMode,
+      readableObjectMode: blockMode,
+      ...(blockMode && options.highWaterMark === undefined ? { highWaterMark: 2 } : {}),
+    });
+    this.codec = checkCodec(options.codec ?? 'zstd');
+    this.level = checkLevel(options.level ?? DEFAULT_ZSTD_LEVEL);
+    this.blockSize = checkBlockSize(options.blockSize ?? DEFAULT_BLOCK_SIZE);
+    this.blockMode = blockMode;
+    const concurrency = options.concurrency ?? Math.max(4, sharedPool().size * 2);
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new InvalidArgumentError('concurrency must be a positive integer');
+    }
+    this.results = new OrderedResults<CompressedBlock>(
+      concurrency,
+      (out) => this.emitFrame(out),
+      (err) => this.destroy(err as Error),
+    );
+  }
+
+  override _transform(chunk: Buffer | RawBlock, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.blockMode) {
+      const raw = chunk as RawBlock;
+      if (!raw || !Buffer.isBuffer(raw.data)) {
+        return callback(new InvalidArgumentError('Compressor in block mode takes { data: Buffer, entries }'));
+      }
+      this.submit(raw.data, raw.owned === true, raw.entries ?? 0, raw.cursor);
+    } else {
+      this.assemble(chunk as Buffer);
+    }
+    this.results.whenRoom(() => callback());
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (!this.blockMode && (this.filled > 0 || this.frames === 0)) {
+      // Flush the last partial block; an empty input still gets one (empty) frame so the
+      // output is a valid compressed file.
+      this.submit(this.block ? this.block.subarray(0, this.filled) : Buffer.alloc(0), true, 0, undefined);
+      this.block = null;
+    }
+    this.results.whenEmpty(() => callback());
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    this.results.stop();
+    callback(err);
+  }
+
+  private assemble(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length) {
+      this.block ??= Buffer.allocUnsafeSlow(this.blockSize);
+      const take = Math.min(this.blockSize - this.filled, chunk.length - at);
+      chunk.copy(this.block, this.filled, at, at + take);
+      this.filled += take;
+      at += take;
+      if (this.filled === this.blockSize) {
+        this.submit(this.block, true, 0, undefined);
+        this.block = null;
+        this.filled = 0;
+      }
+    }
+  }
+
+  private submit(data: Buffer, owned: boolean, entries: number, cursor: unknown): void {
+    const rawLength = data.length;
+    this.frames++;
+    this.results.add(
+      compressBlock(this.codec, this.level, data, owned).then((r) => ({
+        frame: r.data,
+        crc: r.crc,
+        rawLength,
+        entries,
+        cursor,
+      })),
+    );
+  }
+
+  private emitFrame(out: CompressedBlock): void {
+    this.bytesIn += out.rawLength;
+    this.bytesOut += out.frame.length;
+    this.entries += out.entries;
+    this.push(this.blockMode ? out : out.frame);
+    this.emit('progress', { bytes: this.bytesIn, entries: this.entries, compressedBytes: this.bytesOut });
+  }
+}
+
+/** Creates a {@link Compressor}. */
+export function createCompressor(options?: CompressorOptions): Compressor {
+  return new Compressor(options);
+}

@@ -1,0 +1,92 @@
+/**
+ * CrcVerifier: bytes + CRC trailer → the bytes, trailer removed. Data flows on as it arrives
+ * (the last 24 bytes are held back in case they are the trailer); at the end the trailer is
+ * checked and the stream fails with a typed error on a mismatch or a missing or cut trailer.
+ * Consumers must treat what they received as unverified until the stream ends without error.
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import { ChecksumError, TruncatedError } from '../errors.js';
+import { readU64 } from '../format/binary.js';
+import { crc32 } from '../format/crc32.js';
+import { SNAP_SKIPPABLE_MAGIC, TAG_CRC } from '../format/skippable.js';
+import { CRC_TRAILER_SIZE } from './crc-footer.js';
+import { nodeStreamOptions, type StageOptions } from './stage-options.js';
+
+export type CrcVerifierOptions = StageOptions;
+
+export class CrcVerifier extends Transform {
+  /** CRC32 of the bytes passed on so far. */
+  crc = 0;
+  /** Bytes passed on so far. */
+  length = 0;
+  private held: Buffer = Buffer.alloc(0);
+
+  constructor(options: CrcVerifierOptions = {}) {
+    super(nodeStreamOptions(options));
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    let out: Buffer | null = null;
+    if (chunk.length >= CRC_TRAILER_SIZE) {
+      if (this.held.length > 0) this.pass(this.held);
+      out = chunk.subarray(0, chunk.length - CRC_TRAILER_SIZE);
+      this.held = Buffer.from(chunk.subarray(chunk.length - CRC_TRAILER_SIZE));
+    } else {
+      const joined = Buffer.concat([this.held, chunk]);
+      const excess = joined.length - CRC_TRAILER_SIZE;
+      if (excess > 0) out = joined.subarray(0, excess);
+      this.held = excess > 0 ? joined.subarray(excess) : joined;
+    }
+    if (out && out.length > 0) this.pass(out);
+    callback();
+  }
+
+  override _flush(callback: TransformCallback): void {
+    const t = this.held;
+    const at = this.length;
+    if (t.length < CRC_TRAILER_SIZE || t.readUInt32LE(0) !== SNAP_SKIPPABLE_MAGIC || t.toString('latin1', 8, 12) !== TAG_CRC) {
+      return callback(
+        new TruncatedError(`no CRC trailer at the end (byte ${at + t.length}): the input is cut short or was never CRC-framed`, {
+          offset: at + t.length,
+        }),
+      );
+    }
+    const expectedLength = readU64(t, 16);
+    if (expectedLength !== at) {
+      const Err = expectedLength > at ? TruncatedError : ChecksumError;
+      return callback(
+        new Err(`length mismatch: the trailer says ${expectedLength} bytes, ${at} came before it`, {
+          offset: at,
+          expected: expectedLength,
+          actual: at,
+        }),
+      );
+    }
+    const expected = t.readUInt32LE(12);
+    if (expected !== this.crc) {
+      return callback(
+        new ChecksumError(`CRC32 mismatch: trailer 0x${hex(expected)}, data 0x${hex(this.crc)}`, {
+          offset: at,
+          expected,
+          actual: this.crc,
+        }),
+      );
+    }
+    callback();
+  }
+
+  private pass(bytes: Buffer): void {
+    this.crc = crc32(bytes, this.crc);
+    this.length += bytes.length;
+    this.push(bytes);
+  }
+}
+
+function hex(n: number): string {
+  return n.toString(16).padStart(8, '0');
+}
+
+/** Creates a {@link CrcVerifier}. */
+export function createCrcVerifier(options?: CrcVerifierOptions): CrcVerifier {
+  return new CrcVerifier(options);
+}

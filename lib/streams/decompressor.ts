@@ -1,0 +1,237 @@
+/**
+ * Decompressor: frames → bytes. Reads any sequence of zstd, LZ4 and skippable frames, so it
+ * takes snapstream output and files made by the stock `zstd` and `lz4` tools alike; the codec
+ * is found from each frame's magic number. Skippable frames are skipped, as the stock tools do.
+ *
+ * Frames of known, moderate size are decoded whole, several at once on worker threads; larger
+ * frames, and frames of unknown size, are decoded incrementally as they arrive, so memory stays
+ * bounded whatever the input.
+ *
+ * With `blocks: true` the stream is in object mode: {@link FrameInput} objects in
+ * (`{ frame, rawLength, crc? }` plus any fields, which are passed on), `{ data, ...fields }` out.
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import { decompressFrame } from '../codec/block-codec.js';
+import { FrameWalker, parseFrameHeader, type FrameHeader } from '../codec/frame-format.js';
+import { Lz4FrameDecoder } from '../codec/lz4-frame-decoder.js';
+import type { StreamingFrameDecoder } from '../codec/streaming-frame-decoder.js';
+import { sharedPool } from '../codec/worker-pool.js';
+import { ZstdStreamDecoder } from '../codec/zstd-stream-decoder.js';
+import { ChecksumError, FormatError, InvalidArgumentError, LimitError, TruncatedError } from '../errors.js';
+import { ByteQueue } from './byte-queue.js';
+import { OrderedResults } from './ordered-results.js';
+import { nodeStreamOptions, type StageOptions } from './stage-options.js';
+
+/** Frames up to this size (compressed and decompressed) are decoded whole on worker threads. */
+export const WHOLE_FRAME_LIMIT = 16 * 1024 * 1024;
+/** Upper bound on a block's declared size in block mode. */
+export const MAX_RAW_BLOCK = 256 * 1024 * 1024;
+
+export interface DecompressorOptions extends StageOptions {
+  /** Frames decoded at once. Default: twice the worker threads (at least 4). */
+  concurrency?: number;
+  /** Object mode: compressed blocks in, `{ data, ...fields }` out. */
+  blocks?: boolean;
+}
+
+type Output = Buffer | Buffer[] | Record<string, unknown>;
+
+/** A frame to decode in block mode; other fields are passed on with the output. */
+export interface FrameInput {
+  frame: Buffer;
+  rawLength: number;
+  /** If given, the frame's CRC32 must match. */
+  crc?: number;
+  /** The frame's place in its file, for error messages. */
+  offset?: number;
+  [field: string]: unknown;
+}
+
+export class Decompressor extends Transform {
+  private readonly blockMode: boolean;
+  private readonly results: OrderedResults<Output>;
+  private readonly input = new ByteQueue();
+  private offset = 0; // stream offset of the front of `input`
+  private header: FrameHeader | null = null;
+  private walker: FrameWalker | null = null;
+  private streaming: StreamingFrameDecoder | null = null;
+  private skipping = 0;
+  private bytesOut = 0;
+
+  constructor(options: DecompressorOptions = {}) {
+    const blockMode = options.blocks === true;
+    super({
+      ...nodeStreamOptions(options),
+      writableObjectMode: blockMode,
+      readableObjectMode: blockMode,
+      ...(blockMode && options.highWaterMark === undefined ? { highWaterMark: 2 } : {}),
+    });
+    this.blockMode = blockMode;
+    const concurrency = options.concurrency ?? Math.max(4, sharedPool().size * 2);
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new InvalidArgumentError('concurrency must be a positive integer');
+    }
+    this.results = new OrderedResults<Output>(
+      concurrency,
+      (out) => this.emitOutput(out),
+      (err) => this.destroy(err as Error),
+    );
+  }
+
+  override _transform(chunk: Buffer | FrameInput, _encoding: BufferEncoding, callback: TransformCallback): void {
+    try {
+      if (this.blockMode) this.decodeBlock(chunk as FrameInput);
+      else {
+        this.input.push(chunk as Buffer);
+        this.scan();
+      }
+    } catch (err) {
+      return callback(err as Error);
+    }
+    this.results.whenRoom(() => callback());
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (!this.blockMode && (this.input.length > 0 || this.header || this.streaming || this.skipping > 0)) {
+      return callback(
+        new TruncatedError(`input ends inside a frame at byte ${this.offset}`, { offset: this.offset }),
+      );
+    }
+    this.results.whenEmpty(() => callback());
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    this.results.stop();
+    this.streaming?.end();
+    this.streaming = null;
+    callback(err);
+  }
+
+  private decodeBlock(block: FrameInput): void {
+    if (!block || !Buffer.isBuffer(block.frame) || !Number.isInteger(block.rawLength)) {
+      throw new InvalidArgumentError('Decompressor in block mode takes { frame: Buffer, rawLength }');
+    }
+    if (block.rawLength < 0 || block.rawLength > MAX_RAW_BLOCK) {
+      throw new LimitError(`block claims ${block.rawLength} bytes, over the limit of ${MAX_RAW_BLOCK}`, {
+        expected: MAX_RAW_BLOCK,
+        actual: block.rawLength,
+      });
+    }
+    const { frame, crc, rawLength, ...fields } = block;
+    const magic = frame.length >= 4 ? frame.readUInt32LE(0) : 0;
+    const header = parseFrameHeader(frame, 0, this.offset);
+    if (!header || header.kind === 'skippable') {
+      throw new FormatError(`block does not hold a zstd or LZ4 frame (magic 0x${magic.toString(16)})`, {
+        actual: magic,
+      });
+    }
+    const at = typeof fields.offset === 'number' ? fields.offset : this.offset;
+    this.offset += frame.length;
+    this.results.add(
+      decompressFrame(header.kind, frame, rawLength, false, at).then((r) => {
+        if (crc !== undefined && r.crc !== crc) {
+          throw new ChecksumError(`frame at byte ${at} fails its CRC32`, { offset: at, expected: crc, actual: r.crc });
+        }
+        return { data: r.data, rawLength, ...fields };
+      }),
+    );
+  }
+
+  /** Consumes as much buffered input as forms whole frames or feeds a streaming decoder. */
+  private scan(): void {
+    for (;;) {
+      if (this.skipping > 0) {
+        const n = Math.min(this.skipping, this.input.length);
+        this.input.skip(n);
+        this.offset += n;
+        this.skipping -= n;
+        if (this.skipping > 0) return;
+      }
+      if (this.streaming) {
+        if (!this.feedStreaming()) return;
+        continue;
+      }
+      if (!this.header) {
+        const peek = this.input.peek(0, Math.min(this.input.length, 32));
+        const header = parseFrameHeader(peek, 0, this.offset);
+        if (!header) return;
+        this.header = header;
+        if (header.kind === 'skippable') {
+          this.header = null;
+          this.skipping = 8 + header.skippableSize;
+          continue;
+        }
+        const small = header.contentSize !== null && header.contentSize <= WHOLE_FRAME_LIMIT;
+        // zstd needs the size up front to decode whole; LZ4 frames reveal it as they decode.
+        if (small || header.kind === 'lz4') this.walker = new FrameWalker(header, this.offset);
+        else this.startStreaming(header);
+        continue;
+      }
+      const walker = this.walker!;
+      const length = walker.walk(this.input);
+      if (length === null) {
+        if (walker.known > WHOLE_FRAME_LIMIT) this.startStreaming(this.header);
+        else return;
+        continue;
+      }
+      this.decodeWhole(this.header, length);
+    }
+  }
+
+  private decodeWhole(header: FrameHeader, length: number): void {
+    const at = this.offset;
+    const { data, owned } = this.input.take(length);
+    this.offset += length;
+    this.header = null;
+    this.walker = null;
+    // An LZ4 frame without a declared size was walked whole above, so it is small.
+    this.results.add(decompressFrame(header.kind as 'zstd' | 'lz4', data, header.contentSize, owned, at).then((r) => r.data));
+  }
+
+  private startStreaming(header: FrameHeader): void {
+    this.walker = null;
+    this.streaming = header.kind === 'zstd' ? new ZstdStreamDecoder(this.offset) : new Lz4FrameDecoder(header, this.offset);
+  }
+
+  /** Feeds buffered input to the streaming decoder; true when its frame has ended. */
+  private feedStreaming(): boolean {
+    const decoder = this.streaming!;
+    const out: Buffer[] = [];
+    for (const chunk of this.input.drain()) {
+      if (decoder.finished) {
+        this.input.push(chunk);
+        continue;
+      }
+      const used = decoder.write(chunk, (b) => out.push(b));
+      this.offset += used;
+      if (used < chunk.length) this.input.push(chunk.subarray(used));
+    }
+    if (out.length > 0) this.results.add(out);
+    if (!decoder.finished) return false;
+    decoder.end();
+    this.streaming = null;
+    this.header = null;
+    return true;
+  }
+
+  private emitOutput(out: Output): void {
+    if (Buffer.isBuffer(out)) {
+      this.bytesOut += out.length;
+      this.push(out);
+    } else if (Array.isArray(out)) {
+      for (const b of out) {
+        this.bytesOut += b.length;
+        this.push(b);
+      }
+    } else {
+      this.bytesOut += (out.data as Buffer).length;
+      this.push(out);
+    }
+    this.emit('progress', { bytes: this.bytesOut, entries: 0 });
+  }
+}
+
+/** Creates a {@link Decompressor}. */
+export function createDecompressor(options?: DecompressorOptions): Decompressor {
+  return new Decompressor(options);
+}

@@ -1,0 +1,25 @@
+/** Options every snapstream stream takes. */
+export interface StageOptions {
+  /** Aborting this signal destroys the stream with Node's `AbortError`. */
+  signal?: AbortSignal;
+  /** Buffering threshold of the stream's readable (and writable) side. */
+  highWaterMark?: number;
+}
+
+/** Progress reported by long-running streams as a `progress` event. */
+export interface Progress {
+  /** Bytes processed so far (input bytes for writers and compressors). */
+  bytes: number;
+  /** Total bytes expected, when known. */
+  total?: number;
+  /** Entries processed so far, where the stream knows entries. */
+  entries: number;
+}
+
+/** Picks the stream-construction options Node understands from a stage's options. */
+export function nodeStreamOptions(options: StageOptions): { signal?: AbortSignal; highWaterMark?: number } {
+  const out: { signal?: AbortSignal; highWaterMark?: number } = {};
+  if (options.signal) out.signal = options.signal;
+  if (options.highWaterMark !== undefined) out.highWaterMark = options.highWaterMark;
+  return out;
+}

@@ -16,6 +16,7 @@ import { sharedPool, type FrameResult } from './worker-pool.js';
  * thread instead of copied.
  */
 export async function compressBlock(codec: CodecName, level: number, data: Buffer, owned: boolean): Promise<FrameResult> {
+  // (zstd hands the input's memory back as `input`, so a caller that owned it may reuse it.)
   if (codec === 'none') {
     const frame = storedZstdFrame(data);
     return { data: frame, crc: crc32(frame) };
@@ -24,8 +25,16 @@ export async function compressBlock(codec: CodecName, level: number, data: Buffe
     const frame = await wrapCodec(() => compressLz4Frame(data), 'lz4', -1);
     return { data: frame, crc: crc32(frame) };
   }
-  const req = { op: 'compress' as const, level, buffer: data.buffer as ArrayBuffer, offset: data.byteOffset, length: data.length };
-  return wrapCodec(() => sharedPool().run(req, owned && ownsWholeBuffer(data)), 'zstd', -1);
+  const src = movable(data, owned);
+  const req = {
+    op: 'compress' as const,
+    level,
+    buffer: src.buffer as ArrayBuffer,
+    offset: src.byteOffset,
+    length: src.length,
+    returnInput: true,
+  };
+  return wrapCodec(() => sharedPool().run(req, true), 'zstd', -1);
 }
 
 /**
@@ -53,19 +62,21 @@ export async function decompressFrame(
     return { data, crc };
   }
   if (rawLength === null) throw new FormatError(`zstd frame at byte ${offset} has no content size`, { offset });
-  const req = {
-    op: 'decompress' as const,
-    rawLength,
-    buffer: frame.buffer as ArrayBuffer,
-    offset: frame.byteOffset,
-    length: frame.length,
-  };
-  return wrapCodec(() => sharedPool().run(req, owned && ownsWholeBuffer(frame)), 'zstd', offset);
+  const src = movable(frame, owned);
+  const req = { op: 'decompress' as const, rawLength, buffer: src.buffer as ArrayBuffer, offset: src.byteOffset, length: src.length };
+  return wrapCodec(() => sharedPool().run(req, true), 'zstd', offset);
 }
 
-/** A SharedArrayBuffer can never be moved; anything else the caller vouched for can. */
-function ownsWholeBuffer(buf: Buffer): boolean {
-  return buf.buffer instanceof ArrayBuffer;
+/**
+ * Bytes whose whole ArrayBuffer may be moved to a worker: `data` itself when the caller gave it
+ * up, else a copy of just these bytes (a view into someone else's larger buffer must not be
+ * moved, and cloning the whole of it would copy far more than needed).
+ */
+function movable(data: Buffer, owned: boolean): Buffer {
+  if (owned && data.buffer instanceof ArrayBuffer) return data;
+  const copy = Buffer.allocUnsafeSlow(data.length);
+  data.copy(copy);
+  return copy;
 }
 
 async function wrapCodec<T>(run: () => Promise<T>, codec: string, offset: number): Promise<T> {

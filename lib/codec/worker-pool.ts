@@ -12,6 +12,8 @@ export interface FrameResult {
   data: Buffer;
   /** CRC32 of the compressed frame (the output when compressing, the input when decompressing). */
   crc: number;
+  /** The input's memory, handed back for reuse when the request asked for it. */
+  input?: ArrayBuffer;
 }
 
 type Job = {
@@ -23,8 +25,15 @@ type Job = {
 
 interface Slot {
   worker: Worker;
-  job: Job | null;
+  /** Jobs sent to this worker and not yet answered, by id (a worker answers in order). */
+  jobs: Map<number, Job>;
 }
+
+/**
+ * Jobs queued at each worker at once. Two means a worker finds its next job waiting the moment
+ * it finishes one, instead of idling until the main thread gets round to sending it.
+ */
+const DEPTH = 2;
 
 function workerUrl(): URL {
   // Under a TypeScript loader (the tests) this module is the .ts source; built, it is .js.
@@ -63,17 +72,25 @@ export class WorkerPool {
       const slot = this.idleSlot();
       if (!slot) return;
       const job = this.queue.shift()!;
-      slot.job = job;
+      const id = this.nextId++;
+      slot.jobs.set(id, job);
       if (this.busy++ === 0) this.slots.forEach((s) => s.worker.ref());
-      const message = { ...job.request, id: this.nextId++ } as WorkerRequest;
-      slot.worker.postMessage(message, job.transfer);
+      slot.worker.postMessage({ ...job.request, id } as WorkerRequest, job.transfer);
     }
   }
 
+  /** The least loaded worker with room, starting a new one while fewer than `size` run. */
   private idleSlot(): Slot | undefined {
-    const idle = this.slots.find((s) => s.job === null);
-    if (idle || this.slots.length >= this.size) return idle;
-    const slot: Slot = { worker: new Worker(workerUrl()), job: null };
+    const idle = this.slots.find((s) => s.jobs.size === 0);
+    if (idle) return idle;
+    if (this.slots.length < this.size) return this.startWorker();
+    let best: Slot | undefined;
+    for (const s of this.slots) if (s.jobs.size < DEPTH && (!best || s.jobs.size < best.jobs.size)) best = s;
+    return best;
+  }
+
+  private startWorker(): Slot {
+    const slot: Slot = { worker: new Worker(workerUrl()), jobs: new Map() };
     slot.worker.on('message', (reply: WorkerReply) => this.finish(slot, reply));
     slot.worker.on('error', (err) => this.fail(slot, err));
     slot.worker.on('exit', (code) => this.fail(slot, new Error(`zstd worker exited with code ${code}`)));
@@ -81,18 +98,23 @@ export class WorkerPool {
     return slot;
   }
 
-  private release(slot: Slot): Job | null {
-    const job = slot.job;
-    slot.job = null;
-    if (job && --this.busy === 0) this.slots.forEach((s) => s.worker.unref());
+  private release(slot: Slot, id: number): Job | undefined {
+    const job = slot.jobs.get(id);
+    if (!job) return undefined;
+    slot.jobs.delete(id);
+    if (--this.busy === 0) this.slots.forEach((s) => s.worker.unref());
     return job;
   }
 
   private finish(slot: Slot, reply: WorkerReply): void {
-    const job = this.release(slot);
+    const job = this.release(slot, reply.id);
     if (job) {
       if (reply.error !== undefined) job.reject(new Error(reply.error));
-      else job.resolve({ data: Buffer.from(reply.buffer, 0, reply.length), crc: reply.crc });
+      else {
+        const result: FrameResult = { data: Buffer.from(reply.buffer, 0, reply.length), crc: reply.crc };
+        if (reply.input) result.input = reply.input;
+        job.resolve(result);
+      }
     }
     this.dispatch();
   }
@@ -101,8 +123,7 @@ export class WorkerPool {
     const index = this.slots.indexOf(slot);
     if (index < 0) return;
     this.slots.splice(index, 1);
-    const job = this.release(slot);
-    job?.reject(err);
+    for (const id of [...slot.jobs.keys()]) this.release(slot, id)?.reject(err);
     this.dispatch();
   }
 }

@@ -26,13 +26,14 @@ function compress(src: Uint8Array, level: number): { out: Uint8Array; crc: numbe
   const bound = binding.compressBound(src.length);
   if (scratch.length < bound) scratch = new Uint8Array(bound);
   const n = cctx.compress(scratch, src, level);
-  const out = scratch.slice(0, n);
+  const out = Buffer.allocUnsafeSlow(n);
+  out.set(scratch.subarray(0, n));
   return { out, crc: crc32(out) };
 }
 
 function decompress(src: Uint8Array, rawLength: number): { out: Uint8Array; crc: number } {
   const crc = crc32(src);
-  const out = new Uint8Array(rawLength);
+  const out = Buffer.allocUnsafeSlow(rawLength); // no zero-fill: every byte is written
   const n = dctx.decompress(out, src);
   if (n !== rawLength) throw new Error(`frame decompressed to ${n} bytes, expected ${rawLength}`);
   return { out, crc };
@@ -44,7 +45,13 @@ parentPort!.on('message', (req: WorkerRequest) => {
   try {
     const { out, crc } = req.op === 'compress' ? compress(src, req.level) : decompress(src, req.rawLength);
     reply = { id: req.id, buffer: out.buffer as ArrayBuffer, length: out.length, crc };
-    parentPort!.postMessage(reply, [reply.buffer]);
+    const transfer = [reply.buffer];
+    if (req.op === 'compress' && req.returnInput) {
+      // Hand the input block back so the main thread can refill it instead of allocating.
+      reply.input = req.buffer;
+      transfer.push(req.buffer);
+    }
+    parentPort!.postMessage(reply, transfer);
   } catch (err) {
     dctx.reset(binding.ResetDirective.sessionOnly);
     reply = { id: req.id, error: err instanceof Error ? err.message : String(err) };

@@ -34,3 +34,64 @@ export function crc32(data: Uint8Array, previous = 0): number {
 
 /** The `crc-32` package's implementation, exposed for cross-checks. */
 export const crc32Portable: Crc32Fn = packageCrc32();
+
+/*
+ * crc32Combine: the CRC32 of A‖B from crc(A), crc(B) and |B|, in O(log |B|) (zlib 1.2.12's
+ * crc32_combine: multiply crc(A) by x^(8·|B|) modulo the CRC polynomial). Lets a stage extend a
+ * running CRC over a frame whose CRC a worker thread already computed, instead of reading the
+ * frame's bytes again.
+ */
+const POLY = 0xedb88320;
+
+/** a·b modulo the CRC polynomial (bit-reflected). */
+function multModP(a: number, b: number): number {
+  let m = 0x80000000;
+  let p = 0;
+  for (;;) {
+    if (a & m) {
+      p ^= b;
+      if ((a & (m - 1)) === 0) break;
+    }
+    m >>>= 1;
+    b = b & 1 ? (b >>> 1) ^ POLY : b >>> 1;
+  }
+  return p >>> 0;
+}
+
+/** X2N[k] = x^(2^k) modulo the polynomial. */
+const X2N = new Uint32Array(32);
+{
+  let p = 0x40000000; // x^1
+  X2N[0] = p;
+  for (let n = 1; n < 32; n++) X2N[n] = p = multModP(p, p);
+}
+
+/** x^(n·2^k) modulo the polynomial. */
+function x2nModP(n: number, k: number): number {
+  let p = 0x80000000; // x^0
+  while (n > 0) {
+    if (n % 2 === 1) p = multModP(X2N[k & 31]!, p);
+    n = Math.floor(n / 2);
+    k++;
+  }
+  return p;
+}
+
+/** CRC32 of the concatenation A‖B, given `crcA`, `crcB` and B's length. */
+export function crc32Combine(crcA: number, crcB: number, lengthB: number): number {
+  return (multModP(x2nModP(lengthB, 3), crcA >>> 0) ^ crcB) >>> 0;
+}
+
+/** CRCs already computed for buffers travelling down a pipeline (set by compressors). */
+const knownCrcs = new WeakMap<Uint8Array, number>();
+
+/** Records that `crc32(buf) === crc`, so later stages need not read `buf` again. */
+export function rememberCrc(buf: Uint8Array, crc: number): void {
+  knownCrcs.set(buf, crc);
+}
+
+/** Extends `previous` over `buf`, using a remembered CRC of `buf` when there is one. */
+export function crc32Extend(buf: Uint8Array, previous: number): number {
+  const known = knownCrcs.get(buf);
+  return known === undefined ? crc32(buf, previous) : crc32Combine(previous, known, buf.length);
+}

@@ -7,7 +7,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { CodecName } from '../codec/codec.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { CompressedBlock } from '../format/block.js';
-import { crc32 } from '../format/crc32.js';
+import { crc32Extend, rememberCrc } from '../format/crc32.js';
 import { encodeBlockHeader, encodeFooter, encodeHeader } from '../format/snapshot-frames.js';
 import { nodeStreamOptions, type StageOptions } from '../streams/stage-options.js';
 
@@ -88,6 +88,7 @@ export class SnapshotFramer extends Transform {
       s.blocks++;
       s.cursor = block.cursor;
       this.out(header);
+      rememberCrc(block.frame, block.crc);
       this.out(block.frame);
       this.emit('progress', { bytes: s.offset, entries: s.entriesTotal });
     } catch (err) {
@@ -111,7 +112,7 @@ export class SnapshotFramer extends Transform {
   }
 
   private out(bytes: Buffer): void {
-    this.state.crc = crc32(bytes, this.state.crc);
+    this.state.crc = crc32Extend(bytes, this.state.crc);
     this.state.offset += bytes.length;
     this.push(bytes);
   }

@@ -6,7 +6,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { InvalidArgumentError } from '../errors.js';
 import { writeU64 } from '../format/binary.js';
-import { crc32 } from '../format/crc32.js';
+import { crc32Extend } from '../format/crc32.js';
 import { SKIPPABLE_HEADER, TAG_CRC, writeSkippableHeader } from '../format/skippable.js';
 import { nodeStreamOptions, type StageOptions } from './stage-options.js';
 
@@ -46,7 +46,7 @@ export class CrcFooter extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.crc = crc32(chunk, this.crc);
+    this.crc = crc32Extend(chunk, this.crc);
     this.length += chunk.length;
     callback(null, chunk);
   }

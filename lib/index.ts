@@ -27,3 +27,5 @@ export { SnapshotFramer, createSnapshotFramer, type SnapshotFramerOptions, type 
 export { SnapshotParser, createSnapshotParser, type ParsedBlock } from './snapshot/snapshot-parser.js';
 export { writeSnapshot, type WriteSnapshotOptions, type SnapshotSummary } from './snapshot/write-snapshot.js';
 export { readSnapshot, type ReadSnapshotOptions, type SnapshotEntryStream } from './snapshot/read-snapshot.js';
+export { inspectSnapshot, verifySnapshot, type SnapshotInfo, type VerifyResult } from './snapshot/inspect-snapshot.js';
+export { sampleEntries, type SampleOptions } from './sample/sample-entries.js';

@@ -16,6 +16,7 @@ import type { CompressedBlock, RawBlock } from '../format/block.js';
 import { rememberCrc } from '../format/crc32.js';
 import { nodeStreamOptions, type StageOptions } from './stage-options.js';
 import { OrderedResults } from './ordered-results.js';
+import { ReadableGate } from './readable-gate.js';
 
 export interface CompressorOptions extends StageOptions {
   /** `zstd` (default), `lz4` or `none`. */
@@ -36,6 +37,8 @@ export class Compressor extends Transform {
   readonly blockSize: number;
   private readonly blockMode: boolean;
   private readonly results: OrderedResults<CompressedBlock>;
+  /** Holds a write back while the readable side is full (frames are pushed asynchronously). */
+  private readonly gate = new ReadableGate(this);
   private block: Buffer | null = null;
   /** Block buffers handed back by the workers, refilled instead of allocating (bytes mode). */
   private spare: ArrayBuffer[] = [];
@@ -78,7 +81,13 @@ export class Compressor extends Transform {
     } else {
       this.assemble(chunk as Buffer);
     }
-    this.results.whenRoom(() => callback());
+    this.results.whenRoom(() => this.gate.whenRoom(() => callback()));
+  }
+
+  override _read(size: number): void {
+    // The consumer wants more: let a write held back by a full readable side finish.
+    this.gate.release();
+    super._read(size);
   }
 
   override _flush(callback: TransformCallback): void {

@@ -20,6 +20,7 @@ import { ZstdStreamDecoder } from '../codec/zstd-stream-decoder.js';
 import { ChecksumError, FormatError, InvalidArgumentError, LimitError, TruncatedError } from '../errors.js';
 import { ByteQueue } from './byte-queue.js';
 import { OrderedResults } from './ordered-results.js';
+import { ReadableGate } from './readable-gate.js';
 import { nodeStreamOptions, type StageOptions } from './stage-options.js';
 
 /** Frames up to this size (compressed and decompressed) are decoded whole on worker threads. */
@@ -50,6 +51,8 @@ export interface FrameInput {
 export class Decompressor extends Transform {
   private readonly blockMode: boolean;
   private readonly results: OrderedResults<Output>;
+  /** Holds a write back while the readable side is full (output is pushed asynchronously). */
+  private readonly gate = new ReadableGate(this);
   private readonly input = new ByteQueue();
   private offset = 0; // stream offset of the front of `input`
   private header: FrameHeader | null = null;
@@ -88,7 +91,13 @@ export class Decompressor extends Transform {
     } catch (err) {
       return callback(err as Error);
     }
-    this.results.whenRoom(() => callback());
+    this.results.whenRoom(() => this.gate.whenRoom(() => callback()));
+  }
+
+  override _read(size: number): void {
+    // The consumer wants more: let a write held back by a full readable side finish.
+    this.gate.release();
+    super._read(size);
   }
 
   override _flush(callback: TransformCallback): void {

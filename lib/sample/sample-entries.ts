@@ -1,0 +1,80 @@
+/**
+ * A deterministic sample data set: user-profile-like JSON values under `user:NNNNNNNNNNNN` keys,
+ * a quarter of them with an expiry (half of those already past). Compresses about 4× with zstd
+ * level 1, like real cache and database contents. Used by `snapstream demo` and the benchmarks.
+ */
+import type { Entry } from '../format/entry.js';
+
+export interface SampleOptions {
+  /** Number of entries. Default 200,000 (unless `bytes` is given). */
+  count?: number;
+  /** Stop once the encoded entries reach this many bytes (instead of `count`). */
+  bytes?: number;
+  /** Keys and values as strings (true) or Buffers (false, default). */
+  text?: boolean;
+  /** The time expiries are placed around, in ms. Default: now. */
+  now?: number;
+  /** Seed of the value generator. Default 1. */
+  seed?: number;
+}
+
+/** Distinct values, cycled; far enough apart that a compressor cannot see the repeats. */
+const POOL = 16384;
+
+function mulberry32(seed: number): () => number {
+  let s = seed | 0;
+  return () => {
+    s = (s + 0x6d2b79f5) | 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+function valuePool(seed: number): string[] {
+  const rnd = mulberry32(seed);
+  const words: string[] = [];
+  for (let i = 0; i < 512; i++) {
+    let w = '';
+    for (let j = 3 + (rnd() % 8); j > 0; j--) w += String.fromCharCode(97 + (rnd() % 26));
+    words.push(w);
+  }
+  // Word frequencies fall off steeply, as in real text.
+  const word = (): string => {
+    const u = rnd() / 4294967296;
+    return words[Math.floor(512 * u * u * u * u)]!;
+  };
+  const values: string[] = [];
+  for (let i = 0; i < POOL; i++) {
+    let bio = '';
+    for (let j = 10 + (rnd() % 150); j > 0; j--) bio += `${word()} `;
+    values.push(
+      `{"name":"${word()} ${word()}","email":"${word()}@${word()}.example","age":${rnd() % 90},` +
+        `"score":${rnd() % 100000},"city":"${word()}","bio":"${bio}"}`,
+    );
+  }
+  return values;
+}
+
+/** Yields the sample entries. */
+export function* sampleEntries(options: SampleOptions = {}): Generator<Entry> {
+  const text = options.text === true;
+  const now = options.now ?? Date.now();
+  const limitBytes = options.bytes ?? Infinity;
+  const count = options.count ?? (options.bytes === undefined ? 200_000 : Infinity);
+  const strings = valuePool(options.seed ?? 1);
+  const values = text ? strings : strings.map((v) => Buffer.from(v, 'latin1'));
+  let bytes = 0;
+  for (let i = 0; i < count && bytes < limitBytes; i++) {
+    const keyText = `user:${String(i).padStart(12, '0')}`;
+    const value = values[i % POOL]!;
+    const entry: Entry = { key: text ? keyText : Buffer.from(keyText, 'latin1'), value };
+    bytes += 9 + keyText.length + value.length;
+    if (i % 4 === 0) {
+      // Half expired an hour ago, half expire in a day.
+      entry.expiresAt = i % 8 === 0 ? now - 3_600_000 + (i % 1000) : now + 86_400_000 + (i % 1000);
+      bytes += 8;
+    }
+    yield entry;
+  }
+}

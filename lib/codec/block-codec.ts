@@ -4,6 +4,7 @@
  * flight to use every core.
  */
 import { CodecError, FormatError } from '../errors.js';
+import { allocStaging, recycleBlock } from '../format/block-buffers.js';
 import { crc32 } from '../format/crc32.js';
 import type { CodecName } from './codec.js';
 import { compressLz4Frame, decompressLz4Frame } from './lz4-frame.js';
@@ -12,11 +13,10 @@ import { sharedPool, type FrameResult } from './worker-pool.js';
 
 /**
  * Compresses one block. `owned`: the caller gives up `data` and the whole ArrayBuffer under it
- * (allocated with `allocUnsafeSlow`, never a pooled one), which may then be moved to a worker
- * thread instead of copied.
+ * (its own allocation, never Node's shared pool), which is then moved to a worker thread
+ * instead of copied, and afterwards reused for other blocks.
  */
 export async function compressBlock(codec: CodecName, level: number, data: Buffer, owned: boolean): Promise<FrameResult> {
-  // (zstd hands the input's memory back as `input`, so a caller that owned it may reuse it.)
   if (codec === 'none') {
     const frame = storedZstdFrame(data);
     return { data: frame, crc: crc32(frame) };
@@ -26,15 +26,8 @@ export async function compressBlock(codec: CodecName, level: number, data: Buffe
     return { data: frame, crc: crc32(frame) };
   }
   const src = movable(data, owned);
-  const req = {
-    op: 'compress' as const,
-    level,
-    buffer: src.buffer as ArrayBuffer,
-    offset: src.byteOffset,
-    length: src.length,
-    returnInput: true,
-  };
-  return wrapCodec(() => sharedPool().run(req, true), 'zstd', -1);
+  const req = { op: 'compress' as const, level, buffer: src.buffer as ArrayBuffer, offset: src.byteOffset, length: src.length };
+  return recycled(await wrapCodec(() => sharedPool().run(req, true), 'zstd', -1));
 }
 
 /**
@@ -64,7 +57,7 @@ export async function decompressFrame(
   if (rawLength === null) throw new FormatError(`zstd frame at byte ${offset} has no content size`, { offset });
   const src = movable(frame, owned);
   const req = { op: 'decompress' as const, rawLength, buffer: src.buffer as ArrayBuffer, offset: src.byteOffset, length: src.length };
-  return wrapCodec(() => sharedPool().run(req, true), 'zstd', offset);
+  return recycled(await wrapCodec(() => sharedPool().run(req, true), 'zstd', offset));
 }
 
 /**
@@ -74,9 +67,16 @@ export async function decompressFrame(
  */
 function movable(data: Buffer, owned: boolean): Buffer {
   if (owned && data.buffer instanceof ArrayBuffer) return data;
-  const copy = Buffer.allocUnsafeSlow(data.length);
+  const copy = allocStaging(data.length);
   data.copy(copy);
   return copy;
+}
+
+/** The input was ours (given up by the caller, or our copy): its memory is free for reuse. */
+function recycled(result: FrameResult): FrameResult {
+  if (result.input) recycleBlock(result.input);
+  delete result.input;
+  return result;
 }
 
 async function wrapCodec<T>(run: () => Promise<T>, codec: string, offset: number): Promise<T> {

@@ -12,7 +12,7 @@ export interface FrameResult {
   data: Buffer;
   /** CRC32 of the compressed frame (the output when compressing, the input when decompressing). */
   crc: number;
-  /** The input's memory, handed back for reuse when the request asked for it. */
+  /** The input's memory, handed back by the worker. */
   input?: ArrayBuffer;
 }
 
@@ -111,9 +111,7 @@ export class WorkerPool {
     if (job) {
       if (reply.error !== undefined) job.reject(new Error(reply.error));
       else {
-        const result: FrameResult = { data: Buffer.from(reply.buffer, 0, reply.length), crc: reply.crc };
-        if (reply.input) result.input = reply.input;
-        job.resolve(result);
+        job.resolve({ data: Buffer.from(reply.buffer, 0, reply.length), crc: reply.crc, input: reply.input });
       }
     }
     this.dispatch();

@@ -44,14 +44,10 @@ parentPort!.on('message', (req: WorkerRequest) => {
   let reply: WorkerReply;
   try {
     const { out, crc } = req.op === 'compress' ? compress(src, req.level) : decompress(src, req.rawLength);
-    reply = { id: req.id, buffer: out.buffer as ArrayBuffer, length: out.length, crc };
-    const transfer = [reply.buffer];
-    if (req.op === 'compress' && req.returnInput) {
-      // Hand the input block back so the main thread can refill it instead of allocating.
-      reply.input = req.buffer;
-      transfer.push(req.buffer);
-    }
-    parentPort!.postMessage(reply, transfer);
+    // The input goes back too: the main thread refills it instead of allocating, and it is not
+    // left here as garbage that only this thread's collector could free.
+    reply = { id: req.id, buffer: out.buffer as ArrayBuffer, length: out.length, crc, input: req.buffer };
+    parentPort!.postMessage(reply, [reply.buffer, req.buffer]);
   } catch (err) {
     dctx.reset(binding.ResetDirective.sessionOnly);
     reply = { id: req.id, error: err instanceof Error ? err.message : String(err) };

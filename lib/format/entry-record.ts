@@ -12,6 +12,7 @@
  */
 import { InvalidEntryError } from '../errors.js';
 import { writeU64 } from './binary.js';
+import { allocBlock } from './block-buffers.js';
 import type { Entry } from './entry.js';
 
 export const FLAG_EXPIRY = 0x01;
@@ -68,7 +69,7 @@ export class EntryBlockWriter {
 
   constructor(blockSize: number) {
     this.blockSize = blockSize;
-    this.buf = Buffer.allocUnsafeSlow(blockSize);
+    this.buf = allocBlock(blockSize);
   }
 
   /** Bytes in the current block. */
@@ -129,7 +130,7 @@ export class EntryBlockWriter {
   /** Hands over the current block's bytes and starts an empty one. */
   take(): Buffer {
     const block = this.buf.subarray(0, this.pos);
-    this.buf = Buffer.allocUnsafeSlow(this.blockSize);
+    this.buf = allocBlock(this.blockSize);
     this.pos = 0;
     this.count = 0;
     return block;

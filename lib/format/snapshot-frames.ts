@@ -178,6 +178,17 @@ function openFrame(frame: Buffer, tag: string, offset: number, minPayload: numbe
   return payload;
 }
 
+/** The reader's side of {@link MAX_JSON_BYTES} (the frame size limit alone allows a few bytes more). */
+function checkJsonLength(length: number, what: string, offset: number): void {
+  if (length > MAX_JSON_BYTES) {
+    throw new LimitError(`${what} at byte ${offset} is ${length} bytes, over the limit of ${MAX_JSON_BYTES}`, {
+      offset,
+      expected: MAX_JSON_BYTES,
+      actual: length,
+    });
+  }
+}
+
 function parseJson(bytes: Buffer, what: string, offset: number): unknown {
   try {
     return JSON.parse(bytes.toString('utf8'));
@@ -203,6 +214,7 @@ export function decodeHeader(frame: Buffer, offset = 0): SnapshotHeader {
   }
   const codec = codecFromId(p[6]!, offset);
   const metaLength = p.readUInt32LE(20);
+  checkJsonLength(metaLength, 'header metadata', offset);
   if (HEADER_FIXED + metaLength !== p.length) {
     throw new FormatError(`header at byte ${offset}: metadata length does not fit the frame`, { offset });
   }

@@ -33,6 +33,8 @@ export interface ParsedBlock {
   crc: number;
   /** File offset of the data frame. */
   offset: number;
+  /** True when `frame` is the parser's own copy, which the Decompressor may take over. */
+  owned: boolean;
   seq: number;
   entries: number;
   entriesTotal: number;
@@ -119,7 +121,7 @@ export class SnapshotParser extends Transform {
   private dataFrame(b: BlockHeader): boolean {
     if (this.input.length < b.frameLength) return false;
     const at = this.offset;
-    const frame = this.consume(b.frameLength);
+    const { data: frame, owned } = this.consumeOwned(b.frameLength);
     this.block = null;
     this.blocks++;
     this.entriesTotal = b.entriesTotal;
@@ -129,6 +131,7 @@ export class SnapshotParser extends Transform {
       rawLength: b.rawLength,
       crc: b.frameCrc,
       offset: at,
+      owned,
       seq: b.seq,
       entries: b.entries,
       entriesTotal: b.entriesTotal,
@@ -152,10 +155,14 @@ export class SnapshotParser extends Transform {
 
   /** Takes `n` bytes off the input, folding them into the running CRC. */
   private consume(n: number): Buffer {
-    const { data } = this.input.take(n);
-    this.crc = crc32(data, this.crc);
+    return this.consumeOwned(n).data;
+  }
+
+  private consumeOwned(n: number): { data: Buffer; owned: boolean } {
+    const taken = this.input.take(n);
+    this.crc = crc32(taken.data, this.crc);
     this.offset += n;
-    return data;
+    return taken;
   }
 }
 

@@ -1,3 +1,5 @@
+import { allocStaging } from '../format/block-buffers.js';
+
 /**
  * A queue of byte chunks read from the front without copying unless a read spans chunks.
  * Parsers use it to look at headers at any position and take whole frames out.
@@ -69,7 +71,7 @@ export class ByteQueue {
   }
 
   private gather(index: number, at: number, n: number, slow: boolean): { data: Buffer; owned: boolean } {
-    const out = slow ? Buffer.allocUnsafeSlow(n) : Buffer.allocUnsafe(n);
+    const out = slow ? allocStaging(n) : Buffer.allocUnsafe(n);
     let filled = 0;
     for (let i = index; filled < n && i < this.chunks.length; i++) {
       const c = this.chunks[i]!;

@@ -13,6 +13,7 @@ import { checkBlockSize, checkCodec, checkLevel, DEFAULT_BLOCK_SIZE, DEFAULT_ZST
 import { sharedPool } from '../codec/worker-pool.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { CompressedBlock, RawBlock } from '../format/block.js';
+import { allocBlock } from '../format/block-buffers.js';
 import { rememberCrc } from '../format/crc32.js';
 import { nodeStreamOptions, type StageOptions } from './stage-options.js';
 import { OrderedResults } from './ordered-results.js';
@@ -40,8 +41,6 @@ export class Compressor extends Transform {
   /** Holds a write back while the readable side is full (frames are pushed asynchronously). */
   private readonly gate = new ReadableGate(this);
   private block: Buffer | null = null;
-  /** Block buffers handed back by the workers, refilled instead of allocating (bytes mode). */
-  private spare: ArrayBuffer[] = [];
   private filled = 0;
   private bytesIn = 0;
   private bytesOut = 0;
@@ -108,7 +107,7 @@ export class Compressor extends Transform {
   private assemble(chunk: Buffer): void {
     let at = 0;
     while (at < chunk.length) {
-      this.block ??= this.freshBlock();
+      this.block ??= allocBlock(this.blockSize);
       const take = Math.min(this.blockSize - this.filled, chunk.length - at);
       chunk.copy(this.block, this.filled, at, at + take);
       this.filled += take;
@@ -121,19 +120,11 @@ export class Compressor extends Transform {
     }
   }
 
-  private freshBlock(): Buffer {
-    const spare = this.spare.pop();
-    return spare && spare.byteLength === this.blockSize ? Buffer.from(spare) : Buffer.allocUnsafeSlow(this.blockSize);
-  }
-
   private submit(data: Buffer, owned: boolean, entries: number, cursor: unknown): void {
     const rawLength = data.length;
     this.frames++;
     this.results.add(
-      compressBlock(this.codec, this.level, data, owned).then((r) => {
-        if (r.input && !this.blockMode && this.spare.length < 4) this.spare.push(r.input);
-        return { frame: r.data, crc: r.crc, rawLength, entries, cursor };
-      }),
+      compressBlock(this.codec, this.level, data, owned).then((r) => ({ frame: r.data, crc: r.crc, rawLength, entries, cursor })),
     );
   }
 

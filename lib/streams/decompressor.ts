@@ -45,6 +45,8 @@ export interface FrameInput {
   crc?: number;
   /** The frame's place in its file, for error messages. */
   offset?: number;
+  /** The sender gives up `frame`'s memory (it may be moved to a worker and reused). */
+  owned?: boolean;
   [field: string]: unknown;
 }
 
@@ -126,7 +128,7 @@ export class Decompressor extends Transform {
         actual: block.rawLength,
       });
     }
-    const { frame, crc, rawLength, ...fields } = block;
+    const { frame, crc, rawLength, owned, ...fields } = block;
     const magic = frame.length >= 4 ? frame.readUInt32LE(0) : 0;
     const header = parseFrameHeader(frame, 0, this.offset);
     if (!header || header.kind === 'skippable') {
@@ -137,7 +139,7 @@ export class Decompressor extends Transform {
     const at = typeof fields.offset === 'number' ? fields.offset : this.offset;
     this.offset += frame.length;
     this.results.add(
-      decompressFrame(header.kind, frame, rawLength, false, at).then((r) => {
+      decompressFrame(header.kind, frame, rawLength, owned === true, at).then((r) => {
         if (crc !== undefined && r.crc !== crc) {
           throw new ChecksumError(`frame at byte ${at} fails its CRC32`, { offset: at, expected: crc, actual: r.crc });
         }

@@ -1,0 +1,86 @@
+/**
+ * The measured cases. Each runs in a child process of its own (see run.ts), so its peak RSS is
+ * its own, and prints one JSON line: { seconds, maxRssMB }.
+ */
+import fs from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import {
+  createCompressor,
+  createCrcFooter,
+  createCrcVerifier,
+  createDecompressor,
+  readSnapshot,
+  sampleEntries,
+  writeSnapshot,
+  type DecodedEntry,
+} from 'snapstream';
+
+/** Fixed so every run encodes the same bytes. */
+export const BENCH_NOW = 1_800_000_000_000;
+
+export interface CasePaths {
+  raw: string;
+  out: string;
+  size: number;
+}
+
+const nullSink = (objectMode = false): Writable =>
+  new Writable({ objectMode, highWaterMark: objectMode ? 16 : 1 << 20, write: (_c, _e, cb) => cb() });
+
+const read = (path: string): fs.ReadStream => fs.createReadStream(path, { highWaterMark: 1 << 20 });
+
+export const cases: Record<string, (p: CasePaths) => Promise<void>> = {
+  /** Raw encoded bytes → Compressor zstd 1 → CrcFooter → file. */
+  async 'bytes-zstd'(p) {
+    await pipeline(read(p.raw), createCompressor({ codec: 'zstd', level: 1 }), createCrcFooter(), fs.createWriteStream(p.out));
+  },
+  async 'bytes-lz4'(p) {
+    await pipeline(read(p.raw), createCompressor({ codec: 'lz4' }), createCrcFooter(), fs.createWriteStream(p.out));
+  },
+  /** writeSnapshot from generated Buffer entries (the same data as the raw file). */
+  async 'entries-buffer'(p) {
+    await writeSnapshot(sampleEntries({ bytes: p.size, now: BENCH_NOW }), p.out, { codec: 'zstd', level: 1 });
+  },
+  async 'entries-string'(p) {
+    await writeSnapshot(sampleEntries({ bytes: p.size, now: BENCH_NOW, text: true }), p.out, { codec: 'zstd', level: 1 });
+  },
+  /** Compressed + trailer file → CrcVerifier → Decompressor → nothing. */
+  async 'read-bytes'(p) {
+    await pipeline(read(p.raw), createCrcVerifier(), createDecompressor(), nullSink());
+  },
+  /** Snapshot file → readSnapshot → every entry (in batches) consumed. */
+  async 'read-entries'(p) {
+    let n = 0;
+    await pipeline(
+      readSnapshot(p.raw, { batch: true }),
+      new Writable({
+        objectMode: true,
+        write(batch: DecodedEntry[], _e, cb) {
+          n += batch.length;
+          cb();
+        },
+      }),
+    );
+    if (n === 0) throw new Error('no entries read');
+  },
+};
+
+/** Entry point of a child: `node cases.js NAME RAW OUT SIZE`. */
+export async function runCase(name: string, paths: CasePaths): Promise<void> {
+  const fn = cases[name];
+  if (!fn) throw new Error(`unknown case ${name}`);
+  const start = performance.now();
+  await fn(paths);
+  const seconds = (performance.now() - start) / 1000;
+  const maxRssMB = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(`${JSON.stringify({ seconds, maxRssMB })}\n`);
+}
+
+if (process.argv[1]?.endsWith('cases.js') && process.argv[2]) {
+  const [, , name, raw, out, size] = process.argv;
+  runCase(name!, { raw: raw!, out: out!, size: Number(size) }).catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,179 @@
+/**
+ * `npm run bench [-- --size 1g --runs 3 --update-docs]`
+ *
+ * Generates a deterministic key/value data set (≈4× with zstd level 1), then measures
+ * snapstream and the stock tools on the same bytes, in one run, interleaved, taking the median
+ * of several runs (these machines are noisy: only ratios measured together mean much).
+ * Each snapstream case runs in its own process, so its peak RSS is its own.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { EntrySource, sampleEntries, type RawBlock } from 'snapstream';
+import { BENCH_NOW } from './cases.js';
+
+interface Options {
+  size: number;
+  runs: number;
+  dir: string;
+  updateDocs: boolean;
+}
+
+function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kmg]?)$/i.exec(text);
+  if (!m) throw new Error(`bad size ${text}`);
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase()]!;
+  return Math.round(Number(m[1]) * mult);
+}
+
+function parseOptions(argv: string[]): Options {
+  const o: Options = { size: 1024 ** 3, runs: 3, dir: path.join(os.tmpdir(), 'snapstream-bench'), updateDocs: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--size') o.size = parseSize(argv[++i]!);
+    else if (a === '--runs') o.runs = Number(argv[++i]);
+    else if (a === '--dir') o.dir = argv[++i]!;
+    else if (a === '--update-docs') o.updateDocs = true;
+    else throw new Error(`unknown option ${a}`);
+  }
+  return o;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const sizeLabel = (n: number): string => (n >= 1024 ** 3 ? `${+(n / 1024 ** 3).toFixed(2)} GiB` : `${+(n / 1024 ** 2).toFixed(1)} MiB`);
+
+/** The encoded entry stream of the sample data set, written once and reused. */
+async function ensureDataset(o: Options): Promise<string> {
+  const file = path.join(o.dir, `raw-${o.size}.bin`);
+  if (fs.existsSync(file)) return file;
+  process.stderr.write(`generating ${sizeLabel(o.size)} data set in ${file} …\n`);
+  await pipeline(
+    new EntrySource(sampleEntries({ bytes: o.size, now: BENCH_NOW })),
+    new Transform({ writableObjectMode: true, transform: (b: RawBlock, _e, cb) => cb(null, b.data) }),
+    fs.createWriteStream(`${file}.tmp`),
+  );
+  fs.renameSync(`${file}.tmp`, file);
+  return file;
+}
+
+interface Sample {
+  seconds: number;
+  maxRssMB?: number;
+}
+
+/** Runs one snapstream case in a fresh process. */
+function ours(name: string, raw: string, out: string, size: number): Promise<Sample> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(here, 'cases.js'), name, raw, out, String(size)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => (text += d));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(text) as Sample) : reject(new Error(`${name} exited ${code}`))));
+  });
+}
+
+/** Runs a stock tool, stdout to `stdoutPath` (or /dev/null). */
+function tool(cmd: string, args: string[], stdoutPath = '/dev/null'): Sample {
+  const fd = fs.openSync(stdoutPath, 'w');
+  const start = performance.now();
+  const r = spawnSync(cmd, args, { stdio: ['ignore', fd, 'inherit'] });
+  const seconds = (performance.now() - start) / 1000;
+  fs.closeSync(fd);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed`);
+  return { seconds };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+interface Row {
+  what: string;
+  ours: string;
+  theirs: string;
+  target: number;
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  fs.mkdirSync(o.dir, { recursive: true });
+  const raw = await ensureDataset(o);
+  const size = fs.statSync(raw).size;
+  const f = (name: string): string => path.join(o.dir, name);
+  const samples = new Map<string, Sample[]>();
+  const add = (k: string, s: Sample): void => void samples.set(k, [...(samples.get(k) ?? []), s]);
+
+  for (let run = 0; run < o.runs; run++) {
+    process.stderr.write(`run ${run + 1}/${o.runs}\n`);
+    add('zstd -1 -T1', tool('zstd', ['-1', '-T1', '-q', '-f', raw, '-o', f('tool.zst')]));
+    add('zstd -1 -T2', tool('zstd', ['-1', '-T2', '-q', '-f', raw, '-o', f('tool.zst')]));
+    add('lz4', tool('lz4', ['-1', '-q', '-f', raw, f('tool.lz4')]));
+    add('bytes-zstd', await ours('bytes-zstd', raw, f('ours.zst'), size));
+    add('bytes-lz4', await ours('bytes-lz4', raw, f('ours.lz4'), size));
+    add('entries-buffer', await ours('entries-buffer', raw, f('snapshot-buffer.zst'), size));
+    add('entries-string', await ours('entries-string', raw, f('snapshot-string.zst'), size));
+    add('zstd -d bytes', tool('zstd', ['-d', '-q', '-c', f('ours.zst')]));
+    add('read-bytes', await ours('read-bytes', f('ours.zst'), '', size));
+    add('zstd -d snapshot', tool('zstd', ['-d', '-q', '-c', f('snapshot-buffer.zst')]));
+    add('read-entries', await ours('read-entries', f('snapshot-buffer.zst'), '', size));
+  }
+
+  const sec = (k: string): number => median(samples.get(k)!.map((s) => s.seconds));
+  const rate = (k: string): number => size / 1e6 / sec(k);
+  const rss = (k: string): number => Math.max(...samples.get(k)!.map((s) => s.maxRssMB ?? 0));
+  const mbs = (k: string): string => `${rate(k).toFixed(0)} MB/s`;
+  const rows: Row[] = [
+    { what: 'byte path zstd-1 (Compressor + CrcFooter → file) vs `zstd -1 -T1`', ours: 'bytes-zstd', theirs: 'zstd -1 -T1', target: 1.5 },
+    { what: 'byte path zstd-1 vs `zstd -1 -T2`', ours: 'bytes-zstd', theirs: 'zstd -1 -T2', target: 0.9 },
+    { what: 'entry path, Buffer entries (`writeSnapshot`) vs `zstd -1 -T1`', ours: 'entries-buffer', theirs: 'zstd -1 -T1', target: 1.2 },
+    { what: 'entry path, string entries (`writeSnapshot`) vs `zstd -1 -T1`', ours: 'entries-string', theirs: 'zstd -1 -T1', target: 1.0 },
+    { what: 'lz4 byte path vs `lz4 -1`', ours: 'bytes-lz4', theirs: 'lz4', target: 1.0 },
+    { what: 'read + verify bytes (CrcVerifier + Decompressor) vs `zstd -d`', ours: 'read-bytes', theirs: 'zstd -d bytes', target: 1.0 },
+    { what: '`readSnapshot` to entries vs `zstd -d`', ours: 'read-entries', theirs: 'zstd -d snapshot', target: 0.4 },
+  ];
+  const lines = [
+    `Data set: ${sizeLabel(size)} of encoded entries (\`sampleEntries\`), median of ${o.runs} runs, ` +
+      `${os.cpus().length} cores, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
+    '',
+    '| measure | snapstream | stock tool | ratio | target | |',
+    '|---|---|---|---|---|---|',
+  ];
+  let failed = 0;
+  for (const r of rows) {
+    const ratio = rate(r.ours) / rate(r.theirs);
+    const ok = ratio >= r.target;
+    if (!ok) failed++;
+    lines.push(`| ${r.what} | ${mbs(r.ours)} | ${mbs(r.theirs)} | ${ratio.toFixed(2)}× | ≥ ${r.target}× | ${ok ? 'ok' : 'MISSED'} |`);
+  }
+  lines.push('', '| snapstream case | peak RSS | target | |', '|---|---|---|---|');
+  for (const k of ['bytes-zstd', 'bytes-lz4', 'entries-buffer', 'entries-string', 'read-bytes', 'read-entries']) {
+    const ok = rss(k) <= 160;
+    if (!ok) failed++;
+    lines.push(`| ${k} | ${rss(k).toFixed(0)} MB | ≤ 160 MB | ${ok ? 'ok' : 'MISSED'} |`);
+  }
+  const ratioZstd = size / fs.statSync(f('tool.zst')).size;
+  lines.push('', `Compression ratio: zstd -1 ${ratioZstd.toFixed(2)}×, snapstream zstd-1 ${(size / fs.statSync(f('ours.zst')).size).toFixed(2)}×.`);
+  const table = lines.join('\n');
+  process.stdout.write(`${table}\n`);
+
+  if (o.updateDocs) {
+    const doc = path.join(here, '..', '..', 'docs', 'BENCHMARKS.md');
+    const key = sizeLabel(size).replace(/\s+/g, '');
+    const start = `<!-- bench:${key}:start -->`;
+    const end = `<!-- bench:${key}:end -->`;
+    let text = fs.existsSync(doc) ? fs.readFileSync(doc, 'utf8') : '# Benchmarks\n';
+    const block = `${start}\n${table}\n${end}`;
+    text = text.includes(start) ? text.replace(new RegExp(`${start}[\\s\\S]*?${end}`), block) : `${text}\n${block}\n`;
+    fs.writeFileSync(doc, text);
+    process.stderr.write(`updated ${doc}\n`);
+  }
+  process.exitCode = failed > 0 ? 1 : 0;
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

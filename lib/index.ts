@@ -29,3 +29,5 @@ export { writeSnapshot, type WriteSnapshotOptions, type SnapshotSummary } from '
 export { readSnapshot, type ReadSnapshotOptions, type SnapshotEntryStream } from './snapshot/read-snapshot.js';
 export { inspectSnapshot, verifySnapshot, type SnapshotInfo, type VerifyResult } from './snapshot/inspect-snapshot.js';
 export { sampleEntries, type SampleOptions } from './sample/sample-entries.js';
+export { analyzePartial, type PartialAnalysis } from './snapshot/analyze-partial.js';
+export type { EntrySourceFactory } from './snapshot/write-snapshot.js';

@@ -16,6 +16,8 @@ export interface SampleOptions {
   now?: number;
   /** Seed of the value generator. Default 1. */
   seed?: number;
+  /** Index of the first entry (to restart a source from a cursor). Default 0. */
+  start?: number;
 }
 
 /** Distinct values, cycled; far enough apart that a compressor cannot see the repeats. */
@@ -69,7 +71,7 @@ export function* sampleEntries(options: SampleOptions = {}): Generator<Entry> {
   const values: (string | Buffer)[] = valuePool(options.seed ?? 1);
   if (!text) for (let i = 0; i < values.length; i++) values[i] = Buffer.from(values[i] as string, 'latin1');
   let bytes = 0;
-  for (let i = 0; i < count && bytes < limitBytes; i++) {
+  for (let i = options.start ?? 0; i < count && bytes < limitBytes; i++) {
     const keyText = `user:${String(i).padStart(12, '0')}`;
     const value = values[i % POOL]!;
     const entry: Entry = { key: text ? keyText : Buffer.from(keyText, 'latin1'), value };

@@ -1,15 +1,28 @@
 /**
  * writeSnapshot: entries → a snapshot file, the composition
  * EntrySource → Compressor (block mode) → SnapshotFramer → ResumableFileSink.
+ *
+ * Resumable: when the source is a function `(cursor) => entries`, an interrupted run's
+ * `<path>.partial` is analysed on the next call; if it matches (same codec, block size and
+ * metadata) writing continues after its last whole block, with the source restarted from the
+ * cursor stored in that block. Nothing durable is written twice, and the finished file is the
+ * one an uninterrupted run writes (byte for byte, for a deterministic source).
  */
+import fsp from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { checkBlockSize, checkCodec, DEFAULT_BLOCK_SIZE, type CodecName } from '../codec/codec.js';
+import { InvalidArgumentError, wrapIoError } from '../errors.js';
+import type { Entry } from '../format/entry.js';
+import type { SnapshotHeader } from '../format/snapshot-frames.js';
+import { partialPathFor, ResumableFileSink } from '../sink/resumable-file-sink.js';
 import { Compressor } from '../streams/compressor.js';
 import type { Progress } from '../streams/stage-options.js';
-import { ResumableFileSink } from '../sink/resumable-file-sink.js';
-import type { Entry } from '../format/entry.js';
+import { analyzePartial, type PartialAnalysis } from './analyze-partial.js';
 import { EntrySource, type EntryIterable } from './entry-source.js';
 import { SnapshotFramer } from './snapshot-framer.js';
+
+/** A source that can restart: given the cursor stored after the last durable block (or undefined to start), yields the entries after it. */
+export type EntrySourceFactory = (cursor: unknown) => EntryIterable;
 
 export interface WriteSnapshotOptions {
   /** `zstd` (default), `lz4` or `none`. */
@@ -20,10 +33,15 @@ export interface WriteSnapshotOptions {
   blockSize?: number;
   /** User metadata for the header (Raft index and term, anything JSON). */
   meta?: Record<string, unknown>;
-  /** Creation time in ms. Default: now. */
+  /** Creation time in ms. Default: now (or, when resuming, the partial's). */
   createdAt?: number;
-  /** The source cursor after an entry, stored per block. Default: entries so far. */
+  /**
+   * The source cursor after an entry, stored per block and handed back to the source factory on
+   * resume. Default: the number of entries so far. A sorted database source returns the key.
+   */
   cursorOf?: (entry: Entry, count: number) => unknown;
+  /** Resume a matching `<path>.partial`. Default: true when the source is a function. */
+  resume?: boolean;
   /** Blocks compressed at once. */
   concurrency?: number;
   /** Bytes between fsyncs of the partial file. */
@@ -43,13 +61,42 @@ export interface SnapshotSummary {
   /** Bytes of encoded entries before compression. */
   rawBytes: number;
   blocks: number;
+  /** Set when this run continued an interrupted one: what it kept. */
+  resumed?: { bytes: number; blocks: number; entries: number; rawBytes: number };
+  /** Set when a partial file was found but could not be resumed (and was replaced): why. */
+  discarded?: string;
 }
 
-/** Writes `entries` as a snapshot file at `path` (atomically: `<path>.partial`, then rename). */
-export async function writeSnapshot(entries: EntryIterable, path: string, options: WriteSnapshotOptions = {}): Promise<SnapshotSummary> {
+/** Writes entries as a snapshot file at `path` (atomically: `<path>.partial`, then rename). */
+export async function writeSnapshot(
+  source: EntryIterable | EntrySourceFactory,
+  path: string,
+  options: WriteSnapshotOptions = {},
+): Promise<SnapshotSummary> {
   const codec = checkCodec(options.codec ?? 'zstd');
   const blockSize = checkBlockSize(options.blockSize ?? DEFAULT_BLOCK_SIZE);
-  const source = new EntrySource(entries, { blockSize, ...(options.cursorOf ? { cursorOf: options.cursorOf } : {}) });
+  const meta = options.meta ?? {};
+  const restartable = typeof source === 'function';
+  if (options.resume && !restartable) {
+    throw new InvalidArgumentError('resume needs a source function (cursor) => entries');
+  }
+  const summary: Partial<SnapshotSummary> = {};
+  let partial: PartialAnalysis | null = null;
+  if (options.resume ?? restartable) {
+    const found = await findPartial(partialPathFor(path));
+    if (found) {
+      const mismatch = headerMismatch(found, { codec, blockSize, meta, createdAt: options.createdAt });
+      if (mismatch === null) partial = found;
+      else summary.discarded = mismatch;
+    }
+  }
+
+  const entries = restartable ? (source as EntrySourceFactory)(partial?.cursor) : (source as EntryIterable);
+  const entrySource = new EntrySource(entries, {
+    blockSize,
+    startCount: partial?.entries ?? 0,
+    ...(options.cursorOf ? { cursorOf: options.cursorOf } : {}),
+  });
   const compressor = new Compressor({
     blocks: true,
     codec,
@@ -60,15 +107,59 @@ export async function writeSnapshot(entries: EntryIterable, path: string, option
   const framer = new SnapshotFramer({
     codec,
     blockSize,
-    ...(options.meta ? { meta: options.meta } : {}),
+    meta,
     ...(options.createdAt !== undefined ? { createdAt: options.createdAt } : {}),
+    ...(partial ? { resume: partial.state! } : {}),
   });
-  const sink = new ResumableFileSink({ path, ...(options.syncEvery !== undefined ? { syncEvery: options.syncEvery } : {}) });
+  const sink = new ResumableFileSink({
+    path,
+    resumeAt: partial?.durableBytes ?? 0,
+    ...(options.syncEvery !== undefined ? { syncEvery: options.syncEvery } : {}),
+  });
   if (options.onProgress) {
     const report = options.onProgress;
     framer.on('progress', (p: Progress) => report(p));
   }
-  await pipeline(source, compressor, framer, sink, ...(options.signal ? [{ signal: options.signal }] : []));
+  await pipeline(entrySource, compressor, framer, sink, ...(options.signal ? [{ signal: options.signal }] : []));
   const s = framer.position;
-  return { path, codec, bytes: s.offset, entries: s.entriesTotal, rawBytes: s.rawTotal, blocks: s.blocks };
+  return {
+    ...summary,
+    path,
+    codec,
+    bytes: s.offset,
+    entries: s.entriesTotal,
+    rawBytes: s.rawTotal,
+    blocks: s.blocks,
+    ...(partial
+      ? { resumed: { bytes: partial.durableBytes, blocks: partial.blocks, entries: partial.entries, rawBytes: partial.rawBytes } }
+      : {}),
+  };
+}
+
+/** The analysis of a partial file, or null if there is none. */
+async function findPartial(partialPath: string): Promise<PartialAnalysis | null> {
+  try {
+    await fsp.access(partialPath);
+  } catch {
+    return null;
+  }
+  try {
+    return await analyzePartial(partialPath);
+  } catch (err) {
+    throw wrapIoError(err, `analysing ${partialPath}`);
+  }
+}
+
+/** Why a partial cannot be continued with these options, or null if it can. */
+function headerMismatch(
+  found: PartialAnalysis,
+  want: { codec: CodecName; blockSize: number; meta: Record<string, unknown>; createdAt: number | undefined },
+): string | null {
+  if (!found.resumable || !found.header) return found.reason ?? 'not resumable';
+  const h: SnapshotHeader = found.header;
+  if (h.codec !== want.codec) return `the partial uses codec ${h.codec}, not ${want.codec}`;
+  if (h.blockSize !== want.blockSize) return `the partial uses block size ${h.blockSize}, not ${want.blockSize}`;
+  if (JSON.stringify(h.meta) !== JSON.stringify(want.meta)) return 'the partial has different metadata';
+  if (want.createdAt !== undefined && h.createdAt !== want.createdAt) return 'the partial has a different creation time';
+  return null;
 }

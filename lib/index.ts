@@ -31,3 +31,4 @@ export { inspectSnapshot, verifySnapshot, type SnapshotInfo, type VerifyResult }
 export { sampleEntries, type SampleOptions } from './sample/sample-entries.js';
 export { analyzePartial, type PartialAnalysis } from './snapshot/analyze-partial.js';
 export type { EntrySourceFactory } from './snapshot/write-snapshot.js';
+export { cleanPartials, type CleanupReport } from './snapshot/clean-partials.js';

@@ -148,6 +148,8 @@ function readUIntLE(buf: Buffer, at: number, size: number): number {
 export class FrameWalker {
   private pos: number;
   private done = false;
+  /** LZ4: the most the blocks walked so far can decompress to (a block never exceeds its frame's block size). */
+  private bound = 0;
 
   constructor(
     readonly header: FrameHeader,
@@ -186,6 +188,7 @@ export class FrameWalker {
           const size = word & 0x7fffffff;
           if (size > h.blockMaxSize) throw this.error('LZ4 block larger than the frame allows');
           this.pos += 4 + size + (h.blockChecksum ? 4 : 0);
+          this.bound += word & 0x80000000 ? size : h.blockMaxSize;
         }
       }
     }
@@ -195,6 +198,15 @@ export class FrameWalker {
   /** Bytes of the frame known so far (a lower bound on its length). */
   get known(): number {
     return this.pos;
+  }
+
+  /**
+   * An upper bound on what the blocks walked so far decompress to: LZ4 only (a zstd frame is
+   * decoded whole only when it declares its size), 0 for zstd. An LZ4 frame may expand up to
+   * 255-fold, so its compressed length alone does not bound the memory a whole decode takes.
+   */
+  get contentBound(): number {
+    return this.bound;
   }
 
   private error(what: string): FormatError {

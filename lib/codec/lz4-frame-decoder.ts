@@ -14,6 +14,8 @@ const HISTORY = 64 * 1024;
 
 export class Lz4FrameDecoder implements StreamingFrameDecoder {
   finished = false;
+  /** Never true: each block's output is handed over whole. */
+  readonly pending = false;
   private stage: 'header' | 'size' | 'block' | 'checksum' = 'header';
   private readonly held: Buffer;
   private heldLength = 0;
@@ -37,15 +39,19 @@ export class Lz4FrameDecoder implements StreamingFrameDecoder {
     this.content = header.contentChecksum ? new XxHash32() : null;
   }
 
-  write(input: Buffer, emit: (out: Buffer) => void): number {
+  write(input: Buffer, emit: (out: Buffer) => boolean): number {
     let at = 0;
-    while (!this.finished && at < input.length) {
+    let more = true;
+    const give = (out: Buffer): void => {
+      more = emit(out);
+    };
+    while (more && !this.finished && at < input.length) {
       const take = Math.min(this.need - this.heldLength, input.length - at);
       input.copy(this.held, this.heldLength, at, at + take);
       this.heldLength += take;
       at += take;
       if (this.heldLength < this.need) break;
-      this.step(emit);
+      this.step(give);
     }
     return at;
   }

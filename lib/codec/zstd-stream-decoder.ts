@@ -17,14 +17,16 @@ const OUT_CHUNK = 256 * 1024;
 export class ZstdStreamDecoder implements StreamingFrameDecoder {
   private dctx: Binding.DCtx | null = new binding.DCtx();
   finished = false;
+  pending = false;
 
   constructor(private readonly offset: number) {
     this.dctx!.setParameter(binding.DParameter.windowLogMax, WINDOW_LOG_MAX);
   }
 
-  write(input: Buffer, emit: (out: Buffer) => void): number {
+  write(input: Buffer, emit: (out: Buffer) => boolean): number {
     let consumed = 0;
     const dctx = this.dctx!;
+    this.pending = false;
     while (!this.finished) {
       const out = Buffer.allocUnsafe(OUT_CHUNK);
       let ret: number, produced: number, used: number;
@@ -37,10 +39,14 @@ export class ZstdStreamDecoder implements StreamingFrameDecoder {
         });
       }
       consumed += used;
-      if (produced > 0) emit(out.subarray(0, produced));
+      const more = produced > 0 ? emit(out.subarray(0, produced)) : true;
       if (ret === 0) this.finish();
       // Stop when input is used up and the decoder has no more output buffered for us.
       else if (consumed >= input.length && produced < OUT_CHUNK) break;
+      else if (!more) {
+        this.pending = true;
+        break;
+      }
     }
     return consumed;
   }

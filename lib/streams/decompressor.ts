@@ -27,6 +27,7 @@ import { nodeStreamOptions, type StageOptions } from './stage-options.js';
 export const WHOLE_FRAME_LIMIT = 16 * 1024 * 1024;
 /** Upper bound on a block's declared size in block mode. */
 export const MAX_RAW_BLOCK = 256 * 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 export interface DecompressorOptions extends StageOptions {
   /** Frames decoded at once. Default: twice the worker threads (at least 4). */
@@ -84,16 +85,36 @@ export class Decompressor extends Transform {
   }
 
   override _transform(chunk: Buffer | FrameInput, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (!this.blockMode) {
+      this.input.push(chunk as Buffer);
+      return this.drive(callback);
+    }
     try {
-      if (this.blockMode) this.decodeBlock(chunk as FrameInput);
-      else {
-        this.input.push(chunk as Buffer);
-        this.scan();
-      }
+      this.decodeBlock(chunk as FrameInput);
     } catch (err) {
       return callback(err as Error);
     }
     this.results.whenRoom(() => this.gate.whenRoom(() => callback()));
+  }
+
+  /**
+   * Decodes the buffered input. One chunk may hold frames that expand a thousandfold, so when
+   * the output gets ahead of the consumer, decoding pauses mid-chunk and goes on once there is
+   * room again; the write completes when the chunk is used up.
+   */
+  private drive(callback: TransformCallback): void {
+    let done: boolean;
+    try {
+      done = this.scan();
+    } catch (err) {
+      return callback(err as Error);
+    }
+    this.results.whenRoom(() => this.gate.whenRoom(() => (done ? callback() : this.drive(callback))));
+  }
+
+  /** True while decoded output waits for the consumer: in flight, or unread on the readable side. */
+  private backlogged(): boolean {
+    return this.results.size >= this.results.limit || this.readableLength >= this.readableHighWaterMark;
   }
 
   override _read(size: number): void {
@@ -148,24 +169,28 @@ export class Decompressor extends Transform {
     );
   }
 
-  /** Consumes as much buffered input as forms whole frames or feeds a streaming decoder. */
-  private scan(): void {
+  /**
+   * Consumes as much buffered input as forms whole frames or feeds a streaming decoder. Returns
+   * true when it needs more input, false when it paused because the output is backlogged.
+   */
+  private scan(): boolean {
     for (;;) {
       if (this.skipping > 0) {
         const n = Math.min(this.skipping, this.input.length);
         this.input.skip(n);
         this.offset += n;
         this.skipping -= n;
-        if (this.skipping > 0) return;
+        if (this.skipping > 0) return true;
       }
       if (this.streaming) {
-        if (!this.feedStreaming()) return;
+        const state = this.feedStreaming();
+        if (state !== 'ended') return state === 'starved';
         continue;
       }
       if (!this.header) {
         const peek = this.input.peek(0, Math.min(this.input.length, 32));
         const header = parseFrameHeader(peek, 0, this.offset);
-        if (!header) return;
+        if (!header) return true;
         this.header = header;
         if (header.kind === 'skippable') {
           this.header = null;
@@ -180,11 +205,14 @@ export class Decompressor extends Transform {
       }
       const walker = this.walker!;
       const length = walker.walk(this.input);
-      if (length === null) {
-        if (walker.known > WHOLE_FRAME_LIMIT) this.startStreaming(this.header);
-        else return;
+      // Too big to decode whole, compressed or (LZ4, which need not declare a size) decompressed:
+      // stream it, even if all of it is already here.
+      if (walker.known > WHOLE_FRAME_LIMIT || walker.contentBound > WHOLE_FRAME_LIMIT) {
+        this.startStreaming(this.header);
         continue;
       }
+      if (length === null) return true;
+      if (this.backlogged()) return false;
       this.decodeWhole(this.header, length);
     }
   }
@@ -195,7 +223,7 @@ export class Decompressor extends Transform {
     this.offset += length;
     this.header = null;
     this.walker = null;
-    // An LZ4 frame without a declared size was walked whole above, so it is small.
+    // An LZ4 frame without a declared size was walked whole above: its blocks bound its size.
     this.results.add(decompressFrame(header.kind as 'zstd' | 'lz4', data, header.contentSize, owned, at).then((r) => r.data));
   }
 
@@ -204,25 +232,33 @@ export class Decompressor extends Transform {
     this.streaming = header.kind === 'zstd' ? new ZstdStreamDecoder(this.offset) : new Lz4FrameDecoder(header, this.offset);
   }
 
-  /** Feeds buffered input to the streaming decoder; true when its frame has ended. */
-  private feedStreaming(): boolean {
+  /**
+   * Feeds buffered input to the streaming decoder until its frame ends, the input runs out
+   * (`starved`) or its output gets ahead of the consumer (`paused`).
+   */
+  private feedStreaming(): 'ended' | 'starved' | 'paused' {
     const decoder = this.streaming!;
-    const out: Buffer[] = [];
+    let room = !this.backlogged();
+    const emit = (b: Buffer): boolean => {
+      this.results.add(b);
+      room = !this.backlogged();
+      return room;
+    };
+    if (room && decoder.pending) decoder.write(EMPTY, emit);
     for (const chunk of this.input.drain()) {
-      if (decoder.finished) {
+      if (decoder.finished || !room) {
         this.input.push(chunk);
         continue;
       }
-      const used = decoder.write(chunk, (b) => out.push(b));
+      const used = decoder.write(chunk, emit);
       this.offset += used;
       if (used < chunk.length) this.input.push(chunk.subarray(used));
     }
-    if (out.length > 0) this.results.add(out);
-    if (!decoder.finished) return false;
+    if (!decoder.finished) return room && !decoder.pending ? 'starved' : 'paused';
     decoder.end();
     this.streaming = null;
     this.header = null;
-    return true;
+    return 'ended';
   }
 
   private emitOutput(out: Output): void {

@@ -1,0 +1,37 @@
+/**
+ * Start-up clean-up of a directory of snapshots: every `*.partial` file is analysed; those that
+ * cannot be resumed (no valid header) are removed, resumable ones are kept and reported so the
+ * next write of the same snapshot continues them.
+ */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { wrapIoError } from '../errors.js';
+import { analyzePartial, type PartialAnalysis } from './analyze-partial.js';
+
+export interface CleanupReport {
+  /** Partials that can be resumed, with how far each got. */
+  kept: PartialAnalysis[];
+  /** Partials removed, with why they could not be resumed. */
+  removed: { path: string; reason: string }[];
+}
+
+export async function cleanPartials(dir: string): Promise<CleanupReport> {
+  const report: CleanupReport = { kept: [], removed: [] };
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch (err) {
+    throw wrapIoError(err, `listing ${dir}`);
+  }
+  for (const name of names.filter((n) => n.endsWith('.partial')).sort()) {
+    const file = path.join(dir, name);
+    const analysis = await analyzePartial(file);
+    if (analysis.resumable) {
+      report.kept.push(analysis);
+    } else {
+      await fsp.rm(file, { force: true });
+      report.removed.push({ path: file, reason: analysis.reason ?? 'not resumable' });
+    }
+  }
+  return report;
+}

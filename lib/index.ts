@@ -32,3 +32,14 @@ export { sampleEntries, type SampleOptions } from './sample/sample-entries.js';
 export { analyzePartial, type PartialAnalysis } from './snapshot/analyze-partial.js';
 export type { EntrySourceFactory } from './snapshot/write-snapshot.js';
 export { cleanPartials, type CleanupReport } from './snapshot/clean-partials.js';
+export {
+  CHUNK_DATA,
+  CHUNK_END,
+  CHUNK_HEADER_SIZE,
+  MIN_CHUNK_SIZE,
+  MAX_CHUNK_SIZE,
+  type ChunkFrame,
+} from './format/chunk-frame.js';
+export { Chunker, createChunker, type ChunkerOptions } from './streams/chunker.js';
+export { Dechunker, createDechunker, type DechunkerOptions } from './streams/dechunker.js';
+export { ChunkedReceiver, createChunkedReceiver, type ChunkedReceiverOptions, type ChunkOutcome } from './sink/chunked-receiver.js';

@@ -6,7 +6,8 @@
  * holds a whole file. On error, abort or destroy the partial is kept as it is, so a later run can
  * resume it (`resumeAt` continues writing at that offset, truncating anything after it).
  *
- * Events: `progress` `{ bytes, entries }`, `checkpoint` `{ offset }` after each fsync, and
+ * Events: `ready` once the partial is open, `progress` `{ bytes, entries }`, `checkpoint`
+ * `{ offset }` after each fsync, and
  * `installed` `{ path, bytes }` once the final rename is durable.
  */
 import fs from 'node:fs/promises';
@@ -68,7 +69,13 @@ export class ResumableFileSink extends Writable {
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
-    this.open().then(() => callback(), (err: unknown) => callback(wrapIoError(err, `opening ${this.partialPath}`)));
+    this.open().then(
+      () => {
+        callback();
+        this.emit('ready');
+      },
+      (err: unknown) => callback(wrapIoError(err, `opening ${this.partialPath}`)),
+    );
   }
 
   private async open(): Promise<void> {

@@ -1,0 +1,214 @@
+/**
+ * ChunkedReceiver: chunk frames → a file, installed atomically once the whole stream's CRC32
+ * checks out.
+ *
+ * Each chunk's CRC is checked before a byte of it is written. Chunks already written (repeats
+ * after a reconnect, or a one-way sender that starts again from zero) are ignored; the part of
+ * a chunk beyond what is written is kept. Data goes through a ResumableFileSink to
+ * `<path>.partial`, so a receiver that is stopped or killed finds on its next start how far it
+ * got (`offset`), and the sender need only send from there. At the end frame the total length
+ * and the CRC32 of the whole file are checked, then the file is fsync'd and renamed into place;
+ * a mismatch discards the partial (its content is wrong somewhere) and fails.
+ *
+ * As a Writable (object mode) it fails on a bad chunk or a gap; `receive()` instead reports
+ * them, for protocols that can ask for a resend.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import { ChecksumError, FormatError, InvalidArgumentError, LimitError, TruncatedError, wrapIoError } from '../errors.js';
+import { CHUNK_DATA, CHUNK_END, type ChunkFrame } from '../format/chunk-frame.js';
+import { crc32, crc32Combine } from '../format/crc32.js';
+import { nodeStreamOptions, type StageOptions } from '../streams/stage-options.js';
+import { partialPathFor, ResumableFileSink } from './resumable-file-sink.js';
+
+/** What became of a chunk. */
+export type ChunkOutcome =
+  /** Written (all of it, or the part beyond what was already there). */
+  | 'written'
+  /** Already written before: ignored. */
+  | 'repeat'
+  /** Starts beyond what is written: the sender must resend from `offset`. */
+  | 'gap'
+  /** Failed its CRC: nothing written; the sender must resend it. */
+  | 'bad'
+  /** The end frame checked out: the file is installed. */
+  | 'installed';
+
+export interface ChunkedReceiverOptions extends StageOptions {
+  /** The final path. */
+  path: string;
+  /** Continue an existing `<path>.partial`. Default true. */
+  resume?: boolean;
+  /** Bytes between fsyncs. */
+  syncEvery?: number;
+  /** Largest file accepted. Default: no limit. */
+  maxSize?: number;
+}
+
+export class ChunkedReceiver extends Writable {
+  readonly path: string;
+  readonly partialPath: string;
+  /** Bytes written to the partial file: where the sender should resume. */
+  offset = 0;
+  /** True once the file is installed under its final name. */
+  installed = false;
+  private crc = 0;
+  private sink: ResumableFileSink | null = null;
+  private readonly resume: boolean;
+  private readonly syncEvery: number | undefined;
+  private readonly maxSize: number;
+
+  constructor(options: ChunkedReceiverOptions) {
+    super({ ...nodeStreamOptions(options), objectMode: true, highWaterMark: options.highWaterMark ?? 2 });
+    if (typeof options.path !== 'string' || options.path === '') throw new InvalidArgumentError('path is required');
+    this.path = options.path;
+    this.partialPath = partialPathFor(options.path);
+    this.resume = options.resume ?? true;
+    this.syncEvery = options.syncEvery;
+    this.maxSize = options.maxSize ?? Number.MAX_SAFE_INTEGER;
+  }
+
+  /** Bytes known fsync'd. */
+  get durable(): number {
+    return this.sink?.durable ?? 0;
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    this.open().then(
+      () => {
+        this.emit('ready', { offset: this.offset });
+        callback();
+      },
+      (err: unknown) => callback(wrapIoError(err, `opening ${this.partialPath}`)),
+    );
+  }
+
+  /** Finds how much of the file is already here, and the CRC of it (read back from disk). */
+  private async open(): Promise<void> {
+    let size = 0;
+    if (this.resume) {
+      try {
+        size = (await fsp.stat(this.partialPath)).size;
+      } catch {
+        size = 0;
+      }
+    }
+    if (size > 0) this.crc = await fileCrc(this.partialPath, size);
+    this.offset = size;
+    this.sink = new ResumableFileSink({
+      path: this.path,
+      resumeAt: size,
+      ...(this.syncEvery !== undefined ? { syncEvery: this.syncEvery } : {}),
+    });
+    this.sink.on('error', () => {}); // errors reach us through write callbacks
+    await new Promise<void>((resolve, reject) => {
+      this.sink!.once('ready', resolve);
+      this.sink!.once('error', reject);
+    });
+  }
+
+  /** Takes one frame; reports what became of it instead of failing on a bad chunk or a gap. */
+  async receive(frame: ChunkFrame): Promise<ChunkOutcome> {
+    if (this.installed) return 'repeat';
+    if (frame.type === CHUNK_END) return this.finish(frame);
+    if (frame.type !== CHUNK_DATA || !frame.data) throw new FormatError(`chunk ${frame.seq} is not a data or end frame`);
+    const data = frame.data;
+    if (data.length !== frame.length || crc32(data) !== frame.crc32) return 'bad';
+    if (frame.offset > this.offset) return 'gap';
+    const end = frame.offset + data.length;
+    if (end <= this.offset) return 'repeat';
+    if (end > this.maxSize) {
+      throw new LimitError(`the file grows past its limit of ${this.maxSize} bytes`, { offset: frame.offset, expected: this.maxSize, actual: end });
+    }
+    const fresh = frame.offset === this.offset ? data : data.subarray(this.offset - frame.offset);
+    await this.writeSink(fresh);
+    this.crc = crc32Combine(this.crc, frame.offset === this.offset ? frame.crc32 : crc32(fresh), fresh.length);
+    this.offset = end;
+    this.emit('progress', { bytes: this.offset, entries: 0 });
+    return 'written';
+  }
+
+  override _write(frame: ChunkFrame, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.receive(frame).then(
+      (outcome) => {
+        if (outcome === 'bad') {
+          callback(new ChecksumError(`chunk ${frame.seq} at stream offset ${frame.offset} fails its CRC32`, { offset: frame.offset, seq: frame.seq }));
+        } else if (outcome === 'gap') {
+          callback(new FormatError(`chunk ${frame.seq} starts at ${frame.offset}, beyond the ${this.offset} bytes received`, {
+            offset: frame.offset,
+            seq: frame.seq,
+            expected: this.offset,
+            actual: frame.offset,
+          }));
+        } else callback();
+      },
+      (err: unknown) => callback(err as Error),
+    );
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    if (this.installed) return callback();
+    callback(new TruncatedError(`the chunk stream ended at byte ${this.offset} without its end frame`, { offset: this.offset }));
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    const sink = this.sink;
+    if (!sink || sink.destroyed || this.installed) return callback(err);
+    sink.destroy();
+    sink.once('close', () => callback(err));
+  }
+
+  private async finish(frame: ChunkFrame): Promise<ChunkOutcome> {
+    if (frame.offset !== this.offset) {
+      if (frame.offset > this.offset) return 'gap';
+      throw new FormatError(`the end frame says ${frame.offset} bytes, but ${this.offset} were received`, {
+        offset: this.offset,
+        expected: frame.offset,
+        actual: this.offset,
+      });
+    }
+    if (frame.crc32 !== this.crc) {
+      // The bytes on disk are wrong somewhere: keeping them would only fail again.
+      const sink = this.sink!;
+      sink.destroy();
+      await new Promise((resolve) => sink.once('close', resolve));
+      await fsp.rm(this.partialPath, { force: true });
+      throw new ChecksumError('the CRC32 of the whole file does not match the end frame: the partial file was discarded', {
+        expected: frame.crc32,
+        actual: this.crc,
+      });
+    }
+    const sink = this.sink!;
+    await new Promise<void>((resolve, reject) => {
+      sink.once('error', reject);
+      sink.end(() => resolve());
+    });
+    this.installed = true;
+    this.emit('installed', { path: this.path, bytes: this.offset });
+    return 'installed';
+  }
+
+  private writeSink(data: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.sink!.write(data, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+}
+
+/** CRC32 of the first `length` bytes of a file. */
+async function fileCrc(path: string, length: number): Promise<number> {
+  let crc = 0;
+  let read = 0;
+  for await (const chunk of fs.createReadStream(path, { start: 0, end: length - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+    crc = crc32(chunk, crc);
+    read += chunk.length;
+  }
+  if (read !== length) throw new TruncatedError(`${path} shrank while being read`, { expected: length, actual: read });
+  return crc;
+}
+
+/** Creates a {@link ChunkedReceiver}. */
+export function createChunkedReceiver(options: ChunkedReceiverOptions): ChunkedReceiver {
+  return new ChunkedReceiver(options);
+}

@@ -1,0 +1,127 @@
+/**
+ * Dechunker: chunk frames → bytes. Checks every header CRC, every chunk's CRC, that sequence
+ * numbers and offsets run on without gaps or repeats, and at the end frame the total length and
+ * the CRC32 of the whole stream; anything else is a typed error. With `objects: true` it emits
+ * the checked ChunkFrame objects instead of their data.
+ *
+ * (For a receiver that must tolerate repeats and resume, see ChunkedReceiver.)
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import { ChecksumError, FormatError, TruncatedError } from '../errors.js';
+import { CHUNK_END, CHUNK_HEADER_SIZE, decodeChunkHeader, MAX_CHUNK_SIZE, type ChunkFrame } from '../format/chunk-frame.js';
+import { crc32, crc32Combine } from '../format/crc32.js';
+import { ByteQueue } from './byte-queue.js';
+import { nodeStreamOptions, type StageOptions } from './stage-options.js';
+
+export interface DechunkerOptions extends StageOptions {
+  /** Emit ChunkFrame objects (data checked) instead of bytes. */
+  objects?: boolean;
+  /** Largest chunk accepted. Default 16 MiB. */
+  maxChunkSize?: number;
+}
+
+export class Dechunker extends Transform {
+  private readonly objects: boolean;
+  private readonly maxChunkSize: number;
+  private readonly input = new ByteQueue();
+  private header: Omit<ChunkFrame, 'data'> | null = null;
+  private position = 0; // bytes of frames consumed
+  private nextSeq: number | null = null;
+  private nextOffset: number | null = null;
+  private startOffset = 0;
+  private crc = 0;
+  private ended = false;
+
+  constructor(options: DechunkerOptions = {}) {
+    const objects = options.objects === true;
+    super({ ...nodeStreamOptions(options), readableObjectMode: objects, ...(objects ? { readableHighWaterMark: 2 } : {}) });
+    this.objects = objects;
+    this.maxChunkSize = options.maxChunkSize ?? MAX_CHUNK_SIZE;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.input.push(chunk);
+    try {
+      while (this.step());
+    } catch (err) {
+      return callback(err as Error);
+    }
+    callback();
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (this.ended && this.input.length === 0) return callback();
+    callback(new TruncatedError(`chunk stream ends at byte ${this.position + this.input.length} without its end frame`, {
+      offset: this.position + this.input.length,
+    }));
+  }
+
+  private step(): boolean {
+    if (this.ended) {
+      if (this.input.length > 0) throw new FormatError(`bytes after the end frame at byte ${this.position}`, { offset: this.position });
+      return false;
+    }
+    if (!this.header) {
+      if (this.input.length < CHUNK_HEADER_SIZE) return false;
+      const h = decodeChunkHeader(this.input.peek(0, CHUNK_HEADER_SIZE), this.position, this.maxChunkSize);
+      this.input.skip(CHUNK_HEADER_SIZE);
+      this.position += CHUNK_HEADER_SIZE;
+      this.checkOrder(h);
+      if (h.type === CHUNK_END) return this.endFrame(h);
+      this.header = h;
+    }
+    const h = this.header;
+    if (this.input.length < h.length) return false;
+    const { data } = this.input.take(h.length);
+    const actual = crc32(data);
+    if (actual !== h.crc32) {
+      throw new ChecksumError(`chunk ${h.seq} (stream offset ${h.offset}) fails its CRC32`, {
+        offset: h.offset,
+        seq: h.seq,
+        expected: h.crc32,
+        actual,
+      });
+    }
+    this.position += h.length;
+    this.header = null;
+    this.crc = crc32Combine(this.crc, actual, h.length);
+    this.nextSeq = h.seq + 1;
+    this.nextOffset = h.offset + h.length;
+    this.push(this.objects ? { ...h, data } : data);
+    return true;
+  }
+
+  private checkOrder(h: Omit<ChunkFrame, 'data'>): void {
+    if (this.nextSeq === null) {
+      this.startOffset = h.offset;
+      return;
+    }
+    if (h.seq !== this.nextSeq || h.offset !== this.nextOffset) {
+      throw new FormatError(`chunk ${h.seq} at stream offset ${h.offset} is out of order (expected chunk ${this.nextSeq} at ${this.nextOffset})`, {
+        offset: h.offset,
+        seq: h.seq,
+        expected: this.nextOffset!,
+        actual: h.offset,
+      });
+    }
+  }
+
+  private endFrame(h: Omit<ChunkFrame, 'data'>): boolean {
+    const length = this.nextOffset ?? h.offset;
+    if (h.offset !== length) {
+      throw new TruncatedError(`the end frame says ${h.offset} bytes, ${length} arrived`, { offset: length, expected: h.offset, actual: length });
+    }
+    // The whole-stream CRC can be checked when the stream was received from its start.
+    if (this.startOffset === 0 && h.crc32 !== this.crc) {
+      throw new ChecksumError('the CRC32 of the whole stream does not match the end frame', { expected: h.crc32, actual: this.crc });
+    }
+    this.ended = true;
+    if (this.objects) this.push({ ...h });
+    return true;
+  }
+}
+
+/** Creates a {@link Dechunker}. */
+export function createDechunker(options?: DechunkerOptions): Dechunker {
+  return new Dechunker(options);
+}

@@ -27,6 +27,18 @@ export const ErrorCodes = {
   NO_SPACE: 'SNAP_ERR_NO_SPACE',
   /** Another file-system or I/O failure; the system error is the `cause`. */
   IO: 'SNAP_ERR_IO',
+  /** Authentication failed: a wrong or missing shared secret, or a server that could not prove it knows it. */
+  AUTH: 'SNAP_ERR_AUTH',
+  /** The peer refused the transfer (an invalid id, a limit, busy); `message` says why. */
+  REFUSED: 'SNAP_ERR_REFUSED',
+  /** The peer broke the transfer protocol. */
+  PROTOCOL: 'SNAP_ERR_PROTOCOL',
+  /** Nothing arrived in time. */
+  TIMEOUT: 'SNAP_ERR_TIMEOUT',
+  /** The connection failed or was closed before the transfer finished; the system error is the `cause`. */
+  NETWORK: 'SNAP_ERR_NETWORK',
+  /** The peer cancelled the transfer. */
+  CANCELLED: 'SNAP_ERR_CANCELLED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -134,6 +146,48 @@ export class NoSpaceError extends SnapstreamError {
 export class IoError extends SnapstreamError {
   constructor(message: string, details: ErrorDetails = {}) {
     super(ErrorCodes.IO, message, details);
+  }
+}
+
+/** Authentication failed. */
+export class AuthError extends SnapstreamError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ErrorCodes.AUTH, message, details);
+  }
+}
+
+/** The peer refused. */
+export class RefusedError extends SnapstreamError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ErrorCodes.REFUSED, message, details);
+  }
+}
+
+/** The peer broke the protocol. */
+export class ProtocolError extends SnapstreamError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ErrorCodes.PROTOCOL, message, details);
+  }
+}
+
+/** Timed out. */
+export class TimeoutError extends SnapstreamError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ErrorCodes.TIMEOUT, message, details);
+  }
+}
+
+/** The connection failed. */
+export class NetworkError extends SnapstreamError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ErrorCodes.NETWORK, message, details);
+  }
+}
+
+/** The peer cancelled. */
+export class CancelledError extends SnapstreamError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ErrorCodes.CANCELLED, message, details);
   }
 }
 

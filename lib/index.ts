@@ -43,3 +43,7 @@ export {
 export { Chunker, createChunker, type ChunkerOptions } from './streams/chunker.js';
 export { Dechunker, createDechunker, type DechunkerOptions } from './streams/dechunker.js';
 export { ChunkedReceiver, createChunkedReceiver, type ChunkedReceiverOptions, type ChunkOutcome } from './sink/chunked-receiver.js';
+export { sendSnapshot, type SendSnapshotOptions, type SendResult, type TransferProgress, type Connect } from './transfer/send-snapshot.js';
+export { SnapshotServer, createSnapshotServer, type SnapshotServerOptions, type TransferInfo } from './transfer/snapshot-server.js';
+export { snapshotIdProblem, checkSnapshotId } from './transfer/snapshot-id.js';
+export type { Secret } from './transfer/auth.js';

@@ -1,0 +1,309 @@
+/**
+ * sendSnapshot: ships a file to a snapshot server over any duplex stream, the way a Raft leader
+ * installs a snapshot on a follower, and never starts over.
+ *
+ * Handshake (docs/PROTOCOL.md): HELLO → CHALLENGE → AUTH → ACCEPT with the offset the receiver
+ * already holds. Chunks then flow under a window of unacknowledged chunks; acknowledgements
+ * carry the receiver's offset; a NACK (a chunk that failed its CRC on the way) rewinds the send
+ * to the offset it names. The end frame carries the length and CRC32 of the whole file, and
+ * DONE comes back only once the receiver has fsync'd and renamed it. When `connection` is a
+ * function, a dropped connection is re-opened and the transfer resumes from the receiver's
+ * offset: at most one window is sent twice.
+ */
+import fsp from 'node:fs/promises';
+import type { Duplex } from 'node:stream';
+import {
+  AuthError,
+  CancelledError,
+  InvalidArgumentError,
+  NetworkError,
+  ProtocolError,
+  RefusedError,
+  SnapstreamError,
+  TimeoutError,
+  wrapIoError,
+} from '../errors.js';
+import { dataFrame, endFrame, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../format/chunk-frame.js';
+import { crc32 } from '../format/crc32.js';
+import { checkChunkSize } from '../streams/chunker.js';
+import { authProof, newNonce, proofMatches, type Secret } from './auth.js';
+import { checkSnapshotId } from './snapshot-id.js';
+import { PROTOCOL_VERSION } from './wire.js';
+import { WireConnection } from './wire-connection.js';
+
+export type Connect = () => Duplex | Promise<Duplex>;
+
+export interface TransferProgress {
+  /** Bytes the receiver has acknowledged. */
+  bytes: number;
+  total: number;
+  /** Acknowledged bytes per second over the transfer so far. */
+  rate: number;
+  /** Seconds left at that rate. */
+  eta: number;
+  entries: number;
+}
+
+export interface SendSnapshotOptions {
+  /** The name the receiver stores the snapshot under. */
+  id: string;
+  /** Shared secret for the challenge–response; the server decides whether it is required. */
+  secret?: Secret;
+  /** User metadata sent with the handshake. */
+  meta?: Record<string, unknown>;
+  /** First chunk size (4–16 MiB); later chunks adapt to the link's measured throughput. Default 4 MiB. */
+  chunkSize?: number;
+  /** Keep the chunk size fixed instead of adapting it. */
+  fixedChunkSize?: boolean;
+  /** Unacknowledged chunks in flight. Default 4. */
+  window?: number;
+  /** Milliseconds to wait for any answer. Default 30 s. */
+  idleTimeout?: number;
+  /** Connection attempts when `connection` is a function. Default 5. */
+  retries?: number;
+  /** Send no faster than this, in bytes per second. */
+  rateLimit?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: TransferProgress) => void;
+}
+
+export interface SendResult {
+  id: string;
+  bytes: number;
+  crc: number;
+  /** Connections used (1 unless one dropped). */
+  connections: number;
+  /** The offset the receiver already held when the transfer (first) started. */
+  resumedFrom: number;
+  /** Data bytes put on the wire, and those sent more than once (after a NACK or a drop). */
+  sentBytes: number;
+  resentBytes: number;
+  /** Chunks the receiver reported damaged in transit. */
+  nacks: number;
+}
+
+/** Thrown inside an attempt when a reconnect could help. */
+function retryable(err: unknown): boolean {
+  return err instanceof NetworkError || err instanceof ProtocolError || err instanceof TimeoutError;
+}
+
+export async function sendSnapshot(source: string, connection: Duplex | Connect, options: SendSnapshotOptions): Promise<SendResult> {
+  const id = checkSnapshotId(options.id);
+  if (typeof source !== 'string') throw new InvalidArgumentError('source must be the path of the file to send');
+  let file: fsp.FileHandle;
+  try {
+    file = await fsp.open(source, 'r');
+  } catch (err) {
+    throw wrapIoError(err, `opening ${source}`);
+  }
+  try {
+    const size = (await file.stat()).size;
+    const sender = new Sender(file, size, id, options);
+    const connect: Connect = typeof connection === 'function' ? connection : oneShot(connection);
+    const attempts = typeof connection === 'function' ? Math.max(1, options.retries ?? 5) : 1;
+    for (let attempt = 1; ; attempt++) {
+      options.signal?.throwIfAborted();
+      try {
+        return await sender.attempt(await connect());
+      } catch (err) {
+        if (!retryable(err) || attempt >= attempts || options.signal?.aborted) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** attempt)));
+      }
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+function oneShot(stream: Duplex): Connect {
+  let used = false;
+  return () => {
+    if (used) throw new NetworkError('the connection is gone and cannot be re-opened');
+    used = true;
+    return stream;
+  };
+}
+
+class Sender {
+  private readonly idle: number;
+  private readonly window: number;
+  private chunkSize: number;
+  private connections = 0;
+  private resumedFrom = -1;
+  private sentBytes = 0;
+  private resentBytes = 0;
+  private nacks = 0;
+  private highest = 0; // furthest offset ever sent
+  private rateStart = 0;
+
+  constructor(
+    private readonly file: fsp.FileHandle,
+    private readonly size: number,
+    private readonly id: string,
+    private readonly options: SendSnapshotOptions,
+  ) {
+    this.idle = options.idleTimeout ?? 30_000;
+    this.window = options.window ?? 4;
+    if (!Number.isInteger(this.window) || this.window < 1) throw new InvalidArgumentError('window must be a positive integer');
+    this.chunkSize = checkChunkSize(options.chunkSize ?? MIN_CHUNK_SIZE);
+  }
+
+  async attempt(stream: Duplex): Promise<SendResult> {
+    this.connections++;
+    const conn = new WireConnection(stream);
+    const onAbort = (): void => {
+      void conn.send('CANCEL', { reason: 'aborted by the sender' }).catch(() => {});
+      conn.destroy();
+    };
+    this.options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const offset = await this.handshake(conn);
+      if (this.resumedFrom < 0) this.resumedFrom = offset;
+      const result = await this.transfer(conn, offset);
+      conn.close();
+      return result;
+    } catch (err) {
+      conn.destroy();
+      if (this.options.signal?.aborted) throw this.options.signal.reason ?? err;
+      throw err;
+    } finally {
+      this.options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async handshake(conn: WireConnection): Promise<number> {
+    const nonce = newNonce();
+    await conn.send('HELLO', { version: PROTOCOL_VERSION, id: this.id, size: this.size, meta: this.options.meta ?? {}, nonce });
+    const challenge = await conn.expect(['CHALLENGE', 'REFUSE'], this.idle);
+    if (challenge.type === 'REFUSE') throw refusal(challenge.body);
+    const serverNonce = String(challenge.body.nonce ?? '');
+    const secret = this.options.secret;
+    await conn.send('AUTH', { mac: secret === undefined ? '' : authProof(secret, 'client', this.id, nonce, serverNonce) });
+    const answer = await conn.expect(['ACCEPT', 'REFUSE'], this.idle);
+    if (answer.type === 'REFUSE') throw refusal(answer.body);
+    if (secret !== undefined && !proofMatches(authProof(secret, 'server', this.id, nonce, serverNonce), answer.body.proof)) {
+      throw new AuthError('the server could not prove it knows the shared secret');
+    }
+    const offset = answer.body.offset;
+    if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0 || offset > this.size) {
+      throw new ProtocolError(`the server answered with an impossible offset ${String(offset)}`);
+    }
+    return offset;
+  }
+
+  private async transfer(conn: WireConnection, start: number): Promise<SendResult> {
+    // CRC32 of everything before each chunk boundary sent and not yet acknowledged, so a
+    // rewind to any of them can carry the whole-file CRC on.
+    const crcAt = new Map<number, number>([[start, await this.prefixCrc(start)]]);
+    let pos = start;
+    let acked = start;
+    let seq = 0;
+    let inflight: { offset: number; end: number }[] = [];
+    let endSent = false;
+    let nackedAt = -1;
+    this.rateStart = Date.now();
+    const ackedAtStart = start;
+    for (;;) {
+      while (pos < this.size && inflight.length < this.window) {
+        const length = Math.min(this.chunkSize, this.size - pos);
+        const data = await this.read(pos, length);
+        await this.throttle(length);
+        crcAt.set(pos + length, crc32(data, crcAt.get(pos)!));
+        await conn.write(dataFrame(seq++, pos, data));
+        this.sentBytes += length;
+        if (pos < this.highest) this.resentBytes += Math.min(length, this.highest - pos);
+        inflight.push({ offset: pos, end: pos + length });
+        pos += length;
+        this.highest = Math.max(this.highest, pos);
+      }
+      if (pos === this.size && !endSent) {
+        await conn.write([endFrame(seq++, this.size, crcAt.get(this.size)!)]);
+        endSent = true;
+      }
+      const m = await conn.expect(['ACK', 'NACK', 'DONE', 'CANCEL'], this.idle);
+      if (m.type === 'CANCEL') throw new CancelledError(`the receiver cancelled: ${String(m.body.reason ?? '')}`);
+      if (m.type === 'DONE') {
+        return {
+          id: this.id,
+          bytes: this.size,
+          crc: crcAt.get(this.size)!,
+          connections: this.connections,
+          resumedFrom: this.resumedFrom,
+          sentBytes: this.sentBytes,
+          resentBytes: this.resentBytes,
+          nacks: this.nacks,
+        };
+      }
+      const offset = Number(m.body.offset);
+      if (!Number.isSafeInteger(offset) || offset < acked || offset > pos) {
+        throw new ProtocolError(`${m.type} names offset ${String(m.body.offset)}, outside ${acked}..${pos}`);
+      }
+      acked = offset;
+      for (const k of crcAt.keys()) if (k < acked) crcAt.delete(k);
+      if (m.type === 'NACK') {
+        // A chunk was damaged in transit: go back to the receiver's offset (once per offset).
+        if (offset !== nackedAt) {
+          this.nacks++;
+          nackedAt = offset;
+          pos = offset;
+          inflight = [];
+          endSent = false;
+        }
+        continue;
+      }
+      inflight = inflight.filter((c) => c.end > acked);
+      this.progress(acked, ackedAtStart);
+    }
+  }
+
+  private async prefixCrc(end: number): Promise<number> {
+    let crc = 0;
+    for (let at = 0; at < end; ) {
+      const n = Math.min(MAX_CHUNK_SIZE, end - at);
+      crc = crc32(await this.read(at, n), crc);
+      at += n;
+    }
+    return crc;
+  }
+
+  private async read(position: number, length: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(length);
+    let filled = 0;
+    while (filled < length) {
+      const { bytesRead } = await this.file.read(buf, filled, length - filled, position + filled);
+      if (bytesRead === 0) throw new SnapstreamError('SNAP_ERR_IO', `the file being sent shrank at byte ${position + filled}`);
+      filled += bytesRead;
+    }
+    return buf;
+  }
+
+  private async throttle(length: number): Promise<void> {
+    const limit = this.options.rateLimit;
+    if (!limit) return;
+    const due = this.rateStart + ((this.sentBytes + length) / limit) * 1000;
+    const wait = due - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+
+  /** Reports progress and sizes the next chunks to about a quarter second of the link. */
+  private progress(acked: number, ackedAtStart: number): void {
+    const seconds = Math.max(0.001, (Date.now() - this.rateStart) / 1000);
+    const rate = (acked - ackedAtStart) / seconds;
+    if (!this.options.fixedChunkSize && rate > 0) {
+      const target = Math.round((rate / 4) / (1024 * 1024)) * 1024 * 1024;
+      this.chunkSize = Math.min(MAX_CHUNK_SIZE, Math.max(MIN_CHUNK_SIZE, target));
+    }
+    this.options.onProgress?.({
+      bytes: acked,
+      total: this.size,
+      rate,
+      eta: rate > 0 ? (this.size - acked) / rate : Infinity,
+      entries: 0,
+    });
+  }
+}
+
+function refusal(body: Record<string, unknown>): SnapstreamError {
+  const message = `the server refused: ${String(body.message ?? 'no reason given')}`;
+  return body.code === 'SNAP_ERR_AUTH' ? new AuthError(message) : new RefusedError(message);
+}

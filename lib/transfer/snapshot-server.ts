@@ -1,0 +1,263 @@
+/**
+ * createSnapshotServer: receives snapshots into a directory over TCP, TLS, Unix sockets or any
+ * duplex (`handle(stream)`), resuming each from what its partial file already holds.
+ *
+ * Everything a client says is checked before a byte is written: the protocol version, the id
+ * (no separators, no `..`, bounded length), the announced size against `maxSize` and the free
+ * space, the number of transfers under way, and — when a secret is set — the client's HMAC
+ * proof. A server refuses to listen beyond loopback without a secret unless told `insecure`.
+ * Each transfer has an idle timeout per message and an overall timeout scaled by its size.
+ * Partials abandoned for longer than `partialTtl` are removed.
+ */
+import { EventEmitter } from 'node:events';
+import fsp from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import tls from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { CancelledError, ErrorCodes, InvalidArgumentError, TimeoutError } from '../errors.js';
+import { ChunkedReceiver } from '../sink/chunked-receiver.js';
+import { partialPathFor } from '../sink/resumable-file-sink.js';
+import { authProof, newNonce, proofMatches, type Secret } from './auth.js';
+import { snapshotIdProblem } from './snapshot-id.js';
+import { PROTOCOL_VERSION } from './wire.js';
+import { WireConnection } from './wire-connection.js';
+
+export interface SnapshotServerOptions {
+  /** Directory the snapshots are received into (as `<dir>/<id>`). */
+  dir: string;
+  /** Shared secret clients must prove they know. */
+  secret?: Secret;
+  /** Allow listening beyond loopback without a secret. */
+  insecure?: boolean;
+  /** Serve TLS with these options (key, cert, ca, requestCert…). */
+  tls?: tls.TlsOptions;
+  /** Largest snapshot accepted, in bytes. Default 1 TiB. */
+  maxSize?: number;
+  /** Transfers at once. Default 16. */
+  maxConcurrent?: number;
+  /** Milliseconds to wait for each message or chunk. Default 30 s. */
+  idleTimeout?: number;
+  /** Overall time allowed: 60 s plus the size at this many bytes per second. Default 1 MB/s. */
+  minRate?: number;
+  /** Free bytes to keep on the disk beyond the snapshot. Default 64 MiB. */
+  reserveBytes?: number;
+  /** Partials untouched for this long (ms) are removed. Default 24 hours. */
+  partialTtl?: number;
+  /** Bytes between fsyncs while receiving. */
+  syncEvery?: number;
+}
+
+export interface TransferInfo {
+  id: string;
+  size: number;
+  meta: Record<string, unknown>;
+  /** Offset the transfer resumed from. */
+  offset: number;
+  remote?: string;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.1']);
+
+export class SnapshotServer extends EventEmitter {
+  readonly options: SnapshotServerOptions;
+  private server: net.Server | null = null;
+  private readonly active = new Set<string>();
+  private readonly connections = new Set<Duplex>();
+
+  constructor(options: SnapshotServerOptions) {
+    super();
+    if (typeof options.dir !== 'string' || options.dir === '') throw new InvalidArgumentError('dir is required');
+    this.options = options;
+  }
+
+  /** Transfers under way. */
+  get transfers(): number {
+    return this.active.size;
+  }
+
+  /**
+   * Listens on TCP (`{ port, host }`, host default 127.0.0.1) or a Unix socket (`{ path }`).
+   * Resolves with the address.
+   */
+  async listen(where: { port?: number; host?: string; path?: string }): Promise<net.AddressInfo | string> {
+    const host = where.host ?? '127.0.0.1';
+    if (where.path === undefined && !LOOPBACK.has(host) && this.options.secret === undefined && !this.options.insecure) {
+      throw new InvalidArgumentError(`refusing to listen on ${host} without a secret: set one, or set insecure`);
+    }
+    await fsp.mkdir(this.options.dir, { recursive: true });
+    await this.expirePartials();
+    const onConnection = (socket: Duplex): void => void this.handle(socket);
+    this.server = this.options.tls ? tls.createServer(this.options.tls, onConnection) : net.createServer(onConnection);
+    const server = this.server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      if (where.path !== undefined) server.listen(where.path, resolve);
+      else server.listen(where.port ?? 0, host, resolve);
+    });
+    server.on('error', (err) => this.emit('error', err));
+    return server.address()!;
+  }
+
+  /** Stops listening and drops open connections (their partials stay for a later resume). */
+  async close(): Promise<void> {
+    for (const c of this.connections) c.destroy();
+    const server = this.server;
+    this.server = null;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Serves one transfer over any duplex stream. Resolves when it ends, either way. */
+  async handle(stream: Duplex, remote?: string): Promise<void> {
+    this.connections.add(stream);
+    const conn = new WireConnection(stream);
+    const idle = this.options.idleTimeout ?? 30_000;
+    let id: string | null = null;
+    let receiver: ChunkedReceiver | null = null;
+    let overall: NodeJS.Timeout | null = null;
+    try {
+      const hello = await conn.expect(['HELLO'], idle);
+      const info = await this.admit(conn, hello.body, remote);
+      if (!info) return;
+      id = info.id;
+      this.active.add(id);
+      receiver = new ChunkedReceiver({
+        path: path.join(this.options.dir, id),
+        maxSize: info.size,
+        ...(this.options.syncEvery !== undefined ? { syncEvery: this.options.syncEvery } : {}),
+      });
+      receiver.on('error', () => {});
+      const ready = receiver;
+      await new Promise<void>((resolve, reject) => {
+        ready.once('ready', () => resolve());
+        ready.once('error', reject);
+      });
+      info.offset = receiver.offset;
+      const limit = 60_000 + (info.size / (this.options.minRate ?? 1_000_000)) * 1000;
+      overall = setTimeout(() => {
+        this.emit('transfer-error', info, new TimeoutError(`transfer ${info.id} took longer than ${Math.round(limit / 1000)} s`));
+        conn.destroy();
+      }, limit);
+      await conn.send('ACCEPT', { offset: receiver.offset, proof: this.proof(info, hello.body) });
+      this.emit('transfer-start', info);
+      await this.receive(conn, receiver, info, idle);
+    } catch (err) {
+      if (id) this.emit('transfer-error', { id }, err);
+      else this.emit('connection-error', err);
+    } finally {
+      if (overall) clearTimeout(overall);
+      if (receiver && !receiver.installed) receiver.destroy();
+      if (id) this.active.delete(id);
+      this.connections.delete(stream);
+      conn.close();
+    }
+  }
+
+  /** Checks a HELLO and the client's proof; answers REFUSE and returns null if anything is wrong. */
+  private async admit(conn: WireConnection, hello: Record<string, unknown>, remote: string | undefined): Promise<TransferInfo | null> {
+    const refuse = async (code: string, message: string): Promise<null> => {
+      await conn.send('REFUSE', { code, message }).catch(() => {});
+      this.emit('refused', { id: hello.id, code, message, remote });
+      return null;
+    };
+    if (hello.version !== PROTOCOL_VERSION) return refuse(ErrorCodes.UNSUPPORTED, `protocol version ${String(hello.version)} is not supported`);
+    const problem = snapshotIdProblem(hello.id);
+    if (problem) return refuse(ErrorCodes.INVALID_ARGUMENT, problem);
+    const id = hello.id as string;
+    const size = hello.size;
+    const maxSize = this.options.maxSize ?? 2 ** 40;
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return refuse(ErrorCodes.INVALID_ARGUMENT, 'the size must be a non-negative integer');
+    if (size > maxSize) return refuse(ErrorCodes.LIMIT, `${size} bytes is over the limit of ${maxSize}`);
+    if (this.active.has(id)) return refuse(ErrorCodes.REFUSED, `a transfer of ${id} is already under way`);
+    if (this.active.size >= (this.options.maxConcurrent ?? 16)) return refuse(ErrorCodes.REFUSED, 'too many transfers under way');
+    const missing = size - (await partialSize(path.join(this.options.dir, id)));
+    if (missing > 0 && (await freeBytes(this.options.dir)) < missing + (this.options.reserveBytes ?? 64 * 1024 * 1024)) {
+      return refuse(ErrorCodes.NO_SPACE, `not enough free space for ${size} bytes`);
+    }
+    const serverNonce = newNonce();
+    await conn.send('CHALLENGE', { nonce: serverNonce, auth: this.options.secret !== undefined });
+    const auth = await conn.expect(['AUTH', 'CANCEL'], this.options.idleTimeout ?? 30_000);
+    if (auth.type === 'CANCEL') throw new CancelledError('the client cancelled during the handshake');
+    hello.serverNonce = serverNonce;
+    const secret = this.options.secret;
+    if (secret !== undefined) {
+      const expected = authProof(secret, 'client', id, String(hello.nonce ?? ''), serverNonce);
+      if (!proofMatches(expected, auth.body.mac)) return refuse(ErrorCodes.AUTH, 'authentication failed');
+    }
+    const meta = hello.meta !== null && typeof hello.meta === 'object' && !Array.isArray(hello.meta) ? (hello.meta as Record<string, unknown>) : {};
+    return { id, size, meta, offset: 0, ...(remote ? { remote } : {}) };
+  }
+
+  private proof(info: TransferInfo, hello: Record<string, unknown>): string | undefined {
+    const secret = this.options.secret;
+    return secret === undefined ? undefined : authProof(secret, 'server', info.id, String(hello.nonce ?? ''), String(hello.serverNonce));
+  }
+
+  /** Takes chunks until the end frame installs the file. */
+  private async receive(conn: WireConnection, receiver: ChunkedReceiver, info: TransferInfo, idle: number): Promise<void> {
+    let nacked = -1; // the offset a NACK asked the sender to go back to
+    for (;;) {
+      const item = await conn.next(idle);
+      if (item.kind === 'message') {
+        if (item.message.type === 'CANCEL') throw new CancelledError(`the sender cancelled: ${String(item.message.body.reason ?? '')}`);
+        continue;
+      }
+      const outcome = await receiver.receive(item.frame);
+      if (outcome === 'installed') {
+        await conn.send('DONE', { length: receiver.offset, crc: item.frame.crc32 });
+        this.emit('installed', { ...info, path: receiver.path, bytes: receiver.offset });
+        return;
+      }
+      if (outcome === 'bad' || outcome === 'gap') {
+        // Ask once for a resend from what we have; chunks already in flight past it are dropped.
+        if (nacked !== receiver.offset) {
+          nacked = receiver.offset;
+          if (outcome === 'bad') this.emit('bad-chunk', { id: info.id, seq: item.frame.seq, offset: item.frame.offset });
+          await conn.send('NACK', { seq: item.frame.seq, offset: receiver.offset });
+        }
+        continue;
+      }
+      nacked = -1;
+      await conn.send('ACK', { seq: item.frame.seq, offset: receiver.offset, durable: receiver.durable });
+      this.emit('progress', { id: info.id, bytes: receiver.offset, total: info.size, entries: 0 });
+    }
+  }
+
+  /** Removes partials nobody has written to for `partialTtl`. */
+  async expirePartials(): Promise<string[]> {
+    const ttl = this.options.partialTtl ?? 24 * 3600 * 1000;
+    const removed: string[] = [];
+    let names: string[] = [];
+    try {
+      names = await fsp.readdir(this.options.dir);
+    } catch {
+      return removed;
+    }
+    for (const name of names) {
+      if (!name.endsWith('.partial') || this.active.has(name.slice(0, -'.partial'.length))) continue;
+      const file = path.join(this.options.dir, name);
+      const stat = await fsp.stat(file).catch(() => null);
+      if (stat && Date.now() - stat.mtimeMs > ttl) {
+        await fsp.rm(file, { force: true });
+        removed.push(file);
+      }
+    }
+    if (removed.length > 0) this.emit('expired', removed);
+    return removed;
+  }
+}
+
+async function partialSize(finalPath: string): Promise<number> {
+  const stat = await fsp.stat(partialPathFor(finalPath)).catch(() => null);
+  return stat?.size ?? 0;
+}
+
+async function freeBytes(dir: string): Promise<number> {
+  const s = await fsp.statfs(dir).catch(() => null);
+  return s ? s.bavail * s.bsize : Number.MAX_SAFE_INTEGER;
+}
+
+export function createSnapshotServer(options: SnapshotServerOptions): SnapshotServer {
+  return new SnapshotServer(options);
+}
+

@@ -1,0 +1,131 @@
+/**
+ * A duplex stream (TCP, TLS, Unix socket, a child's stdio) seen as a sequence of wire items,
+ * with backpressure both ways: reading pauses the stream while items wait to be handled, and
+ * sending waits for `drain`.
+ */
+import type { Duplex } from 'node:stream';
+import { NetworkError, ProtocolError, TimeoutError, wrapIoError } from '../errors.js';
+import { encodeMessage, WireParser, type Message, type MessageTypeName, type WireItem } from './wire.js';
+
+const QUEUE_PAUSE = 2;
+
+export class WireConnection {
+  private readonly parser: WireParser;
+  private readonly queue: WireItem[] = [];
+  private waiter: { resolve: (item: WireItem) => void; reject: (err: Error) => void } | null = null;
+  private failure: Error | null = null;
+  /** Bytes received and sent, for progress and rate figures. */
+  bytesIn = 0;
+  bytesOut = 0;
+
+  constructor(
+    readonly stream: Duplex,
+    maxChunkSize?: number,
+  ) {
+    this.parser = new WireParser(maxChunkSize);
+    stream.on('data', (data: Buffer) => this.onData(data));
+    stream.on('end', () => this.fail(new NetworkError('the connection was closed by the peer')));
+    stream.on('close', () => this.fail(new NetworkError('the connection was closed')));
+    stream.on('error', (err) => this.fail(new NetworkError(`connection failed: ${err.message}`, { cause: err })));
+  }
+
+  /** The next message or chunk; rejects if the connection fails or nothing comes within `timeoutMs`. */
+  next(timeoutMs: number): Promise<WireItem> {
+    const item = this.queue.shift();
+    if (item) {
+      if (this.queue.length < QUEUE_PAUSE && this.stream.isPaused()) this.stream.resume();
+      return Promise.resolve(item);
+    }
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = null;
+        reject(new TimeoutError(`nothing received for ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiter = {
+        resolve: (i) => {
+          clearTimeout(timer);
+          resolve(i);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      if (this.stream.isPaused()) this.stream.resume();
+    });
+  }
+
+  /** The next control message, which must be one of `types`. */
+  async expect(types: MessageTypeName[], timeoutMs: number): Promise<Message> {
+    const item = await this.next(timeoutMs);
+    if (item.kind !== 'message' || !types.includes(item.message.type)) {
+      const got = item.kind === 'message' ? item.message.type : 'a chunk';
+      throw new ProtocolError(`expected ${types.join(' or ')}, got ${got}`);
+    }
+    return item.message;
+  }
+
+  send(type: MessageTypeName, body: Record<string, unknown>): Promise<void> {
+    return this.write([encodeMessage(type, body)]);
+  }
+
+  /** Writes buffers in order, resolving once the stream can take more. */
+  write(buffers: Buffer[]): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    let ok = true;
+    for (const b of buffers) {
+      ok = this.stream.write(b);
+      this.bytesOut += b.length;
+    }
+    if (ok) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        this.stream.off('drain', done);
+        this.stream.off('close', done);
+        if (this.failure) reject(this.failure);
+        else resolve();
+      };
+      this.stream.on('drain', done);
+      this.stream.on('close', done);
+    });
+  }
+
+  /** Ends our side, then closes. */
+  close(): void {
+    if (!this.stream.destroyed) this.stream.end();
+    setTimeout(() => this.stream.destroy(), 1000).unref();
+  }
+
+  /** Drops the connection at once. */
+  destroy(): void {
+    this.stream.destroy();
+  }
+
+  private onData(data: Buffer): void {
+    this.bytesIn += data.length;
+    this.parser.push(data);
+    try {
+      for (let item = this.parser.next(); item; item = this.parser.next()) {
+        const w = this.waiter;
+        if (w) {
+          this.waiter = null;
+          w.resolve(item);
+        } else this.queue.push(item);
+      }
+    } catch (err) {
+      this.fail(wrapIoError(err, 'reading the connection'));
+      this.stream.destroy();
+      return;
+    }
+    if (this.queue.length >= QUEUE_PAUSE) this.stream.pause();
+  }
+
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    const w = this.waiter;
+    this.waiter = null;
+    w?.reject(err);
+  }
+}

@@ -75,6 +75,8 @@ export interface SendResult {
   connections: number;
   /** The offset the receiver already held when the transfer (first) started. */
   resumedFrom: number;
+  /** For each reconnect, the offset the receiver held: where sending resumed. */
+  resumes: number[];
   /** Data bytes put on the wire, and those sent more than once (after a NACK or a drop). */
   sentBytes: number;
   resentBytes: number;
@@ -130,6 +132,7 @@ class Sender {
   private chunkSize: number;
   private connections = 0;
   private resumedFrom = -1;
+  private readonly resumes: number[] = [];
   private sentBytes = 0;
   private resentBytes = 0;
   private nacks = 0;
@@ -159,6 +162,7 @@ class Sender {
     try {
       const offset = await this.handshake(conn);
       if (this.resumedFrom < 0) this.resumedFrom = offset;
+      else this.resumes.push(offset);
       const result = await this.transfer(conn, offset);
       conn.close();
       return result;
@@ -229,6 +233,7 @@ class Sender {
           crc: crcAt.get(this.size)!,
           connections: this.connections,
           resumedFrom: this.resumedFrom,
+          resumes: this.resumes,
           sentBytes: this.sentBytes,
           resentBytes: this.resentBytes,
           nacks: this.nacks,

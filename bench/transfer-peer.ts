@@ -9,7 +9,7 @@ import { createSnapshotServer, sendSnapshot } from 'snapstream';
 const [, , mode, a, b] = process.argv;
 const rss = (): number => process.resourceUsage().maxRSS / 1024;
 if (mode === 'serve') {
-  const server = createSnapshotServer({ dir: a!, secret: 'bench-secret' });
+  const server = createSnapshotServer({ dir: a!, secret: 'bench-secret', ...(process.env.SYNC_EVERY ? { syncEvery: Number(process.env.SYNC_EVERY) } : {}) });
   const address = (await server.listen({ port: 0 })) as net.AddressInfo;
   process.stdout.write(`${address.port}\n`);
   process.on('SIGTERM', () => {

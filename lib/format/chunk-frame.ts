@@ -32,6 +32,8 @@ export interface ChunkFrame {
   /** CRC32 of `data`; for the end frame, of the whole stream. */
   crc32: number;
   data?: Buffer;
+  /** The data as several buffers in order, instead of `data` (as a socket delivered it). */
+  parts?: Buffer[];
 }
 
 export function encodeChunkHeader(frame: Omit<ChunkFrame, 'data'>): Buffer {

@@ -110,23 +110,44 @@ export class ChunkedReceiver extends Writable {
 
   /** Takes one frame; reports what became of it instead of failing on a bad chunk or a gap. */
   async receive(frame: ChunkFrame): Promise<ChunkOutcome> {
-    if (this.installed) return 'repeat';
-    if (frame.type === CHUNK_END) return this.finish(frame);
-    if (frame.type !== CHUNK_DATA || !frame.data) throw new FormatError(`chunk ${frame.seq} is not a data or end frame`);
-    const data = frame.data;
-    if (data.length !== frame.length || crc32(data) !== frame.crc32) return 'bad';
-    if (frame.offset > this.offset) return 'gap';
-    const end = frame.offset + data.length;
-    if (end <= this.offset) return 'repeat';
+    const { outcome, done } = this.accept(frame);
+    await done;
+    return outcome;
+  }
+
+  /**
+   * Takes one frame and decides at once what becomes of it (`offset` moves on immediately);
+   * `done` settles when its bytes are written (or, for the end frame, the file installed).
+   * Frames may be accepted while earlier writes are still under way: writes stay in order.
+   */
+  accept(frame: ChunkFrame): { outcome: ChunkOutcome; done: Promise<unknown> } {
+    const now = (outcome: ChunkOutcome) => ({ outcome, done: Promise.resolve() });
+    if (this.installed) return now('repeat');
+    if (frame.type === CHUNK_END) {
+      const done = this.finish(frame);
+      return { outcome: frame.offset > this.offset ? 'gap' : 'installed', done };
+    }
+    const parts = frame.parts ?? (frame.data ? [frame.data] : null);
+    if (frame.type !== CHUNK_DATA || !parts) throw new FormatError(`chunk ${frame.seq} is not a data or end frame`);
+    let length = 0;
+    let crc = 0;
+    for (const p of parts) {
+      length += p.length;
+      crc = crc32(p, crc);
+    }
+    if (length !== frame.length || crc !== frame.crc32) return now('bad');
+    if (frame.offset > this.offset) return now('gap');
+    const end = frame.offset + length;
+    if (end <= this.offset) return now('repeat');
     if (end > this.maxSize) {
       throw new LimitError(`the file grows past its limit of ${this.maxSize} bytes`, { offset: frame.offset, expected: this.maxSize, actual: end });
     }
-    const fresh = frame.offset === this.offset ? data : data.subarray(this.offset - frame.offset);
-    await this.writeSink(fresh);
-    this.crc = crc32Combine(this.crc, frame.offset === this.offset ? frame.crc32 : crc32(fresh), fresh.length);
+    const fresh = frame.offset === this.offset ? parts : skipBytes(parts, this.offset - frame.offset);
+    const freshCrc = frame.offset === this.offset ? crc : fresh.reduce((c, p) => crc32(p, c), 0);
+    this.crc = crc32Combine(this.crc, freshCrc, end - this.offset);
     this.offset = end;
-    this.emit('progress', { bytes: this.offset, entries: 0 });
-    return 'written';
+    const done = this.writeSink(fresh).then(() => this.emit('progress', { bytes: end, entries: 0 }));
+    return { outcome: 'written', done };
   }
 
   override _write(frame: ChunkFrame, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -189,11 +210,29 @@ export class ChunkedReceiver extends Writable {
     return 'installed';
   }
 
-  private writeSink(data: Buffer): Promise<void> {
+  /** Writes the pieces in order; resolves when the last is written. */
+  private writeSink(parts: Buffer[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.sink!.write(data, (err) => (err ? reject(err) : resolve()));
+      const sink = this.sink!;
+      sink.cork();
+      parts.forEach((p, i) => sink.write(p, i === parts.length - 1 ? (err) => (err ? reject(err) : resolve()) : undefined));
+      process.nextTick(() => sink.uncork());
     });
   }
+}
+
+/** The pieces after their first `n` bytes. */
+function skipBytes(parts: Buffer[], n: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (const p of parts) {
+    if (n >= p.length) {
+      n -= p.length;
+      continue;
+    }
+    out.push(n > 0 ? p.subarray(n) : p);
+    n = 0;
+  }
+  return out;
 }
 
 /** CRC32 of the first `length` bytes of a file. */

@@ -48,6 +48,22 @@ export class ByteQueue {
     return result;
   }
 
+  /** Removes the first `n` bytes and returns them as views of the input chunks, copying nothing. */
+  takeParts(n: number): Buffer[] {
+    const parts: Buffer[] = [];
+    let left = n;
+    let at = this.head;
+    for (let i = 0; left > 0 && i < this.chunks.length; i++) {
+      const c = this.chunks[i]!;
+      const take = Math.min(c.length - at, left);
+      parts.push(c.subarray(at, at + take));
+      left -= take;
+      at = 0;
+    }
+    this.skip(n);
+    return parts;
+  }
+
   /** Drops the first `n` bytes. */
   skip(n: number): void {
     this.length -= n;

@@ -23,8 +23,8 @@ import {
   TimeoutError,
   wrapIoError,
 } from '../errors.js';
-import { dataFrame, endFrame, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../format/chunk-frame.js';
-import { crc32 } from '../format/crc32.js';
+import { CHUNK_DATA, encodeChunkHeader, endFrame, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../format/chunk-frame.js';
+import { crc32, crc32Combine } from '../format/crc32.js';
 import { checkChunkSize } from '../streams/chunker.js';
 import { authProof, newNonce, proofMatches, type Secret } from './auth.js';
 import { checkSnapshotId } from './snapshot-id.js';
@@ -32,6 +32,9 @@ import { PROTOCOL_VERSION } from './wire.js';
 import { WireConnection } from './wire-connection.js';
 
 export type Connect = () => Duplex | Promise<Duplex>;
+
+/** Most unacknowledged data in flight, whatever the chunk size. */
+const WINDOW_BYTES = 32 * 1024 * 1024;
 
 export interface TransferProgress {
   /** Bytes the receiver has acknowledged. */
@@ -208,12 +211,18 @@ class Sender {
     this.rateStart = Date.now();
     const ackedAtStart = start;
     for (;;) {
-      while (pos < this.size && inflight.length < this.window) {
+      // The window counts chunks, but never more than WINDOW_BYTES in flight: memory stays bounded
+      // as chunks grow.
+      const window = Math.min(this.window, Math.max(2, Math.floor(WINDOW_BYTES / this.chunkSize)));
+      while (pos < this.size && inflight.length < window) {
         const length = Math.min(this.chunkSize, this.size - pos);
         const data = await this.read(pos, length);
         await this.throttle(length);
-        crcAt.set(pos + length, crc32(data, crcAt.get(pos)!));
-        await conn.write(dataFrame(seq++, pos, data));
+        const crc = crc32(data);
+        crcAt.set(pos + length, crc32Combine(crcAt.get(pos)!, crc, length));
+        // Not awaited: the window bounds what is queued, and the next chunk is read and checked
+        // while this one drains.
+        void conn.write([encodeChunkHeader({ type: CHUNK_DATA, seq: seq++, offset: pos, length, crc32: crc }), data]).catch(() => {});
         this.sentBytes += length;
         if (pos < this.highest) this.resentBytes += Math.min(length, this.highest - pos);
         inflight.push({ offset: pos, end: pos + length });

@@ -57,6 +57,9 @@ export interface TransferInfo {
   remote?: string;
 }
 
+/** Chunk writes in flight on the receiving side before it stops reading. */
+const WRITES_AHEAD = 2;
+
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.1']);
 
 export class SnapshotServer extends EventEmitter {
@@ -193,17 +196,26 @@ export class SnapshotServer extends EventEmitter {
     return secret === undefined ? undefined : authProof(secret, 'server', info.id, String(hello.nonce ?? ''), String(hello.serverNonce));
   }
 
-  /** Takes chunks until the end frame installs the file. */
+  /**
+   * Takes chunks until the end frame installs the file. Each chunk is checked and its write
+   * started at once; its ACK goes out when the write completes, while later chunks are already
+   * being checked (writes, and so ACKs, stay in order). At most WRITES_AHEAD writes are pending.
+   */
   private async receive(conn: WireConnection, receiver: ChunkedReceiver, info: TransferInfo, idle: number): Promise<void> {
     let nacked = -1; // the offset a NACK asked the sender to go back to
+    const pending: Promise<unknown>[] = [];
+    let failed: unknown = null;
     for (;;) {
+      if (failed) throw failed;
       const item = await conn.next(idle);
       if (item.kind === 'message') {
         if (item.message.type === 'CANCEL') throw new CancelledError(`the sender cancelled: ${String(item.message.body.reason ?? '')}`);
         continue;
       }
-      const outcome = await receiver.receive(item.frame);
+      const { outcome, done } = receiver.accept(item.frame);
       if (outcome === 'installed') {
+        await Promise.all(pending);
+        if ((await done) !== 'installed') continue;
         await conn.send('DONE', { length: receiver.offset, crc: item.frame.crc32 });
         this.emit('installed', { ...info, path: receiver.path, bytes: receiver.offset });
         return;
@@ -218,8 +230,15 @@ export class SnapshotServer extends EventEmitter {
         continue;
       }
       nacked = -1;
-      await conn.send('ACK', { seq: item.frame.seq, offset: receiver.offset, durable: receiver.durable });
-      this.emit('progress', { id: info.id, bytes: receiver.offset, total: info.size, entries: 0 });
+      const offset = receiver.offset;
+      const seq = item.frame.seq;
+      const ack = done
+        .then(() => conn.send('ACK', { seq, offset, durable: receiver.durable }))
+        .then(() => this.emit('progress', { id: info.id, bytes: offset, total: info.size, entries: 0 }))
+        .catch((err: unknown) => (failed ??= err));
+      pending.push(ack);
+      void ack.finally(() => pending.splice(pending.indexOf(ack), 1));
+      if (pending.length >= WRITES_AHEAD) await Promise.race(pending);
     }
   }
 

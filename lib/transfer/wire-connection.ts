@@ -13,6 +13,7 @@ export class WireConnection {
   private readonly parser: WireParser;
   private readonly queue: WireItem[] = [];
   private waiter: { resolve: (item: WireItem) => void; reject: (err: Error) => void } | null = null;
+  private readonly drainWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   private failure: Error | null = null;
   /** Bytes received and sent, for progress and rate figures. */
   bytesIn = 0;
@@ -24,6 +25,7 @@ export class WireConnection {
   ) {
     this.parser = new WireParser(maxChunkSize);
     stream.on('data', (data: Buffer) => this.onData(data));
+    stream.on('drain', () => this.drained());
     stream.on('end', () => this.fail(new NetworkError('the connection was closed by the peer')));
     stream.on('close', () => this.fail(new NetworkError('the connection was closed')));
     stream.on('error', (err) => this.fail(new NetworkError(`connection failed: ${err.message}`, { cause: err })));
@@ -79,16 +81,15 @@ export class WireConnection {
       this.bytesOut += b.length;
     }
     if (ok) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const done = (): void => {
-        this.stream.off('drain', done);
-        this.stream.off('close', done);
-        if (this.failure) reject(this.failure);
-        else resolve();
-      };
-      this.stream.on('drain', done);
-      this.stream.on('close', done);
-    });
+    return new Promise((resolve, reject) => this.drainWaiters.push({ resolve, reject }));
+  }
+
+  private drained(): void {
+    const waiters = this.drainWaiters.splice(0);
+    for (const w of waiters) {
+      if (this.failure) w.reject(this.failure);
+      else w.resolve();
+    }
   }
 
   /** Ends our side, then closes. */
@@ -127,5 +128,6 @@ export class WireConnection {
     const w = this.waiter;
     this.waiter = null;
     w?.reject(err);
+    this.drained();
   }
 }

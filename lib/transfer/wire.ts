@@ -112,9 +112,10 @@ export class WireParser {
   private chunkData(header: Omit<ChunkFrame, 'data'>): WireItem | null {
     if (this.input.length < header.length) return null;
     this.pendingChunk = null;
-    const data = this.input.take(header.length).data;
+    // The data stays in the pieces the socket delivered: no copy into one buffer.
+    const parts = this.input.takeParts(header.length);
     this.position += header.length;
-    return { kind: 'chunk', frame: { ...header, data } };
+    return { kind: 'chunk', frame: { ...header, parts } };
   }
 
   private consume(n: number): void {

@@ -10,7 +10,7 @@
  * Encoding writes straight into a preallocated block buffer (strings with `utf8Write`,
  * lengths back-filled), so it costs no allocation and no stream write per entry.
  */
-import { InvalidEntryError } from '../errors.js';
+import { InvalidEntryError, LimitError } from '../errors.js';
 import { writeU64 } from './binary.js';
 import { allocBlock } from './block-buffers.js';
 import type { Entry } from './entry.js';
@@ -21,6 +21,8 @@ export const FLAG_VALUE_TEXT = 0x04;
 export const FLAGS_KNOWN = FLAG_EXPIRY | FLAG_KEY_TEXT | FLAG_VALUE_TEXT;
 export const RECORD_HEADER = 9;
 export const EXPIRY_BYTES = 8;
+/** Largest encoded record (and so block) a writer makes: 256 MiB, the readers' limit. */
+export const MAX_RECORD_BLOCK = 256 * 1024 * 1024;
 
 /** `Buffer#utf8Write` is Node's fast path behind `buf.write(str, off)` without argument juggling. */
 interface FastBuffer extends Buffer {
@@ -105,10 +107,19 @@ export class EntryBlockWriter {
     else throw fieldError('value', index);
 
     if (start + head + keyMax + valueMax > buf.length) {
-      if (start + recordSize(entry, index) > buf.length) {
+      const size = recordSize(entry, index);
+      if (start + size > buf.length) {
         if (start > 0) return false;
+        // Readers refuse blocks over MAX_RECORD_BLOCK: never write one they would refuse.
+        if (size > MAX_RECORD_BLOCK) {
+          throw new LimitError(`entry ${index} encodes to ${size} bytes, over the limit of ${MAX_RECORD_BLOCK}`, {
+            seq: index,
+            expected: MAX_RECORD_BLOCK,
+            actual: size,
+          });
+        }
         // An empty block too small for this record: give the record a block of its own.
-        this.buf = Buffer.allocUnsafeSlow(recordSize(entry, index));
+        this.buf = Buffer.allocUnsafeSlow(size);
         return this.append(entry);
       }
     }

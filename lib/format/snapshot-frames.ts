@@ -3,7 +3,7 @@
  * Each is a skippable frame whose payload begins with a tag and ends with the CRC32 of the
  * payload before it.
  */
-import { CODEC_IDS, codecFromId, type CodecName } from '../codec/codec.js';
+import { CODEC_IDS, codecFromId, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE, type CodecName } from '../codec/codec.js';
 import { ChecksumError, FormatError, InvalidArgumentError, LimitError, UnsupportedError } from '../errors.js';
 import { readU64, writeU64 } from './binary.js';
 import { crc32 } from './crc32.js';
@@ -213,6 +213,11 @@ export function decodeHeader(frame: Buffer, offset = 0): SnapshotHeader {
     });
   }
   const codec = codecFromId(p[6]!, offset);
+  if (p[7] !== 0) throw new UnsupportedError(`header at byte ${offset} sets flags 0x${p[7]!.toString(16)} this build does not know`, { offset, actual: p[7]! });
+  const blockSize = p.readUInt32LE(8);
+  if (blockSize < MIN_BLOCK_SIZE || blockSize > MAX_BLOCK_SIZE) {
+    throw new FormatError(`header at byte ${offset}: block size ${blockSize} is out of range`, { offset, actual: blockSize });
+  }
   const metaLength = p.readUInt32LE(20);
   checkJsonLength(metaLength, 'header metadata', offset);
   if (HEADER_FIXED + metaLength !== p.length) {
@@ -225,7 +230,7 @@ export function decodeHeader(frame: Buffer, offset = 0): SnapshotHeader {
   return {
     version,
     codec,
-    blockSize: p.readUInt32LE(8),
+    blockSize,
     createdAt: readU64(p, 12),
     meta: meta as Record<string, unknown>,
   };

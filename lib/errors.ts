@@ -39,6 +39,12 @@ export const ErrorCodes = {
   NETWORK: 'SNAP_ERR_NETWORK',
   /** The peer cancelled the transfer. */
   CANCELLED: 'SNAP_ERR_CANCELLED',
+  /** Another live process holds the store's lock. */
+  LOCKED: 'SNAP_ERR_LOCKED',
+  /** No such snapshot, or none that verifies. */
+  NOT_FOUND: 'SNAP_ERR_NOT_FOUND',
+  /** The snapshot is being read, restored or sent and cannot be deleted now. */
+  BUSY: 'SNAP_ERR_BUSY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -181,6 +187,27 @@ export class TimeoutError extends SnapstreamError {
 export class NetworkError extends SnapstreamError {
   constructor(message: string, details: ErrorDetails = {}) {
     super(ErrorCodes.NETWORK, message, details);
+  }
+}
+
+/** Another process holds the lock. */
+export class LockedError extends SnapstreamError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ErrorCodes.LOCKED, message, details);
+  }
+}
+
+/** No such snapshot. */
+export class NotFoundError extends SnapstreamError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ErrorCodes.NOT_FOUND, message, details);
+  }
+}
+
+/** In use. */
+export class BusyError extends SnapstreamError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ErrorCodes.BUSY, message, details);
   }
 }
 

@@ -47,3 +47,7 @@ export { sendSnapshot, type SendSnapshotOptions, type SendResult, type TransferP
 export { SnapshotServer, createSnapshotServer, type SnapshotServerOptions, type TransferInfo } from './transfer/snapshot-server.js';
 export { snapshotIdProblem, checkSnapshotId } from './transfer/snapshot-id.js';
 export type { Secret } from './transfer/auth.js';
+export type { SnapshotSource, SnapshotApplier } from './adapters/types.js';
+export { mapSource, mapApplier, type SnapshotMap, type MapEntryValue } from './adapters/map-adapter.js';
+export { SnapshotStore, type StoredSnapshot, type SnapshotStoreOptions, type RestoreResult } from './store/snapshot-store.js';
+export { snapshotsToPrune, type RetentionPolicy, type RetainedSnapshot } from './store/retention.js';

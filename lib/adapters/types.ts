@@ -1,0 +1,28 @@
+/**
+ * What a store snapshots from and restores into: a source of entries that can restart from a
+ * cursor, and an applier that builds new state aside and swaps it in atomically.
+ */
+import type { DecodedEntry, Entry } from '../format/entry.js';
+import type { EntryIterable } from '../snapshot/entry-source.js';
+
+export interface SnapshotSource {
+  /** The entries after `cursor` (all of them when it is undefined), in a stable order. */
+  entries(cursor: unknown): EntryIterable;
+  /** The cursor after an entry; stored per block, handed back to `entries` on resume. Default: entries so far. */
+  cursorOf?(entry: Entry, count: number): unknown;
+  /** Metadata to store in the snapshot header (Raft index and term, …). */
+  meta?(): Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** Releases what the source holds (a database snapshot), once the snapshot is written. */
+  close?(): void | Promise<void>;
+}
+
+export interface SnapshotApplier {
+  /** Starts a restore into fresh, temporary state. */
+  begin(meta: Record<string, unknown>): Promise<void>;
+  /** Adds entries (already filtered of expired ones) to the temporary state. */
+  write(entries: DecodedEntry[]): Promise<void>;
+  /** Swaps the temporary state in, atomically. */
+  commit(): Promise<void>;
+  /** Throws the temporary state away; the live state is untouched. */
+  abort(): Promise<void>;
+}

@@ -1,0 +1,52 @@
+/**
+ * Which snapshots a retention policy removes. Pure: the store applies it, the tests table it.
+ *
+ * Snapshots are taken newest first; each is kept unless a rule drops it:
+ *  - `maxSnapshots`: more than this many newer ones are kept already;
+ *  - `maxAge`: it is older than this (ms);
+ *  - `minInterval`: it is closer than this (ms) to the next newer snapshot kept;
+ *  - `maxTotalBytes`: keeping it would take the kept total over this.
+ * The newest snapshot and those in use are never dropped (they still count towards the limits).
+ */
+export interface RetentionPolicy {
+  maxSnapshots?: number;
+  maxAge?: number;
+  minInterval?: number;
+  maxTotalBytes?: number;
+}
+
+export interface RetainedSnapshot {
+  id: string;
+  createdAt: number;
+  size: number;
+}
+
+export function snapshotsToPrune(
+  snapshots: readonly RetainedSnapshot[],
+  policy: RetentionPolicy,
+  now: number,
+  inUse: ReadonlySet<string> = new Set(),
+): string[] {
+  const newestFirst = [...snapshots].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+  const drop: string[] = [];
+  let kept = 0;
+  let total = 0;
+  let lastKept: number | null = null;
+  newestFirst.forEach((s, i) => {
+    const protectedSnapshot = i === 0 || inUse.has(s.id);
+    const dropIt =
+      !protectedSnapshot &&
+      ((policy.maxSnapshots !== undefined && kept >= policy.maxSnapshots) ||
+        (policy.maxAge !== undefined && now - s.createdAt > policy.maxAge) ||
+        (policy.minInterval !== undefined && lastKept !== null && lastKept - s.createdAt < policy.minInterval) ||
+        (policy.maxTotalBytes !== undefined && total + s.size > policy.maxTotalBytes));
+    if (dropIt) {
+      drop.push(s.id);
+      return;
+    }
+    kept++;
+    total += s.size;
+    lastKept = s.createdAt;
+  });
+  return drop;
+}

@@ -1,0 +1,350 @@
+/**
+ * SnapshotStore: a directory of snapshots that creates, lists, verifies, restores and prunes,
+ * and recovers from crashes and corruption on its own.
+ *
+ * Layout: `<dir>/<id>.snap` (snapshot files), `<dir>/store.json` (the list, replaced
+ * atomically), `<dir>/LOCK` (one process at a time), `<dir>/corrupt/` (snapshots that failed
+ * verification, moved aside for inspection).
+ *
+ * Opening recovers: partial files that cannot be resumed are removed (resumable ones are kept
+ * and reported as `pending`; creating the same id again resumes them), finished snapshot files
+ * the list does not know (a crash between the rename and the list update) are adopted, and
+ * entries whose file is gone (a crash in the middle of a prune) are dropped.
+ */
+import { EventEmitter } from 'node:events';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { SnapshotApplier, SnapshotSource } from '../adapters/types.js';
+import type { CodecName } from '../codec/codec.js';
+import { BusyError, InvalidArgumentError, isCorruptionError, NotFoundError, wrapIoError } from '../errors.js';
+import type { DecodedEntry } from '../format/entry.js';
+import { cleanPartials } from '../snapshot/clean-partials.js';
+import { inspectSnapshot, verifySnapshot } from '../snapshot/inspect-snapshot.js';
+import { readSnapshot, type SnapshotEntryStream } from '../snapshot/read-snapshot.js';
+import { writeSnapshot, type WriteSnapshotOptions } from '../snapshot/write-snapshot.js';
+import type { PartialAnalysis } from '../snapshot/analyze-partial.js';
+import { checkSnapshotId } from '../transfer/snapshot-id.js';
+import { readJson, writeJsonAtomic } from './atomic-json.js';
+import { snapshotsToPrune, type RetentionPolicy } from './retention.js';
+import { StoreLock } from './store-lock.js';
+
+const SUFFIX = '.snap';
+const LIST_FILE = 'store.json';
+
+export interface StoredSnapshot {
+  id: string;
+  /** Raft-style position, when the metadata had one. */
+  index?: number;
+  term?: number;
+  createdAt: number;
+  /** File size in bytes. */
+  size: number;
+  entries: number;
+  rawBytes: number;
+  codec: CodecName;
+  meta: Record<string, unknown>;
+}
+
+export interface SnapshotStoreOptions {
+  /** Options for new snapshots (codec, level, block size…). */
+  write?: Pick<WriteSnapshotOptions, 'codec' | 'level' | 'blockSize' | 'syncEvery' | 'concurrency'>;
+  /** Applied by `prune()` without arguments, and after each scheduled checkpoint. */
+  retention?: RetentionPolicy;
+}
+
+export interface RestoreResult {
+  snapshot: StoredSnapshot;
+  /** Entries restored (expired ones skipped). */
+  entries: number;
+  /** Entries skipped because they had expired. */
+  expired: number;
+  /** Snapshots that failed and were moved aside before this one restored. */
+  corrupt: string[];
+}
+
+export class SnapshotStore extends EventEmitter {
+  /** Partials left by an interrupted create, which creating the same id again resumes. */
+  pending: PartialAnalysis[] = [];
+  private snapshots: StoredSnapshot[] = [];
+  private readonly inUse = new Map<string, number>();
+  private closed = false;
+
+  private constructor(
+    readonly dir: string,
+    readonly options: SnapshotStoreOptions,
+    private readonly lock: StoreLock,
+  ) {
+    super();
+  }
+
+  /** Opens (creating if needed) the store in `dir`, locking it and recovering what a crash left. */
+  static async open(dir: string, options: SnapshotStoreOptions = {}): Promise<SnapshotStore> {
+    try {
+      await fsp.mkdir(dir, { recursive: true });
+    } catch (err) {
+      throw wrapIoError(err, `creating ${dir}`);
+    }
+    const lock = await StoreLock.acquire(dir);
+    const store = new SnapshotStore(dir, options, lock);
+    try {
+      await store.recover();
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+    return store;
+  }
+
+  /** Newest first. */
+  list(): StoredSnapshot[] {
+    return [...this.snapshots];
+  }
+
+  latest(): StoredSnapshot | undefined {
+    return this.snapshots[0];
+  }
+
+  get(id: string): StoredSnapshot | undefined {
+    return this.snapshots.find((s) => s.id === id);
+  }
+
+  /** The path of a snapshot's file. */
+  pathOf(id: string): string {
+    return path.join(this.dir, `${checkSnapshotId(id)}${SUFFIX}`);
+  }
+
+  /**
+   * Writes a new snapshot from `source` (resuming a pending partial of the same id) and adds it
+   * to the list. The id defaults to one made from the metadata's index and the time.
+   */
+  async create(source: SnapshotSource, meta?: Record<string, unknown>, options: { id?: string; signal?: AbortSignal } = {}): Promise<StoredSnapshot> {
+    this.checkOpen();
+    const fullMeta = { ...((await source.meta?.()) ?? {}), ...(meta ?? {}) };
+    // A pending partial with the same metadata is this snapshot, interrupted: resume it.
+    const pending = this.pending.find((p) => JSON.stringify(p.header?.meta) === JSON.stringify(fullMeta));
+    const pendingId = pending ? path.basename(pending.path).slice(0, -`${SUFFIX}.partial`.length) : undefined;
+    const id = checkSnapshotId(options.id ?? pendingId ?? defaultId(fullMeta, Date.now()));
+    if (this.get(id)) throw new InvalidArgumentError(`a snapshot ${id} already exists`);
+    const file = this.pathOf(id);
+    this.use(id);
+    try {
+      await writeSnapshot((cursor) => source.entries(cursor), file, {
+        ...this.options.write,
+        meta: fullMeta,
+        ...(source.cursorOf ? { cursorOf: source.cursorOf.bind(source) } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    } finally {
+      this.release(id);
+      await source.close?.();
+    }
+    const stored = await describe(id, file);
+    this.pending = this.pending.filter((p) => p.path !== `${file}.partial`);
+    this.snapshots = sortNewestFirst([...this.snapshots, stored]);
+    await this.saveList();
+    this.emit('created', stored);
+    return stored;
+  }
+
+  /** A verified entry stream of a snapshot (fails at the first damage); the snapshot counts as in use until it ends. */
+  open(id: string, options: { skipExpired?: boolean; now?: number; batch?: boolean } = {}): SnapshotEntryStream {
+    this.checkOpen();
+    if (!this.get(id)) throw new NotFoundError(`no snapshot ${id}`);
+    this.use(id);
+    const stream = readSnapshot(this.pathOf(id), options);
+    stream.once('close', () => this.release(id));
+    return stream;
+  }
+
+  /** Checks every byte of a snapshot; rejects with the damage found. */
+  async verify(id: string): Promise<void> {
+    this.checkOpen();
+    if (!this.get(id)) throw new NotFoundError(`no snapshot ${id}`);
+    this.use(id);
+    try {
+      await verifySnapshot(this.pathOf(id));
+    } finally {
+      this.release(id);
+    }
+  }
+
+  /** Verifies every snapshot; damaged ones are moved aside. Resolves with what was found. */
+  async verifyAll(): Promise<{ ok: string[]; corrupt: { id: string; error: Error }[] }> {
+    const result: { ok: string[]; corrupt: { id: string; error: Error }[] } = { ok: [], corrupt: [] };
+    for (const s of this.list()) {
+      try {
+        await this.verify(s.id);
+        result.ok.push(s.id);
+      } catch (err) {
+        if (!isCorruptionError(err)) throw err;
+        await this.quarantine(s.id, err);
+        result.corrupt.push({ id: s.id, error: err });
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Restores the newest snapshot that verifies into `applier`. One that fails is aborted, moved
+   * aside (event `corrupt`), and the next older one is tried. Expired entries are skipped.
+   */
+  async restore(applier: SnapshotApplier, options: { now?: number; signal?: AbortSignal } = {}): Promise<RestoreResult> {
+    this.checkOpen();
+    const corrupt: string[] = [];
+    for (const s of this.list()) {
+      options.signal?.throwIfAborted();
+      this.use(s.id);
+      let stream: SnapshotEntryStream | null = null;
+      try {
+        await applier.begin(s.meta);
+        stream = readSnapshot(this.pathOf(s.id), { skipExpired: true, now: options.now ?? Date.now(), batch: true, ...(options.signal ? { signal: options.signal } : {}) });
+        let entries = 0;
+        for await (const batch of stream as AsyncIterable<DecodedEntry[]>) {
+          await applier.write(batch);
+          entries += batch.length;
+        }
+        await applier.commit();
+        const result = { snapshot: s, entries, expired: stream.expired, corrupt };
+        this.emit('restored', result);
+        return result;
+      } catch (err) {
+        stream?.destroy();
+        await applier.abort();
+        if (!isCorruptionError(err)) throw err;
+        corrupt.push(s.id);
+        await this.quarantine(s.id, err);
+      } finally {
+        this.release(s.id);
+      }
+    }
+    throw new NotFoundError(corrupt.length > 0 ? `no snapshot verifies (${corrupt.join(', ')} were corrupt)` : 'the store holds no snapshot');
+  }
+
+  /** Deletes a snapshot; one in use is a BusyError. */
+  async delete(id: string): Promise<void> {
+    this.checkOpen();
+    if (!this.get(id)) throw new NotFoundError(`no snapshot ${id}`);
+    if (this.inUse.has(id)) throw new BusyError(`snapshot ${id} is in use`);
+    // The file goes first: a crash before the list is saved leaves an entry that opening drops.
+    await fsp.rm(this.pathOf(id), { force: true });
+    this.snapshots = this.snapshots.filter((s) => s.id !== id);
+    await this.saveList();
+    this.emit('deleted', id);
+  }
+
+  /** Applies a retention policy (default: the store's). Never removes the newest snapshot or one in use. */
+  async prune(policy: RetentionPolicy | undefined = this.options.retention, now = Date.now()): Promise<string[]> {
+    this.checkOpen();
+    if (!policy) return [];
+    const drop = snapshotsToPrune(this.snapshots, policy, now, new Set(this.inUse.keys()));
+    for (const id of drop) await fsp.rm(this.pathOf(id), { force: true });
+    if (drop.length > 0) {
+      this.snapshots = this.snapshots.filter((s) => !drop.includes(s.id));
+      await this.saveList();
+      this.emit('pruned', drop);
+    }
+    return drop;
+  }
+
+  /** Marks a snapshot in use (reading, restoring, sending) so it is not pruned or deleted. */
+  use(id: string): void {
+    this.inUse.set(id, (this.inUse.get(id) ?? 0) + 1);
+  }
+
+  release(id: string): void {
+    const n = (this.inUse.get(id) ?? 1) - 1;
+    if (n > 0) this.inUse.set(id, n);
+    else this.inUse.delete(id);
+  }
+
+  /** Releases the lock. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.lock.release();
+  }
+
+  /** Adds a finished snapshot file already in the directory (e.g. received over the network). */
+  async adopt(id: string): Promise<StoredSnapshot> {
+    this.checkOpen();
+    const stored = await describe(id, this.pathOf(id));
+    this.snapshots = sortNewestFirst([...this.snapshots.filter((s) => s.id !== id), stored]);
+    await this.saveList();
+    this.emit('created', stored);
+    return stored;
+  }
+
+  private async quarantine(id: string, error: unknown): Promise<void> {
+    const aside = path.join(this.dir, 'corrupt');
+    await fsp.mkdir(aside, { recursive: true });
+    const target = path.join(aside, `${id}${SUFFIX}.${Date.now()}`);
+    await fsp.rename(this.pathOf(id), target).catch(() => {});
+    this.snapshots = this.snapshots.filter((s) => s.id !== id);
+    await this.saveList();
+    this.emit('corrupt', { id, path: target, error });
+  }
+
+  private async recover(): Promise<void> {
+    const listed = await readJson<{ snapshots?: StoredSnapshot[] }>(path.join(this.dir, LIST_FILE), {});
+    const names = await fsp.readdir(this.dir);
+    const files = new Set(names.filter((n) => n.endsWith(SUFFIX)).map((n) => n.slice(0, -SUFFIX.length)));
+    const known = (listed.snapshots ?? []).filter((s) => files.has(s.id));
+    const adopted: StoredSnapshot[] = [];
+    for (const id of files) {
+      if (known.some((s) => s.id === id)) continue;
+      try {
+        adopted.push(await describe(id, this.pathOf(id)));
+      } catch (err) {
+        if (!isCorruptionError(err)) throw err;
+        await this.quarantineFile(id, err);
+      }
+    }
+    this.snapshots = sortNewestFirst([...known, ...adopted]);
+    const report = await cleanPartials(this.dir);
+    this.pending = report.kept;
+    if (report.removed.length > 0) this.emit('partials-removed', report.removed);
+    if (adopted.length > 0 || known.length !== (listed.snapshots ?? []).length) await this.saveList();
+  }
+
+  private async quarantineFile(id: string, error: unknown): Promise<void> {
+    const aside = path.join(this.dir, 'corrupt');
+    await fsp.mkdir(aside, { recursive: true });
+    const target = path.join(aside, `${id}${SUFFIX}.${Date.now()}`);
+    await fsp.rename(this.pathOf(id), target);
+    this.emit('corrupt', { id, path: target, error });
+  }
+
+  private async saveList(): Promise<void> {
+    await writeJsonAtomic(path.join(this.dir, LIST_FILE), { version: 1, snapshots: this.snapshots });
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new InvalidArgumentError('the store is closed');
+  }
+}
+
+/** A sortable id: the Raft index (zero-padded) when there is one, then the time. */
+function defaultId(meta: Record<string, unknown>, createdAt: number): string {
+  const index = typeof meta.index === 'number' && Number.isSafeInteger(meta.index) ? String(meta.index).padStart(16, '0') : null;
+  return index ? `snap-${index}-${createdAt}` : `snap-${createdAt}`;
+}
+
+async function describe(id: string, file: string): Promise<StoredSnapshot> {
+  const info = await inspectSnapshot(file);
+  const meta = info.header.meta;
+  return {
+    id,
+    ...(typeof meta.index === 'number' ? { index: meta.index } : {}),
+    ...(typeof meta.term === 'number' ? { term: meta.term } : {}),
+    createdAt: info.header.createdAt,
+    size: info.fileSize,
+    entries: info.entries,
+    rawBytes: info.rawBytes,
+    codec: info.header.codec,
+    meta,
+  };
+}
+
+function sortNewestFirst(list: StoredSnapshot[]): StoredSnapshot[] {
+  return list.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+}

@@ -51,3 +51,4 @@ export type { SnapshotSource, SnapshotApplier } from './adapters/types.js';
 export { mapSource, mapApplier, type SnapshotMap, type MapEntryValue } from './adapters/map-adapter.js';
 export { SnapshotStore, type StoredSnapshot, type SnapshotStoreOptions, type RestoreResult } from './store/snapshot-store.js';
 export { snapshotsToPrune, type RetentionPolicy, type RetainedSnapshot } from './store/retention.js';
+export { CheckpointScheduler, type CheckpointSchedulerOptions } from './store/checkpoint-scheduler.js';

@@ -1,0 +1,108 @@
+/**
+ * CheckpointScheduler: takes snapshots into a store when enough entries have been applied
+ * and/or on a time interval, never closer together than `minInterval`, one at a time, in the
+ * background (the application keeps writing; the source must read a consistent view, as a
+ * database snapshot does). Prunes after each snapshot. Reports through events: `snapshot`
+ * (the stored snapshot), `pruned` (ids), `error`, `skipped` (a trigger while one was running or
+ * too soon).
+ */
+import { EventEmitter } from 'node:events';
+import type { SnapshotSource } from '../adapters/types.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { SnapshotStore, StoredSnapshot } from './snapshot-store.js';
+import type { RetentionPolicy } from './retention.js';
+
+export interface CheckpointSchedulerOptions {
+  store: SnapshotStore;
+  /** Makes the source for one snapshot (a fresh consistent view each time). */
+  source: () => SnapshotSource | Promise<SnapshotSource>;
+  /** Snapshot once this many entries were applied since the last one. */
+  everyEntries?: number;
+  /** Snapshot this often (ms). */
+  interval?: number;
+  /** Never two snapshots closer than this (ms). Default 0. */
+  minInterval?: number;
+  /** Retention applied after each snapshot. Default: the store's. */
+  retention?: RetentionPolicy;
+}
+
+export class CheckpointScheduler extends EventEmitter {
+  private applied = 0;
+  private lastAt = 0;
+  private running: Promise<StoredSnapshot | null> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = true;
+
+  constructor(private readonly options: CheckpointSchedulerOptions) {
+    super();
+    if (options.everyEntries === undefined && options.interval === undefined) {
+      throw new InvalidArgumentError('give everyEntries, interval, or both');
+    }
+  }
+
+  /** Entries applied since the last snapshot. */
+  get pendingEntries(): number {
+    return this.applied;
+  }
+
+  start(): this {
+    this.stopped = false;
+    if (this.options.interval !== undefined) {
+      this.timer = setInterval(() => void this.trigger('interval'), this.options.interval);
+      this.timer.unref();
+    }
+    return this;
+  }
+
+  /** Stops triggering and waits for a snapshot under way. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** Tells the scheduler `n` more entries were applied; may start a snapshot in the background. */
+  noteApplied(n = 1): void {
+    this.applied += n;
+    const every = this.options.everyEntries;
+    if (every !== undefined && this.applied >= every) void this.trigger('entries');
+  }
+
+  /** Takes a snapshot now unless one is running; resolves with it (or null if skipped). */
+  checkpoint(): Promise<StoredSnapshot | null> {
+    return this.trigger('manual', true);
+  }
+
+  private trigger(reason: string, force = false): Promise<StoredSnapshot | null> {
+    if (this.running) {
+      this.emit('skipped', { reason, why: 'a snapshot is already being taken' });
+      return this.running;
+    }
+    if (!force && this.stopped) return Promise.resolve(null);
+    const since = Date.now() - this.lastAt;
+    if (!force && since < (this.options.minInterval ?? 0)) {
+      this.emit('skipped', { reason, why: `only ${since} ms since the last snapshot` });
+      return Promise.resolve(null);
+    }
+    this.running = this.take(reason).finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async take(reason: string): Promise<StoredSnapshot | null> {
+    const appliedBefore = this.applied;
+    this.lastAt = Date.now();
+    try {
+      const source = await this.options.source();
+      const stored = await this.options.store.create(source);
+      this.applied -= appliedBefore;
+      this.emit('snapshot', stored, reason);
+      const pruned = await this.options.store.prune(this.options.retention ?? this.options.store.options.retention);
+      if (pruned.length > 0) this.emit('pruned', pruned);
+      return stored;
+    } catch (err) {
+      this.emit('error', err);
+      return null;
+    }
+  }
+}

@@ -44,6 +44,14 @@ export interface ChunkedReceiverOptions extends StageOptions {
   syncEvery?: number;
   /** Largest file accepted. Default: no limit. */
   maxSize?: number;
+  /**
+   * The length and CRC32 of the whole file, when the sender knows them. If that very file is
+   * already installed under the final name (and no partial is under way), the receiver starts
+   * out installed at offset `length` and writes nothing, and an end frame for that file is
+   * answered 'installed' again: a sender that lost the answer to its end frame and came back is
+   * told the file is there instead of sending all of it again.
+   */
+  expect?: { length: number; crc: number };
 }
 
 export class ChunkedReceiver extends Writable {
@@ -58,6 +66,7 @@ export class ChunkedReceiver extends Writable {
   private readonly resume: boolean;
   private readonly syncEvery: number | undefined;
   private readonly maxSize: number;
+  private readonly expect: { length: number; crc: number } | undefined;
 
   constructor(options: ChunkedReceiverOptions) {
     super({ ...nodeStreamOptions(options), objectMode: true, highWaterMark: options.highWaterMark ?? 2 });
@@ -67,10 +76,12 @@ export class ChunkedReceiver extends Writable {
     this.resume = options.resume ?? true;
     this.syncEvery = options.syncEvery;
     this.maxSize = options.maxSize ?? Number.MAX_SAFE_INTEGER;
+    this.expect = options.expect;
   }
 
   /** Bytes known fsync'd. */
   get durable(): number {
+    if (this.installed) return this.offset;
     return this.sink?.durable ?? 0;
   }
 
@@ -88,11 +99,13 @@ export class ChunkedReceiver extends Writable {
   private async open(): Promise<void> {
     let size = 0;
     if (this.resume) {
+      let partial = true;
       try {
         size = (await fsp.stat(this.partialPath)).size;
       } catch {
-        size = 0;
+        partial = false;
       }
+      if (!partial && (await this.alreadyInstalled())) return;
     }
     if (size > 0) this.crc = await fileCrc(this.partialPath, size);
     this.offset = size;
@@ -106,6 +119,19 @@ export class ChunkedReceiver extends Writable {
       this.sink!.once('ready', resolve);
       this.sink!.once('error', reject);
     });
+  }
+
+  /** True (and the receiver marked installed) if the expected file is already in place. */
+  private async alreadyInstalled(): Promise<boolean> {
+    const expect = this.expect;
+    if (!expect) return false;
+    const stat = await fsp.stat(this.path).catch(() => null);
+    if (!stat?.isFile() || stat.size !== expect.length) return false;
+    if ((await fileCrc(this.path, stat.size)) !== expect.crc) return false;
+    this.offset = stat.size;
+    this.crc = expect.crc;
+    this.installed = true;
+    return true;
   }
 
   /** Takes one frame; reports what became of it instead of failing on a bad chunk or a gap. */
@@ -122,7 +148,11 @@ export class ChunkedReceiver extends Writable {
    */
   accept(frame: ChunkFrame): { outcome: ChunkOutcome; done: Promise<unknown> } {
     const now = (outcome: ChunkOutcome) => ({ outcome, done: Promise.resolve() });
-    if (this.installed) return now('repeat');
+    if (this.installed) {
+      // The end frame of the file as installed is answered as before: its answer may have been lost.
+      const same = frame.type === CHUNK_END && frame.offset === this.offset && frame.crc32 === this.crc;
+      return same ? { outcome: 'installed', done: Promise.resolve('installed') } : now('repeat');
+    }
     if (frame.type === CHUNK_END) {
       const done = this.finish(frame);
       return { outcome: frame.offset > this.offset ? 'gap' : 'installed', done };
@@ -238,6 +268,7 @@ function skipBytes(parts: Buffer[], n: number): Buffer[] {
 /** CRC32 of the first `length` bytes of a file. */
 async function fileCrc(path: string, length: number): Promise<number> {
   let crc = 0;
+  if (length === 0) return crc;
   let read = 0;
   for await (const chunk of fs.createReadStream(path, { start: 0, end: length - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
     crc = crc32(chunk, crc);

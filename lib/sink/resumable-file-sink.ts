@@ -53,12 +53,14 @@ export class ResumableFileSink extends Writable {
   installed = false;
 
   constructor(options: ResumableFileSinkOptions) {
-    super({ ...nodeStreamOptions(options), decodeStrings: true });
-    if (typeof options.path !== 'string' || options.path === '') throw new InvalidArgumentError('path is required');
+    // Checked before super(): a constructed Writable schedules _construct (opening the partial),
+    // which a later throw here would not cancel, leaving a stream that errors with no listener.
+    if (typeof options?.path !== 'string' || options.path === '') throw new InvalidArgumentError('path is required');
     const resumeAt = options.resumeAt ?? 0;
     if (!Number.isSafeInteger(resumeAt) || resumeAt < 0) throw new InvalidArgumentError('resumeAt must be a non-negative integer');
     const syncEvery = options.syncEvery ?? DEFAULT_SYNC_EVERY;
     if (!Number.isSafeInteger(syncEvery) || syncEvery < 0) throw new InvalidArgumentError('syncEvery must be a non-negative integer');
+    super({ ...nodeStreamOptions(options), decodeStrings: true });
     this.path = options.path;
     this.partialPath = options.partialPath ?? partialPathFor(options.path);
     this.resumeAt = resumeAt;
@@ -69,6 +71,9 @@ export class ResumableFileSink extends Writable {
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
+    // Destroyed inside the constructor (an already-aborted signal): open nothing, or the handle
+    // would outlive the stream (its _destroy has already run).
+    if (this.destroyed) return callback();
     this.open().then(
       () => {
         callback();

@@ -3,7 +3,7 @@
  * and/or on a time interval, never closer together than `minInterval`, one at a time, in the
  * background (the application keeps writing; the source must read a consistent view, as a
  * database snapshot does). Prunes after each snapshot. Reports through events: `snapshot`
- * (the stored snapshot), `pruned` (ids), `error`, `skipped` (a trigger while one was running or
+ * (the stored snapshot), `pruned` (ids), `failure` (the error; the scheduler carries on), `skipped` (a trigger while one was running or
  * too soon).
  */
 import { EventEmitter } from 'node:events';
@@ -101,7 +101,7 @@ export class CheckpointScheduler extends EventEmitter {
       if (pruned.length > 0) this.emit('pruned', pruned);
       return stored;
     } catch (err) {
-      this.emit('error', err);
+      this.emit('failure', err);
       return null;
     }
   }

@@ -100,7 +100,7 @@ export class Compressor extends Transform {
   }
 
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
-    this.results.stop();
+    this.results?.stop(); // undefined when an already-aborted signal destroys the stream inside super()
     callback(err);
   }
 
@@ -134,6 +134,7 @@ export class Compressor extends Transform {
     this.entries += out.entries;
     // Later stages (CrcFooter) extend their running CRC from this instead of re-reading the frame.
     rememberCrc(out.frame, out.crc);
+    this.gate.pushed();
     this.push(this.blockMode ? out : out.frame);
     this.emit('progress', { bytes: this.bytesIn, entries: this.entries, compressedBytes: this.bytesOut });
   }

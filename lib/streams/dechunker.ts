@@ -7,7 +7,7 @@
  * (For a receiver that must tolerate repeats and resume, see ChunkedReceiver.)
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import { ChecksumError, FormatError, TruncatedError } from '../errors.js';
+import { ChecksumError, FormatError, InvalidArgumentError, TruncatedError } from '../errors.js';
 import { CHUNK_END, CHUNK_HEADER_SIZE, decodeChunkHeader, MAX_CHUNK_SIZE, type ChunkFrame } from '../format/chunk-frame.js';
 import { crc32, crc32Combine } from '../format/crc32.js';
 import { ByteQueue } from './byte-queue.js';
@@ -18,6 +18,11 @@ export interface DechunkerOptions extends StageOptions {
   objects?: boolean;
   /** Largest chunk accepted. Default 16 MiB. */
   maxChunkSize?: number;
+  /**
+   * Expect a stream that continues one whose first `offset` bytes (CRC32 `crc`) went out as
+   * `seq` chunks already (a Chunker's `start`). Default: the stream starts at chunk 0, byte 0.
+   */
+  start?: { offset: number; seq: number; crc: number };
 }
 
 export class Dechunker extends Transform {
@@ -26,10 +31,9 @@ export class Dechunker extends Transform {
   private readonly input = new ByteQueue();
   private header: Omit<ChunkFrame, 'data'> | null = null;
   private position = 0; // bytes of frames consumed
-  private nextSeq: number | null = null;
-  private nextOffset: number | null = null;
-  private startOffset = 0;
-  private crc = 0;
+  private nextSeq: number;
+  private nextOffset: number;
+  private crc: number;
   private ended = false;
 
   constructor(options: DechunkerOptions = {}) {
@@ -37,6 +41,19 @@ export class Dechunker extends Transform {
     super({ ...nodeStreamOptions(options), readableObjectMode: objects, ...(objects ? { readableHighWaterMark: 2 } : {}) });
     this.objects = objects;
     this.maxChunkSize = options.maxChunkSize ?? MAX_CHUNK_SIZE;
+    const start = options.start ?? { offset: 0, seq: 0, crc: 0 };
+    if (
+      !Number.isSafeInteger(start.offset) || start.offset < 0 ||
+      !Number.isSafeInteger(start.seq) || start.seq < 0 ||
+      !Number.isInteger(start.crc) || start.crc < 0 || start.crc > 0xffffffff
+    ) {
+      throw new InvalidArgumentError('start must be { offset, seq, crc } of non-negative integers');
+    }
+    // The first frame must be the one expected: a stream that lost its first chunks would
+    // otherwise decode to bytes with a hole at the front and no whole-stream CRC to catch it.
+    this.nextSeq = start.seq;
+    this.nextOffset = start.offset;
+    this.crc = start.crc;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -92,27 +109,23 @@ export class Dechunker extends Transform {
   }
 
   private checkOrder(h: Omit<ChunkFrame, 'data'>): void {
-    if (this.nextSeq === null) {
-      this.startOffset = h.offset;
-      return;
-    }
-    if (h.seq !== this.nextSeq || h.offset !== this.nextOffset) {
+    // (An end frame's offset is the stream's length: endFrame() checks it.)
+    if (h.seq !== this.nextSeq || (h.type !== CHUNK_END && h.offset !== this.nextOffset)) {
       throw new FormatError(`chunk ${h.seq} at stream offset ${h.offset} is out of order (expected chunk ${this.nextSeq} at ${this.nextOffset})`, {
         offset: h.offset,
         seq: h.seq,
-        expected: this.nextOffset!,
+        expected: this.nextOffset,
         actual: h.offset,
       });
     }
   }
 
   private endFrame(h: Omit<ChunkFrame, 'data'>): boolean {
-    const length = this.nextOffset ?? h.offset;
+    const length = this.nextOffset;
     if (h.offset !== length) {
       throw new TruncatedError(`the end frame says ${h.offset} bytes, ${length} arrived`, { offset: length, expected: h.offset, actual: length });
     }
-    // The whole-stream CRC can be checked when the stream was received from its start.
-    if (this.startOffset === 0 && h.crc32 !== this.crc) {
+    if (h.crc32 !== this.crc) {
       throw new ChecksumError('the CRC32 of the whole stream does not match the end frame', { expected: h.crc32, actual: this.crc });
     }
     this.ended = true;

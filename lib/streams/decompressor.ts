@@ -18,6 +18,7 @@ import type { StreamingFrameDecoder } from '../codec/streaming-frame-decoder.js'
 import { sharedPool } from '../codec/worker-pool.js';
 import { ZstdStreamDecoder } from '../codec/zstd-stream-decoder.js';
 import { ChecksumError, FormatError, InvalidArgumentError, LimitError, TruncatedError } from '../errors.js';
+import { crc32 } from '../format/crc32.js';
 import { ByteQueue } from './byte-queue.js';
 import { OrderedResults } from './ordered-results.js';
 import { ReadableGate } from './readable-gate.js';
@@ -114,7 +115,8 @@ export class Decompressor extends Transform {
 
   /** True while decoded output waits for the consumer: in flight, or unread on the readable side. */
   private backlogged(): boolean {
-    return this.results.size >= this.results.limit || this.readableLength >= this.readableHighWaterMark;
+    if (this.results.size >= this.results.limit) return true;
+    return !this.gate.wanted && this.readableLength >= this.readableHighWaterMark;
   }
 
   override _read(size: number): void {
@@ -133,7 +135,7 @@ export class Decompressor extends Transform {
   }
 
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
-    this.results.stop();
+    this.results?.stop(); // undefined when an already-aborted signal destroys the stream inside super()
     this.streaming?.end();
     this.streaming = null;
     callback(err);
@@ -150,14 +152,23 @@ export class Decompressor extends Transform {
       });
     }
     const { frame, crc, rawLength, owned, ...fields } = block;
-    const magic = frame.length >= 4 ? frame.readUInt32LE(0) : 0;
-    const header = parseFrameHeader(frame, 0, this.offset);
-    if (!header || header.kind === 'skippable') {
-      throw new FormatError(`block does not hold a zstd or LZ4 frame (magic 0x${magic.toString(16)})`, {
-        actual: magic,
-      });
-    }
     const at = typeof fields.offset === 'number' ? fields.offset : this.offset;
+    let header: FrameHeader | null;
+    try {
+      header = parseFrameHeader(frame, 0, at);
+      if (!header || header.kind === 'skippable') {
+        const magic = frame.length >= 4 ? frame.readUInt32LE(0) : 0;
+        throw new FormatError(`block does not hold a zstd or LZ4 frame (magic 0x${magic.toString(16)})`, {
+          actual: magic,
+        });
+      }
+    } catch (err) {
+      // A frame that fails its CRC is damaged, whatever the damage makes it look like (an
+      // unknown version or a dictionary is not "unsupported" then).
+      const actual = crc === undefined ? crc : crc32(frame);
+      if (actual !== crc) throw new ChecksumError(`frame at byte ${at} fails its CRC32`, { offset: at, expected: crc, actual });
+      throw err;
+    }
     this.offset += frame.length;
     this.results.add(
       decompressFrame(header.kind, frame, rawLength, owned === true, at).then((r) => {
@@ -262,6 +273,7 @@ export class Decompressor extends Transform {
   }
 
   private emitOutput(out: Output): void {
+    this.gate.pushed();
     if (Buffer.isBuffer(out)) {
       this.bytesOut += out.length;
       this.push(out);

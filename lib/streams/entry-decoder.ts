@@ -29,6 +29,8 @@ export class EntryDecoder extends Transform {
       writableObjectMode: options.blocks === true,
       readableObjectMode: true,
       ...(options.highWaterMark === undefined ? { readableHighWaterMark: options.batch ? 4 : 1024 } : {}),
+      // Whole blocks (up to 64 MiB each) queue on the writable side: two, as in the other block-mode stages.
+      ...(options.blocks === true && options.highWaterMark === undefined ? { writableHighWaterMark: 2 } : {}),
     });
     this.parser = new EntryParser(options);
     this.batch = options.batch === true;

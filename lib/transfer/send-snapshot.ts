@@ -62,7 +62,12 @@ export interface SendSnapshotOptions {
   window?: number;
   /** Milliseconds to wait for any answer. Default 30 s. */
   idleTimeout?: number;
-  /** Connection attempts when `connection` is a function. Default 5. */
+  /**
+   * When `connection` is a function: connection attempts in a row that may fail without the
+   * receiver getting any further (an attempt that moved the transfer on starts the count
+   * again, so a long transfer survives any number of drops as long as each one gains ground).
+   * Default 5.
+   */
   retries?: number;
   /** Send no faster than this, in bytes per second. */
   rateLimit?: number;
@@ -87,9 +92,17 @@ export interface SendResult {
   nacks: number;
 }
 
+/** Refusals the receiver said may pass (it still winds down an earlier connection, say). */
+const transientRefusals = new WeakSet<Error>();
+
 /** Thrown inside an attempt when a reconnect could help. */
 function retryable(err: unknown): boolean {
-  return err instanceof NetworkError || err instanceof ProtocolError || err instanceof TimeoutError;
+  return (
+    err instanceof NetworkError ||
+    err instanceof ProtocolError ||
+    err instanceof TimeoutError ||
+    (err instanceof RefusedError && transientRefusals.has(err))
+  );
 }
 
 export async function sendSnapshot(source: string, connection: Duplex | Connect, options: SendSnapshotOptions): Promise<SendResult> {
@@ -106,13 +119,17 @@ export async function sendSnapshot(source: string, connection: Duplex | Connect,
     const sender = new Sender(file, size, id, options);
     const connect: Connect = typeof connection === 'function' ? connection : oneShot(connection);
     const attempts = typeof connection === 'function' ? Math.max(1, options.retries ?? 5) : 1;
-    for (let attempt = 1; ; attempt++) {
+    // Failed attempts in a row without progress: the retry budget and the backoff both start
+    // again after an attempt that got the receiver further.
+    let failures = 0;
+    for (;;) {
       options.signal?.throwIfAborted();
       try {
         return await sender.attempt(await connect());
       } catch (err) {
-        if (!retryable(err) || attempt >= attempts || options.signal?.aborted) throw err;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** attempt)));
+        failures = sender.progressed ? 1 : failures + 1;
+        if (!retryable(err) || failures >= attempts || options.signal?.aborted) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** failures)));
       }
     }
   } finally {
@@ -140,6 +157,11 @@ class Sender {
   private resentBytes = 0;
   private nacks = 0;
   private highest = 0; // furthest offset ever sent
+  private furthest = -1; // furthest offset the receiver ever reported holding
+  /** Whether the last attempt got the receiver further than any before it. */
+  progressed = false;
+  /** CRC32 of the whole file, once computed (for the end frame). */
+  private fileCrc: number | undefined;
   private rateStart = 0;
 
   constructor(
@@ -156,6 +178,7 @@ class Sender {
 
   async attempt(stream: Duplex): Promise<SendResult> {
     this.connections++;
+    this.progressed = false;
     const conn = new WireConnection(stream);
     const onAbort = (): void => {
       void conn.send('CANCEL', { reason: 'aborted by the sender' }).catch(() => {});
@@ -164,6 +187,7 @@ class Sender {
     this.options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const offset = await this.handshake(conn);
+      this.reached(offset);
       if (this.resumedFrom < 0) this.resumedFrom = offset;
       else this.resumes.push(offset);
       const result = await this.transfer(conn, offset);
@@ -180,7 +204,10 @@ class Sender {
 
   private async handshake(conn: WireConnection): Promise<number> {
     const nonce = newNonce();
-    await conn.send('HELLO', { version: PROTOCOL_VERSION, id: this.id, size: this.size, meta: this.options.meta ?? {}, nonce });
+    // Once the end frame has been sent, the whole file's CRC goes with the HELLO: a receiver that
+    // installed the file but whose DONE was lost can then confirm it instead of taking it again.
+    const crc = this.fileCrc === undefined ? {} : { crc: this.fileCrc };
+    await conn.send('HELLO', { version: PROTOCOL_VERSION, id: this.id, size: this.size, meta: this.options.meta ?? {}, nonce, ...crc });
     const challenge = await conn.expect(['CHALLENGE', 'REFUSE'], this.idle);
     if (challenge.type === 'REFUSE') throw refusal(challenge.body);
     const serverNonce = String(challenge.body.nonce ?? '');
@@ -207,7 +234,9 @@ class Sender {
     let seq = 0;
     let inflight: { offset: number; end: number }[] = [];
     let endSent = false;
-    let nackedAt = -1;
+    // Frames numbered below this were sent before the last rewind: NACKs about them (chunks that
+    // were in flight behind a damaged one) are already handled.
+    let rewoundAt = 0;
     this.rateStart = Date.now();
     const ackedAtStart = start;
     for (;;) {
@@ -230,7 +259,8 @@ class Sender {
         this.highest = Math.max(this.highest, pos);
       }
       if (pos === this.size && !endSent) {
-        await conn.write([endFrame(seq++, this.size, crcAt.get(this.size)!)]);
+        this.fileCrc = crcAt.get(this.size)!;
+        await conn.write([endFrame(seq++, this.size, this.fileCrc)]);
         endSent = true;
       }
       const m = await conn.expect(['ACK', 'NACK', 'DONE', 'CANCEL'], this.idle);
@@ -253,20 +283,31 @@ class Sender {
         throw new ProtocolError(`${m.type} names offset ${String(m.body.offset)}, outside ${acked}..${pos}`);
       }
       acked = offset;
+      this.reached(acked);
       for (const k of crcAt.keys()) if (k < acked) crcAt.delete(k);
       if (m.type === 'NACK') {
-        // A chunk was damaged in transit: go back to the receiver's offset (once per offset).
-        if (offset !== nackedAt) {
-          this.nacks++;
-          nackedAt = offset;
-          pos = offset;
-          inflight = [];
-          endSent = false;
-        }
+        // A chunk was damaged in transit: go back to the receiver's offset, unless the NACK is
+        // about a chunk sent before the last time we went back (a resent chunk damaged again is
+        // NACKed again, with its new seq, and is sent again).
+        const nackSeq = m.body.seq;
+        if (typeof nackSeq === 'number' && nackSeq < rewoundAt) continue;
+        this.nacks++;
+        pos = offset;
+        inflight = [];
+        endSent = false;
+        rewoundAt = seq;
         continue;
       }
       inflight = inflight.filter((c) => c.end > acked);
       this.progress(acked, ackedAtStart);
+    }
+  }
+
+  /** Notes the receiver holding `offset` bytes. */
+  private reached(offset: number): void {
+    if (offset > this.furthest) {
+      if (this.furthest >= 0) this.progressed = true;
+      this.furthest = offset;
     }
   }
 
@@ -319,5 +360,8 @@ class Sender {
 
 function refusal(body: Record<string, unknown>): SnapstreamError {
   const message = `the server refused: ${String(body.message ?? 'no reason given')}`;
-  return body.code === 'SNAP_ERR_AUTH' ? new AuthError(message) : new RefusedError(message);
+  if (body.code === 'SNAP_ERR_AUTH') return new AuthError(message);
+  const err = new RefusedError(message);
+  if (body.retry === true) transientRefusals.add(err);
+  return err;
 }

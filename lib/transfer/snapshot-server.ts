@@ -90,7 +90,10 @@ export class SnapshotServer extends EventEmitter {
     }
     await fsp.mkdir(this.options.dir, { recursive: true });
     await this.expirePartials();
-    const onConnection = (socket: Duplex): void => void this.handle(socket);
+    const onConnection = (socket: net.Socket): void => {
+      const remote = socket.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`;
+      void this.handle(socket, remote);
+    };
     this.server = this.options.tls ? tls.createServer(this.options.tls, onConnection) : net.createServer(onConnection);
     const server = this.server;
     await new Promise<void>((resolve, reject) => {
@@ -124,9 +127,13 @@ export class SnapshotServer extends EventEmitter {
       if (!info) return;
       id = info.id;
       this.active.add(id);
+      const crc = hello.body.crc;
       receiver = new ChunkedReceiver({
         path: path.join(this.options.dir, id),
         maxSize: info.size,
+        // A sender that has sent its end frame before knows the file's CRC: if that very file is
+        // installed here (our DONE was lost), the transfer is confirmed without sending it again.
+        ...(typeof crc === 'number' ? { expect: { length: info.size, crc } } : {}),
         ...(this.options.syncEvery !== undefined ? { syncEvery: this.options.syncEvery } : {}),
       });
       receiver.on('error', () => {});
@@ -158,8 +165,10 @@ export class SnapshotServer extends EventEmitter {
 
   /** Checks a HELLO and the client's proof; answers REFUSE and returns null if anything is wrong. */
   private async admit(conn: WireConnection, hello: Record<string, unknown>, remote: string | undefined): Promise<TransferInfo | null> {
-    const refuse = async (code: string, message: string): Promise<null> => {
-      await conn.send('REFUSE', { code, message }).catch(() => {});
+    // `retry`: the refusal may pass (a transfer of the same id still winding down after its
+    // connection dropped, say), so a sender that can reconnect should try again a little later.
+    const refuse = async (code: string, message: string, retry = false): Promise<null> => {
+      await conn.send('REFUSE', { code, message, ...(retry ? { retry } : {}) }).catch(() => {});
       this.emit('refused', { id: hello.id, code, message, remote });
       return null;
     };
@@ -171,8 +180,8 @@ export class SnapshotServer extends EventEmitter {
     const maxSize = this.options.maxSize ?? 2 ** 40;
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return refuse(ErrorCodes.INVALID_ARGUMENT, 'the size must be a non-negative integer');
     if (size > maxSize) return refuse(ErrorCodes.LIMIT, `${size} bytes is over the limit of ${maxSize}`);
-    if (this.active.has(id)) return refuse(ErrorCodes.REFUSED, `a transfer of ${id} is already under way`);
-    if (this.active.size >= (this.options.maxConcurrent ?? 16)) return refuse(ErrorCodes.REFUSED, 'too many transfers under way');
+    if (this.active.has(id)) return refuse(ErrorCodes.REFUSED, `a transfer of ${id} is already under way`, true);
+    if (this.active.size >= (this.options.maxConcurrent ?? 16)) return refuse(ErrorCodes.REFUSED, 'too many transfers under way', true);
     const missing = size - (await partialSize(path.join(this.options.dir, id)));
     if (missing > 0 && (await freeBytes(this.options.dir)) < missing + (this.options.reserveBytes ?? 64 * 1024 * 1024)) {
       return refuse(ErrorCodes.NO_SPACE, `not enough free space for ${size} bytes`);
@@ -216,15 +225,21 @@ export class SnapshotServer extends EventEmitter {
       if (outcome === 'installed') {
         await Promise.all(pending);
         if ((await done) !== 'installed') continue;
-        await conn.send('DONE', { length: receiver.offset, crc: item.frame.crc32 });
+        // Installed (fsync'd and renamed) whether or not DONE gets through.
         this.emit('installed', { ...info, path: receiver.path, bytes: receiver.offset });
+        await conn.send('DONE', { length: receiver.offset, crc: item.frame.crc32 });
         return;
       }
       if (outcome === 'bad' || outcome === 'gap') {
-        // Ask once for a resend from what we have; chunks already in flight past it are dropped.
-        if (nacked !== receiver.offset) {
+        // Every damaged chunk is answered, naming its seq: the sender goes back to our offset,
+        // and tells NACKs about chunks it sent before going back (already handled) by their seq,
+        // so a resent chunk damaged again is simply asked for again. Gaps (the chunks in flight
+        // behind a damaged one, dropped) need one answer per offset at most.
+        if (outcome === 'bad') {
+          this.emit('bad-chunk', { id: info.id, seq: item.frame.seq, offset: item.frame.offset, ...(info.remote ? { remote: info.remote } : {}) });
+        }
+        if (outcome === 'bad' || nacked !== receiver.offset) {
           nacked = receiver.offset;
-          if (outcome === 'bad') this.emit('bad-chunk', { id: info.id, seq: item.frame.seq, offset: item.frame.offset });
           await conn.send('NACK', { seq: item.frame.seq, offset: receiver.offset });
         }
         continue;

@@ -52,3 +52,4 @@ export { mapSource, mapApplier, type SnapshotMap, type MapEntryValue } from './a
 export { SnapshotStore, type StoredSnapshot, type SnapshotStoreOptions, type RestoreResult } from './store/snapshot-store.js';
 export { snapshotsToPrune, type RetentionPolicy, type RetainedSnapshot } from './store/retention.js';
 export { CheckpointScheduler, type CheckpointSchedulerOptions } from './store/checkpoint-scheduler.js';
+export { directorySource, directoryApplier, recoverDirectory, linkDirectory, DIRECTORY_PART_SIZE } from './adapters/directory-adapter.js';

@@ -1,0 +1,211 @@
+/**
+ * A directory tree (a log's segment and index files, a tree's node and leaf files) as one
+ * snapshot stream, and back.
+ *
+ * Each directory, file and symlink becomes entries whose key is JSON
+ * `{ t: 'd' | 'f' | 'l', p: relative path, m: mode, i: part, n: parts }` and whose value is the
+ * file's bytes (in parts of at most 4 MiB, read one at a time: memory stays bounded whatever the
+ * file sizes), or the link's target. The walk is sorted, so the cursor (entries so far) is
+ * stable and a creation can resume.
+ *
+ * The applier rebuilds the tree in `<target>.restoring`, fsyncs it, then swaps it in for
+ * `<target>` with renames; a crash leaves either the old tree or the new one (`recoverDirectory`
+ * finishes a swap a crash interrupted).
+ */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { FormatError } from '../errors.js';
+import type { DecodedEntry, Entry } from '../format/entry.js';
+import { fsyncDirectory } from '../sink/durable-file.js';
+import type { SnapshotApplier, SnapshotSource } from './types.js';
+
+export const DIRECTORY_PART_SIZE = 4 * 1024 * 1024;
+
+interface TreeKey {
+  t: 'd' | 'f' | 'l';
+  p: string;
+  m: number;
+  i?: number;
+  n?: number;
+}
+
+interface TreeItem {
+  type: 'd' | 'f' | 'l';
+  rel: string;
+  mode: number;
+  size: number;
+}
+
+/** Every item under `root`, sorted by path, directories before their contents. */
+async function walk(root: string, rel = ''): Promise<TreeItem[]> {
+  const out: TreeItem[] = [];
+  const names = (await fsp.readdir(path.join(root, rel))).sort();
+  for (const name of names) {
+    const relPath = rel ? `${rel}/${name}` : name;
+    const st = await fsp.lstat(path.join(root, relPath));
+    const mode = st.mode & 0o7777;
+    if (st.isDirectory()) {
+      out.push({ type: 'd', rel: relPath, mode, size: 0 });
+      out.push(...(await walk(root, relPath)));
+    } else if (st.isSymbolicLink()) out.push({ type: 'l', rel: relPath, mode, size: 0 });
+    else if (st.isFile()) out.push({ type: 'f', rel: relPath, mode, size: st.size });
+  }
+  return out;
+}
+
+function partsOf(item: TreeItem): number {
+  return item.type === 'f' ? Math.max(1, Math.ceil(item.size / DIRECTORY_PART_SIZE)) : 1;
+}
+
+export function directorySource(root: string, meta: Record<string, unknown> = {}): SnapshotSource {
+  return {
+    async *entries(cursor: unknown): AsyncGenerator<Entry> {
+      let skip = typeof cursor === 'number' ? cursor : 0;
+      for (const item of await walk(root)) {
+        const parts = partsOf(item);
+        if (skip >= parts) {
+          skip -= parts;
+          continue;
+        }
+        const full = path.join(root, item.rel);
+        if (item.type !== 'f') {
+          const value = item.type === 'l' ? await fsp.readlink(full) : '';
+          yield { key: JSON.stringify({ t: item.type, p: item.rel, m: item.mode } satisfies TreeKey), value };
+          continue;
+        }
+        const handle = await fsp.open(full, 'r');
+        try {
+          for (let i = skip; i < parts; i++) {
+            const length = Math.min(DIRECTORY_PART_SIZE, item.size - i * DIRECTORY_PART_SIZE);
+            const value = Buffer.allocUnsafe(Math.max(0, length));
+            let filled = 0;
+            while (filled < value.length) {
+              const { bytesRead } = await handle.read(value, filled, value.length - filled, i * DIRECTORY_PART_SIZE + filled);
+              if (bytesRead === 0) throw new FormatError(`${full} shrank while being read`);
+              filled += bytesRead;
+            }
+            yield { key: JSON.stringify({ t: 'f', p: item.rel, m: item.mode, i, n: parts } satisfies TreeKey), value };
+          }
+        } finally {
+          await handle.close();
+        }
+        skip = 0;
+      }
+    },
+    meta: () => ({ kind: 'directory', ...meta }),
+  };
+}
+
+function parseKey(entry: DecodedEntry): TreeKey {
+  let key: TreeKey;
+  try {
+    key = JSON.parse(entry.key.toString()) as TreeKey;
+  } catch {
+    throw new FormatError('not a directory snapshot entry');
+  }
+  const parts = key.p.split('/');
+  // Never write outside the target, whatever the snapshot says.
+  if (typeof key.p !== 'string' || key.p === '' || path.isAbsolute(key.p) || parts.some((s) => s === '..' || s === '' || s === '.')) {
+    throw new FormatError(`unsafe path in directory snapshot: ${JSON.stringify(key.p)}`);
+  }
+  return key;
+}
+
+export function directoryApplier(target: string): SnapshotApplier {
+  const staging = `${target}.restoring`;
+  let open: { rel: string; handle: fsp.FileHandle; mode: number } | null = null;
+  const files: string[] = [];
+  const dirModes: [string, number][] = [];
+  const closeOpen = async (): Promise<void> => {
+    if (!open) return;
+    await open.handle.sync();
+    await open.handle.close();
+    await fsp.chmod(path.join(staging, open.rel), open.mode);
+    open = null;
+  };
+  return {
+    async begin() {
+      await fsp.rm(staging, { recursive: true, force: true });
+      await fsp.mkdir(staging, { recursive: true });
+    },
+    async write(entries: DecodedEntry[]) {
+      for (const entry of entries) {
+        const key = parseKey(entry);
+        const full = path.join(staging, key.p);
+        if (key.t === 'd') {
+          await closeOpen();
+          await fsp.mkdir(full, { recursive: true });
+          dirModes.push([full, key.m]);
+        } else if (key.t === 'l') {
+          await closeOpen();
+          await fsp.symlink(entry.value.toString(), full);
+        } else {
+          if (!open || open.rel !== key.p) {
+            await closeOpen();
+            open = { rel: key.p, handle: await fsp.open(full, 'w', 0o600), mode: key.m };
+            files.push(full);
+          }
+          const value = Buffer.isBuffer(entry.value) ? entry.value : Buffer.from(entry.value);
+          await open.handle.write(value, 0, value.length, (key.i ?? 0) * DIRECTORY_PART_SIZE);
+        }
+      }
+    },
+    async commit() {
+      await closeOpen();
+      // Modes last, deepest first, so a read-only directory is still written into first.
+      for (const [dir, mode] of dirModes.reverse()) await fsp.chmod(dir, mode);
+      await fsyncDirectory(staging);
+      const old = `${target}.replaced`;
+      await fsp.rm(old, { recursive: true, force: true });
+      const hadTarget = await fsp.stat(target).then(() => true, () => false);
+      if (hadTarget) await fsp.rename(target, old);
+      await fsp.rename(staging, target);
+      await fsyncDirectory(path.dirname(target));
+      await fsp.rm(old, { recursive: true, force: true });
+    },
+    async abort() {
+      if (open) await open.handle.close().catch(() => {});
+      open = null;
+      await fsp.rm(staging, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Finishes or undoes a swap a crash interrupted: afterwards `target` is a whole tree, old or new. */
+export async function recoverDirectory(target: string): Promise<void> {
+  const exists = (p: string): Promise<boolean> => fsp.stat(p).then(() => true, () => false);
+  const old = `${target}.replaced`;
+  if (!(await exists(target)) && (await exists(old))) await fsp.rename(old, target);
+  await fsp.rm(`${target}.restoring`, { recursive: true, force: true });
+  await fsp.rm(old, { recursive: true, force: true });
+}
+
+/**
+ * Copies a tree by hard-linking its files (free, when source and target share a filesystem;
+ * right for immutable segment files), copying where linking is not possible.
+ * Returns how many files were linked and copied.
+ */
+export async function linkDirectory(source: string, target: string): Promise<{ linked: number; copied: number }> {
+  let linked = 0;
+  let copied = 0;
+  await fsp.mkdir(target, { recursive: true });
+  for (const item of await walk(source)) {
+    const from = path.join(source, item.rel);
+    const to = path.join(target, item.rel);
+    if (item.type === 'd') await fsp.mkdir(to, { recursive: true, mode: item.mode });
+    else if (item.type === 'l') await fsp.symlink(await fsp.readlink(from), to);
+    else {
+      try {
+        await fsp.link(from, to);
+        linked++;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EXDEV' && (err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+        await fsp.copyFile(from, to);
+        await fsp.chmod(to, item.mode);
+        copied++;
+      }
+    }
+  }
+  await fsyncDirectory(target);
+  return { linked, copied };
+}

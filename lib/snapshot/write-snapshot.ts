@@ -120,7 +120,14 @@ export async function writeSnapshot(
     const report = options.onProgress;
     framer.on('progress', (p: Progress) => report(p));
   }
-  await pipeline(entrySource, compressor, framer, sink, ...(options.signal ? [{ signal: options.signal }] : []));
+  try {
+    await pipeline(entrySource, compressor, framer, sink, ...(options.signal ? [{ signal: options.signal }] : []));
+  } catch (err) {
+    // Let a write already handed to the file land (and the file close) before the caller may
+    // resume: otherwise it would race our last bytes.
+    if (!sink.closed) await new Promise((resolve) => sink.once('close', resolve));
+    throw err;
+  }
   const s = framer.position;
   return {
     ...summary,

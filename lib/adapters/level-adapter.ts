@@ -1,0 +1,107 @@
+/**
+ * Any `abstract-level` database (LevelDB through `classic-level`, and the rest of the family) as
+ * snapshot source and restore target. Typed structurally: snapstream does not depend on
+ * abstract-level, it only calls what every implementation has.
+ *
+ * Source: one iterator, which reads a consistent point-in-time view of the database while the
+ * application keeps writing; entries come in batches (`nextv`), keys and values as Buffers; the
+ * cursor is the last key (base64), so a resumed creation continues with `gt: cursor` (from a
+ * fresh view).
+ *
+ * Applier: fills a fresh database beside the live one (`<location>.restoring`), then swaps it
+ * in with renames and reopens it; the application reads `handle.db` for the current database.
+ * A crash leaves the old database or the new one, never half of one (`recoverLevel`).
+ */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { DecodedEntry, Entry } from '../format/entry.js';
+import { fsyncDirectory } from '../sink/durable-file.js';
+import type { SnapshotApplier, SnapshotSource } from './types.js';
+
+const BUFFERS = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const;
+const BATCH = 1000;
+
+/** The parts of an abstract-level iterator used here. */
+export interface LevelIterator {
+  nextv(size: number): Promise<[Buffer, Buffer][]>;
+  close(): Promise<void>;
+}
+
+/** The parts of an abstract-level database used here. */
+export interface LevelLike {
+  readonly status?: string;
+  iterator(options: Record<string, unknown>): LevelIterator;
+  batch(ops: { type: 'put'; key: Buffer | string; value: Buffer | string }[], options?: Record<string, unknown>): Promise<void>;
+  open?(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function levelSource(db: LevelLike, meta: Record<string, unknown> = {}): SnapshotSource {
+  return {
+    async *entries(cursor: unknown): AsyncGenerator<Entry[]> {
+      const options: Record<string, unknown> = { ...BUFFERS };
+      if (typeof cursor === 'string') options.gt = Buffer.from(cursor, 'base64');
+      const it = db.iterator(options);
+      try {
+        for (;;) {
+          const rows = await it.nextv(BATCH);
+          if (rows.length === 0) return;
+          yield rows.map(([key, value]) => ({ key, value }));
+        }
+      } finally {
+        await it.close();
+      }
+    },
+    cursorOf: (entry: Entry) => Buffer.from(entry.key as Buffer).toString('base64'),
+    meta: () => ({ kind: 'level', ...meta }),
+  };
+}
+
+/** A live database the applier may replace: the application reads `db` each time. */
+export interface LevelHandle<D extends LevelLike = LevelLike> {
+  /** Directory of the live database. */
+  location: string;
+  db: D;
+  /** Opens the database stored at `location` (used for the fresh one and after the swap). */
+  open(location: string): Promise<D>;
+}
+
+export function levelApplier<D extends LevelLike>(handle: LevelHandle<D>): SnapshotApplier {
+  const staging = `${handle.location}.restoring`;
+  let fresh: D | null = null;
+  return {
+    async begin() {
+      await fsp.rm(staging, { recursive: true, force: true });
+      fresh = await handle.open(staging);
+    },
+    async write(entries: DecodedEntry[]) {
+      await fresh!.batch(entries.map((e) => ({ type: 'put' as const, key: e.key, value: e.value })), BUFFERS);
+    },
+    async commit() {
+      await fresh!.close();
+      fresh = null;
+      await handle.db.close();
+      const replaced = `${handle.location}.replaced`;
+      await fsp.rm(replaced, { recursive: true, force: true });
+      await fsp.rename(handle.location, replaced);
+      await fsp.rename(staging, handle.location);
+      await fsyncDirectory(path.dirname(handle.location));
+      await fsp.rm(replaced, { recursive: true, force: true });
+      handle.db = await handle.open(handle.location);
+    },
+    async abort() {
+      if (fresh) await fresh.close().catch(() => {});
+      fresh = null;
+      await fsp.rm(staging, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Before opening a database a restore may have been swapping: finish or undo the swap. */
+export async function recoverLevel(location: string): Promise<void> {
+  const exists = (p: string): Promise<boolean> => fsp.stat(p).then(() => true, () => false);
+  const replaced = `${location}.replaced`;
+  if (!(await exists(location)) && (await exists(replaced))) await fsp.rename(replaced, location);
+  await fsp.rm(`${location}.restoring`, { recursive: true, force: true });
+  await fsp.rm(replaced, { recursive: true, force: true });
+}

@@ -53,3 +53,4 @@ export { SnapshotStore, type StoredSnapshot, type SnapshotStoreOptions, type Res
 export { snapshotsToPrune, type RetentionPolicy, type RetainedSnapshot } from './store/retention.js';
 export { CheckpointScheduler, type CheckpointSchedulerOptions } from './store/checkpoint-scheduler.js';
 export { directorySource, directoryApplier, recoverDirectory, linkDirectory, DIRECTORY_PART_SIZE } from './adapters/directory-adapter.js';
+export { levelSource, levelApplier, recoverLevel, type LevelLike, type LevelHandle, type LevelIterator } from './adapters/level-adapter.js';

@@ -274,6 +274,20 @@ export class SnapshotStore extends EventEmitter {
     return stored;
   }
 
+  /**
+   * Options for `createSnapshotServer` that receive straight into this store: files land under
+   * the store's names and are adopted (listed) before the sender hears DONE.
+   */
+  serverOptions(): { dir: string; fileName: (id: string) => string; onInstalled: (info: { id: string }) => Promise<void> } {
+    return {
+      dir: this.dir,
+      fileName: (id) => `${id}${SUFFIX}`,
+      onInstalled: async (info) => {
+        await this.adopt(info.id);
+      },
+    };
+  }
+
   private async quarantine(id: string, error: unknown): Promise<void> {
     const aside = path.join(this.dir, 'corrupt');
     await fsp.mkdir(aside, { recursive: true });

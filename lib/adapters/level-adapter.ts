@@ -36,25 +36,46 @@ export interface LevelLike {
   close(): Promise<void>;
 }
 
+/**
+ * The view is taken when the source is made — pass `meta` (the applied index) from the same
+ * moment, with no `await` in between, and the snapshot holds exactly the state at that index.
+ */
 export function levelSource(db: LevelLike, meta: Record<string, unknown> = {}): SnapshotSource {
+  let view: LevelIterator | null = db.iterator({ ...BUFFERS });
+  const release = async (): Promise<void> => {
+    const it = view;
+    view = null;
+    await it?.close();
+  };
   return {
-    async *entries(cursor: unknown): AsyncGenerator<Entry[]> {
+    entries(cursor: unknown): AsyncIterable<Entry[]> {
+      if (cursor === undefined && view) {
+        const it = view;
+        view = null;
+        return batches(it);
+      }
+      // Resuming: continue after the cursor, from a fresh view.
+      void release();
       const options: Record<string, unknown> = { ...BUFFERS };
       if (typeof cursor === 'string') options.gt = Buffer.from(cursor, 'base64');
-      const it = db.iterator(options);
-      try {
-        for (;;) {
-          const rows = await it.nextv(BATCH);
-          if (rows.length === 0) return;
-          yield rows.map(([key, value]) => ({ key, value }));
-        }
-      } finally {
-        await it.close();
-      }
+      return batches(db.iterator(options));
     },
     cursorOf: (entry: Entry) => Buffer.from(entry.key as Buffer).toString('base64'),
     meta: () => ({ kind: 'level', ...meta }),
+    close: release,
   };
+}
+
+async function* batches(it: LevelIterator): AsyncGenerator<Entry[]> {
+  try {
+    for (;;) {
+      const rows = await it.nextv(BATCH);
+      if (rows.length === 0) return;
+      yield rows.map(([key, value]) => ({ key, value }));
+    }
+  } finally {
+    await it.close();
+  }
 }
 
 /** A live database the applier may replace: the application reads `db` each time. */

@@ -16,6 +16,9 @@ import { readSnapshot } from '../snapshot/read-snapshot.js';
 import { analyzePartial } from '../snapshot/analyze-partial.js';
 import { sendSnapshot } from '../transfer/send-snapshot.js';
 import { createSnapshotServer } from '../transfer/snapshot-server.js';
+import { levelApplier } from '../adapters/level-adapter.js';
+import { mapSource } from '../adapters/map-adapter.js';
+import { SnapshotStore } from '../store/snapshot-store.js';
 import { writeSnapshot, type EntrySourceFactory, type WriteSnapshotOptions } from '../snapshot/write-snapshot.js';
 import { intOption, parseArgs } from './args.js';
 import { EXIT } from './exit-codes.js';
@@ -71,9 +74,53 @@ export async function runDemo(args: string[]): Promise<number> {
   );
   await demoResume(file, source, options, written.bytes, out);
   await demoTransfer(file, dir, out);
+  await demoStore(dir, now, out);
   out(`  file       ${file}`);
   out(`             (a valid .zst: try  zstd -d -c ${file} | wc -c)`);
   return mismatches === 0 ? EXIT.OK : EXIT.CORRUPT;
+}
+
+/**
+ * Keeps snapshots of a changing Map in a store with a retention policy, damages the newest, and
+ * restores the newest one that verifies into a LevelDB (built aside, swapped in atomically).
+ */
+async function demoStore(dir: string, now: number, out: (line: string) => void): Promise<void> {
+  const store = await SnapshotStore.open(path.join(dir, 'store'), { retention: { maxSnapshots: 3 } });
+  try {
+    const cache = new Map<string, string | { value: string; expiresAt: number }>();
+    for (let round = 1; round <= 5; round++) {
+      for (let i = 0; i < 20_000; i++) {
+        cache.set(`session:${i}`, i % 5 === 0 ? { value: `round ${round}`, expiresAt: now + (i % 10 === 0 ? -1 : 3_600_000) } : `round ${round}`);
+      }
+      await store.create(mapSource(cache, { index: round * 20_000, term: 1 }));
+      await store.prune();
+    }
+    const kept = store.list();
+    out(`  store      5 snapshots taken, ${kept.length} kept by the retention policy (newest: index ${kept[0]!.index})`);
+    // Damage the newest: restore must fall back to the one before it.
+    const newest = store.pathOf(kept[0]!.id);
+    const bytes = await fs.readFile(newest);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
+    await fs.writeFile(newest, bytes);
+    const { ClassicLevel } = await import('classic-level');
+    const open = async (location: string) => {
+      const db = new ClassicLevel<Buffer | string, Buffer | string>(location, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+      await db.open();
+      return db;
+    };
+    const location = path.join(dir, 'leveldb');
+    const handle = { location, db: await open(location), open };
+    const restored = await store.restore(levelApplier(handle));
+    let keys = 0;
+    for await (const _key of handle.db.keys()) keys++;
+    await handle.db.close();
+    out(
+      `  restore    newest snapshot corrupt (moved aside); restored index ${restored.snapshot.index} into LevelDB: ` +
+        `${formatCount(keys)} keys, ${formatCount(restored.expired)} expired entries skipped`,
+    );
+  } finally {
+    await store.close();
+  }
 }
 
 /**

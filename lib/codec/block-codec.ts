@@ -56,8 +56,19 @@ export async function decompressFrame(
   }
   if (rawLength === null) throw new FormatError(`zstd frame at byte ${offset} has no content size`, { offset });
   const src = movable(frame, owned);
-  const req = { op: 'decompress' as const, rawLength, buffer: src.buffer as ArrayBuffer, offset: src.byteOffset, length: src.length };
-  return recycled(await wrapCodec(() => sharedPool().run(req, true), 'zstd', offset));
+  const req = {
+    op: 'decompress' as const,
+    rawLength,
+    buffer: src.buffer as ArrayBuffer,
+    offset: src.byteOffset,
+    length: src.length,
+    // Output goes into recycled memory: the result's whole ArrayBuffer belongs to the caller,
+    // who may give it back with recycleBlock once done with it.
+    out: allocStaging(rawLength).buffer as ArrayBuffer,
+  };
+  const result = recycled(await wrapCodec(() => sharedPool().run(req, true), 'zstd', offset));
+  result.recyclable = true;
+  return result;
 }
 
 /**

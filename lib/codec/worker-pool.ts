@@ -14,6 +14,8 @@ export interface FrameResult {
   crc: number;
   /** The input's memory, handed back by the worker. */
   input?: ArrayBuffer;
+  /** True when `data`'s whole ArrayBuffer is the caller's to reuse (recycleBlock) once done. */
+  recyclable?: boolean;
 }
 
 type Job = {
@@ -56,6 +58,7 @@ export class WorkerPool {
   run(request: Omit<WorkerRequest, 'id'>, owned: boolean): Promise<FrameResult> {
     return new Promise((resolve, reject) => {
       const transfer = owned ? [request.buffer] : [];
+      if ('out' in request && request.out instanceof ArrayBuffer) transfer.push(request.out);
       this.queue.push({ request, transfer, resolve, reject });
       this.dispatch();
     });

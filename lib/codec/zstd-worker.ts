@@ -31,9 +31,10 @@ function compress(src: Uint8Array, level: number): { out: Uint8Array; crc: numbe
   return { out, crc: crc32(out) };
 }
 
-function decompress(src: Uint8Array, rawLength: number): { out: Uint8Array; crc: number } {
+function decompress(src: Uint8Array, rawLength: number, into: ArrayBuffer | undefined): { out: Uint8Array; crc: number } {
   const crc = crc32(src);
-  const out = Buffer.allocUnsafeSlow(rawLength); // no zero-fill: every byte is written
+  // Into the memory the main thread sent, when it did (recycled blocks); else fresh, unzeroed.
+  const out = into && into.byteLength >= rawLength ? new Uint8Array(into, 0, rawLength) : Buffer.allocUnsafeSlow(rawLength);
   const n = dctx.decompress(out, src);
   if (n !== rawLength) throw new Error(`frame decompressed to ${n} bytes, expected ${rawLength}`);
   return { out, crc };
@@ -43,7 +44,7 @@ parentPort!.on('message', (req: WorkerRequest) => {
   const src = new Uint8Array(req.buffer, req.offset, req.length);
   let reply: WorkerReply;
   try {
-    const { out, crc } = req.op === 'compress' ? compress(src, req.level) : decompress(src, req.rawLength);
+    const { out, crc } = req.op === 'compress' ? compress(src, req.level) : decompress(src, req.rawLength, req.out);
     // The input goes back too: the main thread refills it instead of allocating, and it is not
     // left here as garbage that only this thread's collector could free.
     reply = { id: req.id, buffer: out.buffer as ArrayBuffer, length: out.length, crc, input: req.buffer };

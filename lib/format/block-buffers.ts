@@ -7,7 +7,8 @@
  * Only memory whose every holder has let go may be recycled: a buffer that was moved to a
  * worker thread (its old views are detached) and handed back from it.
  */
-const MAX_FREE_PER_SIZE = 4;
+// Enough for every block in flight in a writeSnapshot pipeline (source, compressor, workers).
+const MAX_FREE_PER_SIZE = 8;
 const MAX_FREE_BYTES = 32 * 1024 * 1024;
 const ROUND = 64 * 1024;
 const free = new Map<number, ArrayBuffer[]>();

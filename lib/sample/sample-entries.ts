@@ -62,6 +62,17 @@ function valuePool(seed: number): string[] {
   return values;
 }
 
+/** Adds one to the decimal digits at the end of `digits`. */
+function increment(digits: Buffer): void {
+  for (let at = digits.length - 1; at >= 0; at--) {
+    if (digits[at]! < 0x39) {
+      digits[at]!++;
+      return;
+    }
+    digits[at] = 0x30;
+  }
+}
+
 /** Yields the sample entries. */
 export function* sampleEntries(options: SampleOptions = {}): Generator<Entry> {
   const text = options.text === true;
@@ -71,11 +82,15 @@ export function* sampleEntries(options: SampleOptions = {}): Generator<Entry> {
   const values: (string | Buffer)[] = valuePool(options.seed ?? 1);
   if (!text) for (let i = 0; i < values.length; i++) values[i] = Buffer.from(values[i] as string, 'latin1');
   let bytes = 0;
-  for (let i = options.start ?? 0; i < count && bytes < limitBytes; i++) {
-    const keyText = `user:${String(i).padStart(12, '0')}`;
+  const start = options.start ?? 0;
+  // The key `user:NNNNNNNNNNNN`, kept as bytes and counted up in place (cheaper than formatting
+  // a string per entry); each entry gets its own copy.
+  const counter = Buffer.from(`user:${String(start).padStart(12, '0')}`, 'latin1');
+  for (let i = start; i < count && bytes < limitBytes; i++) {
+    if (i > start) increment(counter);
     const value = values[i % POOL]!;
-    const entry: Entry = { key: text ? keyText : Buffer.from(keyText, 'latin1'), value };
-    bytes += 9 + keyText.length + value.length;
+    const entry: Entry = { key: text ? counter.toString('latin1') : Buffer.from(counter), value };
+    bytes += 9 + counter.length + value.length;
     if (i % 4 === 0) {
       // Half expired an hour ago, half expire in a day.
       entry.expiresAt = i % 8 === 0 ? now - 3_600_000 + (i % 1000) : now + 86_400_000 + (i % 1000);

@@ -14,6 +14,7 @@ import { wrapIoError } from '../errors.js';
 import { SnapshotParser } from './snapshot-parser.js';
 
 export interface ReadSnapshotOptions extends EntryParserOptions {
+  /** (`copy` defaults to true here: set false for views into the decompressed blocks, faster but pinning them.) */
   /** Emit arrays of entries (one per block) instead of single entries: much faster for small entries. */
   batch?: boolean;
   /** Blocks decompressed at once. */
@@ -31,7 +32,9 @@ export function readSnapshot(path: string, options: ReadSnapshotOptions = {}): S
   const file = fs.createReadStream(path, { highWaterMark: 1024 * 1024 });
   const parser = new SnapshotParser();
   const decompressor = new Decompressor({ blocks: true, ...(options.concurrency ? { concurrency: options.concurrency } : {}) });
-  const decoder = new EntryDecoder({ ...options, blocks: true }) as SnapshotEntryStream;
+  // Keys and values are copied out of each block (default), so blocks are recycled at once and
+  // entries the caller keeps do not pin megabytes of decompressed data.
+  const decoder = new EntryDecoder({ copy: true, ...options, blocks: true }) as SnapshotEntryStream;
   decoder.header = null;
   parser.on('header', (h: SnapshotHeader) => {
     decoder.header = h;

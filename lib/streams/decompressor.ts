@@ -175,7 +175,8 @@ export class Decompressor extends Transform {
         if (crc !== undefined && r.crc !== crc) {
           throw new ChecksumError(`frame at byte ${at} fails its CRC32`, { offset: at, expected: crc, actual: r.crc });
         }
-        return { data: r.data, rawLength, ...fields };
+        // `owned`: the block's memory is the next stage's to recycle when done with it.
+        return { data: r.data, rawLength, ...fields, owned: r.recyclable === true };
       }),
     );
   }

@@ -9,6 +9,8 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { DecodedEntry } from '../format/entry.js';
 import { EntryParser, type EntryParserOptions } from '../format/entry-parser.js';
+import { recycleBlock } from '../format/block-buffers.js';
+import { FormatError } from '../errors.js';
 import { nodeStreamOptions, type StageOptions } from './stage-options.js';
 
 export interface EntryDecoderOptions extends StageOptions, EntryParserOptions {
@@ -18,10 +20,21 @@ export interface EntryDecoderOptions extends StageOptions, EntryParserOptions {
   blocks?: boolean;
 }
 
+/** A block of whole records, as a block-mode Decompressor emits it. */
+interface DecoderBlock {
+  data: Buffer;
+  /** Entries the block's header says it holds (checked when given). */
+  entries?: number;
+  seq?: number;
+  /** The block's memory is ours to reuse once decoded. */
+  owned?: boolean;
+}
+
 export class EntryDecoder extends Transform {
   private readonly parser: EntryParser;
   private readonly batch: boolean;
   private readonly blockMode: boolean;
+  private readonly copy: boolean;
 
   constructor(options: EntryDecoderOptions = {}) {
     super({
@@ -33,6 +46,7 @@ export class EntryDecoder extends Transform {
       ...(options.blocks === true && options.highWaterMark === undefined ? { writableHighWaterMark: 2 } : {}),
     });
     this.parser = new EntryParser(options);
+    this.copy = options.copy === true;
     this.batch = options.batch === true;
     this.blockMode = options.blocks === true;
   }
@@ -47,8 +61,10 @@ export class EntryDecoder extends Transform {
     return this.parser.expired;
   }
 
-  override _transform(chunk: Buffer | { data: Buffer }, _encoding: BufferEncoding, callback: TransformCallback): void {
-    const data = this.blockMode ? (chunk as { data: Buffer }).data : (chunk as Buffer);
+  override _transform(chunk: Buffer | DecoderBlock, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const block = this.blockMode ? (chunk as DecoderBlock) : null;
+    const data = block ? block.data : (chunk as Buffer);
+    const before = this.parser.entries;
     try {
       if (this.batch) {
         const out: DecodedEntry[] = [];
@@ -59,9 +75,19 @@ export class EntryDecoder extends Transform {
         this.parser.write(data, (e) => this.push(e));
         if (this.blockMode) this.parser.end();
       }
+      if (block && typeof block.entries === 'number' && this.parser.entries - before !== block.entries) {
+        const found = this.parser.entries - before;
+        throw new FormatError(`block ${String(block.seq ?? '')} holds ${found} entries, its header says ${block.entries}`, {
+          ...(typeof block.seq === 'number' ? { seq: block.seq } : {}),
+          expected: block.entries,
+          actual: found,
+        });
+      }
     } catch (err) {
       return callback(err as Error);
     }
+    // Nothing refers to the block any more when every key and value was copied out of it.
+    if (block?.owned && this.copy) recycleBlock(block.data.buffer as ArrayBuffer);
     this.emit('progress', { bytes: this.parser.offset, entries: this.parser.entries });
     callback();
   }

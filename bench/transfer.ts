@@ -97,7 +97,7 @@ const s = median(socat);
 const o = median(ours.map((r) => r.seconds));
 const mbs = (sec: number): string => `${(size / 1e6 / sec).toFixed(0)} MB/s`;
 const ratio = s / o;
-process.stdout.write(
+const table =
   [
     `Transfer of ${sizeText} over loopback TCP, median of ${runs} runs:`,
     '',
@@ -107,6 +107,11 @@ process.stdout.write(
     `| sendSnapshot → snapshot server (CRC per chunk, fsync, rename) | ${mbs(o)} | sender ${Math.max(...ours.map((r) => r.clientRss)).toFixed(0)} MB, receiver ${Math.max(...ours.map((r) => r.serverRss)).toFixed(0)} MB |`,
     '',
     `ratio ${ratio.toFixed(2)}× (target ≥ 0.7×)`,
-  ].join('\n') + '\n',
-);
+  ].join('\n') + '\n';
+process.stdout.write(table);
+if (args.includes('--update-docs')) {
+  const doc = path.join(here, '..', '..', 'docs', 'BENCHMARKS.md');
+  const text = fs.readFileSync(doc, 'utf8');
+  fs.writeFileSync(doc, text.replace(/<!-- transfer:start -->[\s\S]*?<!-- transfer:end -->/, `<!-- transfer:start -->\n${table}<!-- transfer:end -->`));
+}
 process.exitCode = ratio >= 0.7 ? 0 : 1;

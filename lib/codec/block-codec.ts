@@ -23,6 +23,8 @@ export async function compressBlock(codec: CodecName, level: number, data: Buffe
   }
   if (codec === 'lz4') {
     const frame = await wrapCodec(() => compressLz4Frame(data), 'lz4', -1);
+    // lz4-napi is done with the input: a block the caller gave up is free for the next one.
+    if (owned && data.buffer instanceof ArrayBuffer) recycleBlock(data.buffer);
     return { data: frame, crc: crc32(frame) };
   }
   const src = movable(data, owned);

@@ -6,6 +6,8 @@ export interface FlagSpec {
   values?: string[];
   /** Flags that are switches, e.g. `--quiet`. */
   switches?: string[];
+  /** Take every argument as positional (a command with subcommands parses them itself). */
+  passThrough?: boolean;
 }
 
 export interface ParsedArgs {
@@ -18,6 +20,7 @@ export function parseArgs(args: string[], spec: FlagSpec): ParsedArgs {
   const values = new Map<string, string>();
   const switches = new Set<string>();
   const positional: string[] = [];
+  if (spec.passThrough) return { values, switches, positional: [...args] };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (!arg.startsWith('--') || arg === '--') {

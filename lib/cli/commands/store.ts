@@ -1,0 +1,171 @@
+/** `snapstream store ls|verify|restore|prune|delete --dir DIR`: a snapshot store from the shell. */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import { directoryApplier } from '../../adapters/directory-adapter.js';
+import type { SnapshotApplier } from '../../adapters/types.js';
+import type { DecodedEntry } from '../../format/entry.js';
+import { SnapshotStore } from '../../store/snapshot-store.js';
+import type { RetentionPolicy } from '../../store/retention.js';
+import { durableRename } from '../../sink/durable-file.js';
+import { parseArgs, type ParsedArgs } from '../args.js';
+import { report, type Command, type CommandContext } from '../command.js';
+import { EXIT, UsageError } from '../exit-codes.js';
+import { formatBytes, formatCount } from '../format.js';
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const SIZES: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** `90s`, `15m`, `12h`, `7d` or plain milliseconds. */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text);
+  if (!m) throw new UsageError(`${flag} must be a duration like 90s, 15m, 12h or 7d`);
+  return Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']!);
+}
+
+/** `512m`, `10g` or plain bytes. */
+export function parseSize(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kmgt]?)b?$/i.exec(text);
+  if (!m) throw new UsageError(`${flag} must be a size like 512m or 10g`);
+  return Math.round(Number(m[1]) * SIZES[m[2]!.toLowerCase()]!);
+}
+
+/** Restores entries as JSON Lines into a file, installed only if the whole snapshot restores. */
+function jsonlFileApplier(file: string): SnapshotApplier {
+  let out: fs.WriteStream | null = null;
+  const write = (text: string): Promise<void> =>
+    new Promise((resolve, reject) => (out!.write(text) ? resolve() : out!.once('drain', resolve).once('error', reject)));
+  const field = (v: Buffer | string): unknown => (typeof v === 'string' ? v : { base64: v.toString('base64') });
+  return {
+    async begin() {
+      out = fs.createWriteStream(`${file}.partial`);
+    },
+    async write(entries: DecodedEntry[]) {
+      let text = '';
+      for (const e of entries) {
+        text += `${JSON.stringify(e.expiresAt === undefined ? { key: field(e.key), value: field(e.value) } : { key: field(e.key), value: field(e.value), expiresAt: e.expiresAt })}\n`;
+      }
+      await write(text);
+    },
+    async commit() {
+      await new Promise<void>((resolve, reject) => out!.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      await durableRename(`${file}.partial`, file);
+    },
+    async abort() {
+      out?.destroy();
+      await fsp.rm(`${file}.partial`, { force: true });
+    },
+  };
+}
+
+async function withStore<T>(args: ParsedArgs, fn: (store: SnapshotStore) => Promise<T>): Promise<T> {
+  const dir = args.values.get('--dir');
+  if (!dir) throw new UsageError('--dir is required');
+  const store = await SnapshotStore.open(dir);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+const sub: Record<string, { usage: string; flags: { values?: string[]; switches?: string[] }; run: (a: ParsedArgs, c: CommandContext) => Promise<number> }> = {
+  ls: {
+    usage: 'store ls --dir DIR',
+    flags: { values: ['--dir'] },
+    run: (args, ctx) =>
+      withStore(args, async (store) => {
+        const list = store.list();
+        report(
+          ctx,
+          { snapshots: list, pending: store.pending.map((p) => ({ path: p.path, bytes: p.durableBytes, entries: p.entries })) },
+          list.length === 0
+            ? ['(no snapshots)']
+            : list.map(
+                (s) =>
+                  `${s.id}  index ${s.index ?? '-'}  term ${s.term ?? '-'}  ${new Date(s.createdAt).toISOString()}  ` +
+                  `${formatBytes(s.size)}  ${formatCount(s.entries)} entries  ${s.codec}`,
+              ),
+        );
+        return EXIT.OK;
+      }),
+  },
+  verify: {
+    usage: 'store verify --dir DIR [ID]',
+    flags: { values: ['--dir'] },
+    run: (args, ctx) =>
+      withStore(args, async (store) => {
+        const id = args.positional[0];
+        if (id) {
+          await store.verify(id);
+          report(ctx, { ok: [id], corrupt: [] }, [`${id}: ok`]);
+          return EXIT.OK;
+        }
+        const result = await store.verifyAll();
+        report(
+          ctx,
+          { ok: result.ok, corrupt: result.corrupt.map((c) => ({ id: c.id, code: (c.error as { code?: string }).code, message: c.error.message })) },
+          [...result.ok.map((i) => `${i}: ok`), ...result.corrupt.map((c) => `${c.id}: CORRUPT (${c.error.message}), moved aside`)],
+        );
+        return result.corrupt.length > 0 ? EXIT.CORRUPT : EXIT.OK;
+      }),
+  },
+  restore: {
+    usage: 'store restore --dir DIR (--to-dir TARGET | --to-jsonl FILE)',
+    flags: { values: ['--dir', '--to-dir', '--to-jsonl'] },
+    run: (args, ctx) =>
+      withStore(args, async (store) => {
+        const toDir = args.values.get('--to-dir');
+        const toJsonl = args.values.get('--to-jsonl');
+        if (!toDir === !toJsonl) throw new UsageError('give one of --to-dir TARGET or --to-jsonl FILE');
+        const result = await store.restore(toDir ? directoryApplier(toDir) : jsonlFileApplier(toJsonl!));
+        report(ctx, { id: result.snapshot.id, entries: result.entries, expired: result.expired, corrupt: result.corrupt }, [
+          ...result.corrupt.map((id) => `${id}: corrupt, moved aside`),
+          `restored ${result.snapshot.id}: ${formatCount(result.entries)} entries (${formatCount(result.expired)} expired skipped) into ${toDir ?? toJsonl}`,
+        ]);
+        return EXIT.OK;
+      }),
+  },
+  prune: {
+    usage: 'store prune --dir DIR [--max-snapshots N] [--max-age 7d] [--min-interval 1h] [--max-total-bytes 10g]',
+    flags: { values: ['--dir', '--max-snapshots', '--max-age', '--min-interval', '--max-total-bytes'] },
+    run: (args, ctx) =>
+      withStore(args, async (store) => {
+        const policy: RetentionPolicy = {};
+        const v = args.values;
+        if (v.has('--max-snapshots')) policy.maxSnapshots = parseSize(v.get('--max-snapshots')!, '--max-snapshots');
+        if (v.has('--max-age')) policy.maxAge = parseDuration(v.get('--max-age')!, '--max-age');
+        if (v.has('--min-interval')) policy.minInterval = parseDuration(v.get('--min-interval')!, '--min-interval');
+        if (v.has('--max-total-bytes')) policy.maxTotalBytes = parseSize(v.get('--max-total-bytes')!, '--max-total-bytes');
+        if (Object.keys(policy).length === 0) throw new UsageError('prune needs at least one retention rule');
+        const removed = await store.prune(policy);
+        report(ctx, { removed }, removed.length === 0 ? ['nothing to prune'] : removed.map((id) => `removed ${id}`));
+        return EXIT.OK;
+      }),
+  },
+  delete: {
+    usage: 'store delete --dir DIR ID',
+    flags: { values: ['--dir'] },
+    run: (args, ctx) =>
+      withStore(args, async (store) => {
+        const id = args.positional[0];
+        if (!id || args.positional.length > 1) throw new UsageError('store delete needs exactly one ID');
+        await store.delete(id);
+        report(ctx, { removed: [id] }, [`removed ${id}`]);
+        return EXIT.OK;
+      }),
+  },
+};
+
+export const storeCommand: Command = {
+  usage: 'store ls|verify|restore|prune|delete --dir DIR ...',
+  summary: 'list, verify, restore (newest that verifies), prune and delete snapshots in a store',
+  flags: { passThrough: true },
+  async run(args, ctx) {
+    const [name, ...rest] = args.positional;
+    const command = name ? sub[name] : undefined;
+    if (!command) throw new UsageError(`store needs one of: ${Object.keys(sub).join(', ')}`);
+    return command.run(parseArgs(rest, command.flags), ctx);
+  },
+};
+
+export const storeUsage = Object.values(sub).map((s) => s.usage);

@@ -106,6 +106,9 @@ export class ChunkedReceiver extends Writable {
         partial = false;
       }
       if (!partial && (await this.alreadyInstalled())) return;
+      // A partial longer than the file may grow cannot be its beginning (some other file under
+      // the same name): start afresh rather than offer an offset the sender cannot use.
+      if (size > this.maxSize) size = 0;
     }
     if (size > 0) this.crc = await fileCrc(this.partialPath, size);
     this.offset = size;

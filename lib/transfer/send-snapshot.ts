@@ -106,6 +106,23 @@ function retryable(err: unknown): boolean {
 }
 
 export async function sendSnapshot(source: string, connection: Duplex | Connect, options: SendSnapshotOptions): Promise<SendResult> {
+  // A stream handed over directly is ours from here on. Until the protocol starts on it, an
+  // error it meets (a refused connection, an untrusted certificate) must fail this call, not
+  // go unhandled and crash the process; and if this call fails first, the stream is closed.
+  const direct = typeof connection === 'function' ? null : connection;
+  const ignore = (): void => {}; // the error is found again through `stream.errored`
+  direct?.on('error', ignore);
+  try {
+    return await send(source, connection, options);
+  } catch (err) {
+    direct?.destroy();
+    throw err;
+  } finally {
+    direct?.off('error', ignore);
+  }
+}
+
+async function send(source: string, connection: Duplex | Connect, options: SendSnapshotOptions): Promise<SendResult> {
   const id = checkSnapshotId(options.id);
   if (typeof source !== 'string') throw new InvalidArgumentError('source must be the path of the file to send');
   let file: fsp.FileHandle;
@@ -163,6 +180,7 @@ class Sender {
   /** CRC32 of the whole file, once computed (for the end frame). */
   private fileCrc: number | undefined;
   private rateStart = 0;
+  private rateBytes = 0; // data bytes sent on this connection, for the rate limit
 
   constructor(
     private readonly file: fsp.FileHandle,
@@ -238,6 +256,7 @@ class Sender {
     // were in flight behind a damaged one) are already handled.
     let rewoundAt = 0;
     this.rateStart = Date.now();
+    this.rateBytes = 0;
     const ackedAtStart = start;
     for (;;) {
       // The window counts chunks, but never more than WINDOW_BYTES in flight: memory stays bounded
@@ -253,6 +272,7 @@ class Sender {
         // while this one drains.
         void conn.write([encodeChunkHeader({ type: CHUNK_DATA, seq: seq++, offset: pos, length, crc32: crc }), data]).catch(() => {});
         this.sentBytes += length;
+        this.rateBytes += length;
         if (pos < this.highest) this.resentBytes += Math.min(length, this.highest - pos);
         inflight.push({ offset: pos, end: pos + length });
         pos += length;
@@ -335,7 +355,8 @@ class Sender {
   private async throttle(length: number): Promise<void> {
     const limit = this.options.rateLimit;
     if (!limit) return;
-    const due = this.rateStart + ((this.sentBytes + length) / limit) * 1000;
+    // Paced from this connection's start: bytes sent on earlier connections are no reason to wait.
+    const due = this.rateStart + ((this.rateBytes + length) / limit) * 1000;
     const wait = due - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }

@@ -46,6 +46,10 @@ export interface SnapshotServerOptions {
   partialTtl?: number;
   /** Bytes between fsyncs while receiving. */
   syncEvery?: number;
+  /** The file name a snapshot id is stored under in `dir`. Default: the id itself. */
+  fileName?: (id: string) => string;
+  /** Called once a snapshot is installed, before DONE is sent (a store adopts it here). */
+  onInstalled?: (info: TransferInfo & { path: string; bytes: number }) => void | Promise<void>;
 }
 
 export interface TransferInfo {
@@ -129,7 +133,7 @@ export class SnapshotServer extends EventEmitter {
       this.active.add(id);
       const crc = hello.body.crc;
       receiver = new ChunkedReceiver({
-        path: path.join(this.options.dir, id),
+        path: this.pathOf(id),
         maxSize: info.size,
         // A sender that has sent its end frame before knows the file's CRC: if that very file is
         // installed here (our DONE was lost), the transfer is confirmed without sending it again.
@@ -182,7 +186,7 @@ export class SnapshotServer extends EventEmitter {
     if (size > maxSize) return refuse(ErrorCodes.LIMIT, `${size} bytes is over the limit of ${maxSize}`);
     if (this.active.has(id)) return refuse(ErrorCodes.REFUSED, `a transfer of ${id} is already under way`, true);
     if (this.active.size >= (this.options.maxConcurrent ?? 16)) return refuse(ErrorCodes.REFUSED, 'too many transfers under way', true);
-    const missing = size - (await partialSize(path.join(this.options.dir, id)));
+    const missing = size - (await partialSize(this.pathOf(id)));
     if (missing > 0 && (await freeBytes(this.options.dir)) < missing + (this.options.reserveBytes ?? 64 * 1024 * 1024)) {
       return refuse(ErrorCodes.NO_SPACE, `not enough free space for ${size} bytes`);
     }
@@ -226,7 +230,9 @@ export class SnapshotServer extends EventEmitter {
         await Promise.all(pending);
         if ((await done) !== 'installed') continue;
         // Installed (fsync'd and renamed) whether or not DONE gets through.
-        this.emit('installed', { ...info, path: receiver.path, bytes: receiver.offset });
+        const installed = { ...info, path: receiver.path, bytes: receiver.offset };
+        await this.options.onInstalled?.(installed);
+        this.emit('installed', installed);
         await conn.send('DONE', { length: receiver.offset, crc: item.frame.crc32 });
         return;
       }
@@ -257,6 +263,11 @@ export class SnapshotServer extends EventEmitter {
     }
   }
 
+  /** Where snapshot `id` is stored. */
+  pathOf(id: string): string {
+    return path.join(this.options.dir, this.options.fileName ? this.options.fileName(id) : id);
+  }
+
   /** Removes partials nobody has written to for `partialTtl`. */
   async expirePartials(): Promise<string[]> {
     const ttl = this.options.partialTtl ?? 24 * 3600 * 1000;
@@ -267,8 +278,9 @@ export class SnapshotServer extends EventEmitter {
     } catch {
       return removed;
     }
+    const activeFiles = new Set([...this.active].map((id) => `${path.basename(this.pathOf(id))}.partial`));
     for (const name of names) {
-      if (!name.endsWith('.partial') || this.active.has(name.slice(0, -'.partial'.length))) continue;
+      if (!name.endsWith('.partial') || activeFiles.has(name)) continue;
       const file = path.join(this.options.dir, name);
       const stat = await fsp.stat(file).catch(() => null);
       if (stat && Date.now() - stat.mtimeMs > ttl) {

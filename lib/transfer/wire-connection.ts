@@ -29,6 +29,11 @@ export class WireConnection {
     stream.on('end', () => this.fail(new NetworkError('the connection was closed by the peer')));
     stream.on('close', () => this.fail(new NetworkError('the connection was closed')));
     stream.on('error', (err) => this.fail(new NetworkError(`connection failed: ${err.message}`, { cause: err })));
+    // A stream that failed or closed before we listened would otherwise never tell us.
+    if (stream.destroyed) {
+      const cause = stream.errored;
+      this.fail(new NetworkError(`the connection is already closed${cause ? `: ${cause.message}` : ''}`, cause ? { cause } : {}));
+    }
   }
 
   /** The next message or chunk; rejects if the connection fails or nothing comes within `timeoutMs`. */

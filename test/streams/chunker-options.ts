@@ -3,7 +3,8 @@
  * 4 MiB to 16 MiB inclusive; anything else is SNAP_ERR_INVALID_ARGUMENT and leaves the size as it was.
  */
 import t from 'tap';
-import { Chunker, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../../lib/index.js';
+import { Chunker } from '../../lib/streams/chunker.js';
+import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../../lib/format/chunk-frame.js';
 
 const MiB = 1024 * 1024;
 

@@ -10,8 +10,9 @@ import t from 'tap';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
-import { CHUNK_HEADER_SIZE, Chunker, Dechunker, type DechunkerOptions } from '../../lib/index.js';
-import { CHUNK_END, encodeChunkHeader } from '../../lib/format/chunk-frame.js';
+import { Chunker } from '../../lib/streams/chunker.js';
+import { Dechunker, type DechunkerOptions } from '../../lib/streams/dechunker.js';
+import { CHUNK_END, CHUNK_HEADER_SIZE, encodeChunkHeader } from '../../lib/format/chunk-frame.js';
 import { crc32 } from '../../lib/format/crc32.js';
 
 const MiB = 1024 * 1024;

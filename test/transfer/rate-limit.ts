@@ -1,0 +1,45 @@
+/**
+ * `rateLimit` paces the sender: a transfer takes at least size / rate; and after a reconnect
+ * the pace is kept from the new connection's start, without first waiting out the time the
+ * bytes already sent would have taken again.
+ */
+import t from 'tap';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createSnapshotServer } from '../../lib/transfer/snapshot-server.js';
+import { sendSnapshot } from '../../lib/transfer/send-snapshot.js';
+import { startFaultProxy } from './fixtures/fault-proxy.js';
+
+const MiB = 1024 * 1024;
+
+t.test('rate limited, with a drop three quarters of the way', async (t) => {
+  const dir = t.testdir({ out: {} });
+  const source = path.join(dir, 'src');
+  const data = randomBytes(32 * MiB);
+  fs.writeFileSync(source, data);
+  const server = createSnapshotServer({ dir: path.join(dir, 'out') });
+  const starts: number[] = [];
+  const acks: number[][] = [];
+  server.on('transfer-start', () => (starts.push(Date.now()), acks.push([])));
+  server.on('progress', () => acks[acks.length - 1]!.push(Date.now()));
+  const { port } = (await server.listen({ port: 0 })) as net.AddressInfo;
+  t.teardown(() => server.close());
+  const proxy = await startFaultProxy({ target: { port }, seed: 5, up: { drops: { count: 1, every: [25 * MiB, 25 * MiB] } } });
+  t.teardown(() => proxy.close());
+
+  const rate = 32 * MiB; // bytes per second
+  const started = Date.now();
+  const result = await sendSnapshot(source, () => net.connect(proxy.port, '127.0.0.1'), { id: 'snap', rateLimit: rate, fixedChunkSize: true });
+  const elapsed = Date.now() - started;
+  t.equal(result.connections, 2);
+  t.ok(fs.readFileSync(path.join(dir, 'out', 'snap')).equals(data));
+  // Each connection is paced from its own start: one chunk's worth of time before the first.
+  const paced = ((result.sentBytes - 2 * 4 * MiB) / rate) * 1000;
+  t.ok(elapsed >= paced, `${elapsed} ms: no faster than the limit (${Math.round(paced)} ms)`);
+  // After the drop, the first chunk comes after about a chunk's time at the limit (125 ms), not
+  // after waiting out the ~25 MiB sent on the first connection again (~800 ms more).
+  const firstAck = acks[1]![0]! - starts[1]!;
+  t.ok(firstAck < 500, `first chunk acknowledged ${firstAck} ms into the second connection`);
+});

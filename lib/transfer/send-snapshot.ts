@@ -24,6 +24,7 @@ import {
   wrapIoError,
 } from '../errors.js';
 import { CHUNK_DATA, encodeChunkHeader, endFrame, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../format/chunk-frame.js';
+import { allocStaging, recycleBlock } from '../format/block-buffers.js';
 import { crc32, crc32Combine } from '../format/crc32.js';
 import { checkChunkSize } from '../streams/chunker.js';
 import { authProof, newNonce, proofMatches, type Secret } from './auth.js';
@@ -34,7 +35,7 @@ import { WireConnection } from './wire-connection.js';
 export type Connect = () => Duplex | Promise<Duplex>;
 
 /** Most unacknowledged data in flight, whatever the chunk size. */
-const WINDOW_BYTES = 32 * 1024 * 1024;
+const WINDOW_BYTES = 16 * 1024 * 1024;
 
 export interface TransferProgress {
   /** Bytes the receiver has acknowledged. */
@@ -250,7 +251,7 @@ class Sender {
     let pos = start;
     let acked = start;
     let seq = 0;
-    let inflight: { offset: number; end: number }[] = [];
+    let inflight: { offset: number; end: number; data: Buffer }[] = [];
     let endSent = false;
     // Frames numbered below this were sent before the last rewind: NACKs about them (chunks that
     // were in flight behind a damaged one) are already handled.
@@ -274,7 +275,7 @@ class Sender {
         this.sentBytes += length;
         this.rateBytes += length;
         if (pos < this.highest) this.resentBytes += Math.min(length, this.highest - pos);
-        inflight.push({ offset: pos, end: pos + length });
+        inflight.push({ offset: pos, end: pos + length, data });
         pos += length;
         this.highest = Math.max(this.highest, pos);
       }
@@ -318,7 +319,8 @@ class Sender {
         rewoundAt = seq;
         continue;
       }
-      inflight = inflight.filter((c) => c.end > acked);
+      // An acknowledged chunk has left the socket for good: its memory reads the next one.
+      inflight = inflight.filter((c) => c.end > acked || void recycleBlock(c.data.buffer as ArrayBuffer));
       this.progress(acked, ackedAtStart);
     }
   }
@@ -335,14 +337,17 @@ class Sender {
     let crc = 0;
     for (let at = 0; at < end; ) {
       const n = Math.min(MAX_CHUNK_SIZE, end - at);
-      crc = crc32(await this.read(at, n), crc);
+      const data = await this.read(at, n);
+      crc = crc32(data, crc);
+      recycleBlock(data.buffer as ArrayBuffer);
       at += n;
     }
     return crc;
   }
 
+  /** Reads into memory of our own (recycled once the chunk is acknowledged). */
   private async read(position: number, length: number): Promise<Buffer> {
-    const buf = Buffer.allocUnsafe(length);
+    const buf = allocStaging(length);
     let filled = 0;
     while (filled < length) {
       const { bytesRead } = await this.file.read(buf, filled, length - filled, position + filled);
@@ -361,13 +366,16 @@ class Sender {
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
 
-  /** Reports progress and sizes the next chunks to about a quarter second of the link. */
+  /**
+   * Reports progress and sizes the next chunks to about a quarter second of the link, up to half
+   * the window's bytes (so at least two chunks are always in flight).
+   */
   private progress(acked: number, ackedAtStart: number): void {
     const seconds = Math.max(0.001, (Date.now() - this.rateStart) / 1000);
     const rate = (acked - ackedAtStart) / seconds;
     if (!this.options.fixedChunkSize && rate > 0) {
       const target = Math.round((rate / 4) / (1024 * 1024)) * 1024 * 1024;
-      this.chunkSize = Math.min(MAX_CHUNK_SIZE, Math.max(MIN_CHUNK_SIZE, target));
+      this.chunkSize = Math.min(MAX_CHUNK_SIZE, WINDOW_BYTES / 2, Math.max(MIN_CHUNK_SIZE, target));
     }
     this.options.onProgress?.({
       bytes: acked,

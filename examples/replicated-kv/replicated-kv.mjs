@@ -41,7 +41,11 @@ const scheduler = new CheckpointScheduler({
   everyEntries: Math.max(1, Math.floor(WRITES / 4)),
   source: () => levelSource(leader.db, { index: leader.index, term: 1 }),
 });
-scheduler.on('failure', (err) => console.error('checkpoint failed:', err));
+let failures = 0;
+scheduler.on('failure', (err) => {
+  failures++;
+  console.error('checkpoint failed:', err);
+});
 scheduler.start();
 
 for (let i = 1; i <= WRITES; i++) {
@@ -49,9 +53,12 @@ for (let i = 1; i <= WRITES; i++) {
   leader.index = i;
   scheduler.noteApplied(1);
 }
-await scheduler.checkpoint(); // one more at the final index
+// Stop the scheduler (waiting for a snapshot under way), then take one more at the final index:
+// the follower will get exactly the leader's current state.
 await scheduler.stop();
+await scheduler.checkpoint();
 const latest = leaderStore.latest();
+if (latest.index !== WRITES) throw new Error(`the latest snapshot is at index ${latest.index}, not ${WRITES}`);
 console.log(`leader: ${WRITES} writes applied, ${leaderStore.list().length} snapshots kept, latest ${latest.id} (index ${latest.index}, ${latest.entries} keys)`);
 
 // ---- follower ----
@@ -89,7 +96,8 @@ const get = (key) =>
     }).on('error', reject);
   });
 
-// The follower must hold exactly the leader's state at the snapshot's index.
+// The follower must hold exactly the leader's state at the snapshot's index (its current state:
+// no write came after the last snapshot): every key, the same value, and nothing else.
 let checked = 0;
 let wrong = 0;
 for await (const [key, value] of leader.db.iterator()) {
@@ -97,6 +105,9 @@ for await (const [key, value] of leader.db.iterator()) {
   if (got !== value) wrong++;
   checked++;
 }
+let followerKeys = 0;
+for await (const _key of follower.db.keys()) followerKeys++;
+if (followerKeys !== checked) wrong += Math.abs(followerKeys - checked);
 reads.close();
 console.log(`follower reads: ${checked} keys checked over HTTP, ${wrong} differ from the leader`);
 
@@ -105,4 +116,4 @@ await follower.db.close();
 await leaderStore.close();
 await followerStore.close();
 await fs.rm(root, { recursive: true, force: true });
-process.exitCode = wrong === 0 && checked > 0 ? 0 : 1;
+process.exitCode = wrong === 0 && checked > 0 && failures === 0 ? 0 : 1;

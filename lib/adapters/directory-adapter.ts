@@ -103,28 +103,56 @@ function parseKey(entry: DecodedEntry): TreeKey {
   } catch {
     throw new FormatError('not a directory snapshot entry');
   }
-  const parts = key.p.split('/');
+  if (typeof key !== 'object' || key === null || (key.t !== 'd' && key.t !== 'f' && key.t !== 'l')) {
+    throw new FormatError('not a directory snapshot entry');
+  }
   // Never write outside the target, whatever the snapshot says.
-  if (typeof key.p !== 'string' || key.p === '' || path.isAbsolute(key.p) || parts.some((s) => s === '..' || s === '' || s === '.')) {
+  if (typeof key.p !== 'string' || key.p === '' || path.isAbsolute(key.p) || key.p.includes('\0') || key.p.split('/').some((s) => s === '..' || s === '' || s === '.')) {
     throw new FormatError(`unsafe path in directory snapshot: ${JSON.stringify(key.p)}`);
+  }
+  if (!Number.isInteger(key.m) || key.m < 0 || key.m > 0o7777) throw new FormatError(`bad mode for ${key.p} in directory snapshot`);
+  if (key.t === 'f') {
+    const { i = 0, n = 1 } = key;
+    if (!Number.isInteger(i) || !Number.isInteger(n) || i < 0 || i >= n) throw new FormatError(`bad part ${i}/${n} of ${key.p} in directory snapshot`);
   }
   return key;
 }
 
+/**
+ * Restores into `target`. The snapshot is checked as it is applied, so that nothing is ever
+ * written outside the target: every path must be relative without `..`, and its parent must be
+ * a directory the snapshot made before (the walk order) — never a symlink it planted — and no
+ * path may come twice. Anything else is a FormatError.
+ */
 export function directoryApplier(target: string): SnapshotApplier {
   const staging = `${target}.restoring`;
-  let open: { rel: string; handle: fsp.FileHandle; mode: number } | null = null;
-  const files: string[] = [];
-  const dirModes: [string, number][] = [];
+  let open: { rel: string; handle: fsp.FileHandle; mode: number; part: number } | null = null;
+  // What each path restored so far is: parents must be directories made here.
+  let made = new Map<string, TreeKey['t']>();
+  let dirModes: [string, number][] = [];
   const closeOpen = async (): Promise<void> => {
     if (!open) return;
-    await open.handle.sync();
-    await open.handle.close();
-    await fsp.chmod(path.join(staging, open.rel), open.mode);
+    const { handle, mode } = open;
     open = null;
+    try {
+      await handle.sync();
+      await handle.chmod(mode);
+    } finally {
+      await handle.close();
+    }
+  };
+  const check = (key: TreeKey): void => {
+    const parent = path.posix.dirname(key.p);
+    if (parent !== '.' && made.get(parent) !== 'd') {
+      throw new FormatError(`${key.p} in directory snapshot: ${parent} is not a directory restored before it`);
+    }
+    if (made.has(key.p)) throw new FormatError(`${key.p} comes twice in directory snapshot`);
   };
   return {
     async begin() {
+      // A fresh start: an applier is begun again when a store falls back to an older snapshot.
+      made = new Map();
+      dirModes = [];
       await fsp.rm(staging, { recursive: true, force: true });
       await fsp.mkdir(staging, { recursive: true });
     },
@@ -132,28 +160,39 @@ export function directoryApplier(target: string): SnapshotApplier {
       for (const entry of entries) {
         const key = parseKey(entry);
         const full = path.join(staging, key.p);
-        if (key.t === 'd') {
-          await closeOpen();
-          await fsp.mkdir(full, { recursive: true });
-          dirModes.push([full, key.m]);
-        } else if (key.t === 'l') {
-          await closeOpen();
-          await fsp.symlink(entry.value.toString(), full);
+        if (key.t === 'f' && open?.rel === key.p) {
+          // The next part of the file being written.
+          if (key.i !== open.part + 1) throw new FormatError(`${key.p} in directory snapshot: part ${key.i} after part ${open.part}`);
+          open.part = key.i;
         } else {
-          if (!open || open.rel !== key.p) {
-            await closeOpen();
-            open = { rel: key.p, handle: await fsp.open(full, 'w', 0o600), mode: key.m };
-            files.push(full);
+          await closeOpen();
+          check(key);
+          made.set(key.p, key.t);
+          if (key.t === 'd') {
+            await fsp.mkdir(full);
+            dirModes.push([full, key.m]);
+            continue;
           }
-          const value = Buffer.isBuffer(entry.value) ? entry.value : Buffer.from(entry.value);
-          await open.handle.write(value, 0, value.length, (key.i ?? 0) * DIRECTORY_PART_SIZE);
+          if (key.t === 'l') {
+            await fsp.symlink(entry.value.toString(), full);
+            continue;
+          }
+          if ((key.i ?? 0) !== 0) throw new FormatError(`${key.p} in directory snapshot: starts at part ${key.i}`);
+          // 'wx': a new file, never through or onto an existing one.
+          open = { rel: key.p, handle: await fsp.open(full, 'wx', 0o600), mode: key.m, part: 0 };
         }
+        const value = Buffer.isBuffer(entry.value) ? entry.value : Buffer.from(entry.value);
+        await open!.handle.write(value, 0, value.length, (key.i ?? 0) * DIRECTORY_PART_SIZE);
       }
     },
     async commit() {
       await closeOpen();
-      // Modes last, deepest first, so a read-only directory is still written into first.
-      for (const [dir, mode] of dirModes.reverse()) await fsp.chmod(dir, mode);
+      // Modes last, deepest first, so a read-only directory is still written into first; each
+      // directory fsync'd, so what it holds survives a power cut once it is swapped in.
+      for (const [dir, mode] of [...dirModes].reverse()) {
+        await fsyncDirectory(dir); // before the chmod: a mode may take away read permission
+        await fsp.chmod(dir, mode);
+      }
       await fsyncDirectory(staging);
       const old = `${target}.replaced`;
       await fsp.rm(old, { recursive: true, force: true });
@@ -164,8 +203,9 @@ export function directoryApplier(target: string): SnapshotApplier {
       await fsp.rm(old, { recursive: true, force: true });
     },
     async abort() {
-      if (open) await open.handle.close().catch(() => {});
+      const handle = open?.handle;
       open = null;
+      if (handle) await handle.close().catch(() => {});
       await fsp.rm(staging, { recursive: true, force: true });
     },
   };
@@ -188,12 +228,15 @@ export async function recoverDirectory(target: string): Promise<void> {
 export async function linkDirectory(source: string, target: string): Promise<{ linked: number; copied: number }> {
   let linked = 0;
   let copied = 0;
+  const dirModes: [string, number][] = [];
   await fsp.mkdir(target, { recursive: true });
   for (const item of await walk(source)) {
     const from = path.join(source, item.rel);
     const to = path.join(target, item.rel);
-    if (item.type === 'd') await fsp.mkdir(to, { recursive: true, mode: item.mode });
-    else if (item.type === 'l') await fsp.symlink(await fsp.readlink(from), to);
+    if (item.type === 'd') {
+      await fsp.mkdir(to, { recursive: true });
+      dirModes.push([to, item.mode]);
+    } else if (item.type === 'l') await fsp.symlink(await fsp.readlink(from), to);
     else {
       try {
         await fsp.link(from, to);
@@ -205,6 +248,12 @@ export async function linkDirectory(source: string, target: string): Promise<{ l
         copied++;
       }
     }
+  }
+  // Directory modes last (deepest first): exact whatever the umask, and a read-only directory
+  // is filled before it becomes read-only.
+  for (const [dir, mode] of dirModes.reverse()) {
+    await fsyncDirectory(dir); // before the chmod: a mode may take away read permission
+    await fsp.chmod(dir, mode);
   }
   await fsyncDirectory(target);
   return { linked, copied };

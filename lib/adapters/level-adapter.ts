@@ -40,7 +40,7 @@ export interface LevelLike {
  * The view is taken when the source is made — pass `meta` (the applied index) from the same
  * moment, with no `await` in between, and the snapshot holds exactly the state at that index.
  */
-export function levelSource(db: LevelLike, meta: Record<string, unknown> = {}): SnapshotSource {
+export function levelSource(db: Pick<LevelLike, 'iterator'>, meta: Record<string, unknown> = {}): SnapshotSource {
   let view: LevelIterator | null = db.iterator({ ...BUFFERS });
   const release = async (): Promise<void> => {
     const it = view;
@@ -90,21 +90,31 @@ export interface LevelHandle<D extends LevelLike = LevelLike> {
 export function levelApplier<D extends LevelLike>(handle: LevelHandle<D>): SnapshotApplier {
   const staging = `${handle.location}.restoring`;
   let fresh: D | null = null;
+  let last: DecodedEntry | undefined;
   return {
     async begin() {
+      last = undefined;
       await fsp.rm(staging, { recursive: true, force: true });
       fresh = await handle.open(staging);
     },
     async write(entries: DecodedEntry[]) {
       await fresh!.batch(entries.map((e) => ({ type: 'put' as const, key: e.key, value: e.value })), BUFFERS);
+      last = entries.at(-1) ?? last;
     },
     async commit() {
+      // Batches are written without fsync (fast); one synced write makes all of them durable
+      // (LevelDB syncs its log, and its tables and manifest as it writes them) before the new
+      // database is swapped in: a power cut must not leave half of it under the live name.
+      if (last) await fresh!.batch([{ type: 'put', key: last.key, value: last.value }], { ...BUFFERS, sync: true });
+      last = undefined;
       await fresh!.close();
       fresh = null;
+      await fsyncDirectory(staging);
       await handle.db.close();
       const replaced = `${handle.location}.replaced`;
       await fsp.rm(replaced, { recursive: true, force: true });
-      await fsp.rename(handle.location, replaced);
+      const hadLive = await fsp.stat(handle.location).then(() => true, () => false);
+      if (hadLive) await fsp.rename(handle.location, replaced);
       await fsp.rename(staging, handle.location);
       await fsyncDirectory(path.dirname(handle.location));
       await fsp.rm(replaced, { recursive: true, force: true });

@@ -69,8 +69,14 @@ export class CheckpointScheduler extends EventEmitter {
     if (every !== undefined && this.applied >= every) void this.trigger('entries');
   }
 
-  /** Takes a snapshot now unless one is running; resolves with it (or null if skipped). */
-  checkpoint(): Promise<StoredSnapshot | null> {
+  /**
+   * Takes a snapshot of the state as of this call (stopped or not, whatever `minInterval`
+   * says): when one is under way — it began earlier, and may hold an older state — it waits
+   * for it and then takes a new one. Resolves with the snapshot, or null if it failed (the
+   * `failure` event has the error).
+   */
+  async checkpoint(): Promise<StoredSnapshot | null> {
+    if (this.running) await this.running;
     return this.trigger('manual', true);
   }
 

@@ -9,7 +9,8 @@
  * Opening recovers: partial files that cannot be resumed are removed (resumable ones are kept
  * and reported as `pending`; creating the same id again resumes them), finished snapshot files
  * the list does not know (a crash between the rename and the list update) are adopted, and
- * entries whose file is gone (a crash in the middle of a prune) are dropped.
+ * entries whose file is gone (a crash in the middle of a prune) are dropped, and a temporary list
+ * file a crash left before its rename is removed.
  */
 import { EventEmitter } from 'node:events';
 import fsp from 'node:fs/promises';
@@ -118,24 +119,33 @@ export class SnapshotStore extends EventEmitter {
    * to the list. The id defaults to one made from the metadata's index and the time.
    */
   async create(source: SnapshotSource, meta?: Record<string, unknown>, options: { id?: string; signal?: AbortSignal } = {}): Promise<StoredSnapshot> {
-    this.checkOpen();
-    const fullMeta = { ...((await source.meta?.()) ?? {}), ...(meta ?? {}) };
-    // A pending partial with the same metadata is this snapshot, interrupted: resume it.
-    const pending = this.pending.find((p) => JSON.stringify(p.header?.meta) === JSON.stringify(fullMeta));
-    const pendingId = pending ? path.basename(pending.path).slice(0, -`${SUFFIX}.partial`.length) : undefined;
-    const id = checkSnapshotId(options.id ?? pendingId ?? defaultId(fullMeta, Date.now()));
-    if (this.get(id)) throw new InvalidArgumentError(`a snapshot ${id} already exists`);
-    const file = this.pathOf(id);
-    this.use(id);
+    let id: string;
+    let file: string;
+    // The source is ours to close once handed over, whatever happens (a database source holds
+    // a view of the database open until then).
     try {
-      await writeSnapshot((cursor) => source.entries(cursor), file, {
-        ...this.options.write,
-        meta: fullMeta,
-        ...(source.cursorOf ? { cursorOf: source.cursorOf.bind(source) } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+      this.checkOpen();
+      const fullMeta = { ...((await source.meta?.()) ?? {}), ...(meta ?? {}) };
+      // A pending partial with the same metadata is this snapshot, interrupted: resume it.
+      const pending = this.pending.find((p) => JSON.stringify(p.header?.meta) === JSON.stringify(fullMeta));
+      const pendingId = pending ? path.basename(pending.path).slice(0, -`${SUFFIX}.partial`.length) : undefined;
+      id = checkSnapshotId(options.id ?? pendingId ?? defaultId(fullMeta, Date.now()));
+      if (this.get(id)) throw new InvalidArgumentError(`a snapshot ${id} already exists`);
+      // Two writers of one partial file would interleave their blocks.
+      if (this.inUse.has(id)) throw new BusyError(`a snapshot ${id} is being created`);
+      file = this.pathOf(id);
+      this.use(id);
+      try {
+        await writeSnapshot((cursor) => source.entries(cursor), file, {
+          ...this.options.write,
+          meta: fullMeta,
+          ...(source.cursorOf ? { cursorOf: source.cursorOf.bind(source) } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+      } finally {
+        this.release(id);
+      }
     } finally {
-      this.release(id);
       await source.close?.();
     }
     const stored = await describe(id, file);
@@ -301,6 +311,10 @@ export class SnapshotStore extends EventEmitter {
   private async recover(): Promise<void> {
     const listed = await readJson<{ snapshots?: StoredSnapshot[] }>(path.join(this.dir, LIST_FILE), {});
     const names = await fsp.readdir(this.dir);
+    // A list update a crash interrupted before its rename: the list on disk is the old one, whole.
+    for (const name of names.filter((n) => n.startsWith(`.${LIST_FILE}.`) && n.endsWith('.tmp'))) {
+      await fsp.rm(path.join(this.dir, name), { force: true });
+    }
     const files = new Set(names.filter((n) => n.endsWith(SUFFIX)).map((n) => n.slice(0, -SUFFIX.length)));
     const known = (listed.snapshots ?? []).filter((s) => files.has(s.id));
     const adopted: StoredSnapshot[] = [];

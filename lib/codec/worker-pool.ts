@@ -64,11 +64,6 @@ export class WorkerPool {
     });
   }
 
-  /** Ends all workers (tests and short scripts); the pool restarts them on next use. */
-  async close(): Promise<void> {
-    const slots = this.slots.splice(0);
-    await Promise.all(slots.map((s) => s.worker.terminate()));
-  }
 
   private dispatch(): void {
     while (this.queue.length > 0) {

@@ -13,7 +13,7 @@
 import fs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
-import { InvalidArgumentError, wrapIoError } from '../errors.js';
+import { InvalidArgumentError, TruncatedError, wrapIoError } from '../errors.js';
 import { nodeStreamOptions, type StageOptions } from '../streams/stage-options.js';
 import { durableRename } from './durable-file.js';
 
@@ -86,7 +86,19 @@ export class ResumableFileSink extends Writable {
   private async open(): Promise<void> {
     if (this.resumeAt > 0) {
       this.handle = await fs.open(this.partialPath, 'r+');
+      // Never extend a partial that shrank since it was analysed: that would be zeros, not data.
+      const { size } = await this.handle.stat();
+      if (size < this.resumeAt) {
+        await this.handle.close();
+        this.handle = null;
+        throw new TruncatedError(`${this.partialPath} holds ${size} bytes, fewer than the ${this.resumeAt} to resume after`, {
+          expected: this.resumeAt,
+          actual: size,
+        });
+      }
       await this.handle.truncate(this.resumeAt);
+      // What is kept counts as durable only once it is on disk.
+      await this.handle.sync();
     } else {
       this.handle = await fs.open(this.partialPath, 'w', this.mode);
     }

@@ -1,9 +1,10 @@
 /**
  * analyzePartial: how far an interrupted snapshot file got, read from the file itself.
  *
- * Walks the metadata frames (a few hundred bytes per block, never the data), then reads the
- * data frame of the last block to check it is whole and matches its CRC; a torn or damaged
- * tail is cut back, block by block, to the last block that checks out. The result says where
+ * Walks the metadata frames (a few hundred bytes per block, never the data), then verifies the
+ * blocks in the last `verifyBytes` of the file (the region a crash may have left unsynced):
+ * each data frame whole and matching its CRC, each header's file CRC matching the bytes before
+ * it. A torn or damaged tail is cut back to the last block that checks out. The result says where
  * to truncate, the source cursor to restart from, and the running CRC and totals a framer needs
  * to carry on and finish the footer without re-reading what is already written.
  */
@@ -14,9 +15,10 @@ import { crc32 } from '../format/crc32.js';
 import type { BlockHeader, SnapshotHeader } from '../format/snapshot-frames.js';
 import { readAt, walkSnapshotFrames } from './block-index.js';
 import type { FramerState } from './snapshot-framer.js';
+import { DEFAULT_SYNC_EVERY } from '../sink/resumable-file-sink.js';
 
-/** Blocks remembered from the end of the walk, to step back over a damaged tail. */
-const TAIL_BLOCKS = 8;
+/** Fewest blocks verified at the end, however small they are. */
+const TAIL_BLOCKS = 2;
 
 export interface PartialAnalysis {
   path: string;
@@ -43,8 +45,17 @@ export interface PartialAnalysis {
   state?: FramerState;
 }
 
+export interface AnalyzeOptions {
+  /**
+   * How much of the file's end to verify block by block (data CRCs and the file CRC chain):
+   * what a crash may have left unsynced. Default: the sink's fsync interval, 64 MiB. Blocks
+   * before it are trusted from their headers, so analysis costs the same whatever the size.
+   */
+  verifyBytes?: number;
+}
+
 /** Analyses the partial snapshot file at `path` (typically `<final>.partial`). */
-export async function analyzePartial(path: string): Promise<PartialAnalysis> {
+export async function analyzePartial(path: string, options: AnalyzeOptions = {}): Promise<PartialAnalysis> {
   let file: FileHandle;
   try {
     file = await fsp.open(path, 'r');
@@ -52,13 +63,13 @@ export async function analyzePartial(path: string): Promise<PartialAnalysis> {
     throw wrapIoError(err, `opening ${path}`);
   }
   try {
-    return await analyze(file, path);
+    return await analyze(file, path, options.verifyBytes ?? DEFAULT_SYNC_EVERY);
   } finally {
     await file.close();
   }
 }
 
-async function analyze(file: FileHandle, path: string): Promise<PartialAnalysis> {
+async function analyze(file: FileHandle, path: string, verifyBytes: number): Promise<PartialAnalysis> {
   const { size } = await file.stat();
   const result: PartialAnalysis = {
     path,
@@ -80,7 +91,9 @@ async function analyze(file: FileHandle, path: string): Promise<PartialAnalysis>
         headerSize = f.size;
       } else if (f.kind === 'block') {
         tail.push({ block: f.block, size: f.size });
-        if (tail.length > TAIL_BLOCKS) tail.shift();
+        // Remember the blocks in the last `verifyBytes` of the file (at least TAIL_BLOCKS):
+        // what a crash may have left unsynced.
+        while (tail.length > TAIL_BLOCKS && tail[1]!.block.offset < size - verifyBytes) tail.shift();
       } else {
         result.complete = true;
       }
@@ -94,23 +107,23 @@ async function analyze(file: FileHandle, path: string): Promise<PartialAnalysis>
     return result;
   }
 
-  // The last blocks' data frames must be whole and match their CRC; step back past any that don't.
-  while (tail.length > 0) {
-    const last = tail[tail.length - 1]!;
-    const frameAt = last.block.offset + last.size;
-    const headerFrame = await readAt(file, last.block.offset, last.size);
-    const frame = await readAt(file, frameAt, last.block.frameLength);
-    if (frame.length === last.block.frameLength && crc32(frame) === last.block.frameCrc) {
-      const b = last.block;
-      const crc = crc32(frame, crc32(headerFrame, b.prefixCrc));
-      const end = frameAt + b.frameLength;
-      result.state = { offset: end, crc, blocks: b.seq + 1, entriesTotal: b.entriesTotal, rawTotal: b.rawTotal, cursor: b.cursor };
-      Object.assign(result, { durableBytes: end, blocks: b.seq + 1, entries: b.entriesTotal, rawBytes: b.rawTotal, cursor: b.cursor });
+  // Verify the remembered tail forward: each data frame whole and matching its CRC, and each
+  // block header's file CRC equal to the CRC of the bytes actually before it. The first block
+  // that fails, and everything after it, is cut off (a power cut can lose pages out of order).
+  let crc: number | null = null;
+  for (const { block: b, size: frameSize } of tail) {
+    const headerFrame = await readAt(file, b.offset, frameSize);
+    const frame = await readAt(file, b.offset + frameSize, b.frameLength);
+    const whole = frame.length === b.frameLength && crc32(frame) === b.frameCrc;
+    if (!whole || (crc !== null && crc !== b.prefixCrc)) {
+      stop = `block ${b.seq} at byte ${b.offset} is damaged or cut`;
+      result.complete = false;
       break;
     }
-    stop = `block ${last.block.seq} at byte ${last.block.offset} is damaged or cut`;
-    result.complete = false;
-    tail.pop();
+    crc = crc32(frame, crc32(headerFrame, b.prefixCrc));
+    const end = b.offset + frameSize + b.frameLength;
+    result.state = { offset: end, crc, blocks: b.seq + 1, entriesTotal: b.entriesTotal, rawTotal: b.rawTotal, cursor: b.cursor };
+    Object.assign(result, { durableBytes: end, blocks: b.seq + 1, entries: b.entriesTotal, rawBytes: b.rawTotal, cursor: b.cursor });
   }
   if (!result.state) {
     // No block checks out (or the damage reaches past the blocks remembered): keep the header.

@@ -3,8 +3,11 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { durableRename } from '../sink/durable-file.js';
 
+let sequence = 0;
+
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  // A name of its own per write: two writes in flight never share (and truncate) a temp file.
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${sequence++}.tmp`);
   const handle = await fsp.open(temp, 'w');
   try {
     await handle.writeFile(`${JSON.stringify(value, null, 2)}\n`);
@@ -15,12 +18,18 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
   await durableRename(temp, file);
 }
 
-/** The parsed file, or `fallback` when it does not exist. */
+/** The parsed file, or `fallback` when it does not exist or does not parse (the caller rebuilds). */
 export async function readJson<T>(file: string, fallback: T): Promise<T> {
+  let text: string;
   try {
-    return JSON.parse(await fsp.readFile(file, 'utf8')) as T;
+    text = await fsp.readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return fallback;
     throw err;
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
   }
 }

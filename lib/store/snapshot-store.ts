@@ -342,9 +342,17 @@ export class SnapshotStore extends EventEmitter {
     this.emit('corrupt', { id, path: target, error });
   }
 
-  private async saveList(): Promise<void> {
-    await writeJsonAtomic(path.join(this.dir, LIST_FILE), { version: 1, snapshots: this.snapshots });
+  /**
+   * Saves the list, one save at a time (create, adopt, prune and delete may overlap); each save
+   * writes the list as it is when its turn comes.
+   */
+  private saveList(): Promise<void> {
+    const save = this.saving.then(() => writeJsonAtomic(path.join(this.dir, LIST_FILE), { version: 1, snapshots: this.snapshots }));
+    this.saving = save.catch(() => {});
+    return save;
   }
+
+  private saving: Promise<void> = Promise.resolve();
 
   private checkOpen(): void {
     if (this.closed) throw new InvalidArgumentError('the store is closed');

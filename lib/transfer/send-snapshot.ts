@@ -15,6 +15,8 @@ import type { Duplex } from 'node:stream';
 import {
   AuthError,
   CancelledError,
+  ErrorCodes,
+  type ErrorCode,
   InvalidArgumentError,
   NetworkError,
   ProtocolError,
@@ -285,7 +287,7 @@ class Sender {
         endSent = true;
       }
       const m = await conn.expect(['ACK', 'NACK', 'DONE', 'CANCEL'], this.idle);
-      if (m.type === 'CANCEL') throw new CancelledError(`the receiver cancelled: ${String(m.body.reason ?? '')}`);
+      if (m.type === 'CANCEL') throw receiverCancel(m.body);
       if (m.type === 'DONE') {
         return {
           id: this.id,
@@ -393,4 +395,11 @@ function refusal(body: Record<string, unknown>): SnapstreamError {
   const err = new RefusedError(message);
   if (body.retry === true) transientRefusals.add(err);
   return err;
+}
+
+/** A CANCEL from the receiver as a typed error: its own code when it names one (a full disk, a failed CRC). */
+function receiverCancel(body: Record<string, unknown>): SnapstreamError {
+  const message = `the receiver cancelled: ${String(body.reason ?? 'no reason given')}`;
+  const code = typeof body.code === 'string' && (Object.values(ErrorCodes) as string[]).includes(body.code) ? (body.code as ErrorCode) : null;
+  return code ? new SnapstreamError(code, message) : new CancelledError(message);
 }

@@ -15,7 +15,7 @@ import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
-import { CancelledError, ErrorCodes, InvalidArgumentError, TimeoutError } from '../errors.js';
+import { CancelledError, ErrorCodes, InvalidArgumentError, SnapstreamError, TimeoutError } from '../errors.js';
 import { ChunkedReceiver } from '../sink/chunked-receiver.js';
 import { partialPathFor } from '../sink/resumable-file-sink.js';
 import { authProof, newNonce, proofMatches, type Secret } from './auth.js';
@@ -129,8 +129,7 @@ export class SnapshotServer extends EventEmitter {
       const hello = await conn.expect(['HELLO'], idle);
       const info = await this.admit(conn, hello.body, remote);
       if (!info) return;
-      id = info.id;
-      this.active.add(id);
+      id = info.id; // reserved by admit()
       const crc = hello.body.crc;
       receiver = new ChunkedReceiver({
         path: this.pathOf(id),
@@ -156,6 +155,10 @@ export class SnapshotServer extends EventEmitter {
       this.emit('transfer-start', info);
       await this.receive(conn, receiver, info, idle);
     } catch (err) {
+      // Tell the sender why (a full disk, a file that failed its CRC), not just hang up.
+      if (id && err instanceof SnapstreamError && err.code !== ErrorCodes.NETWORK && err.code !== ErrorCodes.CANCELLED) {
+        await conn.send('CANCEL', { code: err.code, reason: err.message }).catch(() => {});
+      }
       if (id) this.emit('transfer-error', { id }, err);
       else this.emit('connection-error', err);
     } finally {
@@ -186,6 +189,28 @@ export class SnapshotServer extends EventEmitter {
     if (size > maxSize) return refuse(ErrorCodes.LIMIT, `${size} bytes is over the limit of ${maxSize}`);
     if (this.active.has(id)) return refuse(ErrorCodes.REFUSED, `a transfer of ${id} is already under way`, true);
     if (this.active.size >= (this.options.maxConcurrent ?? 16)) return refuse(ErrorCodes.REFUSED, 'too many transfers under way', true);
+    // Reserved now, before any await: a second connection for this id is refused above, and the
+    // slot counts against maxConcurrent. Released below unless the transfer is admitted.
+    this.active.add(id);
+    let admitted = false;
+    try {
+      const info = await this.challenge(conn, hello, id, size, remote, refuse);
+      admitted = info !== null;
+      return info;
+    } finally {
+      if (!admitted) this.active.delete(id);
+    }
+  }
+
+  /** The rest of admission, with the id reserved: free space, then the challenge–response. */
+  private async challenge(
+    conn: WireConnection,
+    hello: Record<string, unknown>,
+    id: string,
+    size: number,
+    remote: string | undefined,
+    refuse: (code: string, message: string, retry?: boolean) => Promise<null>,
+  ): Promise<TransferInfo | null> {
     const missing = size - (await partialSize(this.pathOf(id)));
     if (missing > 0 && (await freeBytes(this.options.dir)) < missing + (this.options.reserveBytes ?? 64 * 1024 * 1024)) {
       return refuse(ErrorCodes.NO_SPACE, `not enough free space for ${size} bytes`);

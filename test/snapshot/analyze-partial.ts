@@ -109,20 +109,33 @@ t.test('a flipped byte anywhere in the last block cuts it off', async (t) => {
   await verifySnapshot(target);
 });
 
-t.test('analysis reads block headers, not data frames', async (t) => {
+t.test('analysis reads block headers, not data frames, before the verified tail', async (t) => {
   const { dir, bytes, info, ends } = await setup(t);
-  // Garble every data frame but the last: an analysis that read them would notice.
+  // Garble every data frame but the last two: an analysis that read them would notice.
   const copy = Buffer.from(bytes.subarray(0, ends[ends.length - 1]));
   for (const [i, b] of info.blocks.entries()) {
-    if (i === info.blocks.length - 1) break;
+    if (i >= info.blocks.length - 2) break;
     const frameStart = ends[i]! - b.frameLength;
     copy.fill(0xee, frameStart, ends[i]);
   }
   const partial = path.join(dir, 'g.snap.partial');
   fs.writeFileSync(partial, copy);
-  const a = await analyzePartial(partial);
+  const a = await analyzePartial(partial, { verifyBytes: 0 });
   t.equal(a.blocks, info.blocks.length, 'every block kept');
   t.equal(a.durableBytes, copy.length);
+});
+
+t.test('within the verified tail, a lost block cuts back to the one before it', async (t) => {
+  const { dir, bytes, info, ends } = await setup(t);
+  // A power cut lost block k's data but block k+1 reached the disk: cut back to block k-1.
+  const k = info.blocks.length - 3;
+  const copy = Buffer.from(bytes.subarray(0, ends[ends.length - 1]));
+  copy.fill(0, ends[k]! - info.blocks[k]!.frameLength, ends[k]);
+  const partial = path.join(dir, 'lost.snap.partial');
+  fs.writeFileSync(partial, copy);
+  const a = await analyzePartial(partial);
+  t.equal(a.blocks, k, `kept the ${k} blocks before the lost one`);
+  t.equal(a.durableBytes, ends[k - 1]);
 });
 
 t.test('a finished but unrenamed partial keeps every block', async (t) => {

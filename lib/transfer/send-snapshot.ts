@@ -95,7 +95,11 @@ export interface SendResult {
   nacks: number;
 }
 
-/** Refusals the receiver said may pass (it still winds down an earlier connection, say). */
+/**
+ * Refusals the receiver said may pass (it still winds down an earlier connection, say), and
+ * cancels a new connection cures (its whole-file CRC failed and it discarded the partial: the
+ * file is sent again from the start).
+ */
 const transientRefusals = new WeakSet<Error>();
 
 /** Thrown inside an attempt when a reconnect could help. */
@@ -104,7 +108,7 @@ function retryable(err: unknown): boolean {
     err instanceof NetworkError ||
     err instanceof ProtocolError ||
     err instanceof TimeoutError ||
-    (err instanceof RefusedError && transientRefusals.has(err))
+    (err instanceof SnapstreamError && transientRefusals.has(err))
   );
 }
 
@@ -401,5 +405,7 @@ function refusal(body: Record<string, unknown>): SnapstreamError {
 function receiverCancel(body: Record<string, unknown>): SnapstreamError {
   const message = `the receiver cancelled: ${String(body.reason ?? 'no reason given')}`;
   const code = typeof body.code === 'string' && (Object.values(ErrorCodes) as string[]).includes(body.code) ? (body.code as ErrorCode) : null;
-  return code ? new SnapstreamError(code, message) : new CancelledError(message);
+  const err = code ? new SnapstreamError(code, message) : new CancelledError(message);
+  if (code === ErrorCodes.CHECKSUM) transientRefusals.add(err);
+  return err;
 }

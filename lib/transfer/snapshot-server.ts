@@ -61,6 +61,9 @@ export interface TransferInfo {
   remote?: string;
 }
 
+/** Errors the server explains to the sender in a CANCEL before dropping the connection. */
+const CANCEL_CODES = new Set<string>([ErrorCodes.NO_SPACE, ErrorCodes.CHECKSUM, ErrorCodes.LIMIT, ErrorCodes.IO, ErrorCodes.FORMAT]);
+
 /** Chunk writes in flight on the receiving side before it stops reading. */
 const WRITES_AHEAD = 2;
 
@@ -155,8 +158,9 @@ export class SnapshotServer extends EventEmitter {
       this.emit('transfer-start', info);
       await this.receive(conn, receiver, info, idle);
     } catch (err) {
-      // Tell the sender why (a full disk, a file that failed its CRC), not just hang up.
-      if (id && err instanceof SnapstreamError && err.code !== ErrorCodes.NETWORK && err.code !== ErrorCodes.CANCELLED) {
+      // Tell the sender why the data was refused (a full disk, a file that failed its CRC, too
+      // much data), not just hang up. A silent or garbled peer is simply dropped.
+      if (id && err instanceof SnapstreamError && CANCEL_CODES.has(err.code)) {
         await conn.send('CANCEL', { code: err.code, reason: err.message }).catch(() => {});
       }
       if (id) this.emit('transfer-error', { id }, err);

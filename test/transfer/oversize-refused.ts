@@ -65,10 +65,16 @@ t.test('a sender that sends more than it announced is stopped there', async (t) 
   t.match(await handshake(conn, { id: 'liar', size: 4 * MiB }), { type: 'ACCEPT' });
   await conn.write([...chunk(0, 0, data.subarray(0, 4 * MiB)), ...chunk(1, 4 * MiB, data.subarray(4 * MiB)), ...end(2, data)]);
   // (The ACK for chunk 0 may or may not get out before the connection is dropped.)
+  // ACKs, then the server says why it stops (CANCEL naming SNAP_ERR_LIMIT) and drops the connection.
+  let cancel: Record<string, unknown> | null = null;
   const answers = async (): Promise<void> => {
-    for (;;) await conn.expect(['ACK'], 5000);
+    for (;;) {
+      const m = await conn.expect(['ACK', 'CANCEL'], 5000);
+      if (m.type === 'CANCEL') cancel = m.body;
+    }
   };
   await t.rejects(answers(), { code: 'SNAP_ERR_NETWORK' }, 'the connection is dropped, no DONE');
+  t.match(cancel, { code: 'SNAP_ERR_LIMIT' }, 'the sender is told why');
   t.match(errors, [{ code: 'SNAP_ERR_LIMIT' }]);
   t.notOk(fs.existsSync(path.join(dir, 'liar')), 'nothing installed');
   t.ok(fs.statSync(path.join(dir, 'liar.partial')).size <= 4 * MiB, 'not a byte past the announced size');

@@ -25,6 +25,8 @@ const BATCH = 1000;
 export interface LevelIterator {
   nextv(size: number): Promise<[Buffer, Buffer][]>;
   close(): Promise<void>;
+  /** Moves to the first key at or after `target` (abstract-level iterators have it). */
+  seek?(target: Buffer): void;
 }
 
 /** The parts of an abstract-level database used here. */
@@ -54,10 +56,19 @@ export function levelSource(db: Pick<LevelLike, 'iterator'>, meta: Record<string
         view = null;
         return batches(it);
       }
-      // Resuming: continue after the cursor, from a fresh view.
-      void release();
+      const after = typeof cursor === 'string' ? Buffer.from(cursor, 'base64') : null;
+      // Resuming in the same process: continue after the cursor in the view taken at the start,
+      // so the snapshot still holds the state at one point in time.
+      if (after && view?.seek) {
+        const it = view;
+        view = null;
+        it.seek!(after);
+        return batches(it, after);
+      }
+      // No view left (a new process resumes): continue after the cursor from a fresh view.
+      release().catch(() => {});
       const options: Record<string, unknown> = { ...BUFFERS };
-      if (typeof cursor === 'string') options.gt = Buffer.from(cursor, 'base64');
+      if (after) options.gt = after;
       return batches(db.iterator(options));
     },
     cursorOf: (entry: Entry) => Buffer.from(entry.key as Buffer).toString('base64'),
@@ -66,11 +77,18 @@ export function levelSource(db: Pick<LevelLike, 'iterator'>, meta: Record<string
   };
 }
 
-async function* batches(it: LevelIterator): AsyncGenerator<Entry[]> {
+/** The iterator's rows in batches; `after`: skip a first key equal to it (seek lands on it). */
+async function* batches(it: LevelIterator, after: Buffer | null = null): AsyncGenerator<Entry[]> {
   try {
     for (;;) {
-      const rows = await it.nextv(BATCH);
-      if (rows.length === 0) return;
+      let rows = await it.nextv(BATCH);
+      if (after && rows.length > 0 && Buffer.compare(rows[0]![0], after) === 0) rows = rows.slice(1);
+      after = null;
+      if (rows.length === 0) {
+        // (Only the skipped key came back: read on.)
+        rows = await it.nextv(BATCH);
+        if (rows.length === 0) return;
+      }
       yield rows.map(([key, value]) => ({ key, value }));
     }
   } finally {

@@ -5,8 +5,9 @@
  *
  * Source: one iterator, which reads a consistent point-in-time view of the database while the
  * application keeps writing; entries come in batches (`nextv`), keys and values as Buffers; the
- * cursor is the last key (base64), so a resumed creation continues with `gt: cursor` (from a
- * fresh view).
+ * cursor is the last key (base64). A creation resumed in the same process continues after the
+ * cursor in the original view (`seek`); one resumed by a new process can only continue after it
+ * in a fresh view, which may hold writes newer than the snapshot's metadata says.
  *
  * Applier: fills a fresh database beside the live one (`<location>.restoring`), then swaps it
  * in with renames and reopens it; the application reads `handle.db` for the current database.

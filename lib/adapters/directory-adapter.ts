@@ -17,6 +17,7 @@ import path from 'node:path';
 import { FormatError } from '../errors.js';
 import type { DecodedEntry, Entry } from '../format/entry.js';
 import { fsyncDirectory } from '../sink/durable-file.js';
+import { recoverSwap, stagingPathFor, swapIn } from './swap-in.js';
 import type { SnapshotApplier, SnapshotSource } from './types.js';
 
 export const DIRECTORY_PART_SIZE = 4 * 1024 * 1024;
@@ -125,7 +126,7 @@ function parseKey(entry: DecodedEntry): TreeKey {
  * path may come twice. Anything else is a FormatError.
  */
 export function directoryApplier(target: string): SnapshotApplier {
-  const staging = `${target}.restoring`;
+  const staging = stagingPathFor(target);
   let open: { rel: string; handle: fsp.FileHandle; mode: number; part: number } | null = null;
   // What each path restored so far is: parents must be directories made here.
   let made = new Map<string, TreeKey['t']>();
@@ -194,13 +195,7 @@ export function directoryApplier(target: string): SnapshotApplier {
         await fsp.chmod(dir, mode);
       }
       await fsyncDirectory(staging);
-      const old = `${target}.replaced`;
-      await fsp.rm(old, { recursive: true, force: true });
-      const hadTarget = await fsp.stat(target).then(() => true, () => false);
-      if (hadTarget) await fsp.rename(target, old);
-      await fsp.rename(staging, target);
-      await fsyncDirectory(path.dirname(target));
-      await fsp.rm(old, { recursive: true, force: true });
+      await swapIn(target);
     },
     async abort() {
       const handle = open?.handle;
@@ -212,12 +207,8 @@ export function directoryApplier(target: string): SnapshotApplier {
 }
 
 /** Finishes or undoes a swap a crash interrupted: afterwards `target` is a whole tree, old or new. */
-export async function recoverDirectory(target: string): Promise<void> {
-  const exists = (p: string): Promise<boolean> => fsp.stat(p).then(() => true, () => false);
-  const old = `${target}.replaced`;
-  if (!(await exists(target)) && (await exists(old))) await fsp.rename(old, target);
-  await fsp.rm(`${target}.restoring`, { recursive: true, force: true });
-  await fsp.rm(old, { recursive: true, force: true });
+export function recoverDirectory(target: string): Promise<void> {
+  return recoverSwap(target);
 }
 
 /**

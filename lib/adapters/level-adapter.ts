@@ -14,9 +14,9 @@
  * A crash leaves the old database or the new one, never half of one (`recoverLevel`).
  */
 import fsp from 'node:fs/promises';
-import path from 'node:path';
 import type { DecodedEntry, Entry } from '../format/entry.js';
 import { fsyncDirectory } from '../sink/durable-file.js';
+import { recoverSwap, stagingPathFor, swapIn } from './swap-in.js';
 import type { SnapshotApplier, SnapshotSource } from './types.js';
 
 const BUFFERS = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const;
@@ -107,7 +107,7 @@ export interface LevelHandle<D extends LevelLike = LevelLike> {
 }
 
 export function levelApplier<D extends LevelLike>(handle: LevelHandle<D>): SnapshotApplier {
-  const staging = `${handle.location}.restoring`;
+  const staging = stagingPathFor(handle.location);
   let fresh: D | null = null;
   let last: DecodedEntry | undefined;
   return {
@@ -130,13 +130,7 @@ export function levelApplier<D extends LevelLike>(handle: LevelHandle<D>): Snaps
       fresh = null;
       await fsyncDirectory(staging);
       await handle.db.close();
-      const replaced = `${handle.location}.replaced`;
-      await fsp.rm(replaced, { recursive: true, force: true });
-      const hadLive = await fsp.stat(handle.location).then(() => true, () => false);
-      if (hadLive) await fsp.rename(handle.location, replaced);
-      await fsp.rename(staging, handle.location);
-      await fsyncDirectory(path.dirname(handle.location));
-      await fsp.rm(replaced, { recursive: true, force: true });
+      await swapIn(handle.location);
       handle.db = await handle.open(handle.location);
     },
     async abort() {
@@ -148,10 +142,6 @@ export function levelApplier<D extends LevelLike>(handle: LevelHandle<D>): Snaps
 }
 
 /** Before opening a database a restore may have been swapping: finish or undo the swap. */
-export async function recoverLevel(location: string): Promise<void> {
-  const exists = (p: string): Promise<boolean> => fsp.stat(p).then(() => true, () => false);
-  const replaced = `${location}.replaced`;
-  if (!(await exists(location)) && (await exists(replaced))) await fsp.rename(replaced, location);
-  await fsp.rm(`${location}.restoring`, { recursive: true, force: true });
-  await fsp.rm(replaced, { recursive: true, force: true });
+export function recoverLevel(location: string): Promise<void> {
+  return recoverSwap(location);
 }

@@ -19,6 +19,7 @@ import { Writable } from 'node:stream';
 import { ChecksumError, FormatError, InvalidArgumentError, LimitError, TruncatedError, wrapIoError } from '../errors.js';
 import { CHUNK_DATA, CHUNK_END, type ChunkFrame } from '../format/chunk-frame.js';
 import { crc32, crc32Combine } from '../format/crc32.js';
+import { dropBytes } from '../streams/byte-queue.js';
 import { nodeStreamOptions, type StageOptions } from '../streams/stage-options.js';
 import { partialPathFor, ResumableFileSink } from './resumable-file-sink.js';
 
@@ -175,7 +176,7 @@ export class ChunkedReceiver extends Writable {
     if (end > this.maxSize) {
       throw new LimitError(`the file grows past its limit of ${this.maxSize} bytes`, { offset: frame.offset, expected: this.maxSize, actual: end });
     }
-    const fresh = frame.offset === this.offset ? parts : skipBytes(parts, this.offset - frame.offset);
+    const fresh = frame.offset === this.offset ? parts : dropBytes(parts, this.offset - frame.offset);
     const freshCrc = frame.offset === this.offset ? crc : fresh.reduce((c, p) => crc32(p, c), 0);
     this.crc = crc32Combine(this.crc, freshCrc, end - this.offset);
     this.offset = end;
@@ -252,20 +253,6 @@ export class ChunkedReceiver extends Writable {
       process.nextTick(() => sink.uncork());
     });
   }
-}
-
-/** The pieces after their first `n` bytes. */
-function skipBytes(parts: Buffer[], n: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (const p of parts) {
-    if (n >= p.length) {
-      n -= p.length;
-      continue;
-    }
-    out.push(n > 0 ? p.subarray(n) : p);
-    n = 0;
-  }
-  return out;
 }
 
 /** CRC32 of the first `length` bytes of a file. */

@@ -14,6 +14,7 @@ import fs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { InvalidArgumentError, TruncatedError, wrapIoError } from '../errors.js';
+import { dropBytes } from '../streams/byte-queue.js';
 import { nodeStreamOptions, type StageOptions } from '../streams/stage-options.js';
 import { durableRename } from './durable-file.js';
 
@@ -127,7 +128,7 @@ export class ResumableFileSink extends Writable {
       if (bytesWritten === 0) throw Object.assign(new Error('no progress writing'), { code: 'EIO' });
       this.written += bytesWritten;
       done += bytesWritten;
-      pending = dropFront(pending, bytesWritten);
+      pending = dropBytes(pending, bytesWritten);
     }
     this.sinceSync += total;
     this.emit('progress', { bytes: this.written, entries: 0 });
@@ -165,20 +166,6 @@ export class ResumableFileSink extends Writable {
       () => callback(err),
     );
   }
-}
-
-function dropFront(chunks: Buffer[], n: number): Buffer[] {
-  const out: Buffer[] = [];
-  let skip = n;
-  for (const c of chunks) {
-    if (skip >= c.length) {
-      skip -= c.length;
-      continue;
-    }
-    out.push(skip > 0 ? c.subarray(skip) : c);
-    skip = 0;
-  }
-  return out;
 }
 
 /** Creates a {@link ResumableFileSink}. */

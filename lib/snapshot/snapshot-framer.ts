@@ -37,7 +37,6 @@ export interface SnapshotFramerOptions extends StageOptions {
 }
 
 export class SnapshotFramer extends Transform {
-  private readonly options: SnapshotFramerOptions;
   private readonly state: FramerState;
   private started: boolean;
   private headerFrame: Buffer | null = null;
@@ -48,7 +47,6 @@ export class SnapshotFramer extends Transform {
     if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) {
       throw new InvalidArgumentError('meta must be a plain object');
     }
-    this.options = options;
     this.state = options.resume ? { ...options.resume } : { offset: 0, crc: 0, blocks: 0, entriesTotal: 0, rawTotal: 0 };
     this.started = options.resume !== undefined;
     if (!this.started) {

@@ -99,3 +99,18 @@ export class ByteQueue {
     return { data: out, owned: slow };
   }
 }
+
+/** The buffers after their first `n` bytes, as views (nothing copied). */
+export function dropBytes(parts: Buffer[], n: number): Buffer[] {
+  const out: Buffer[] = [];
+  let skip = n;
+  for (const p of parts) {
+    if (skip >= p.length) {
+      skip -= p.length;
+      continue;
+    }
+    out.push(skip > 0 ? p.subarray(skip) : p);
+    skip = 0;
+  }
+  return out;
+}

@@ -11,7 +11,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SnapstreamError, writeSnapshot, type CodecName } from '../../lib/index.js';
-import { entriesBefore, judge, makeEntries, mapFile, mulberry32, readAll } from './fixtures/corruption-harness.js';
+import { entriesBefore, judge, makeEntries, mapFile, readAll } from './fixtures/corruption-harness.js';
+import { mulberry32 } from '../fixtures/random.js';
 
 const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'snapstream-truncate-'));
 // On every exit, also one cut short by a failure.

@@ -12,18 +12,10 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { EntryEncoder, writeSnapshot, type CodecName, type Entry } from '../../lib/index.js';
+import { mulberry32 } from '../fixtures/random.js';
 
 const run = promisify(execFile);
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** About 1.5 MiB of mixed entries: text and binary, with and without expiry, one larger than a block. */
 function makeEntries(count: number, seed: number): Entry[] {

@@ -8,6 +8,7 @@
  */
 import t from 'tap';
 import { snapshotsToPrune, type RetainedSnapshot, type RetentionPolicy } from '../../lib/store/retention.js';
+import { mulberry32 } from '../fixtures/random.js';
 
 const NOW = 10_000_000;
 // id, age (ms before NOW), size
@@ -98,15 +99,6 @@ t.test('the newest snapshot is never dropped, even by a policy that would drop e
   t.same(snapshotsToPrune([snapshots[3]!], { maxSnapshots: 0, maxTotalBytes: 0 }, NOW), [], 'a lone snapshot is the newest');
 });
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 t.test('invariants over 2000 seeded random stores and policies', async (t) => {
   const rand = mulberry32(5);

@@ -13,18 +13,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { Compressor, CrcFooter, CRC_TRAILER_SIZE, type CodecName } from '../../lib/index.js';
+import { mulberry32 } from '../fixtures/random.js';
 
 const run = promisify(execFile);
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Half text-like, half random bytes, so frames hold both compressed and raw zstd blocks. */
 function sample(size: number, seed: number): Buffer {

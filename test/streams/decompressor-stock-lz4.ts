@@ -15,44 +15,11 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { Decompressor, SnapstreamError } from '../../lib/index.js';
 import { WHOLE_FRAME_LIMIT } from '../../lib/streams/decompressor.js';
+import { decompressInChunks, textWithNoise } from '../fixtures/random.js';
 
 const run = promisify(execFile);
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-/** Compressible text runs alternating with random bytes (so frames hold stored blocks too). */
-function sample(size: number, seed: number): Buffer {
-  const rand = mulberry32(seed);
-  const out = Buffer.allocUnsafe(size);
-  for (let i = 0; i < size; i++) {
-    out[i] = (i >> 17) % 3 === 2 ? Math.floor(rand() * 256) : 0x61 + ((i * 7 + (i >> 6)) % 26);
-  }
-  return out;
-}
-
-/** Cuts `data` into chunks: a fixed size, or random sizes up to `-size`. */
-function* chunks(data: Buffer, size: number, seed = 1): Generator<Buffer> {
-  const rand = mulberry32(seed);
-  for (let at = 0; at < data.length; ) {
-    const n = size > 0 ? size : 1 + Math.floor(rand() * -size);
-    yield data.subarray(at, at + n);
-    at += n;
-  }
-}
-
-async function decompress(file: Buffer, chunkSize: number): Promise<Buffer> {
-  const out: Buffer[] = [];
-  for await (const b of Readable.from(chunks(file, chunkSize)).pipe(new Decompressor())) out.push(b as Buffer);
-  return Buffer.concat(out);
-}
 
 const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'snapstream-stock-lz4-'));
 // On every exit, also one cut short by a failure.
@@ -62,9 +29,9 @@ const LARGE = WHOLE_FRAME_LIMIT + 1024 * 1024 + 12345;
 const inputs = new Map<string, Buffer>([
   ['0 B', Buffer.alloc(0)],
   ['1 B', Buffer.from('x')],
-  ['1000 B', sample(1000, 1)],
-  ['300 KiB', sample(300 * 1024 + 7, 2)],
-  ['> 16 MiB', sample(LARGE, 3)],
+  ['1000 B', textWithNoise(1000, 1, 17)],
+  ['300 KiB', textWithNoise(300 * 1024 + 7, 2, 17)],
+  ['> 16 MiB', textWithNoise(LARGE, 3, 17)],
 ]);
 const inputFiles = new Map<string, string>();
 for (const [name, data] of inputs) {
@@ -128,7 +95,7 @@ for (const v of variants) {
         for (const [k, want] of Object.entries(v.expect)) t.equal(flags[k as keyof Flags], want, `${name}: ${k}`);
       }
       for (const size of patterns(data.length)) {
-        const out = await decompress(file, size);
+        const out = await decompressInChunks(file, size);
         t.ok(out.length === data.length && out.equals(data), `${name} in chunks of ${size < 0 ? `up to ${-size}` : size}`);
       }
     }
@@ -175,7 +142,7 @@ t.test('Decompressor reads concatenated lz4 frames', async (t) => {
   const { stdout: byTool } = await run('lz4', ['-d', '-c', '-q', joinedFile], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 });
   t.ok(byTool.equals(expected), 'lz4 -d agrees on what the joined file holds');
   for (const size of [1 << 30, 65537, -200_000]) {
-    const out = await decompress(joined, size);
+    const out = await decompressInChunks(joined, size);
     t.ok(out.equals(expected), `all frames, in order, in chunks of ${size < 0 ? `up to ${-size}` : size}`);
   }
 });
@@ -185,7 +152,7 @@ t.test('a legacy lz4 -l file is refused with SNAP_ERR_UNSUPPORTED', async (t) =>
     const file = await lz4(['-l'], name);
     t.equal(file.readUInt32LE(0), 0x184c2102, 'the tool wrote the legacy magic');
     for (const size of [1 << 30, 3]) {
-      const err = await decompress(file, size).then(
+      const err = await decompressInChunks(file, size).then(
         () => null,
         (e: unknown) => e,
       );

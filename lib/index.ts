@@ -54,3 +54,16 @@ export { snapshotsToPrune, type RetentionPolicy, type RetainedSnapshot } from '.
 export { CheckpointScheduler, type CheckpointSchedulerOptions } from './store/checkpoint-scheduler.js';
 export { directorySource, directoryApplier, recoverDirectory, linkDirectory, DIRECTORY_PART_SIZE } from './adapters/directory-adapter.js';
 export { levelSource, levelApplier, recoverLevel, type LevelLike, type LevelHandle, type LevelIterator } from './adapters/level-adapter.js';
+export { createS3Client, s3ConnectionFromEnv, type S3ConnectionOptions } from './s3/s3-client.js';
+export {
+  S3Sink,
+  createS3Sink,
+  DEFAULT_PART_SIZE,
+  S3_MIN_PART_SIZE,
+  S3_MAX_PARTS,
+  type S3SinkOptions,
+  type S3UploadResult,
+} from './s3/s3-sink.js';
+export { S3Source, createS3Source, type S3SourceOptions } from './s3/s3-source.js';
+export { abortS3Upload, uploadStateKey } from './s3/upload-state.js';
+export { TailCrc, MAX_TRAILER_SIZE, type TrailerKind, type TailCrcState } from './format/stream-trailer.js';

@@ -1,0 +1,420 @@
+/**
+ * S3Sink: a Writable that streams bytes into an S3 object as a multipart upload, in bounded
+ * memory (at most `concurrency + 1` parts of `partSize` bytes held), and resumes an interrupted
+ * upload instead of starting again.
+ *
+ * Resuming: opening lists the parts the server already holds for the key's upload and keeps
+ * the leading run of them that `<key>.upload.json` (see upload-state.ts) also recorded. Call
+ * `await sink.resumeOffset()` before writing and write from that offset: nothing before it is
+ * read or sent again. A writer that starts from byte 0 anyway has the kept prefix checked
+ * against the recorded CRC and skipped (read again, not sent again).
+ *
+ * Publishing: the object is completed only after the stream's own trailer (a snapshot footer
+ * or a CRC trailer) verifies against the CRC32 of every byte before it; a stream that fails is
+ * aborted, so no damaged object ever appears under the key. An error or destroy keeps the
+ * upload for the next attempt; `abortS3Upload` gives it up.
+ */
+import { Writable } from 'node:stream';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListPartsCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { ChecksumError, InvalidArgumentError, LimitError } from '../errors.js';
+import { TailCrc, type TailCrcState, type TrailerKind } from '../format/stream-trailer.js';
+import { s3ErrorName, wrapS3Error } from './s3-errors.js';
+import {
+  abortS3Upload,
+  abortUploadId,
+  deleteUploadState,
+  listUploads,
+  readUploadState,
+  tailFromRecord,
+  tailToRecord,
+  writeUploadState,
+  type RecordedPart,
+  type UploadState,
+} from './upload-state.js';
+
+/** S3's smallest part (all but the last), largest part, and most parts per upload. */
+export const S3_MIN_PART_SIZE = 5 * 1024 * 1024;
+export const S3_MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
+export const S3_MAX_PARTS = 10_000;
+export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+
+export interface S3SinkOptions {
+  client: S3Client;
+  bucket: string;
+  key: string;
+  /** Bytes per part, 5 MiB to 5 GiB; default 8 MiB. A resumed upload keeps the size it began with. */
+  partSize?: number;
+  /** Parts uploading at once. Default 4. */
+  concurrency?: number;
+  /** Continue an interrupted upload to the same key. Default true. */
+  resume?: boolean;
+  /** Refuse to complete unless the stream's trailer verifies. Default true. */
+  verify?: boolean;
+  /** User metadata stored with the object (`x-amz-meta-*`). */
+  metadata?: Record<string, string>;
+  contentType?: string;
+  signal?: AbortSignal;
+}
+
+export interface S3UploadResult {
+  bucket: string;
+  key: string;
+  etag: string;
+  /** Object size. */
+  bytes: number;
+  parts: number;
+  /** Parts this run sent. */
+  partsSent: number;
+  /** Parts an earlier run had sent and this one kept. */
+  partsResumed: number;
+  /** The trailer that verified, or null with `verify: false`. */
+  trailer: TrailerKind | null;
+}
+
+interface OpenedUpload {
+  state: UploadState;
+  /** Bytes the kept parts hold. */
+  offset: number;
+  /** The stream's TailCrc state at `offset`. */
+  tail: TailCrcState;
+}
+
+export class S3Sink extends Writable {
+  /** Set once the object is complete. */
+  result: S3UploadResult | null = null;
+  /** Parts sent by this sink so far. */
+  partsSent = 0;
+  /** Parts kept from an interrupted upload (known once open). */
+  partsResumed = 0;
+  readonly partSizeWanted: number;
+
+  private readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly key: string;
+  private readonly concurrency: number;
+  private readonly verifyTrailer: boolean;
+  private readonly opening: Promise<OpenedUpload>;
+  private readonly requests = new AbortController();
+  private upload!: OpenedUpload;
+  private callerResumes = false;
+  private started = false;
+  /** Stream offset of the next byte written to this sink. */
+  private position = 0;
+  private crc = new TailCrc();
+  private part: Buffer | null = null;
+  private partLength = 0;
+  private nextPart = 1;
+  private readonly free: Buffer[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private stateWrites: Promise<void> = Promise.resolve();
+  private failure: Error | null = null;
+
+  constructor(private readonly options: S3SinkOptions) {
+    // Checked before the stream exists: a stream that throws in its constructor must not open.
+    super({ highWaterMark: 1024 * 1024, ...checkSinkOptions(options) });
+    const partSize = options.partSize ?? DEFAULT_PART_SIZE;
+    const concurrency = options.concurrency ?? 4;
+    this.client = options.client;
+    this.bucket = options.bucket;
+    this.key = options.key;
+    this.partSizeWanted = partSize;
+    this.concurrency = concurrency;
+    this.verifyTrailer = options.verify ?? true;
+    this.opening = this.open();
+    this.opening.catch(() => {}); // reported through _construct
+  }
+
+  /**
+   * The offset to write from: the bytes the kept parts of an interrupted upload hold (0 for a
+   * new upload). Calling it promises that the first byte written is the byte at that offset.
+   */
+  async resumeOffset(): Promise<number> {
+    if (this.started) throw new InvalidArgumentError('resumeOffset() must be called before the first write');
+    this.callerResumes = true;
+    return (await this.opening).offset;
+  }
+
+  /** The part size in use (a resumed upload's own). */
+  get partSize(): number {
+    return this.upload?.state.partSize ?? this.partSizeWanted;
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    this.opening.then(
+      (upload) => {
+        this.upload = upload;
+        this.partsResumed = upload.state.parts.length;
+        this.nextPart = upload.state.parts.length + 1;
+        callback();
+      },
+      (err: Error) => callback(err),
+    );
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.take(chunk).then(() => callback(), callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.finish().then(() => callback(), callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // The upload and its recorded parts stay for the next attempt; only requests in flight stop.
+    this.requests.abort();
+    this.free.length = 0;
+    this.part = null;
+    callback(error);
+  }
+
+  private async open(): Promise<OpenedUpload> {
+    const { client, bucket, key } = this;
+    const kept = this.options.resume === false ? null : await this.keptUpload();
+    if (kept) {
+      // Other unfinished uploads to this key are earlier attempts whose state was replaced.
+      for (const id of await listUploads(client, bucket, key)) if (id !== kept.state.uploadId) await abortUploadId(client, bucket, key, id);
+      return kept;
+    }
+    await abortS3Upload({ client, bucket, key });
+    let uploadId: string;
+    try {
+      const res = await client.send(
+        new CreateMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          ...(this.options.metadata ? { Metadata: this.options.metadata } : {}),
+          ContentType: this.options.contentType ?? 'application/octet-stream',
+        }),
+      );
+      uploadId = res.UploadId!;
+    } catch (err) {
+      throw wrapS3Error(err, `starting an upload to s3://${bucket}/${key}`);
+    }
+    const state: UploadState = { version: 1, key, uploadId, partSize: this.partSizeWanted, parts: [] };
+    await writeUploadState(client, bucket, state);
+    return { state, offset: 0, tail: new TailCrc().state() };
+  }
+
+  /** The interrupted upload to resume, with the leading run of parts both recorded and held by the server. */
+  private async keptUpload(): Promise<OpenedUpload | null> {
+    const state = await readUploadState(this.client, this.bucket, this.key);
+    if (!state) return null;
+    const held = await this.listParts(state.uploadId);
+    if (!held) return null;
+    const recorded = new Map(state.parts.map((p) => [p.partNumber, p]));
+    const parts: RecordedPart[] = [];
+    // Only whole parts: a short one was the last, and the stream may go on past it this time.
+    for (let n = 1; ; n++) {
+      const p = recorded.get(n);
+      const h = held.get(n);
+      if (!p || !h || h.size !== p.size || h.etag !== p.etag || p.size !== state.partSize) break;
+      parts.push(p);
+    }
+    const last = parts.at(-1);
+    return {
+      state: { ...state, parts },
+      offset: parts.reduce((sum, p) => sum + p.size, 0),
+      tail: last ? tailFromRecord(last.end) : new TailCrc().state(),
+    };
+  }
+
+  /** The parts the server holds for an upload, or null when the upload is gone. */
+  private async listParts(uploadId: string): Promise<Map<number, { size: number; etag: string }> | null> {
+    const parts = new Map<number, { size: number; etag: string }>();
+    let marker: string | undefined;
+    try {
+      for (;;) {
+        const res = await this.client.send(
+          new ListPartsCommand({ Bucket: this.bucket, Key: this.key, UploadId: uploadId, PartNumberMarker: marker }),
+        );
+        for (const p of res.Parts ?? []) parts.set(p.PartNumber!, { size: p.Size!, etag: p.ETag! });
+        if (!res.IsTruncated) return parts;
+        marker = res.NextPartNumberMarker;
+      }
+    } catch (err) {
+      if (s3ErrorName(err) === 'NoSuchUpload') return null;
+      throw wrapS3Error(err, `listing the parts of the upload to s3://${this.bucket}/${this.key}`);
+    }
+  }
+
+  private begin(): void {
+    this.started = true;
+    if (this.callerResumes) {
+      this.position = this.upload.offset;
+      this.crc = new TailCrc(this.upload.tail);
+    }
+  }
+
+  private async take(chunk: Buffer): Promise<void> {
+    if (!this.started) this.begin();
+    if (this.failure) throw this.failure;
+    let at = 0;
+    // A writer from byte 0 over kept parts: check what it repeats, send none of it.
+    if (this.position < this.upload.offset) {
+      at = Math.min(chunk.length, this.upload.offset - this.position);
+      this.crc.update(chunk.subarray(0, at));
+      this.position += at;
+      if (this.position === this.upload.offset) this.checkRepeatedPrefix();
+    }
+    while (at < chunk.length) {
+      if (!this.part) this.part = this.free.pop() ?? Buffer.allocUnsafe(this.partSize);
+      const n = Math.min(chunk.length - at, this.partSize - this.partLength);
+      const piece = chunk.subarray(at, at + n);
+      piece.copy(this.part, this.partLength);
+      this.crc.update(piece);
+      this.partLength += n;
+      this.position += n;
+      at += n;
+      if (this.partLength === this.partSize) await this.seal();
+    }
+  }
+
+  private checkRepeatedPrefix(): void {
+    const now = this.crc.state();
+    const want = this.upload.tail;
+    if (now.crc !== want.crc || !now.tail.equals(want.tail)) {
+      throw new ChecksumError(
+        `the stream differs from the interrupted upload to s3://${this.bucket}/${this.key} in its first ${this.upload.offset} bytes; abort that upload (abortS3Upload) to start again`,
+        { offset: this.upload.offset, expected: want.crc, actual: now.crc },
+      );
+    }
+  }
+
+  /** Sends the part being filled; waits while `concurrency` parts are in flight. */
+  private async seal(): Promise<void> {
+    const partNumber = this.nextPart++;
+    if (partNumber > S3_MAX_PARTS) {
+      throw new LimitError(`the stream needs more than ${S3_MAX_PARTS} parts of ${this.partSize} bytes: use a larger partSize`);
+    }
+    const buffer = this.part ?? Buffer.alloc(0); // an empty stream still needs one part
+    const size = this.partLength;
+    const end = tailToRecord(this.crc.state());
+    this.part = null;
+    this.partLength = 0;
+    const sending = this.sendPart(partNumber, buffer, size, end).then(
+      () => {
+        this.inFlight.delete(sending);
+      },
+      (err: Error) => {
+        this.inFlight.delete(sending);
+        this.failure ??= err;
+      },
+    );
+    this.inFlight.add(sending);
+    while (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
+    if (this.failure) throw this.failure;
+  }
+
+  private async sendPart(partNumber: number, buffer: Buffer, size: number, end: RecordedPart['end']): Promise<void> {
+    let etag: string;
+    try {
+      const res = await this.client.send(
+        new UploadPartCommand({
+          Bucket: this.bucket,
+          Key: this.key,
+          UploadId: this.upload.state.uploadId,
+          PartNumber: partNumber,
+          Body: buffer.subarray(0, size),
+          ContentLength: size,
+        }),
+        { abortSignal: this.requests.signal },
+      );
+      etag = res.ETag!;
+    } catch (err) {
+      throw wrapS3Error(err, `sending part ${partNumber} to s3://${this.bucket}/${this.key}`);
+    }
+    if (buffer.length === this.partSize && !this.destroyed) this.free.push(buffer);
+    this.partsSent++;
+    const state = this.upload.state;
+    state.parts = [...state.parts.filter((p) => p.partNumber !== partNumber), { partNumber, size, etag, end }].sort((a, b) => a.partNumber - b.partNumber);
+    this.emit('part', { partNumber, size });
+    // One state write at a time, each with the parts known when its turn comes; the part's slot
+    // is free meanwhile (finish() waits for the last write).
+    this.stateWrites = this.stateWrites
+      .then(() => writeUploadState(this.client, this.bucket, { ...state, parts: [...state.parts] }))
+      .catch((err: Error) => {
+        this.failure ??= err;
+      });
+  }
+
+  private async finish(): Promise<void> {
+    if (!this.started) this.begin();
+    if (this.position < this.upload.offset) {
+      throw new ChecksumError(`the stream ended at byte ${this.position}, before the ${this.upload.offset} bytes the interrupted upload already holds`, {
+        offset: this.position,
+      });
+    }
+    if (this.partLength > 0 || this.nextPart === 1) await this.seal();
+    while (this.inFlight.size > 0) await Promise.race(this.inFlight);
+    if (this.failure) throw this.failure;
+    await this.stateWrites;
+    if (this.failure) throw this.failure;
+    let trailer: TrailerKind | null = null;
+    if (this.verifyTrailer) {
+      try {
+        trailer = this.crc.checkTrailer();
+      } catch (err) {
+        // A damaged stream never becomes the object; its parts are freed.
+        await abortS3Upload({ client: this.client, bucket: this.bucket, key: this.key }).catch(() => {});
+        throw err;
+      }
+    }
+    const parts = this.upload.state.parts;
+    let etag: string;
+    try {
+      const res = await this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: this.key,
+          UploadId: this.upload.state.uploadId,
+          MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+        }),
+        { abortSignal: this.requests.signal },
+      );
+      etag = res.ETag ?? '';
+    } catch (err) {
+      throw wrapS3Error(err, `completing the upload to s3://${this.bucket}/${this.key}`);
+    }
+    await deleteUploadState(this.client, this.bucket, this.key);
+    this.result = {
+      bucket: this.bucket,
+      key: this.key,
+      etag,
+      bytes: this.crc.length,
+      parts: parts.length,
+      partsSent: this.partsSent,
+      partsResumed: this.partsResumed,
+      trailer,
+    };
+    this.emit('uploaded', this.result);
+  }
+}
+
+/** Throws on bad options; returns the Writable options. */
+function checkSinkOptions(options: S3SinkOptions): { signal?: AbortSignal } {
+  const { bucket, key } = options;
+  if (!options.client) throw new InvalidArgumentError('client is required');
+  if (typeof bucket !== 'string' || bucket === '' || typeof key !== 'string' || key === '') {
+    throw new InvalidArgumentError('bucket and key must be non-empty strings');
+  }
+  const partSize = options.partSize ?? DEFAULT_PART_SIZE;
+  if (!Number.isSafeInteger(partSize) || partSize < S3_MIN_PART_SIZE || partSize > S3_MAX_PART_SIZE) {
+    throw new InvalidArgumentError(`partSize must be an integer from ${S3_MIN_PART_SIZE} to ${S3_MAX_PART_SIZE}`);
+  }
+  const concurrency = options.concurrency ?? 4;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+    throw new InvalidArgumentError('concurrency must be an integer from 1 to 64');
+  }
+  return options.signal ? { signal: options.signal } : {};
+}
+
+/** Creates an {@link S3Sink}. */
+export function createS3Sink(options: S3SinkOptions): S3Sink {
+  return new S3Sink(options);
+}

@@ -1,0 +1,125 @@
+/**
+ * What a resumable S3 upload keeps in the bucket beside its target: `<key>.upload.json`, written
+ * after each part the server has acknowledged. Listing the upload's parts says which parts the
+ * server holds; this record adds what a listing cannot give, the running CRC of the stream at
+ * each part's end, so a resumed upload verifies the whole stream without reading the sent parts
+ * again.
+ */
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { FormatError } from '../errors.js';
+import type { TailCrcState } from '../format/stream-trailer.js';
+import { s3ErrorName, wrapS3Error } from './s3-errors.js';
+
+export interface RecordedPart {
+  partNumber: number;
+  size: number;
+  etag: string;
+  /** The stream's TailCrc state at the end of this part. */
+  end: { length: number; crc: number; tail: string };
+}
+
+export interface UploadState {
+  version: 1;
+  key: string;
+  uploadId: string;
+  partSize: number;
+  parts: RecordedPart[];
+}
+
+/** The key of the state record of an upload to `key`. */
+export const uploadStateKey = (key: string): string => `${key}.upload.json`;
+
+export function tailFromRecord(end: RecordedPart['end']): TailCrcState {
+  return { length: end.length, crc: end.crc, tail: Buffer.from(end.tail, 'base64') };
+}
+
+export function tailToRecord(state: TailCrcState): RecordedPart['end'] {
+  return { length: state.length, crc: state.crc, tail: state.tail.toString('base64') };
+}
+
+export async function readUploadState(client: S3Client, bucket: string, key: string): Promise<UploadState | null> {
+  let text: string;
+  try {
+    const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: uploadStateKey(key) }));
+    text = await res.Body!.transformToString('utf8');
+  } catch (err) {
+    if (s3ErrorName(err) === 'NoSuchKey') return null;
+    throw wrapS3Error(err, `reading the upload state of s3://${bucket}/${key}`);
+  }
+  let state: UploadState;
+  try {
+    state = JSON.parse(text) as UploadState;
+  } catch (cause) {
+    throw new FormatError(`the upload state of s3://${bucket}/${key} is not JSON`, { cause });
+  }
+  if (state?.version !== 1 || state.key !== key || typeof state.uploadId !== 'string' || !Array.isArray(state.parts)) {
+    throw new FormatError(`the upload state of s3://${bucket}/${key} is not one this version understands`);
+  }
+  return state;
+}
+
+export async function writeUploadState(client: S3Client, bucket: string, state: UploadState): Promise<void> {
+  try {
+    await client.send(
+      new PutObjectCommand({ Bucket: bucket, Key: uploadStateKey(state.key), Body: JSON.stringify(state), ContentType: 'application/json' }),
+    );
+  } catch (err) {
+    throw wrapS3Error(err, `recording the upload state of s3://${bucket}/${state.key}`);
+  }
+}
+
+export async function deleteUploadState(client: S3Client, bucket: string, key: string): Promise<void> {
+  try {
+    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: uploadStateKey(key) }));
+  } catch (err) {
+    throw wrapS3Error(err, `deleting the upload state of s3://${bucket}/${key}`);
+  }
+}
+
+/** Ids of the unfinished multipart uploads to exactly `key`. */
+export async function listUploads(client: S3Client, bucket: string, key: string): Promise<string[]> {
+  const ids: string[] = [];
+  let keyMarker: string | undefined;
+  let uploadIdMarker: string | undefined;
+  try {
+    for (;;) {
+      const res = await client.send(
+        new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+      );
+      for (const u of res.Uploads ?? []) if (u.Key === key && u.UploadId) ids.push(u.UploadId);
+      if (!res.IsTruncated) return ids;
+      keyMarker = res.NextKeyMarker;
+      uploadIdMarker = res.NextUploadIdMarker;
+    }
+  } catch (err) {
+    throw wrapS3Error(err, `listing the uploads to s3://${bucket}/${key}`);
+  }
+}
+
+/**
+ * Aborts every unfinished upload to `key` and removes its state record: the server frees the
+ * parts. Resolves with the upload ids aborted.
+ */
+export async function abortS3Upload(options: { client: S3Client; bucket: string; key: string }): Promise<string[]> {
+  const { client, bucket, key } = options;
+  const ids = await listUploads(client, bucket, key);
+  for (const id of ids) await abortUploadId(client, bucket, key, id);
+  await deleteUploadState(client, bucket, key);
+  return ids;
+}
+
+/** Aborts one upload; one already gone is fine. */
+export async function abortUploadId(client: S3Client, bucket: string, key: string, uploadId: string): Promise<void> {
+  try {
+    await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+  } catch (err) {
+    if (s3ErrorName(err) !== 'NoSuchUpload') throw wrapS3Error(err, `aborting upload ${uploadId} to s3://${bucket}/${key}`);
+  }
+}

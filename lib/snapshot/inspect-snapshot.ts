@@ -6,20 +6,26 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { wrapIoError } from '../errors.js';
 import { FOOTER_FRAME_SIZE, type BlockHeader, type SnapshotFooter, type SnapshotHeader } from '../format/snapshot-frames.js';
 import { Decompressor } from '../streams/decompressor.js';
 import { walkSnapshotFrames } from './block-index.js';
 import { SnapshotParser } from './snapshot-parser.js';
 
+/** What {@link inspectSnapshot} read from a snapshot file's metadata frames. */
 export interface SnapshotInfo {
+  /** The file inspected. */
   path: string;
   /** Size of the file in bytes. */
   fileSize: number;
+  /** The header frame. */
   header: SnapshotHeader;
+  /** Every block header, in order. */
   blocks: BlockHeader[];
+  /** The footer frame. */
   footer: SnapshotFooter;
+  /** Entries in the file. */
   entries: number;
   /** Bytes of encoded entries (uncompressed). */
   rawBytes: number;
@@ -56,31 +62,37 @@ export async function inspectSnapshot(path: string): Promise<SnapshotInfo> {
   }
 }
 
+/** What {@link verifySnapshot} checked. */
 export interface VerifyResult {
+  /** The file verified (`'the snapshot stream'` when given a stream). */
   path: string;
+  /** The header frame. */
   header: SnapshotHeader;
+  /** The footer frame. */
   footer: SnapshotFooter;
+  /** Bytes checked: the file up to the end of its footer. */
   bytes: number;
 }
 
 /**
- * Reads the whole file and checks everything: every metadata frame's CRC, the running file CRC
+ * Reads the whole file (a path, or a stream of its bytes) and checks everything: every metadata frame's CRC, the running file CRC
  * at each block and at the footer, every data frame's CRC and that it decompresses to its size.
  * Resolves with the header and footer, or rejects with the first damage found.
  */
-export async function verifySnapshot(path: string, options: { signal?: AbortSignal } = {}): Promise<VerifyResult> {
+export async function verifySnapshot(path: string | Readable, options: { signal?: AbortSignal } = {}): Promise<VerifyResult> {
   const parser = new SnapshotParser();
+  const what = typeof path === 'string' ? path : 'the snapshot stream';
   await pipeline(
-    fs.createReadStream(path, { highWaterMark: 1024 * 1024 }),
+    typeof path === 'string' ? fs.createReadStream(path, { highWaterMark: 1024 * 1024 }) : path,
     parser,
     new Decompressor({ blocks: true }),
     new Writable({ objectMode: true, write: (_block, _enc, cb) => cb() }),
     ...(options.signal ? [{ signal: options.signal }] : []),
   ).catch((err: unknown) => {
-    throw wrapIoError(err, `verifying ${path}`);
+    throw wrapIoError(err, `verifying ${what}`);
   });
   const footer = parser.footer!;
-  return { path, header: parser.header!, footer, bytes: footer.offset + FOOTER_FRAME_SIZE };
+  return { path: what, header: parser.header!, footer, bytes: footer.offset + FOOTER_FRAME_SIZE };
 }
 
 async function openFile(path: string): Promise<fsp.FileHandle> {

@@ -5,7 +5,7 @@
  * first damage, after the entries of the blocks before it.
  */
 import fs from 'node:fs';
-import { addAbortSignal, pipeline } from 'node:stream';
+import { addAbortSignal, pipeline, type Readable } from 'node:stream';
 import { Decompressor } from '../streams/decompressor.js';
 import { EntryDecoder } from '../streams/entry-decoder.js';
 import type { EntryParserOptions } from '../format/entry-parser.js';
@@ -13,23 +13,30 @@ import type { SnapshotHeader } from '../format/snapshot-frames.js';
 import { wrapIoError } from '../errors.js';
 import { SnapshotParser } from './snapshot-parser.js';
 
+/**
+ * Options of {@link readSnapshot}. `copy` defaults to true here: set it false for views into the
+ * decompressed blocks, faster but pinning them.
+ */
 export interface ReadSnapshotOptions extends EntryParserOptions {
-  /** (`copy` defaults to true here: set false for views into the decompressed blocks, faster but pinning them.) */
   /** Emit arrays of entries (one per block) instead of single entries: much faster for small entries. */
   batch?: boolean;
   /** Blocks decompressed at once. */
   concurrency?: number;
+  /** Aborting it destroys the stream with an `AbortError`. */
   signal?: AbortSignal;
 }
 
 /** The entry stream of {@link readSnapshot}; `header` is set once the header has been read. */
 export interface SnapshotEntryStream extends EntryDecoder {
+  /** The snapshot's header frame; null until it has been read. */
   header: SnapshotHeader | null;
 }
 
-/** Streams the entries of the snapshot file at `path`. Emits `header` when the header is read. */
-export function readSnapshot(path: string, options: ReadSnapshotOptions = {}): SnapshotEntryStream {
-  const file = fs.createReadStream(path, { highWaterMark: 1024 * 1024 });
+/** Streams the entries of the snapshot file at `path` (or of a stream of its bytes). Emits `header` when the header is read. */
+export function readSnapshot(path: string | Readable, options: ReadSnapshotOptions = {}): SnapshotEntryStream {
+  // A path, or the snapshot's bytes from anywhere (an S3Source, a socket).
+  const file = typeof path === 'string' ? fs.createReadStream(path, { highWaterMark: 1024 * 1024 }) : path;
+  const what = typeof path === 'string' ? path : 'the snapshot stream';
   const parser = new SnapshotParser();
   const decompressor = new Decompressor({ blocks: true, ...(options.concurrency ? { concurrency: options.concurrency } : {}) });
   // Keys and values are copied out of each block (default), so blocks are recycled at once and
@@ -40,7 +47,7 @@ export function readSnapshot(path: string, options: ReadSnapshotOptions = {}): S
     decoder.header = h;
     decoder.emit('header', h);
   });
-  file.on('error', (err) => decoder.destroy(wrapIoError(err, `reading ${path}`)));
+  file.on('error', (err: Error) => decoder.destroy(wrapIoError(err, `reading ${what}`)));
   pipeline(file, parser, decompressor, decoder, () => {});
   if (options.signal) addAbortSignal(options.signal, decoder);
   return decoder;

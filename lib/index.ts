@@ -67,3 +67,4 @@ export {
 export { S3Source, createS3Source, type S3SourceOptions } from './s3/s3-source.js';
 export { abortS3Upload, uploadStateKey } from './s3/upload-state.js';
 export { TailCrc, MAX_TRAILER_SIZE, type TrailerKind, type TailCrcState } from './format/stream-trailer.js';
+export { S3SnapshotStore, type S3SnapshotStoreOptions, type S3StoredSnapshot } from './s3/s3-snapshot-store.js';

@@ -1,0 +1,360 @@
+/**
+ * S3SnapshotStore: snapshots under a bucket prefix, with the disk store's operations: list,
+ * latest, upload (resumable), create from entries, verify, download, restore with fallback to an
+ * older snapshot, prune by the same retention rules, delete.
+ *
+ * Layout: `<prefix><id>.snap` (snapshot objects), `<prefix>corrupt/<id>.snap.<time>` (snapshots
+ * that failed verification, moved aside for inspection). The bucket holds no list of its own:
+ * listing reads each snapshot's header and footer with two ranged GETs (cached by ETag), so an
+ * object copied in by another tool is listed like one uploaded here, and no list can disagree
+ * with the objects.
+ */
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type { SnapshotApplier, SnapshotSource } from '../adapters/types.js';
+import { DEFAULT_BLOCK_SIZE } from '../codec/codec.js';
+import { FormatError, InvalidArgumentError, isCorruptionError, NotFoundError, wrapIoError } from '../errors.js';
+import type { DecodedEntry } from '../format/entry.js';
+import { decodeFooter, decodeHeader, FOOTER_FRAME_SIZE, metaFrameLength, MAX_META_PAYLOAD } from '../format/snapshot-frames.js';
+import { SKIPPABLE_HEADER } from '../format/skippable.js';
+import { durableRename } from '../sink/durable-file.js';
+import { EntrySource } from '../snapshot/entry-source.js';
+import { inspectSnapshot, verifySnapshot, type VerifyResult } from '../snapshot/inspect-snapshot.js';
+import { readSnapshot } from '../snapshot/read-snapshot.js';
+import { SnapshotFramer } from '../snapshot/snapshot-framer.js';
+import type { WriteSnapshotOptions } from '../snapshot/write-snapshot.js';
+import { Compressor } from '../streams/compressor.js';
+import { snapshotsToPrune, type RetentionPolicy } from '../store/retention.js';
+import { defaultId, type RestoreResult, type StoredSnapshot } from '../store/snapshot-store.js';
+import { checkSnapshotId } from '../transfer/snapshot-id.js';
+import { wrapS3Error } from './s3-errors.js';
+import { S3Sink, type S3UploadResult } from './s3-sink.js';
+import { S3Source } from './s3-source.js';
+
+const SUFFIX = '.snap';
+
+export interface S3SnapshotStoreOptions {
+  client: S3Client;
+  bucket: string;
+  /** Key prefix, e.g. `prod/cache-1/` (a trailing slash is added when missing). Default: the bucket's root. */
+  prefix?: string;
+  /** Part size and parts in flight for uploads. */
+  partSize?: number;
+  concurrency?: number;
+  /** Options for snapshots created from entries. */
+  write?: Pick<WriteSnapshotOptions, 'codec' | 'level' | 'blockSize' | 'concurrency'>;
+  /** Applied by `prune()` without arguments. */
+  retention?: RetentionPolicy;
+}
+
+/** A snapshot in the bucket: the disk store's description plus the object's key. */
+export interface S3StoredSnapshot extends StoredSnapshot {
+  key: string;
+  etag: string;
+}
+
+export class S3SnapshotStore extends EventEmitter {
+  readonly client: S3Client;
+  readonly bucket: string;
+  readonly prefix: string;
+  private readonly described = new Map<string, S3StoredSnapshot>();
+
+  private constructor(readonly options: S3SnapshotStoreOptions) {
+    super();
+    this.client = options.client;
+    this.bucket = options.bucket;
+    const p = options.prefix ?? '';
+    this.prefix = p === '' || p.endsWith('/') ? p : `${p}/`;
+  }
+
+  /** Opens the store on a bucket (which must exist) and prefix. */
+  static async open(options: S3SnapshotStoreOptions): Promise<S3SnapshotStore> {
+    if (!options.client || !options.bucket) throw new InvalidArgumentError('client and bucket are required');
+    try {
+      await options.client.send(new HeadBucketCommand({ Bucket: options.bucket }));
+    } catch (err) {
+      throw wrapS3Error(err, `opening bucket ${options.bucket}`);
+    }
+    return new S3SnapshotStore(options);
+  }
+
+  /** The key of a snapshot. */
+  keyOf(id: string): string {
+    return `${this.prefix}${checkSnapshotId(id)}${SUFFIX}`;
+  }
+
+  /** Newest first. Objects under the prefix that are not readable snapshots are left out (event `unreadable`). */
+  async list(): Promise<S3StoredSnapshot[]> {
+    const found: S3StoredSnapshot[] = [];
+    let token: string | undefined;
+    do {
+      let res;
+      try {
+        res = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, Delimiter: '/', ContinuationToken: token }));
+      } catch (err) {
+        throw wrapS3Error(err, `listing s3://${this.bucket}/${this.prefix}`);
+      }
+      for (const o of res.Contents ?? []) {
+        const name = o.Key!.slice(this.prefix.length);
+        if (!name.endsWith(SUFFIX)) continue;
+        const id = name.slice(0, -SUFFIX.length);
+        try {
+          found.push(await this.describe(id, o.Key!, o.ETag ?? '', o.Size ?? 0));
+        } catch (err) {
+          if (!isCorruptionError(err)) throw err;
+          this.emit('unreadable', { id, key: o.Key, error: err });
+        }
+      }
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (token);
+    return found.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  }
+
+  async latest(): Promise<S3StoredSnapshot | undefined> {
+    return (await this.list())[0];
+  }
+
+  async get(id: string): Promise<S3StoredSnapshot> {
+    const s = (await this.list()).find((x) => x.id === id);
+    if (!s) throw new NotFoundError(`no snapshot ${id} in s3://${this.bucket}/${this.prefix}`);
+    return s;
+  }
+
+  /**
+   * Uploads a finished snapshot file (checked first: a damaged file is not uploaded), resuming an
+   * interrupted upload of the same id. The id defaults to the file name without `.snap`.
+   */
+  async upload(file: string, options: { id?: string; signal?: AbortSignal; onPart?: (p: { partNumber: number; size: number }) => void } = {}): Promise<S3UploadResult & { id: string }> {
+    const id = checkSnapshotId(options.id ?? path.basename(file).replace(/\.snap$/, ''));
+    await inspectSnapshot(file);
+    const sink = this.sink(id, options.signal);
+    if (options.onPart) sink.on('part', options.onPart);
+    const offset = await sink.resumeOffset();
+    await pipeline(fs.createReadStream(file, { start: offset, highWaterMark: 1024 * 1024 }), sink).catch((err: unknown) => {
+      throw wrapIoError(err, `uploading ${file}`);
+    });
+    this.emit('created', id);
+    return { ...sink.result!, id };
+  }
+
+  /**
+   * Writes a snapshot of `source` straight into the bucket (no local file). Not resumable from
+   * a cursor: an interrupted create starts again (an upload of a file is the resumable way).
+   */
+  async create(source: SnapshotSource, meta?: Record<string, unknown>, options: { id?: string; signal?: AbortSignal } = {}): Promise<S3StoredSnapshot> {
+    let id: string;
+    try {
+      const fullMeta = { ...((await source.meta?.()) ?? {}), ...(meta ?? {}) };
+      const createdAt = Date.now();
+      id = checkSnapshotId(options.id ?? defaultId(fullMeta, createdAt));
+      const w = this.options.write ?? {};
+      const codec = w.codec ?? 'zstd';
+      const blockSize = w.blockSize ?? DEFAULT_BLOCK_SIZE;
+      const entries = source.entries(undefined);
+      await pipeline(
+        new EntrySource(entries, { blockSize, ...(source.cursorOf ? { cursorOf: source.cursorOf.bind(source) } : {}) }),
+        new Compressor({ codec, blocks: true, ...(w.level !== undefined ? { level: w.level } : {}), ...(w.concurrency ? { concurrency: w.concurrency } : {}) }),
+        new SnapshotFramer({ codec, blockSize, meta: fullMeta, createdAt }),
+        this.sink(id, options.signal, false),
+      );
+    } finally {
+      await source.close?.();
+    }
+    this.emit('created', id);
+    return this.get(id);
+  }
+
+  /** Reads every byte of a snapshot from the bucket and checks it; rejects with the damage found. */
+  async verify(id: string, options: { signal?: AbortSignal } = {}): Promise<VerifyResult> {
+    return verifySnapshot(this.source(id, options.signal), options);
+  }
+
+  /** Verifies every snapshot; damaged ones are moved aside under `corrupt/`. */
+  async verifyAll(): Promise<{ ok: string[]; corrupt: { id: string; error: Error }[] }> {
+    const result: { ok: string[]; corrupt: { id: string; error: Error }[] } = { ok: [], corrupt: [] };
+    for (const s of await this.list()) {
+      try {
+        await this.verify(s.id);
+        result.ok.push(s.id);
+      } catch (err) {
+        if (!isCorruptionError(err)) throw err;
+        await this.quarantine(s, err);
+        result.corrupt.push({ id: s.id, error: err });
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Downloads a snapshot to `file` (via `<file>.partial`, which a later call continues from its
+   * length), verifies it, and installs it with fsync and rename. A download that fails
+   * verification is removed and the error thrown.
+   */
+  async download(id: string, file: string, options: { signal?: AbortSignal } = {}): Promise<VerifyResult> {
+    const partial = `${file}.partial`;
+    const have = await fsp.stat(partial).then(
+      (s) => s.size,
+      () => 0,
+    );
+    const object = await this.get(id);
+    const start = have <= object.size ? have : 0;
+    try {
+      if (start < object.size) await pipeline(this.source(id, options.signal, start), fs.createWriteStream(partial, { flags: start > 0 ? 'r+' : 'w', start }));
+    } catch (err) {
+      throw wrapIoError(err, `downloading ${id} to ${partial}`);
+    }
+    let verified: VerifyResult;
+    try {
+      verified = await verifySnapshot(partial);
+    } catch (err) {
+      if (isCorruptionError(err)) await fsp.rm(partial, { force: true });
+      throw err;
+    }
+    const handle = await fsp.open(partial, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await durableRename(partial, file);
+    return { ...verified, path: file };
+  }
+
+  /**
+   * Restores the newest snapshot that verifies into `applier`, streaming from the bucket. One
+   * that fails is aborted, moved aside (event `corrupt`), and the next older one is tried.
+   */
+  async restore(applier: SnapshotApplier, options: { now?: number; signal?: AbortSignal } = {}): Promise<RestoreResult> {
+    const corrupt: string[] = [];
+    for (const s of await this.list()) {
+      options.signal?.throwIfAborted();
+      const stream = readSnapshot(this.source(s.id, options.signal), {
+        skipExpired: true,
+        now: options.now ?? Date.now(),
+        batch: true,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      try {
+        await applier.begin(s.meta);
+        let entries = 0;
+        for await (const batch of stream as AsyncIterable<DecodedEntry[]>) {
+          await applier.write(batch);
+          entries += batch.length;
+        }
+        await applier.commit();
+        const result = { snapshot: s, entries, expired: stream.expired, corrupt };
+        this.emit('restored', result);
+        return result;
+      } catch (err) {
+        stream.destroy();
+        await applier.abort();
+        if (!isCorruptionError(err)) throw err;
+        corrupt.push(s.id);
+        await this.quarantine(s, err);
+      }
+    }
+    throw new NotFoundError(corrupt.length > 0 ? `no snapshot verifies (${corrupt.join(', ')} were corrupt)` : `s3://${this.bucket}/${this.prefix} holds no snapshot`);
+  }
+
+  /** Applies a retention policy (default: the store's); never removes the newest snapshot. */
+  async prune(policy: RetentionPolicy | undefined = this.options.retention, now = Date.now()): Promise<string[]> {
+    if (!policy) return [];
+    const drop = snapshotsToPrune(await this.list(), policy, now);
+    for (const id of drop) await this.remove(this.keyOf(id));
+    if (drop.length > 0) this.emit('pruned', drop);
+    return drop;
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.get(id);
+    await this.remove(this.keyOf(id));
+    this.emit('deleted', id);
+  }
+
+  /** A resuming byte stream of a snapshot object. */
+  source(id: string, signal?: AbortSignal, start = 0): S3Source {
+    return new S3Source({ client: this.client, bucket: this.bucket, key: this.keyOf(id), start, ...(signal ? { signal } : {}) });
+  }
+
+  private sink(id: string, signal?: AbortSignal, resume = true): S3Sink {
+    return new S3Sink({
+      client: this.client,
+      bucket: this.bucket,
+      key: this.keyOf(id),
+      resume,
+      ...(this.options.partSize ? { partSize: this.options.partSize } : {}),
+      ...(this.options.concurrency ? { concurrency: this.options.concurrency } : {}),
+      ...(signal ? { signal } : {}),
+    });
+  }
+
+  /** Header and footer of an object, read with two ranged GETs; cached by ETag. */
+  private async describe(id: string, key: string, etag: string, size: number): Promise<S3StoredSnapshot> {
+    const cached = this.described.get(key);
+    if (cached && cached.etag === etag) return cached;
+    if (size < SKIPPABLE_HEADER + FOOTER_FRAME_SIZE) throw new FormatError(`${key} is too small to be a snapshot (${size} bytes)`);
+    const first = await this.range(key, 0, Math.min(size, 64 * 1024));
+    const payload = metaFrameLength(first, 0)!;
+    if (payload > MAX_META_PAYLOAD) throw new FormatError(`${key} has an oversized header`);
+    const headerFrame = SKIPPABLE_HEADER + payload <= first.length ? first.subarray(0, SKIPPABLE_HEADER + payload) : await this.range(key, 0, SKIPPABLE_HEADER + payload);
+    const header = decodeHeader(headerFrame, 0);
+    const footer = decodeFooter(await this.range(key, size - FOOTER_FRAME_SIZE, size), size - FOOTER_FRAME_SIZE);
+    const meta = header.meta;
+    const stored: S3StoredSnapshot = {
+      id,
+      key,
+      etag,
+      ...(typeof meta.index === 'number' ? { index: meta.index } : {}),
+      ...(typeof meta.term === 'number' ? { term: meta.term } : {}),
+      createdAt: header.createdAt,
+      size,
+      entries: footer.entriesTotal,
+      rawBytes: footer.rawTotal,
+      codec: header.codec,
+      meta,
+    };
+    this.described.set(key, stored);
+    return stored;
+  }
+
+  private async range(key: string, start: number, end: number): Promise<Buffer> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${end - 1}` }));
+      return Buffer.from(await res.Body!.transformToByteArray());
+    } catch (err) {
+      throw wrapS3Error(err, `reading s3://${this.bucket}/${key}`);
+    }
+  }
+
+  private async remove(key: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (err) {
+      throw wrapS3Error(err, `deleting s3://${this.bucket}/${key}`);
+    }
+    this.described.delete(key);
+  }
+
+  /** Moves a damaged snapshot aside (server-side copy, then delete). */
+  private async quarantine(s: S3StoredSnapshot, error: unknown): Promise<void> {
+    const target = `${this.prefix}corrupt/${s.id}${SUFFIX}.${Date.now()}`;
+    try {
+      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: target, CopySource: `${this.bucket}/${encodeURIComponent(s.key).replace(/%2F/g, '/')}` }));
+    } catch (err) {
+      throw wrapS3Error(err, `moving s3://${this.bucket}/${s.key} aside`);
+    }
+    await this.remove(s.key);
+    this.emit('corrupt', { id: s.id, key: target, error });
+  }
+}

@@ -15,6 +15,7 @@ import { Transform } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { EntrySource, sampleEntries, type RawBlock } from 'snapstream';
 import { BENCH_NOW } from './cases.js';
+import { throughputChart } from './svg-chart.js';
 
 interface Options {
   size: number;
@@ -134,9 +135,10 @@ async function main(): Promise<void> {
     { what: 'read + verify bytes (CrcVerifier + Decompressor) vs `zstd -d`', ours: 'read-bytes', theirs: 'zstd -d bytes', target: 1.0 },
     { what: '`readSnapshot` to entries vs `zstd -d`', ours: 'read-entries', theirs: 'zstd -d snapshot', target: 0.4 },
   ];
+  const date = new Date().toISOString().slice(0, 10);
   const lines = [
     `Data set: ${sizeLabel(size)} of encoded entries (\`sampleEntries\`), median of ${o.runs} runs, ` +
-      `${os.cpus().length} cores, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
+      `${os.cpus().length} cores, Node ${process.version}, ${date}.`,
     '',
     '| measure | snapstream | stock tool | ratio | target | |',
     '|---|---|---|---|---|---|',
@@ -160,12 +162,24 @@ async function main(): Promise<void> {
   process.stdout.write(`${table}\n`);
 
   if (o.updateDocs) {
-    const doc = path.join(here, '..', '..', 'docs', 'BENCHMARKS.md');
+    const docs = path.join(here, '..', '..', 'docs');
+    const doc = path.join(docs, 'BENCHMARKS.md');
     const key = sizeLabel(size).replace(/\s+/g, '');
+    // The chart beside the doc, named like the markers, so each size keeps its own.
+    const chart = `benchmarks-${key}.svg`;
+    const chartRows = rows.map((r) => ({ label: r.what, ours: rate(r.ours), theirs: rate(r.theirs), target: r.target }));
+    fs.writeFileSync(
+      path.join(docs, chart),
+      throughputChart(
+        chartRows,
+        `Throughput on ${sizeLabel(size)} of entries, ${date}`,
+        `MB/s, higher is better; median of ${o.runs} runs, ${os.cpus().length} cores, Node ${process.version}`,
+      ),
+    );
     const start = `<!-- bench:${key}:start -->`;
     const end = `<!-- bench:${key}:end -->`;
     let text = fs.existsSync(doc) ? fs.readFileSync(doc, 'utf8') : '# Benchmarks\n';
-    const block = `${start}\n${table}\n${end}`;
+    const block = `${start}\n![throughput chart](${chart})\n\n${table}\n${end}`;
     text = text.includes(start) ? text.replace(new RegExp(`${start}[\\s\\S]*?${end}`), block) : `${text}\n${block}\n`;
     fs.writeFileSync(doc, text);
     process.stderr.write(`updated ${doc}\n`);

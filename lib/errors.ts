@@ -47,6 +47,7 @@ export const ErrorCodes = {
   BUSY: 'SNAP_ERR_BUSY',
 } as const;
 
+/** One of the {@link ErrorCodes} values, such as `'SNAP_ERR_CHECKSUM'`. */
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
 /** Typed fields an error may carry, for programs that report or recover. */
@@ -65,10 +66,15 @@ export interface ErrorDetails {
 
 /** Base class of every snapstream error. */
 export class SnapstreamError extends Error {
+  /** The stable code to match on; see {@link ErrorCodes}. */
   readonly code: ErrorCode;
+  /** Byte offset in the stream or file where the problem was found, when known. */
   readonly offset?: number;
+  /** Block or chunk sequence number concerned, when known. */
   readonly seq?: number;
+  /** What was expected (a checksum, a length, a magic number), when known. */
   readonly expected?: number | string;
+  /** What was found instead, when known. */
   readonly actual?: number | string;
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
@@ -80,6 +86,7 @@ export class SnapstreamError extends Error {
     if (details.actual !== undefined) this.actual = details.actual;
   }
 
+  /** The subclass's name, such as `'ChecksumError'`. */
   override get name(): string {
     return this.constructor.name;
   }

@@ -20,6 +20,7 @@ import { fsyncDirectory } from '../sink/durable-file.js';
 import { recoverSwap, stagingPathFor, swapIn } from './swap-in.js';
 import type { SnapshotApplier, SnapshotSource } from './types.js';
 
+/** Files are cut into entries of at most this many bytes (4 MiB), read one at a time. */
 export const DIRECTORY_PART_SIZE = 4 * 1024 * 1024;
 
 interface TreeKey {
@@ -58,6 +59,11 @@ function partsOf(item: TreeItem): number {
   return item.type === 'f' ? Math.max(1, Math.ceil(item.size / DIRECTORY_PART_SIZE)) : 1;
 }
 
+/**
+ * The tree under `root` as a snapshot source: one entry per directory, symlink and file part,
+ * in sorted path order. Its cursor is the number of entries passed, so a creation can resume.
+ * `meta` becomes the snapshot header's user metadata.
+ */
 export function directorySource(root: string, meta: Record<string, unknown> = {}): SnapshotSource {
   return {
     async *entries(cursor: unknown): AsyncGenerator<Entry> {
@@ -216,7 +222,15 @@ export function recoverDirectory(target: string): Promise<void> {
  * right for immutable segment files), copying where linking is not possible.
  * Returns how many files were linked and copied.
  */
-export async function linkDirectory(source: string, target: string): Promise<{ linked: number; copied: number }> {
+export async function linkDirectory(
+  source: string,
+  target: string,
+): Promise<{
+  /** Files hard-linked. */
+  linked: number;
+  /** Files copied because linking was not possible (another filesystem, or not permitted). */
+  copied: number;
+}> {
   let linked = 0;
   let copied = 0;
   const dirModes: [string, number][] = [];

@@ -24,7 +24,9 @@ const BATCH = 1000;
 
 /** The parts of an abstract-level iterator used here. */
 export interface LevelIterator {
+  /** Up to `size` next `[key, value]` rows; none at the end. */
   nextv(size: number): Promise<[Buffer, Buffer][]>;
+  /** Releases the iterator and the view it reads. */
   close(): Promise<void>;
   /** Moves to the first key at or after `target` (abstract-level iterators have it). */
   seek?(target: Buffer): void;
@@ -32,10 +34,15 @@ export interface LevelIterator {
 
 /** The parts of an abstract-level database used here. */
 export interface LevelLike {
+  /** `'opening'`, `'open'`, `'closing'` or `'closed'`. */
   readonly status?: string;
+  /** An iterator over a point-in-time view (options such as `gt`, `keyEncoding`). */
   iterator(options: Record<string, unknown>): LevelIterator;
+  /** Writes the puts atomically (options such as `sync`, `keyEncoding`). */
   batch(ops: { type: 'put'; key: Buffer | string; value: Buffer | string }[], options?: Record<string, unknown>): Promise<void>;
+  /** Opens the database (abstract-level databases also open on first use). */
   open?(): Promise<void>;
+  /** Closes the database. */
   close(): Promise<void>;
 }
 
@@ -101,11 +108,16 @@ async function* batches(it: LevelIterator, after: Buffer | null = null): AsyncGe
 export interface LevelHandle<D extends LevelLike = LevelLike> {
   /** Directory of the live database. */
   location: string;
+  /** The current database: the applier replaces it on commit, so read it each time. */
   db: D;
   /** Opens the database stored at `location` (used for the fresh one and after the swap). */
   open(location: string): Promise<D>;
 }
 
+/**
+ * Restores into a fresh database beside the live one, then swaps it in on commit and reopens
+ * it as `handle.db`; the live database is untouched until then.
+ */
 export function levelApplier<D extends LevelLike>(handle: LevelHandle<D>): SnapshotApplier {
   const staging = stagingPathFor(handle.location);
   let fresh: D | null = null;

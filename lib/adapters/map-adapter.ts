@@ -6,11 +6,17 @@
 import type { DecodedEntry, Entry } from '../format/entry.js';
 import type { SnapshotApplier, SnapshotSource } from './types.js';
 
+// Not exported: `@inline` spells them out in the API reference.
+/** A key in a {@link SnapshotMap}. @inline */
 type Key = string | Buffer;
+/** A plain value in a {@link SnapshotMap}. @inline */
 type Value = string | Buffer;
 
+/** A {@link SnapshotMap} value with an expiry. */
 export interface MapEntryValue {
+  /** The value itself. */
   value: Value;
+  /** Absolute expiry, milliseconds since the epoch. */
   expiresAt?: number;
 }
 
@@ -21,6 +27,10 @@ function isWrapped(v: unknown): v is MapEntryValue {
   return typeof v === 'object' && v !== null && !Buffer.isBuffer(v) && 'value' in v;
 }
 
+/**
+ * The map's entries as a snapshot source, in insertion order; the cursor is the number of
+ * entries passed. `meta` becomes the snapshot header's user metadata.
+ */
 export function mapSource(map: SnapshotMap, meta: Record<string, unknown> = {}): SnapshotSource {
   return {
     *entries(cursor: unknown): Generator<Entry> {

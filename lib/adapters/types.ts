@@ -5,6 +5,7 @@
 import type { DecodedEntry, Entry } from '../format/entry.js';
 import type { EntryIterable } from '../snapshot/entry-source.js';
 
+/** Where a snapshot's entries come from: {@link mapSource}, {@link levelSource}, {@link directorySource} or your own. */
 export interface SnapshotSource {
   /** The entries after `cursor` (all of them when it is undefined), in a stable order. */
   entries(cursor: unknown): EntryIterable;
@@ -16,6 +17,7 @@ export interface SnapshotSource {
   close?(): void | Promise<void>;
 }
 
+/** Where a restore puts the entries: {@link mapApplier}, {@link levelApplier}, {@link directoryApplier} or your own. */
 export interface SnapshotApplier {
   /** Starts a restore into fresh, temporary state. */
   begin(meta: Record<string, unknown>): Promise<void>;

@@ -10,6 +10,7 @@ import type { Command } from './command.js';
 import { filterCommands } from './commands/filters.js';
 import { networkCommands } from './commands/network.js';
 import { snapshotFileCommands } from './commands/snapshot-files.js';
+import { s3Command, s3Usage } from './commands/s3.js';
 import { storeCommand, storeUsage } from './commands/store.js';
 import { runDemo } from './demo.js';
 import { EXIT, exitCodeFor, UsageError } from './exit-codes.js';
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, Command> = {
   ...snapshotFileCommands,
   ...networkCommands,
   store: storeCommand,
+  s3: s3Command,
   demo,
 };
 
@@ -33,6 +35,7 @@ function usage(): string {
   const lines = ['usage: snapstream <command> [options]   (global: --quiet, --json, --help)', '', 'commands:'];
   for (const c of Object.values(COMMANDS)) lines.push(`  ${c.usage}`, `      ${c.summary}`);
   lines.push('', 'store subcommands:', ...storeUsage.map((u) => `  ${u}`));
+  lines.push('', 's3 subcommands (with --bucket B and the connection flags):', ...s3Usage.map((u) => `  ${u}`));
   lines.push('', 'exit codes: 0 ok, 1 failure, 2 usage, 3 corrupt or unverifiable data, 4 network, 5 authentication or refusal');
   return `${lines.join('\n')}\n`;
 }

@@ -20,6 +20,8 @@ export interface CompressedBlock {
   crc: number;
   /** Bytes the frame decompresses to. */
   rawLength: number;
+  /** Entries in this block. */
   entries: number;
+  /** The source cursor after this block's last entry (JSON-serialisable). */
   cursor?: unknown;
 }

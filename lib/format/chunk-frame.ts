@@ -14,16 +14,23 @@ import { readU64, writeU64 } from './binary.js';
 import { crc32 } from './crc32.js';
 
 export const CHUNK_MAGIC = 0x4b434e53;
+/** Bytes in a chunk frame's header. */
 export const CHUNK_HEADER_SIZE = 32;
+/** `type` of a data frame. */
 export const CHUNK_DATA = 1;
+/** `type` of the end frame. */
 export const CHUNK_END = 2;
+/** Smallest chunk size a Chunker accepts (4 MiB). */
 export const MIN_CHUNK_SIZE = 4 * 1024 * 1024;
+/** Largest chunk size a Chunker accepts (16 MiB), and the default limit on a received chunk. */
 export const MAX_CHUNK_SIZE = 16 * 1024 * 1024;
 export const DEFAULT_CHUNK_SIZE = MIN_CHUNK_SIZE;
 
 /** A chunk frame as objects: `data` is absent for the end frame. */
 export interface ChunkFrame {
+  /** {@link CHUNK_DATA} or {@link CHUNK_END}. */
   type: typeof CHUNK_DATA | typeof CHUNK_END;
+  /** Sequence number: 0 for the first frame, one more for each next one. */
   seq: number;
   /** Where `data` belongs in the stream; for the end frame, the stream's total length. */
   offset: number;
@@ -31,6 +38,7 @@ export interface ChunkFrame {
   length: number;
   /** CRC32 of `data`; for the end frame, of the whole stream. */
   crc32: number;
+  /** The bytes (data frames). */
   data?: Buffer;
   /** The data as several buffers in order, instead of `data` (as a socket delivered it). */
   parts?: Buffer[];

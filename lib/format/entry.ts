@@ -5,7 +5,9 @@ export type Bytes = Buffer | Uint8Array | string;
 
 /** An entry given to the encoder. */
 export interface Entry {
+  /** The key. */
   key: Bytes;
+  /** The value. */
   value: Bytes;
   /** Absolute expiry in milliseconds since the Unix epoch; absent or null for none. */
   expiresAt?: number | null | undefined;
@@ -13,7 +15,10 @@ export interface Entry {
 
 /** An entry as the decoder gives it back: Buffers stay Buffers, strings stay strings. */
 export interface DecodedEntry {
+  /** The key: a string if it was written as one, else a Buffer. */
   key: Buffer | string;
+  /** The value: a string if it was written as one, else a Buffer. */
   value: Buffer | string;
+  /** Absolute expiry in milliseconds since the Unix epoch; absent for none. */
   expiresAt?: number;
 }

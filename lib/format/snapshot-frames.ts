@@ -9,6 +9,7 @@ import { readU64, writeU64 } from './binary.js';
 import { crc32 } from './crc32.js';
 import { SKIPPABLE_HEADER, SNAP_SKIPPABLE_MAGIC, TAG_BLOCK, TAG_FOOTER, TAG_HEADER, writeSkippableHeader } from './skippable.js';
 
+/** The snapshot file format version this build writes (docs/FORMAT.md). */
 export const FORMAT_VERSION = 1;
 /** Largest JSON metadata or cursor accepted, in bytes. */
 export const MAX_JSON_BYTES = 1024 * 1024;
@@ -21,9 +22,13 @@ const FOOTER_FIXED = 36;
 /** Size of the footer frame in bytes. */
 export const FOOTER_FRAME_SIZE = SKIPPABLE_HEADER + FOOTER_FIXED + 4;
 
+/** The header frame at the start of a snapshot file. */
 export interface SnapshotHeader {
+  /** Format version ({@link FORMAT_VERSION}). */
   version: number;
+  /** Codec of every data frame. */
   codec: CodecName;
+  /** Raw bytes per block the writer aimed at (blocks never split a record). */
   blockSize: number;
   /** Creation time, ms since the epoch. */
   createdAt: number;
@@ -31,7 +36,9 @@ export interface SnapshotHeader {
   meta: Record<string, unknown>;
 }
 
+/** The frame before each block's data frame. */
 export interface BlockHeader {
+  /** Block number, from 0. */
   seq: number;
   /** Length of the data frame that follows. */
   frameLength: number;
@@ -53,9 +60,13 @@ export interface BlockHeader {
   cursor: unknown;
 }
 
+/** The footer frame that ends a finished snapshot file. */
 export interface SnapshotFooter {
+  /** Blocks in the file. */
   blocks: number;
+  /** Entries in the file. */
   entriesTotal: number;
+  /** Raw (uncompressed) bytes of encoded entries in the file. */
   rawTotal: number;
   /** File offset of the footer frame: the length of everything before it. */
   offset: number;

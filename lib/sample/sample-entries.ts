@@ -5,6 +5,7 @@
  */
 import type { Entry } from '../format/entry.js';
 
+/** Options of {@link sampleEntries}. */
 export interface SampleOptions {
   /** Number of entries. Default 200,000 (unless `bytes` is given). */
   count?: number;

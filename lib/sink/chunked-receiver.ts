@@ -52,11 +52,23 @@ export interface ChunkedReceiverOptions extends StageOptions {
    * answered 'installed' again: a sender that lost the answer to its end frame and came back is
    * told the file is there instead of sending all of it again.
    */
-  expect?: { length: number; crc: number };
+  expect?: {
+    /** Length of the whole file in bytes. */
+    length: number;
+    /** CRC32 of the whole file. */
+    crc: number;
+  };
 }
 
+/**
+ * Chunk frames → a file at `path`, through `<path>.partial`, installed only after the whole
+ * file's length and CRC32 check out. Write frames to it (object mode), or call
+ * {@link ChunkedReceiver.receive} to be told about bad chunks and gaps instead of failing.
+ */
 export class ChunkedReceiver extends Writable {
+  /** The final path the file is installed under. */
   readonly path: string;
+  /** Where the file grows until it is installed: `<path>.partial`. */
   readonly partialPath: string;
   /** Bytes written to the partial file: where the sender should resume. */
   offset = 0;
@@ -150,7 +162,12 @@ export class ChunkedReceiver extends Writable {
    * `done` settles when its bytes are written (or, for the end frame, the file installed).
    * Frames may be accepted while earlier writes are still under way: writes stay in order.
    */
-  accept(frame: ChunkFrame): { outcome: ChunkOutcome; done: Promise<unknown> } {
+  accept(frame: ChunkFrame): {
+    /** What becomes of the frame. */
+    outcome: ChunkOutcome;
+    /** Settles when the frame's bytes are written, or the file installed; rejects if that fails. */
+    done: Promise<unknown>;
+  } {
     const now = (outcome: ChunkOutcome) => ({ outcome, done: Promise.resolve() });
     if (this.installed) {
       // The end frame of the file as installed is answered as before: its answer may have been lost.

@@ -34,12 +34,19 @@ export interface ResumableFileSinkOptions extends StageOptions {
   mode?: number;
 }
 
+/** Where a file being written to `path` lives until it is whole: `<path>.partial`. */
 export function partialPathFor(path: string): string {
   return `${path}.partial`;
 }
 
+/**
+ * Bytes → a file, crash-safely: written to `partialPath`, fsync'd at checkpoints, and renamed to
+ * `path` only when whole. On failure the partial is kept for a later run to resume.
+ */
 export class ResumableFileSink extends Writable {
+  /** The final path. */
   readonly path: string;
+  /** Where data is written until it is whole. */
   readonly partialPath: string;
   private readonly resumeAt: number;
   private readonly syncEvery: number;

@@ -20,7 +20,9 @@ import { DEFAULT_SYNC_EVERY } from '../sink/resumable-file-sink.js';
 /** Fewest blocks verified at the end, however small they are. */
 const TAIL_BLOCKS = 2;
 
+/** What {@link analyzePartial} found in a partial snapshot file. */
 export interface PartialAnalysis {
+  /** The file analysed. */
   path: string;
   /** Size of the file as found. */
   fileSize: number;
@@ -28,6 +30,7 @@ export interface PartialAnalysis {
   resumable: boolean;
   /** Why it is not resumable, or what was cut off. */
   reason?: string;
+  /** The file's header frame, when it is valid. */
   header?: SnapshotHeader;
   /** Length of the valid prefix: the header and every whole, verified block. */
   durableBytes: number;
@@ -45,6 +48,11 @@ export interface PartialAnalysis {
   state?: FramerState;
 }
 
+/**
+ * Options of {@link analyzePartial}. Not exported from the package root, so the API
+ * reference shows it inline.
+ * @inline
+ */
 export interface AnalyzeOptions {
   /**
    * How much of the file's end to verify block by block (data CRCs and the file CRC chain):

@@ -8,13 +8,23 @@ import path from 'node:path';
 import { wrapIoError } from '../errors.js';
 import { analyzePartial, type PartialAnalysis } from './analyze-partial.js';
 
+/** What {@link cleanPartials} kept and removed. */
 export interface CleanupReport {
   /** Partials that can be resumed, with how far each got. */
   kept: PartialAnalysis[];
   /** Partials removed, with why they could not be resumed. */
-  removed: { path: string; reason: string }[];
+  removed: {
+    /** The partial file removed. */
+    path: string;
+    /** Why it could not be resumed. */
+    reason: string;
+  }[];
 }
 
+/**
+ * Start-up clean-up of a snapshot directory: removes the `*.partial` files that cannot be
+ * resumed (no valid header) and keeps, and reports, those that can.
+ */
 export async function cleanPartials(dir: string): Promise<CleanupReport> {
   const report: CleanupReport = { kept: [], removed: [] };
   let names: string[];

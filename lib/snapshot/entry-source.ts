@@ -13,9 +13,12 @@ import type { Entry } from '../format/entry.js';
 import { EntryBlockWriter } from '../format/entry-record.js';
 import { nodeStreamOptions, type StageOptions } from '../streams/stage-options.js';
 
+/** Entries, or batches of entries, from a sync or async iterable (a generator, an array, a database iterator). */
 export type EntryIterable = Iterable<Entry | Entry[]> | AsyncIterable<Entry | Entry[]>;
 
+/** Options of {@link EntrySource}. */
 export interface EntrySourceOptions extends StageOptions {
+  /** Raw bytes per block; a block never splits a record. Default 1 MiB. */
   blockSize?: number;
   /** The cursor after an entry (see EntryEncoderOptions.cursorOf). Default: entries so far. */
   cursorOf?: (entry: Entry, count: number) => unknown;
@@ -25,6 +28,10 @@ export interface EntrySourceOptions extends StageOptions {
 
 type AnyIterator = Iterator<Entry | Entry[]> | AsyncIterator<Entry | Entry[]>;
 
+/**
+ * Entries from an iterable → {@link RawBlock}s of encoded records (object mode): the fast path
+ * of snapshot creation, with no stream write per entry.
+ */
 export class EntrySource extends Readable {
   private readonly entriesIt: AnyIterator;
   private readonly writer: EntryBlockWriter;

@@ -19,14 +19,19 @@ export interface FramerState {
   crc: number;
   /** Blocks written. */
   blocks: number;
+  /** Entries in those blocks. */
   entriesTotal: number;
+  /** Raw (uncompressed) bytes in those blocks. */
   rawTotal: number;
   /** Cursor after the last block (undefined before any). */
   cursor?: unknown;
 }
 
+/** Options of {@link SnapshotFramer}. */
 export interface SnapshotFramerOptions extends StageOptions {
+  /** Codec of the data frames, recorded in the header. */
   codec: CodecName;
+  /** The block size the blocks were made with, recorded in the header. */
   blockSize: number;
   /** User metadata stored in the header. */
   meta?: Record<string, unknown>;
@@ -36,6 +41,10 @@ export interface SnapshotFramerOptions extends StageOptions {
   resume?: FramerState;
 }
 
+/**
+ * {@link CompressedBlock}s (object mode) → the bytes of a snapshot file: header, a block header
+ * before each data frame, footer. The result is also a valid `.zst` / `.lz4` file.
+ */
 export class SnapshotFramer extends Transform {
   private readonly state: FramerState;
   private started: boolean;

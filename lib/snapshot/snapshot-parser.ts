@@ -28,21 +28,35 @@ export const MAX_FRAME_LENGTH = MAX_RAW_BLOCK + 1024 * 1024;
 
 /** What the parser emits per block: a Decompressor `FrameInput` with the block's metadata. */
 export interface ParsedBlock {
+  /** The data frame: one complete zstd or LZ4 frame. */
   frame: Buffer;
+  /** Bytes the frame decompresses to (from the block header). */
   rawLength: number;
+  /** CRC32 of `frame` (checked). */
   crc: number;
   /** File offset of the data frame. */
   offset: number;
   /** True when `frame` is the parser's own copy, which the Decompressor may take over. */
   owned: boolean;
+  /** Block number, from 0. */
   seq: number;
+  /** Entries in this block. */
   entries: number;
+  /** Entries in blocks 0..seq. */
   entriesTotal: number;
+  /** Source cursor after this block's last entry. */
   cursor: unknown;
 }
 
+/**
+ * Snapshot file bytes → {@link ParsedBlock}s (object mode), for a block-mode Decompressor.
+ * Checks every metadata frame, the running file CRC and the totals; emits `header` when the
+ * header has been read.
+ */
 export class SnapshotParser extends Transform {
+  /** The header frame; null until it has been read. */
   header: SnapshotHeader | null = null;
+  /** The footer frame; null until it has been read (the file is whole once it is set). */
   footer: SnapshotFooter | null = null;
   private readonly input = new ByteQueue();
   private offset = 0;

@@ -24,6 +24,7 @@ import { SnapshotFramer } from './snapshot-framer.js';
 /** A source that can restart: given the cursor stored after the last durable block (or undefined to start), yields the entries after it. */
 export type EntrySourceFactory = (cursor: unknown) => EntryIterable;
 
+/** Options of {@link writeSnapshot}. */
 export interface WriteSnapshotOptions {
   /** `zstd` (default), `lz4` or `none`. */
   codec?: CodecName;
@@ -46,13 +47,17 @@ export interface WriteSnapshotOptions {
   concurrency?: number;
   /** Bytes between fsyncs of the partial file. */
   syncEvery?: number;
+  /** Aborting it rejects with an `AbortError`; the partial file is kept for a later resume. */
   signal?: AbortSignal;
   /** Called as blocks are written. */
   onProgress?: (progress: Progress) => void;
 }
 
+/** What {@link writeSnapshot} wrote. */
 export interface SnapshotSummary {
+  /** The final path. */
   path: string;
+  /** Codec of the data frames. */
   codec: CodecName;
   /** Size of the file. */
   bytes: number;
@@ -60,9 +65,19 @@ export interface SnapshotSummary {
   entries: number;
   /** Bytes of encoded entries before compression. */
   rawBytes: number;
+  /** Blocks written. */
   blocks: number;
   /** Set when this run continued an interrupted one: what it kept. */
-  resumed?: { bytes: number; blocks: number; entries: number; rawBytes: number };
+  resumed?: {
+    /** Bytes of the partial file kept. */
+    bytes: number;
+    /** Whole blocks kept. */
+    blocks: number;
+    /** Entries in those blocks. */
+    entries: number;
+    /** Encoded bytes in those blocks. */
+    rawBytes: number;
+  };
   /** Set when a partial file was found but could not be resumed (and was replaced): why. */
   discarded?: string;
 }

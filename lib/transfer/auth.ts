@@ -6,6 +6,7 @@
  */
 import crypto from 'node:crypto';
 
+/** A shared secret for HMAC authentication: a string (UTF-8) or bytes. */
 export type Secret = string | Buffer;
 
 export function newNonce(): string {

@@ -34,22 +34,27 @@ import { checkSnapshotId } from './snapshot-id.js';
 import { PROTOCOL_VERSION } from './wire.js';
 import { WireConnection } from './wire-connection.js';
 
+/** Opens a new connection to the receiver (a TCP, TLS or Unix socket, any duplex); called again after a drop. */
 export type Connect = () => Duplex | Promise<Duplex>;
 
 /** Most unacknowledged data in flight, whatever the chunk size. */
 const WINDOW_BYTES = 16 * 1024 * 1024;
 
+/** Reported to {@link SendSnapshotOptions.onProgress} as the receiver acknowledges chunks. */
 export interface TransferProgress {
   /** Bytes the receiver has acknowledged. */
   bytes: number;
+  /** Size of the file. */
   total: number;
   /** Acknowledged bytes per second over the transfer so far. */
   rate: number;
   /** Seconds left at that rate. */
   eta: number;
+  /** Always 0: the transfer moves bytes and does not count entries. */
   entries: number;
 }
 
+/** Options of {@link sendSnapshot}. */
 export interface SendSnapshotOptions {
   /** The name the receiver stores the snapshot under. */
   id: string;
@@ -74,13 +79,19 @@ export interface SendSnapshotOptions {
   retries?: number;
   /** Send no faster than this, in bytes per second. */
   rateLimit?: number;
+  /** Aborting it cancels the transfer (the receiver is told) and rejects with its reason. */
   signal?: AbortSignal;
+  /** Called each time the receiver acknowledges data. */
   onProgress?: (progress: TransferProgress) => void;
 }
 
+/** What {@link sendSnapshot} sent. */
 export interface SendResult {
+  /** The name the receiver stored the snapshot under. */
   id: string;
+  /** Size of the file. */
   bytes: number;
+  /** CRC32 of the whole file, as the receiver checked it. */
   crc: number;
   /** Connections used (1 unless one dropped). */
   connections: number;
@@ -88,8 +99,9 @@ export interface SendResult {
   resumedFrom: number;
   /** For each reconnect, the offset the receiver held: where sending resumed. */
   resumes: number[];
-  /** Data bytes put on the wire, and those sent more than once (after a NACK or a drop). */
+  /** Data bytes put on the wire. */
   sentBytes: number;
+  /** Data bytes sent more than once (after a NACK or a drop). */
   resentBytes: number;
   /** Chunks the receiver reported damaged in transit. */
   nacks: number;
@@ -112,6 +124,11 @@ function retryable(err: unknown): boolean {
   );
 }
 
+/**
+ * Sends the file at `source` to a snapshot server over `connection`: a duplex stream, or a
+ * function that opens one (then a dropped connection is re-opened and the transfer resumes from
+ * the receiver's offset). Resolves once the receiver has verified and installed the file.
+ */
 export async function sendSnapshot(source: string, connection: Duplex | Connect, options: SendSnapshotOptions): Promise<SendResult> {
   // A stream handed over directly is ours from here on. Until the protocol starts on it, an
   // error it meets (a refused connection, an untrusted certificate) must fail this call, not

@@ -18,6 +18,7 @@ export function snapshotIdProblem(id: unknown): string | null {
   return null;
 }
 
+/** Returns `id` if it is a valid snapshot id; throws an InvalidArgumentError saying why if not. */
 export function checkSnapshotId(id: unknown): string {
   const problem = snapshotIdProblem(id);
   if (problem) throw new InvalidArgumentError(problem);

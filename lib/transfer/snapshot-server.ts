@@ -23,6 +23,7 @@ import { snapshotIdProblem } from './snapshot-id.js';
 import { PROTOCOL_VERSION } from './wire.js';
 import { WireConnection } from './wire-connection.js';
 
+/** Options of {@link createSnapshotServer}. */
 export interface SnapshotServerOptions {
   /** Directory the snapshots are received into (as `<dir>/<id>`). */
   dir: string;
@@ -52,12 +53,17 @@ export interface SnapshotServerOptions {
   onInstalled?: (info: TransferInfo & { path: string; bytes: number }) => void | Promise<void>;
 }
 
+/** A transfer as the server sees it, in its events and in `onInstalled`. */
 export interface TransferInfo {
+  /** The snapshot id the sender named. */
   id: string;
+  /** Size of the file, as the sender announced it. */
   size: number;
+  /** User metadata the sender sent with the handshake. */
   meta: Record<string, unknown>;
   /** Offset the transfer resumed from. */
   offset: number;
+  /** The sender's address: `host:port` over TCP and TLS, or what was passed to `handle()`. */
   remote?: string;
 }
 
@@ -69,7 +75,13 @@ const WRITES_AHEAD = 2;
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.1']);
 
+/**
+ * Receives snapshots into `options.dir`, resuming each from its partial file. Events:
+ * `transfer-start`, `progress`, `installed`, `refused`, `bad-chunk`, `transfer-error`,
+ * `connection-error`, `expired`, `error`.
+ */
 export class SnapshotServer extends EventEmitter {
+  /** The options the server was made with. */
   readonly options: SnapshotServerOptions;
   private server: net.Server | null = null;
   private readonly active = new Set<string>();
@@ -332,6 +344,7 @@ async function freeBytes(dir: string): Promise<number> {
   return s ? s.bavail * s.bsize : Number.MAX_SAFE_INTEGER;
 }
 
+/** Creates a {@link SnapshotServer}; call `listen()` or hand it streams with `handle()`. */
 export function createSnapshotServer(options: SnapshotServerOptions): SnapshotServer {
   return new SnapshotServer(options);
 }

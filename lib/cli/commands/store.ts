@@ -1,12 +1,8 @@
 /** `snapstream store ls|verify|restore|prune|delete --dir DIR`: a snapshot store from the shell. */
-import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import { directoryApplier } from '../../adapters/directory-adapter.js';
-import type { SnapshotApplier } from '../../adapters/types.js';
-import type { DecodedEntry } from '../../format/entry.js';
 import { SnapshotStore } from '../../store/snapshot-store.js';
 import type { RetentionPolicy } from '../../store/retention.js';
-import { durableRename } from '../../sink/durable-file.js';
+import { jsonlFileApplier } from '../jsonl-applier.js';
 import { parseArgs, type ParsedArgs } from '../args.js';
 import { report, type Command, type CommandContext } from '../command.js';
 import { EXIT, UsageError } from '../exit-codes.js';
@@ -29,32 +25,17 @@ export function parseSize(text: string, flag: string): number {
   return Math.round(Number(m[1]) * SIZES[m[2]!.toLowerCase()]!);
 }
 
-/** Restores entries as JSON Lines into a file, installed only if the whole snapshot restores. */
-function jsonlFileApplier(file: string): SnapshotApplier {
-  let out: fs.WriteStream | null = null;
-  const write = (text: string): Promise<void> =>
-    new Promise((resolve, reject) => (out!.write(text) ? resolve() : out!.once('drain', resolve).once('error', reject)));
-  const field = (v: Buffer | string): unknown => (typeof v === 'string' ? v : { base64: v.toString('base64') });
-  return {
-    async begin() {
-      out = fs.createWriteStream(`${file}.partial`);
-    },
-    async write(entries: DecodedEntry[]) {
-      let text = '';
-      for (const e of entries) {
-        text += `${JSON.stringify(e.expiresAt === undefined ? { key: field(e.key), value: field(e.value) } : { key: field(e.key), value: field(e.value), expiresAt: e.expiresAt })}\n`;
-      }
-      await write(text);
-    },
-    async commit() {
-      await new Promise<void>((resolve, reject) => out!.end((err?: Error | null) => (err ? reject(err) : resolve())));
-      await durableRename(`${file}.partial`, file);
-    },
-    async abort() {
-      out?.destroy();
-      await fsp.rm(`${file}.partial`, { force: true });
-    },
-  };
+/** The retention rules of a `prune` command line: at least one is required. */
+export const RETENTION_FLAGS = ['--max-snapshots', '--max-age', '--min-interval', '--max-total-bytes'];
+export function retentionFromArgs(args: ParsedArgs): RetentionPolicy {
+  const policy: RetentionPolicy = {};
+  const v = args.values;
+  if (v.has('--max-snapshots')) policy.maxSnapshots = parseSize(v.get('--max-snapshots')!, '--max-snapshots');
+  if (v.has('--max-age')) policy.maxAge = parseDuration(v.get('--max-age')!, '--max-age');
+  if (v.has('--min-interval')) policy.minInterval = parseDuration(v.get('--min-interval')!, '--min-interval');
+  if (v.has('--max-total-bytes')) policy.maxTotalBytes = parseSize(v.get('--max-total-bytes')!, '--max-total-bytes');
+  if (Object.keys(policy).length === 0) throw new UsageError('prune needs at least one retention rule');
+  return policy;
 }
 
 async function withStore<T>(args: ParsedArgs, fn: (store: SnapshotStore) => Promise<T>): Promise<T> {
@@ -127,17 +108,10 @@ const sub: Record<string, { usage: string; flags: { values?: string[]; switches?
   },
   prune: {
     usage: 'store prune --dir DIR [--max-snapshots N] [--max-age 7d] [--min-interval 1h] [--max-total-bytes 10g]',
-    flags: { values: ['--dir', '--max-snapshots', '--max-age', '--min-interval', '--max-total-bytes'] },
+    flags: { values: ['--dir', ...RETENTION_FLAGS] },
     run: (args, ctx) =>
       withStore(args, async (store) => {
-        const policy: RetentionPolicy = {};
-        const v = args.values;
-        if (v.has('--max-snapshots')) policy.maxSnapshots = parseSize(v.get('--max-snapshots')!, '--max-snapshots');
-        if (v.has('--max-age')) policy.maxAge = parseDuration(v.get('--max-age')!, '--max-age');
-        if (v.has('--min-interval')) policy.minInterval = parseDuration(v.get('--min-interval')!, '--min-interval');
-        if (v.has('--max-total-bytes')) policy.maxTotalBytes = parseSize(v.get('--max-total-bytes')!, '--max-total-bytes');
-        if (Object.keys(policy).length === 0) throw new UsageError('prune needs at least one retention rule');
-        const removed = await store.prune(policy);
+        const removed = await store.prune(retentionFromArgs(args));
         report(ctx, { removed }, removed.length === 0 ? ['nothing to prune'] : removed.map((id) => `removed ${id}`));
         return EXIT.OK;
       }),

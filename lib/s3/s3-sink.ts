@@ -112,7 +112,8 @@ export class S3Sink extends Writable {
   private nextPart = 1;
   private readonly free: Buffer[] = [];
   private readonly inFlight = new Set<Promise<void>>();
-  private stateWrites: Promise<void> = Promise.resolve();
+  private stateWriting: Promise<void> | null = null;
+  private stateDirty = false;
   private failure: Error | null = null;
 
   constructor(private readonly options: S3SinkOptions) {
@@ -175,13 +176,15 @@ export class S3Sink extends Writable {
 
   private async open(): Promise<OpenedUpload> {
     const { client, bucket, key } = this;
-    const kept = this.options.resume === false ? null : await this.keptUpload();
-    if (kept) {
-      // Other unfinished uploads to this key are earlier attempts whose state was replaced.
-      for (const id of await listUploads(client, bucket, key)) if (id !== kept.state.uploadId) await abortUploadId(client, bucket, key, id);
-      return kept;
-    }
-    await abortS3Upload({ client, bucket, key });
+    const [recorded, uploads] = await Promise.all([
+      this.options.resume === false ? null : readUploadState(client, bucket, key),
+      listUploads(client, bucket, key),
+    ]);
+    const kept = recorded && uploads.includes(recorded.uploadId) ? await this.keptUpload(recorded) : null;
+    // Other unfinished uploads to this key are earlier attempts, given up (a new upload's state
+    // record replaces theirs below).
+    for (const id of uploads) if (id !== kept?.state.uploadId) await abortUploadId(client, bucket, key, id);
+    if (kept) return kept;
     let uploadId: string;
     try {
       const res = await client.send(
@@ -197,14 +200,16 @@ export class S3Sink extends Writable {
       throw wrapS3Error(err, `starting an upload to s3://${bucket}/${key}`);
     }
     const state: UploadState = { version: 1, key, uploadId, partSize: this.partSizeWanted, parts: [] };
-    await writeUploadState(client, bucket, state);
-    return { state, offset: 0, tail: new TailCrc().state() };
+    // Parts need not wait for the record: an upload a crash leaves without one is given up by
+    // the next attempt (above) like any other stray.
+    const opened = { state, offset: 0, tail: new TailCrc().state() };
+    this.upload = opened;
+    this.recordState();
+    return opened;
   }
 
   /** The interrupted upload to resume, with the leading run of parts both recorded and held by the server. */
-  private async keptUpload(): Promise<OpenedUpload | null> {
-    const state = await readUploadState(this.client, this.bucket, this.key);
-    if (!state) return null;
+  private async keptUpload(state: UploadState): Promise<OpenedUpload | null> {
     const held = await this.listParts(state.uploadId);
     if (!held) return null;
     const recorded = new Map(state.parts.map((p) => [p.partNumber, p]));
@@ -334,12 +339,29 @@ export class S3Sink extends Writable {
     const state = this.upload.state;
     state.parts = [...state.parts.filter((p) => p.partNumber !== partNumber), { partNumber, size, etag, end }].sort((a, b) => a.partNumber - b.partNumber);
     this.emit('part', { partNumber, size });
-    // One state write at a time, each with the parts known when its turn comes; the part's slot
-    // is free meanwhile (finish() waits for the last write).
-    this.stateWrites = this.stateWrites
-      .then(() => writeUploadState(this.client, this.bucket, { ...state, parts: [...state.parts] }))
+    this.recordState();
+  }
+
+  /**
+   * Writes the state record in the background, one write at a time; parts acknowledged while a
+   * write is under way share the next one (a record per part would cost a request per part).
+   * The part's slot is free meanwhile; finish() waits for the last write.
+   */
+  private recordState(): void {
+    this.stateDirty = true;
+    if (this.stateWriting) return;
+    this.stateWriting = (async () => {
+      while (this.stateDirty) {
+        this.stateDirty = false;
+        const state = this.upload.state;
+        await writeUploadState(this.client, this.bucket, { ...state, parts: [...state.parts] });
+      }
+    })()
       .catch((err: Error) => {
         this.failure ??= err;
+      })
+      .finally(() => {
+        this.stateWriting = null;
       });
   }
 
@@ -353,7 +375,7 @@ export class S3Sink extends Writable {
     if (this.partLength > 0 || this.nextPart === 1) await this.seal();
     while (this.inFlight.size > 0) await Promise.race(this.inFlight);
     if (this.failure) throw this.failure;
-    await this.stateWrites;
+    while (this.stateWriting) await this.stateWriting;
     if (this.failure) throw this.failure;
     let trailer: TrailerKind | null = null;
     if (this.verifyTrailer) {

@@ -6,6 +6,7 @@
  * partial file. The summary includes the process's peak RSS (`maxRssMB`).
  */
 import { sampleEntries, writeSnapshot } from 'snapstream';
+import { peakRssMB } from './peak-rss.js';
 
 export const WRITER_NOW = 1_800_000_000_000;
 export const WRITER_META = { index: 4242, term: 7 };
@@ -33,4 +34,4 @@ const summary = await writeSnapshot((cursor) => sampleEntries({ count, start: (c
   return { stopped: true };
 });
 const seconds = (performance.now() - started) / 1000;
-process.stdout.write(`${JSON.stringify({ ...summary, seconds, maxRssMB: process.resourceUsage().maxRSS / 1024 })}\n`);
+process.stdout.write(`${JSON.stringify({ ...summary, seconds, maxRssMB: peakRssMB() })}\n`);

@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { createS3Client, createS3Sink, createS3Source } from 'snapstream';
+import { peakRssMB } from './peak-rss.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const [name, file, bucket, key, partSize, queue] = process.argv.slice(2) as [string, string, string, string, string, string];
@@ -34,4 +35,4 @@ const cases: Record<string, () => Promise<void>> = {
 const start = performance.now();
 await cases[name]!();
 const seconds = (performance.now() - start) / 1000;
-process.stdout.write(`${JSON.stringify({ seconds, maxRssMB: process.resourceUsage().maxRSS / 1024 })}\n`);
+process.stdout.write(`${JSON.stringify({ seconds, maxRssMB: peakRssMB() })}\n`);

@@ -5,9 +5,10 @@
  */
 import net from 'node:net';
 import { createSnapshotServer, sendSnapshot } from 'snapstream';
+import { peakRssMB } from './peak-rss.js';
 
 const [, , mode, a, b] = process.argv;
-const rss = (): number => process.resourceUsage().maxRSS / 1024;
+const rss = (): number => peakRssMB();
 if (mode === 'serve') {
   const server = createSnapshotServer({ dir: a!, secret: 'bench-secret', ...(process.env.SYNC_EVERY ? { syncEvery: Number(process.env.SYNC_EVERY) } : {}) });
   const address = (await server.listen({ port: 0 })) as net.AddressInfo;

@@ -25,16 +25,15 @@ import {
 import type { SnapshotApplier, SnapshotSource } from '../adapters/types.js';
 import { DEFAULT_BLOCK_SIZE } from '../codec/codec.js';
 import { FormatError, InvalidArgumentError, isCorruptionError, NotFoundError, wrapIoError } from '../errors.js';
-import type { DecodedEntry } from '../format/entry.js';
 import { decodeFooter, decodeHeader, FOOTER_FRAME_SIZE, metaFrameLength, MAX_META_PAYLOAD } from '../format/snapshot-frames.js';
 import { SKIPPABLE_HEADER } from '../format/skippable.js';
 import { durableRename } from '../sink/durable-file.js';
 import { EntrySource } from '../snapshot/entry-source.js';
 import { inspectSnapshot, verifySnapshot, type VerifyResult } from '../snapshot/inspect-snapshot.js';
-import { readSnapshot } from '../snapshot/read-snapshot.js';
 import { SnapshotFramer } from '../snapshot/snapshot-framer.js';
 import type { WriteSnapshotOptions } from '../snapshot/write-snapshot.js';
 import { Compressor } from '../streams/compressor.js';
+import { applySnapshot } from '../store/apply-snapshot.js';
 import { snapshotsToPrune, type RetentionPolicy } from '../store/retention.js';
 import { defaultId, type RestoreResult, type StoredSnapshot } from '../store/snapshot-store.js';
 import { checkSnapshotId } from '../transfer/snapshot-id.js';
@@ -239,26 +238,12 @@ export class S3SnapshotStore extends EventEmitter {
     const corrupt: string[] = [];
     for (const s of await this.list()) {
       options.signal?.throwIfAborted();
-      const stream = readSnapshot(this.source(s.id, options.signal), {
-        skipExpired: true,
-        now: options.now ?? Date.now(),
-        batch: true,
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
       try {
-        await applier.begin(s.meta);
-        let entries = 0;
-        for await (const batch of stream as AsyncIterable<DecodedEntry[]>) {
-          await applier.write(batch);
-          entries += batch.length;
-        }
-        await applier.commit();
-        const result = { snapshot: s, entries, expired: stream.expired, corrupt };
+        const applied = await applySnapshot(() => this.source(s.id, options.signal), s.meta, applier, options);
+        const result = { snapshot: s, ...applied, corrupt };
         this.emit('restored', result);
         return result;
       } catch (err) {
-        stream.destroy();
-        await applier.abort();
         if (!isCorruptionError(err)) throw err;
         corrupt.push(s.id);
         await this.quarantine(s, err);

@@ -18,7 +18,6 @@ import path from 'node:path';
 import type { SnapshotApplier, SnapshotSource } from '../adapters/types.js';
 import type { CodecName } from '../codec/codec.js';
 import { BusyError, InvalidArgumentError, isCorruptionError, NotFoundError, wrapIoError } from '../errors.js';
-import type { DecodedEntry } from '../format/entry.js';
 import { cleanPartials } from '../snapshot/clean-partials.js';
 import { inspectSnapshot, verifySnapshot } from '../snapshot/inspect-snapshot.js';
 import { readSnapshot, type SnapshotEntryStream } from '../snapshot/read-snapshot.js';
@@ -26,6 +25,7 @@ import { writeSnapshot, type WriteSnapshotOptions } from '../snapshot/write-snap
 import type { PartialAnalysis } from '../snapshot/analyze-partial.js';
 import { checkSnapshotId } from '../transfer/snapshot-id.js';
 import { readJson, writeJsonAtomic } from './atomic-json.js';
+import { applySnapshot } from './apply-snapshot.js';
 import { snapshotsToPrune, type RetentionPolicy } from './retention.js';
 import { StoreLock } from './store-lock.js';
 
@@ -204,22 +204,12 @@ export class SnapshotStore extends EventEmitter {
     for (const s of this.list()) {
       options.signal?.throwIfAborted();
       this.use(s.id);
-      let stream: SnapshotEntryStream | null = null;
       try {
-        await applier.begin(s.meta);
-        stream = readSnapshot(this.pathOf(s.id), { skipExpired: true, now: options.now ?? Date.now(), batch: true, ...(options.signal ? { signal: options.signal } : {}) });
-        let entries = 0;
-        for await (const batch of stream as AsyncIterable<DecodedEntry[]>) {
-          await applier.write(batch);
-          entries += batch.length;
-        }
-        await applier.commit();
-        const result = { snapshot: s, entries, expired: stream.expired, corrupt };
+        const applied = await applySnapshot(this.pathOf(s.id), s.meta, applier, options);
+        const result = { snapshot: s, ...applied, corrupt };
         this.emit('restored', result);
         return result;
       } catch (err) {
-        stream?.destroy();
-        await applier.abort();
         if (!isCorruptionError(err)) throw err;
         corrupt.push(s.id);
         await this.quarantine(s.id, err);

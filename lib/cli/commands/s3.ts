@@ -14,6 +14,7 @@ import { report, type Command, type CommandContext } from '../command.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatBytes, formatCount } from '../format.js';
 import { jsonlFileApplier } from '../jsonl-applier.js';
+import { reportVerifyAll, snapshotLines } from '../snapshot-report.js';
 import { ProgressBar } from '../progress.js';
 import { parseSize, RETENTION_FLAGS, retentionFromArgs } from './store.js';
 
@@ -102,13 +103,7 @@ const sub: Record<string, Sub> = {
       report(
         ctx,
         { snapshots: list },
-        list.length === 0
-          ? ['(no snapshots)']
-          : list.map(
-              (s) =>
-                `${s.id}  index ${s.index ?? '-'}  term ${s.term ?? '-'}  ${new Date(s.createdAt).toISOString()}  ` +
-                `${formatBytes(s.size)}  ${formatCount(s.entries)} entries  ${s.codec}`,
-            ),
+        snapshotLines(list),
       );
       return EXIT.OK;
     },
@@ -122,13 +117,7 @@ const sub: Record<string, Sub> = {
         report(ctx, { ok: [id], corrupt: [] }, [`${id}: ok`]);
         return EXIT.OK;
       }
-      const result = await store.verifyAll();
-      report(
-        ctx,
-        { ok: result.ok, corrupt: result.corrupt.map((c) => ({ id: c.id, code: (c.error as { code?: string }).code, message: c.error.message })) },
-        [...result.ok.map((i) => `${i}: ok`), ...result.corrupt.map((c) => `${c.id}: CORRUPT (${c.error.message}), moved aside under corrupt/`)],
-      );
-      return result.corrupt.length > 0 ? EXIT.CORRUPT : EXIT.OK;
+      return reportVerifyAll(ctx, await store.verifyAll(), 'moved aside under corrupt/');
     },
   },
   restore: {

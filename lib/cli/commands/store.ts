@@ -6,7 +6,8 @@ import { jsonlFileApplier } from '../jsonl-applier.js';
 import { parseArgs, type ParsedArgs } from '../args.js';
 import { report, type Command, type CommandContext } from '../command.js';
 import { EXIT, UsageError } from '../exit-codes.js';
-import { formatBytes, formatCount } from '../format.js';
+import { formatCount } from '../format.js';
+import { reportVerifyAll, snapshotLines } from '../snapshot-report.js';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const SIZES: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
@@ -59,13 +60,7 @@ const sub: Record<string, { usage: string; flags: { values?: string[]; switches?
         report(
           ctx,
           { snapshots: list, pending: store.pending.map((p) => ({ path: p.path, bytes: p.durableBytes, entries: p.entries })) },
-          list.length === 0
-            ? ['(no snapshots)']
-            : list.map(
-                (s) =>
-                  `${s.id}  index ${s.index ?? '-'}  term ${s.term ?? '-'}  ${new Date(s.createdAt).toISOString()}  ` +
-                  `${formatBytes(s.size)}  ${formatCount(s.entries)} entries  ${s.codec}`,
-              ),
+          snapshotLines(list),
         );
         return EXIT.OK;
       }),
@@ -81,13 +76,7 @@ const sub: Record<string, { usage: string; flags: { values?: string[]; switches?
           report(ctx, { ok: [id], corrupt: [] }, [`${id}: ok`]);
           return EXIT.OK;
         }
-        const result = await store.verifyAll();
-        report(
-          ctx,
-          { ok: result.ok, corrupt: result.corrupt.map((c) => ({ id: c.id, code: (c.error as { code?: string }).code, message: c.error.message })) },
-          [...result.ok.map((i) => `${i}: ok`), ...result.corrupt.map((c) => `${c.id}: CORRUPT (${c.error.message}), moved aside`)],
-        );
-        return result.corrupt.length > 0 ? EXIT.CORRUPT : EXIT.OK;
+        return reportVerifyAll(ctx, await store.verifyAll(), 'moved aside');
       }),
   },
   restore: {

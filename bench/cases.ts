@@ -15,6 +15,7 @@ import {
   writeSnapshot,
   type DecodedEntry,
 } from 'snapstream';
+import { peakRssMB } from './peak-rss.js';
 
 /** Fixed so every run encodes the same bytes. */
 export const BENCH_NOW = 1_800_000_000_000;
@@ -73,7 +74,7 @@ export async function runCase(name: string, paths: CasePaths): Promise<void> {
   const start = performance.now();
   await fn(paths);
   const seconds = (performance.now() - start) / 1000;
-  const maxRssMB = process.resourceUsage().maxRSS / 1024;
+  const maxRssMB = peakRssMB();
   process.stdout.write(`${JSON.stringify({ seconds, maxRssMB })}\n`);
 }
 

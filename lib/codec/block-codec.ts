@@ -5,6 +5,7 @@
  */
 import { CodecError, FormatError } from '../errors.js';
 import { allocStaging, recycleBlock } from '../format/block-buffers.js';
+import { markRecyclable } from '../format/recyclable.js';
 import { crc32 } from '../format/crc32.js';
 import type { CodecName } from './codec.js';
 import { compressLz4Frame, decompressLz4Frame } from './lz4-frame.js';
@@ -14,9 +15,17 @@ import { sharedPool, type FrameResult } from './worker-pool.js';
 /**
  * Compresses one block. `owned`: the caller gives up `data` and the whole ArrayBuffer under it
  * (its own allocation, never Node's shared pool), which is then moved to a worker thread
- * instead of copied, and afterwards reused for other blocks.
+ * instead of copied (or, in shared memory, used there), and afterwards reused for other blocks.
+ * `recyclable`: a zstd frame is made in recycled shared memory and marked so that its last
+ * reader (a file sink) hands it back.
  */
-export async function compressBlock(codec: CodecName, level: number, data: Buffer, owned: boolean): Promise<FrameResult> {
+export async function compressBlock(
+  codec: CodecName,
+  level: number,
+  data: Buffer,
+  owned: boolean,
+  recyclable = false,
+): Promise<FrameResult> {
   if (codec === 'none') {
     const frame = storedZstdFrame(data);
     return { data: frame, crc: crc32(frame) };
@@ -24,12 +33,22 @@ export async function compressBlock(codec: CodecName, level: number, data: Buffe
   if (codec === 'lz4') {
     const frame = await wrapCodec(() => compressLz4Frame(data), 'lz4', -1);
     // lz4-napi is done with the input: a block the caller gave up is free for the next one.
-    if (owned && data.buffer instanceof ArrayBuffer) recycleBlock(data.buffer);
+    if (owned && isOwnable(data.buffer)) recycleBlock(data.buffer);
     return { data: frame, crc: crc32(frame) };
   }
   const src = movable(data, owned);
-  const req = { op: 'compress' as const, level, buffer: src.buffer as ArrayBuffer, offset: src.byteOffset, length: src.length };
-  return recycled(await wrapCodec(() => sharedPool().run(req, true), 'zstd', -1));
+  const out = recyclable ? allocStaging(zstdBound(data.length), true).buffer : undefined;
+  const req = {
+    op: 'compress' as const,
+    level,
+    buffer: src.buffer,
+    offset: src.byteOffset,
+    length: src.length,
+    ...(out ? { out } : {}),
+  };
+  const result = recycled(await wrapCodec(() => sharedPool().run(req, true), 'zstd', -1));
+  if (out && result.data.buffer === out) markRecyclable(result.data);
+  return result;
 }
 
 /**
@@ -61,7 +80,7 @@ export async function decompressFrame(
   const req = {
     op: 'decompress' as const,
     rawLength,
-    buffer: src.buffer as ArrayBuffer,
+    buffer: src.buffer,
     offset: src.byteOffset,
     length: src.length,
     // Output goes into recycled memory: the result's whole ArrayBuffer belongs to the caller,
@@ -74,12 +93,12 @@ export async function decompressFrame(
 }
 
 /**
- * Bytes whose whole ArrayBuffer may be moved to a worker: `data` itself when the caller gave it
- * up, else a copy of just these bytes (a view into someone else's larger buffer must not be
- * moved, and cloning the whole of it would copy far more than needed).
+ * Bytes whose whole memory may go to a worker: `data` itself when the caller gave it up, else a
+ * copy of just these bytes (a view into someone else's larger buffer must not be moved, and
+ * cloning the whole of it would copy far more than needed).
  */
 function movable(data: Buffer, owned: boolean): Buffer {
-  if (owned && data.buffer instanceof ArrayBuffer) return data;
+  if (owned && isOwnable(data.buffer)) return data;
   const copy = allocStaging(data.length);
   data.copy(copy);
   return copy;
@@ -90,6 +109,16 @@ function recycled(result: FrameResult): FrameResult {
   if (result.input) recycleBlock(result.input);
   delete result.input;
   return result;
+}
+
+/** Memory a caller can give up: its own ArrayBuffer or SharedArrayBuffer (not, say, a WebAssembly memory). */
+function isOwnable(buffer: ArrayBufferLike): boolean {
+  return buffer instanceof ArrayBuffer || buffer instanceof SharedArrayBuffer;
+}
+
+/** ZSTD_COMPRESSBOUND: the most bytes a zstd frame of `n` bytes takes. */
+function zstdBound(n: number): number {
+  return n + (n >>> 8) + (n < 128 * 1024 ? (128 * 1024 - n) >>> 11 : 0);
 }
 
 async function wrapCodec<T>(run: () => Promise<T>, codec: string, offset: number): Promise<T> {

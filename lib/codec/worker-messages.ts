@@ -1,17 +1,39 @@
-/** Messages between the main thread and the zstd worker threads. */
+/**
+ * Messages between the main thread and the zstd worker threads. An ArrayBuffer is moved with
+ * its message and back; a SharedArrayBuffer is used in place and never sent back (the main
+ * thread keeps its own reference).
+ */
 export type WorkerRequest =
-  | { id: number; op: 'compress'; level: number; buffer: ArrayBuffer; offset: number; length: number }
+  | {
+      id: number;
+      op: 'compress';
+      level: number;
+      buffer: ArrayBufferLike;
+      offset: number;
+      length: number;
+      /** Memory to compress into (at least the zstd bound of `length`), handed over by the main thread. */
+      out?: ArrayBufferLike;
+    }
   | {
       id: number;
       op: 'decompress';
       rawLength: number;
-      buffer: ArrayBuffer;
+      buffer: ArrayBufferLike;
       offset: number;
       length: number;
       /** Memory to decompress into (at least rawLength bytes), handed over by the main thread. */
-      out?: ArrayBuffer;
+      out?: ArrayBufferLike;
     };
 
 export type WorkerReply =
-  | { id: number; buffer: ArrayBuffer; length: number; crc: number; input: ArrayBuffer; error?: undefined }
+  | {
+      id: number;
+      /** The output's memory when it is an ArrayBuffer; else the output lies in the request's shared `out`. */
+      buffer?: ArrayBuffer;
+      length: number;
+      crc: number;
+      /** The input's memory when it is an ArrayBuffer (moved back); shared input stays where it is. */
+      input?: ArrayBuffer;
+      error?: undefined;
+    }
   | { id: number; error: string };

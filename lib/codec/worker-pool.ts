@@ -13,7 +13,7 @@ export interface FrameResult {
   /** CRC32 of the compressed frame (the output when compressing, the input when decompressing). */
   crc: number;
   /** The input's memory, handed back by the worker. */
-  input?: ArrayBuffer;
+  input?: ArrayBufferLike;
   /** True when `data`'s whole ArrayBuffer is the caller's to reuse (recycleBlock) once done. */
   recyclable?: boolean;
 }
@@ -57,7 +57,8 @@ export class WorkerPool {
   /** Runs one job; `owned` lets the input's memory be moved to the worker instead of copied. */
   run(request: Omit<WorkerRequest, 'id'>, owned: boolean): Promise<FrameResult> {
     return new Promise((resolve, reject) => {
-      const transfer = owned ? [request.buffer] : [];
+      // ArrayBuffers move with the message; shared memory is used where it is.
+      const transfer: ArrayBuffer[] = owned && request.buffer instanceof ArrayBuffer ? [request.buffer] : [];
       if ('out' in request && request.out instanceof ArrayBuffer) transfer.push(request.out);
       this.queue.push({ request, transfer, resolve, reject });
       this.dispatch();
@@ -109,7 +110,10 @@ export class WorkerPool {
     if (job) {
       if (reply.error !== undefined) job.reject(new Error(reply.error));
       else {
-        job.resolve({ data: Buffer.from(reply.buffer, 0, reply.length), crc: reply.crc, input: reply.input });
+        // Output and input in shared memory were used in place: they are the request's own.
+        const out = reply.buffer ?? (job.request.out as SharedArrayBuffer);
+        const input = reply.input ?? (job.request.buffer instanceof SharedArrayBuffer ? job.request.buffer : undefined);
+        job.resolve({ data: Buffer.from(out, 0, reply.length), crc: reply.crc, ...(input ? { input } : {}) });
       }
     }
     this.dispatch();

@@ -22,8 +22,13 @@ const cctx = new binding.CCtx();
 const dctx = new binding.DCtx();
 let scratch = new Uint8Array(0);
 
-function compress(src: Uint8Array, level: number): { out: Uint8Array; crc: number } {
+function compress(src: Uint8Array, level: number, into: ArrayBufferLike | undefined): { out: Uint8Array; crc: number } {
   const bound = binding.compressBound(src.length);
+  if (into && into.byteLength >= bound) {
+    // Straight into the memory the main thread sent (recycled frames).
+    const out = new Uint8Array(into, 0, cctx.compress(new Uint8Array(into), src, level));
+    return { out, crc: crc32(out) };
+  }
   if (scratch.length < bound) scratch = new Uint8Array(bound);
   const n = cctx.compress(scratch, src, level);
   const out = Buffer.allocUnsafeSlow(n);
@@ -31,7 +36,7 @@ function compress(src: Uint8Array, level: number): { out: Uint8Array; crc: numbe
   return { out, crc: crc32(out) };
 }
 
-function decompress(src: Uint8Array, rawLength: number, into: ArrayBuffer | undefined): { out: Uint8Array; crc: number } {
+function decompress(src: Uint8Array, rawLength: number, into: ArrayBufferLike | undefined): { out: Uint8Array; crc: number } {
   const crc = crc32(src);
   // Into the memory the main thread sent, when it did (recycled blocks); else fresh, unzeroed.
   const out = into && into.byteLength >= rawLength ? new Uint8Array(into, 0, rawLength) : Buffer.allocUnsafeSlow(rawLength);
@@ -44,11 +49,16 @@ parentPort!.on('message', (req: WorkerRequest) => {
   const src = new Uint8Array(req.buffer, req.offset, req.length);
   let reply: WorkerReply;
   try {
-    const { out, crc } = req.op === 'compress' ? compress(src, req.level) : decompress(src, req.rawLength, req.out);
+    const { out, crc } = req.op === 'compress' ? compress(src, req.level, req.out) : decompress(src, req.rawLength, req.out);
     // The input goes back too: the main thread refills it instead of allocating, and it is not
-    // left here as garbage that only this thread's collector could free.
-    reply = { id: req.id, buffer: out.buffer as ArrayBuffer, length: out.length, crc, input: req.buffer };
-    parentPort!.postMessage(reply, [reply.buffer, req.buffer]);
+    // left here as garbage that only this thread's collector could free. Shared memory is not
+    // sent back: the main thread has it already.
+    const transfer: ArrayBuffer[] = [];
+    const done: WorkerReply = { id: req.id, length: out.length, crc };
+    if (out.buffer instanceof ArrayBuffer) transfer.push((done.buffer = out.buffer));
+    if (req.buffer instanceof ArrayBuffer) transfer.push((done.input = req.buffer));
+    reply = done;
+    parentPort!.postMessage(reply, transfer);
   } catch (err) {
     dctx.reset(binding.ResetDirective.sessionOnly);
     reply = { id: req.id, error: err instanceof Error ? err.message : String(err) };

@@ -69,9 +69,13 @@ export class EntryBlockWriter {
   /** Entries appended since this writer was made (used in error messages). */
   total = 0;
 
-  constructor(blockSize: number) {
+  /** `shared`: blocks in shared memory (see block-buffers.ts), for a consumer that keeps them inside snapstream. */
+  constructor(
+    blockSize: number,
+    private readonly shared = false,
+  ) {
     this.blockSize = blockSize;
-    this.buf = allocBlock(blockSize);
+    this.buf = allocBlock(blockSize, shared);
   }
 
   /** Bytes in the current block. */
@@ -141,7 +145,7 @@ export class EntryBlockWriter {
   /** Hands over the current block's bytes and starts an empty one. */
   take(): Buffer {
     const block = this.buf.subarray(0, this.pos);
-    this.buf = allocBlock(this.blockSize);
+    this.buf = allocBlock(this.blockSize, this.shared);
     this.pos = 0;
     this.count = 0;
     return block;

@@ -34,7 +34,8 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-function valuePool(seed: number): string[] {
+/** Calls `fn` with each value of the pool, in order. */
+function eachValue(seed: number, fn: (value: string, index: number) => void): void {
   const rnd = mulberry32(seed);
   const words: string[] = [];
   for (let i = 0; i < 512; i++) {
@@ -47,19 +48,61 @@ function valuePool(seed: number): string[] {
     const u = rnd() / 4294967296;
     return words[Math.floor(512 * u * u * u * u)]!;
   };
-  const values: string[] = [];
   for (let i = 0; i < POOL; i++) {
     const bio: string[] = [];
     for (let j = 10 + (rnd() % 150); j > 0; j--) bio.push(word());
     // Built with join, so each value is one flat string (a `+=` chain leaves a rope of
     // hundreds of heap objects per value: 80 MB of heap for the pool).
-    values.push(
-      [
-        `{"name":"${word()} ${word()}","email":"${word()}@${word()}.example","age":${rnd() % 90},`,
-        `"score":${rnd() % 100000},"city":"${word()}","bio":"${bio.join(' ')} "}`,
-      ].join(''),
-    );
+    const value = [
+      `{"name":"${word()} ${word()}","email":"${word()}@${word()}.example","age":${rnd() % 90},`,
+      `"score":${rnd() % 100000},"city":"${word()}","bio":"${bio.join(' ')} "}`,
+    ].join('');
+    fn(value, i);
   }
+}
+
+/*
+ * The pool is kept in a few large allocations with the values as views or slices of them:
+ * 16,384 separate strings or Buffers all survived the young generation while the pool was
+ * built, and that much surviving made V8 grow the young generation to its maximum (≈ 25 MB
+ * more resident memory for the whole run of whatever process drew from the pool).
+ */
+
+/** The values as views of one latin1 buffer. */
+function bufferPool(seed: number): Buffer[] {
+  let bytes = Buffer.allocUnsafeSlow(16 * 1024 * 1024);
+  const ends = new Uint32Array(POOL);
+  let length = 0;
+  eachValue(seed, (value, i) => {
+    if (length + value.length > bytes.length) {
+      const grown = Buffer.allocUnsafeSlow(bytes.length * 2);
+      bytes.copy(grown, 0, 0, length);
+      bytes = grown;
+    }
+    length += bytes.write(value, length, 'latin1');
+    ends[i] = length;
+  });
+  return Array.from(ends, (end, i) => bytes.subarray(i > 0 ? ends[i - 1] : 0, end));
+}
+
+/** The values as slices of strings of over 128 KiB, which V8 allocates outside the young generation. */
+function textPool(seed: number): string[] {
+  const values: string[] = [];
+  let pending: string[] = [];
+  let length = 0;
+  const flush = (): void => {
+    const chunk = pending.join('');
+    let at = 0;
+    for (const value of pending) values.push(chunk.slice(at, (at += value.length)));
+    pending = [];
+    length = 0;
+  };
+  eachValue(seed, (value) => {
+    pending.push(value);
+    length += value.length;
+    if (length > 160 * 1024) flush();
+  });
+  if (pending.length > 0) flush();
   return values;
 }
 
@@ -80,8 +123,7 @@ export function* sampleEntries(options: SampleOptions = {}): Generator<Entry> {
   const now = options.now ?? Date.now();
   const limitBytes = options.bytes ?? Infinity;
   const count = options.count ?? (options.bytes === undefined ? 200_000 : Infinity);
-  const values: (string | Buffer)[] = valuePool(options.seed ?? 1);
-  if (!text) for (let i = 0; i < values.length; i++) values[i] = Buffer.from(values[i] as string, 'latin1');
+  const values: (string | Buffer)[] = text ? textPool(options.seed ?? 1) : bufferPool(options.seed ?? 1);
   let bytes = 0;
   const start = options.start ?? 0;
   // The key `user:NNNNNNNNNNNN`, kept as bytes and counted up in place (cheaper than formatting

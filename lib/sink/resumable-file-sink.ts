@@ -14,6 +14,7 @@ import fs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { InvalidArgumentError, TruncatedError, wrapIoError } from '../errors.js';
+import { recycleMarked } from '../format/recyclable.js';
 import { dropBytes } from '../streams/byte-queue.js';
 import { nodeStreamOptions, type StageOptions } from '../streams/stage-options.js';
 import { durableRename } from './durable-file.js';
@@ -137,6 +138,8 @@ export class ResumableFileSink extends Writable {
       done += bytesWritten;
       pending = dropBytes(pending, bytesWritten);
     }
+    // Frames made in recycled memory (see Compressor's recycleFrames) are free again.
+    for (const c of chunks) recycleMarked(c);
     this.sinceSync += total;
     this.emit('progress', { bytes: this.written, entries: 0 });
     if (this.syncEvery > 0 && this.sinceSync >= this.syncEvery) await this.sync();

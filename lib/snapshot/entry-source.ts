@@ -24,6 +24,13 @@ export interface EntrySourceOptions extends StageOptions {
   cursorOf?: (entry: Entry, count: number) => unknown;
   /** Entries already written before this source (resuming): counts continue from here. */
   startCount?: number;
+  /**
+   * Blocks in shared memory (a SharedArrayBuffer), which the compressor's worker threads use in
+   * place. Only when the blocks go to a Compressor and nowhere else (writeSnapshot): Web APIs
+   * such as fetch and crypto.subtle refuse views of shared memory.
+   * @internal
+   */
+  sharedBlocks?: boolean;
 }
 
 type AnyIterator = Iterator<Entry | Entry[]> | AsyncIterator<Entry | Entry[]>;
@@ -49,7 +56,7 @@ export class EntrySource extends Readable {
     if (typeof asyncIt === 'function') this.entriesIt = asyncIt.call(source) as AnyIterator;
     else if (typeof syncIt === 'function') this.entriesIt = syncIt.call(source) as AnyIterator;
     else throw new InvalidArgumentError('the entry source must be an iterable or async iterable');
-    this.writer = new EntryBlockWriter(checkBlockSize(options.blockSize ?? DEFAULT_BLOCK_SIZE));
+    this.writer = new EntryBlockWriter(checkBlockSize(options.blockSize ?? DEFAULT_BLOCK_SIZE), options.sharedBlocks === true);
     this.cursorOf = options.cursorOf ?? ((_entry, count) => count);
     this.startCount = options.startCount ?? 0;
   }

@@ -4,13 +4,14 @@
  * Every block is checked before its entries are emitted; the stream ends with an error at the
  * first damage, after the entries of the blocks before it.
  */
-import fs from 'node:fs';
 import { addAbortSignal, pipeline, type Readable } from 'node:stream';
+import { sharedPool } from '../codec/worker-pool.js';
 import { Decompressor } from '../streams/decompressor.js';
 import { EntryDecoder } from '../streams/entry-decoder.js';
 import type { EntryParserOptions } from '../format/entry-parser.js';
 import type { SnapshotHeader } from '../format/snapshot-frames.js';
 import { wrapIoError } from '../errors.js';
+import { RecycledFileReader } from './recycled-file-reader.js';
 import { SnapshotParser } from './snapshot-parser.js';
 
 /**
@@ -20,7 +21,7 @@ import { SnapshotParser } from './snapshot-parser.js';
 export interface ReadSnapshotOptions extends EntryParserOptions {
   /** Emit arrays of entries (one per block) instead of single entries: much faster for small entries. */
   batch?: boolean;
-  /** Blocks decompressed at once. */
+  /** Blocks decompressed at once. Default: one per worker thread. */
   concurrency?: number;
   /** Aborting it destroys the stream with an `AbortError`. */
   signal?: AbortSignal;
@@ -35,10 +36,13 @@ export interface SnapshotEntryStream extends EntryDecoder {
 /** Streams the entries of the snapshot file at `path` (or of a stream of its bytes). Emits `header` when the header is read. */
 export function readSnapshot(path: string | Readable, options: ReadSnapshotOptions = {}): SnapshotEntryStream {
   // A path, or the snapshot's bytes from anywhere (an S3Source, a socket).
-  const file = typeof path === 'string' ? fs.createReadStream(path, { highWaterMark: 1024 * 1024 }) : path;
+  // A path is read into recycled buffers that the parser hands back as it goes.
+  const file = typeof path === 'string' ? new RecycledFileReader(path) : path;
   const what = typeof path === 'string' ? path : 'the snapshot stream';
   const parser = new SnapshotParser();
-  const decompressor = new Decompressor({ blocks: true, ...(options.concurrency ? { concurrency: options.concurrency } : {}) });
+  // One block per worker, not two: with more decoded ahead, a 4 GiB read made V8 double its
+  // young generation (≈ 35 MB more resident) for ≈ 15% more speed.
+  const decompressor = new Decompressor({ blocks: true, concurrency: options.concurrency ?? sharedPool().size });
   // Keys and values are copied out of each block (default), so blocks are recycled at once and
   // entries the caller keeps do not pin megabytes of decompressed data.
   const decoder = new EntryDecoder({ copy: true, ...options, blocks: true }) as SnapshotEntryStream;

@@ -7,6 +7,7 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { ChecksumError, FormatError, LimitError, TruncatedError } from '../errors.js';
+import { isRecyclable, recycleMarked } from '../format/recyclable.js';
 import { crc32 } from '../format/crc32.js';
 import {
   decodeBlockHeader,
@@ -58,7 +59,10 @@ export class SnapshotParser extends Transform {
   header: SnapshotHeader | null = null;
   /** The footer frame; null until it has been read (the file is whole once it is set). */
   footer: SnapshotFooter | null = null;
-  private readonly input = new ByteQueue();
+  /** Chunks marked recyclable (readSnapshot's file reader) go back to the pool once parsed. */
+  private readonly input = new ByteQueue(recycleMarked);
+  /** Set once such a chunk arrives: data frames are then copied out, never views of it. */
+  private copyFrames = false;
   private offset = 0;
   private crc = 0;
   private block: BlockHeader | null = null;
@@ -71,6 +75,7 @@ export class SnapshotParser extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (isRecyclable(chunk)) this.copyFrames = true;
     this.input.push(chunk);
     try {
       while (this.step());
@@ -135,7 +140,7 @@ export class SnapshotParser extends Transform {
   private dataFrame(b: BlockHeader): boolean {
     if (this.input.length < b.frameLength) return false;
     const at = this.offset;
-    const { data: frame, owned } = this.consumeOwned(b.frameLength);
+    const { data: frame, owned } = this.consumeOwned(b.frameLength, this.copyFrames);
     this.block = null;
     this.blocks++;
     this.entriesTotal = b.entriesTotal;
@@ -172,8 +177,8 @@ export class SnapshotParser extends Transform {
     return this.consumeOwned(n).data;
   }
 
-  private consumeOwned(n: number): { data: Buffer; owned: boolean } {
-    const taken = this.input.take(n);
+  private consumeOwned(n: number, copy = false): { data: Buffer; owned: boolean } {
+    const taken = this.input.take(n, copy);
     this.crc = crc32(taken.data, this.crc);
     this.offset += n;
     return taken;

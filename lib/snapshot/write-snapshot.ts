@@ -109,6 +109,8 @@ export async function writeSnapshot(
   const entries = restartable ? (source as EntrySourceFactory)(partial?.cursor) : (source as EntryIterable);
   const entrySource = new EntrySource(entries, {
     blockSize,
+    // Its blocks go to the compressor below only.
+    sharedBlocks: true,
     startCount: partial?.entries ?? 0,
     ...(options.cursorOf ? { cursorOf: options.cursorOf } : {}),
   });
@@ -116,6 +118,8 @@ export async function writeSnapshot(
     blocks: true,
     codec,
     blockSize,
+    // The sink below is the frames' last reader: it hands their memory back once written.
+    recycleFrames: true,
     ...(options.level !== undefined ? { level: options.level } : {}),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
   });

@@ -9,6 +9,12 @@ export class ByteQueue {
   private head = 0; // bytes of chunks[0] already consumed
   length = 0;
 
+  /**
+   * `onDrop` is called with each chunk once every byte of it has been taken or skipped; views of
+   * it handed out before (peek, take without copy, takeParts) must be out of use by then.
+   */
+  constructor(private readonly onDrop?: (chunk: Buffer) => void) {}
+
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
     this.chunks.push(chunk);
@@ -34,12 +40,13 @@ export class ByteQueue {
 
   /**
    * Removes and returns the first `n` bytes. `owned` is true when the result is a fresh buffer
-   * with its own memory (it spanned chunks), false when it is a view of an input chunk.
+   * with its own memory (it spanned chunks, or `copy` asked for one), false when it is a view of
+   * an input chunk.
    */
-  take(n: number): { data: Buffer; owned: boolean } {
+  take(n: number, copy = false): { data: Buffer; owned: boolean } {
     const first = this.chunks[0];
     let result: { data: Buffer; owned: boolean };
-    if (first && this.head + n <= first.length) {
+    if (!copy && first && this.head + n <= first.length) {
       result = { data: first.subarray(this.head, this.head + n), owned: false };
     } else {
       result = this.gather(0, this.head, n, true);
@@ -73,6 +80,7 @@ export class ByteQueue {
       if (left < c.length) break;
       left -= c.length;
       this.chunks.shift();
+      this.onDrop?.(c);
     }
     this.head = left;
   }

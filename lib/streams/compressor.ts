@@ -30,6 +30,12 @@ export interface CompressorOptions extends StageOptions {
   concurrency?: number;
   /** Object mode: RawBlock in, CompressedBlock out. */
   blocks?: boolean;
+  /**
+   * Make zstd frames in recycled memory that a ResumableFileSink hands back once it has written
+   * them. Only for pipelines where that sink is the frames' last reader (writeSnapshot's).
+   * @internal
+   */
+  recycleFrames?: boolean;
 }
 
 export class Compressor extends Transform {
@@ -37,6 +43,7 @@ export class Compressor extends Transform {
   readonly level: number;
   readonly blockSize: number;
   private readonly blockMode: boolean;
+  private readonly recycleFrames: boolean;
   private readonly results: OrderedResults<CompressedBlock>;
   /** Holds a write back while the readable side is full (frames are pushed asynchronously). */
   private readonly gate = new ReadableGate(this);
@@ -59,6 +66,7 @@ export class Compressor extends Transform {
     this.level = checkLevel(options.level ?? DEFAULT_ZSTD_LEVEL);
     this.blockSize = checkBlockSize(options.blockSize ?? DEFAULT_BLOCK_SIZE);
     this.blockMode = blockMode;
+    this.recycleFrames = options.recycleFrames === true;
     const concurrency = options.concurrency ?? Math.max(4, sharedPool().size * 2);
     if (!Number.isInteger(concurrency) || concurrency < 1) {
       throw new InvalidArgumentError('concurrency must be a positive integer');
@@ -107,7 +115,8 @@ export class Compressor extends Transform {
   private assemble(chunk: Buffer): void {
     let at = 0;
     while (at < chunk.length) {
-      this.block ??= allocBlock(this.blockSize);
+      // Shared memory: the block only goes to a worker thread and back to the pool.
+      this.block ??= allocBlock(this.blockSize, true);
       const take = Math.min(this.blockSize - this.filled, chunk.length - at);
       chunk.copy(this.block, this.filled, at, at + take);
       this.filled += take;
@@ -124,7 +133,7 @@ export class Compressor extends Transform {
     const rawLength = data.length;
     this.frames++;
     this.results.add(
-      compressBlock(this.codec, this.level, data, owned).then((r) => ({ frame: r.data, crc: r.crc, rawLength, entries, cursor })),
+      compressBlock(this.codec, this.level, data, owned, this.recycleFrames).then((r) => ({ frame: r.data, crc: r.crc, rawLength, entries, cursor })),
     );
   }
 

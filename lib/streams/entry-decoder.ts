@@ -87,7 +87,7 @@ export class EntryDecoder extends Transform {
       return callback(err as Error);
     }
     // Nothing refers to the block any more when every key and value was copied out of it.
-    if (block?.owned && this.copy) recycleBlock(block.data.buffer as ArrayBuffer);
+    if (block?.owned && this.copy) recycleBlock(block.data.buffer);
     this.emit('progress', { bytes: this.parser.offset, entries: this.parser.entries });
     callback();
   }

@@ -1,7 +1,7 @@
 /**
  * Backpressure through readSnapshot: a consumer that reads slowly, or stops, keeps the file
  * read only a few MiB ahead of it, not the whole snapshot; once it reads on, every entry
- * arrives. (The file reads are counted at the read stream readSnapshot opens.)
+ * arrives. (The file reads are counted at the file reader readSnapshot opens.)
  */
 import t from 'tap';
 import fs from 'node:fs';
@@ -9,6 +9,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readSnapshot, writeSnapshot, type DecodedEntry, type Entry } from '../../lib/index.js';
+import { RecycledFileReader } from '../../lib/snapshot/recycled-file-reader.js';
 
 const MiB = 1024 * 1024;
 const ENTRIES = 24 * 1024; // 24 Ki entries of ~1 KiB of noise: ~24 MiB of file
@@ -21,25 +22,18 @@ function* source(): Generator<Entry> {
   }
 }
 
-/** Counts the bytes read from `file` through fs.createReadStream while `fn` runs. */
-async function countingReads<T>(file: string, fn: (bytesRead: () => number) => Promise<T>): Promise<T> {
-  const original = fs.createReadStream;
+/** Counts the bytes readSnapshot's file reader pushes while `fn` runs. */
+async function countingReads<T>(fn: (bytesRead: () => number) => Promise<T>): Promise<T> {
+  const original = RecycledFileReader.prototype.push;
   let bytes = 0;
-  fs.createReadStream = ((p: fs.PathLike, options?: unknown) => {
-    const stream = (original as (p: fs.PathLike, o?: unknown) => fs.ReadStream)(p, options);
-    if (String(p) === file) {
-      const push = stream.push.bind(stream);
-      stream.push = (chunk: unknown, encoding?: BufferEncoding) => {
-        if (chunk) bytes += (chunk as Buffer).length;
-        return push(chunk, encoding);
-      };
-    }
-    return stream;
-  }) as typeof fs.createReadStream;
+  RecycledFileReader.prototype.push = function (this: RecycledFileReader, chunk: unknown, encoding?: BufferEncoding) {
+    if (chunk) bytes += (chunk as Buffer).length;
+    return original.call(this, chunk, encoding);
+  };
   try {
     return await fn(() => bytes);
   } finally {
-    fs.createReadStream = original;
+    RecycledFileReader.prototype.push = original;
   }
 }
 
@@ -54,7 +48,7 @@ t.before(async () => {
 t.test('a consumer that stops reading stops the file reads', async (t) => {
   const size = fs.statSync(file).size;
   t.ok(size > 20 * MiB, `snapshot is ${(size / MiB).toFixed(1)} MiB`);
-  await countingReads(file, async (bytesRead) => {
+  await countingReads(async (bytesRead) => {
     const stream = readSnapshot(file);
     const it = stream[Symbol.asyncIterator]();
     for (let i = 0; i < 10; i++) {
@@ -82,7 +76,7 @@ t.test('a consumer that stops reading stops the file reads', async (t) => {
 
 t.test('a slow consumer (batch mode) stays a few blocks behind the reads', async (t) => {
   const size = fs.statSync(file).size;
-  await countingReads(file, async (bytesRead) => {
+  await countingReads(async (bytesRead) => {
     let entries = 0;
     let maxAhead = 0;
     const perEntry = size / ENTRIES;

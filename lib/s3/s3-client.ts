@@ -3,7 +3,8 @@
  * path-style addressing (no bucket DNS names on a private endpoint) and checksums only where the
  * API requires them (radosgw rejects the SDK's default streamed-checksum trailers on parts).
  */
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import { sdk } from './sdk.js';
 import { InvalidArgumentError } from '../errors.js';
 
 export interface S3ConnectionOptions {
@@ -53,5 +54,5 @@ export function createS3Client(options: S3ConnectionOptions = {}): S3Client {
     ...(o.endpoint ? { endpoint: o.endpoint } : {}),
     ...(o.accessKeyId && o.secretAccessKey ? { credentials: { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey } } : {}),
   };
-  return new S3Client(config);
+  return new sdk.S3Client(config);
 }

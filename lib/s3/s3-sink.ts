@@ -15,13 +15,8 @@
  * upload for the next attempt; `abortS3Upload` gives it up.
  */
 import { Writable } from 'node:stream';
-import {
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  ListPartsCommand,
-  UploadPartCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { sdk } from './sdk.js';
 import { ChecksumError, InvalidArgumentError, LimitError } from '../errors.js';
 import { TailCrc, type TailCrcState, type TrailerKind } from '../format/stream-trailer.js';
 import { s3ErrorName, wrapS3Error } from './s3-errors.js';
@@ -188,7 +183,7 @@ export class S3Sink extends Writable {
     let uploadId: string;
     try {
       const res = await client.send(
-        new CreateMultipartUploadCommand({
+        new sdk.CreateMultipartUploadCommand({
           Bucket: bucket,
           Key: key,
           ...(this.options.metadata ? { Metadata: this.options.metadata } : {}),
@@ -236,7 +231,7 @@ export class S3Sink extends Writable {
     try {
       for (;;) {
         const res = await this.client.send(
-          new ListPartsCommand({ Bucket: this.bucket, Key: this.key, UploadId: uploadId, PartNumberMarker: marker }),
+          new sdk.ListPartsCommand({ Bucket: this.bucket, Key: this.key, UploadId: uploadId, PartNumberMarker: marker }),
         );
         for (const p of res.Parts ?? []) parts.set(p.PartNumber!, { size: p.Size!, etag: p.ETag! });
         if (!res.IsTruncated) return parts;
@@ -320,7 +315,7 @@ export class S3Sink extends Writable {
     let etag: string;
     try {
       const res = await this.client.send(
-        new UploadPartCommand({
+        new sdk.UploadPartCommand({
           Bucket: this.bucket,
           Key: this.key,
           UploadId: this.upload.state.uploadId,
@@ -391,7 +386,7 @@ export class S3Sink extends Writable {
     let etag: string;
     try {
       const res = await this.client.send(
-        new CompleteMultipartUploadCommand({
+        new sdk.CompleteMultipartUploadCommand({
           Bucket: this.bucket,
           Key: this.key,
           UploadId: this.upload.state.uploadId,

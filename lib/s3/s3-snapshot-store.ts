@@ -14,14 +14,8 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import {
-  CopyObjectCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  ListObjectsV2Command,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { sdk } from './sdk.js';
 import type { SnapshotApplier, SnapshotSource } from '../adapters/types.js';
 import { DEFAULT_BLOCK_SIZE } from '../codec/codec.js';
 import { FormatError, InvalidArgumentError, isCorruptionError, NotFoundError, wrapIoError } from '../errors.js';
@@ -81,7 +75,7 @@ export class S3SnapshotStore extends EventEmitter {
   static async open(options: S3SnapshotStoreOptions): Promise<S3SnapshotStore> {
     if (!options.client || !options.bucket) throw new InvalidArgumentError('client and bucket are required');
     try {
-      await options.client.send(new HeadBucketCommand({ Bucket: options.bucket }));
+      await options.client.send(new sdk.HeadBucketCommand({ Bucket: options.bucket }));
     } catch (err) {
       throw wrapS3Error(err, `opening bucket ${options.bucket}`);
     }
@@ -100,7 +94,7 @@ export class S3SnapshotStore extends EventEmitter {
     do {
       let res;
       try {
-        res = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, Delimiter: '/', ContinuationToken: token }));
+        res = await this.client.send(new sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, Delimiter: '/', ContinuationToken: token }));
       } catch (err) {
         throw wrapS3Error(err, `listing s3://${this.bucket}/${this.prefix}`);
       }
@@ -315,7 +309,7 @@ export class S3SnapshotStore extends EventEmitter {
 
   private async range(key: string, start: number, end: number): Promise<Buffer> {
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${end - 1}` }));
+      const res = await this.client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${end - 1}` }));
       return Buffer.from(await res.Body!.transformToByteArray());
     } catch (err) {
       throw wrapS3Error(err, `reading s3://${this.bucket}/${key}`);
@@ -324,7 +318,7 @@ export class S3SnapshotStore extends EventEmitter {
 
   private async remove(key: string): Promise<void> {
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+      await this.client.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
     } catch (err) {
       throw wrapS3Error(err, `deleting s3://${this.bucket}/${key}`);
     }
@@ -335,7 +329,7 @@ export class S3SnapshotStore extends EventEmitter {
   private async quarantine(s: S3StoredSnapshot, error: unknown): Promise<void> {
     const target = `${this.prefix}corrupt/${s.id}${SUFFIX}.${Date.now()}`;
     try {
-      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: target, CopySource: `${this.bucket}/${encodeURIComponent(s.key).replace(/%2F/g, '/')}` }));
+      await this.client.send(new sdk.CopyObjectCommand({ Bucket: this.bucket, Key: target, CopySource: `${this.bucket}/${encodeURIComponent(s.key).replace(/%2F/g, '/')}` }));
     } catch (err) {
       throw wrapS3Error(err, `moving s3://${this.bucket}/${s.key} aside`);
     }

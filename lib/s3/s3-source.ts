@@ -7,7 +7,8 @@
  * consumer is behind.
  */
 import { Readable } from 'node:stream';
-import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import type { GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
+import { sdk } from './sdk.js';
 import { ChecksumError, InvalidArgumentError, NetworkError, TimeoutError } from '../errors.js';
 import { isTransientS3Error, s3ErrorName, wrapS3Error } from './s3-errors.js';
 
@@ -102,7 +103,7 @@ export class S3Source extends Readable {
     try {
       const range = this.position === 0 && this.end === null ? undefined : `bytes=${this.position}-${this.end === null ? '' : this.end - 1}`;
       res = await this.client.send(
-        new GetObjectCommand({
+        new sdk.GetObjectCommand({
           Bucket: this.bucket,
           Key: this.key,
           ...(range ? { Range: range } : {}),

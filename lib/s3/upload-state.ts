@@ -5,14 +5,8 @@
  * each part's end, so a resumed upload verifies the whole stream without reading the sent parts
  * again.
  */
-import {
-  AbortMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListMultipartUploadsCommand,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { sdk } from './sdk.js';
 import { FormatError } from '../errors.js';
 import type { TailCrcState } from '../format/stream-trailer.js';
 import { s3ErrorName, wrapS3Error } from './s3-errors.js';
@@ -47,7 +41,7 @@ export function tailToRecord(state: TailCrcState): RecordedPart['end'] {
 export async function readUploadState(client: S3Client, bucket: string, key: string): Promise<UploadState | null> {
   let text: string;
   try {
-    const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: uploadStateKey(key) }));
+    const res = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: uploadStateKey(key) }));
     text = await res.Body!.transformToString('utf8');
   } catch (err) {
     if (s3ErrorName(err) === 'NoSuchKey') return null;
@@ -68,7 +62,7 @@ export async function readUploadState(client: S3Client, bucket: string, key: str
 export async function writeUploadState(client: S3Client, bucket: string, state: UploadState): Promise<void> {
   try {
     await client.send(
-      new PutObjectCommand({ Bucket: bucket, Key: uploadStateKey(state.key), Body: JSON.stringify(state), ContentType: 'application/json' }),
+      new sdk.PutObjectCommand({ Bucket: bucket, Key: uploadStateKey(state.key), Body: JSON.stringify(state), ContentType: 'application/json' }),
     );
   } catch (err) {
     throw wrapS3Error(err, `recording the upload state of s3://${bucket}/${state.key}`);
@@ -77,7 +71,7 @@ export async function writeUploadState(client: S3Client, bucket: string, state: 
 
 export async function deleteUploadState(client: S3Client, bucket: string, key: string): Promise<void> {
   try {
-    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: uploadStateKey(key) }));
+    await client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: uploadStateKey(key) }));
   } catch (err) {
     throw wrapS3Error(err, `deleting the upload state of s3://${bucket}/${key}`);
   }
@@ -91,7 +85,7 @@ export async function listUploads(client: S3Client, bucket: string, key: string)
   try {
     for (;;) {
       const res = await client.send(
-        new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+        new sdk.ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
       );
       for (const u of res.Uploads ?? []) if (u.Key === key && u.UploadId) ids.push(u.UploadId);
       if (!res.IsTruncated) return ids;
@@ -118,7 +112,7 @@ export async function abortS3Upload(options: { client: S3Client; bucket: string;
 /** Aborts one upload; one already gone is fine. */
 export async function abortUploadId(client: S3Client, bucket: string, key: string, uploadId: string): Promise<void> {
   try {
-    await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+    await client.send(new sdk.AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
   } catch (err) {
     if (s3ErrorName(err) !== 'NoSuchUpload') throw wrapS3Error(err, `aborting upload ${uploadId} to s3://${bucket}/${key}`);
   }

@@ -6,9 +6,9 @@
 import { AuthError, IoError, NetworkError, NotFoundError, SnapstreamError, TimeoutError } from '../errors.js';
 
 const NOT_FOUND = new Set(['NoSuchKey', 'NoSuchBucket', 'NoSuchUpload', 'NotFound']);
-const AUTH = new Set(['CredentialsProviderError', 'AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'Forbidden', 'InvalidToken']);
+const AUTH = new Set(['CredentialsProviderError', 'RequestTimeTooSkewed', 'AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'Forbidden', 'InvalidToken']);
 const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_STREAM_PREMATURE_CLOSE']);
-const TIMEOUT = new Set(['TimeoutError', 'RequestTimeout', 'ETIMEDOUT', 'RequestTimeTooSkewed']);
+const TIMEOUT = new Set(['TimeoutError', 'RequestTimeout', 'ETIMEDOUT']);
 
 interface SdkErrorShape {
   name?: string;

@@ -131,9 +131,16 @@ export class S3Sink extends Writable {
    * new upload). Calling it promises that the first byte written is the byte at that offset.
    */
   async resumeOffset(): Promise<number> {
-    if (this.started) throw new InvalidArgumentError('resumeOffset() must be called before the first write');
+    if (this.started || this.writableLength > 0) throw new InvalidArgumentError('resumeOffset() must be called before the first write');
     this.callerResumes = true;
-    return (await this.opening).offset;
+    try {
+      return (await this.opening).offset;
+    } catch (err) {
+      // The caller has the error; the stream's own 'error' event must not crash a process that
+      // never piped into it.
+      this.once('error', () => {});
+      throw err;
+    }
   }
 
   /** The part size in use (a resumed upload's own). */
@@ -346,18 +353,19 @@ export class S3Sink extends Writable {
     this.stateDirty = true;
     if (this.stateWriting) return;
     this.stateWriting = (async () => {
-      while (this.stateDirty) {
-        this.stateDirty = false;
-        const state = this.upload.state;
-        await writeUploadState(this.client, this.bucket, { ...state, parts: [...state.parts] });
-      }
-    })()
-      .catch((err: Error) => {
-        this.failure ??= err;
-      })
-      .finally(() => {
+      try {
+        while (this.stateDirty) {
+          this.stateDirty = false;
+          const state = this.upload.state;
+          await writeUploadState(this.client, this.bucket, { ...state, parts: [...state.parts] });
+        }
+      } catch (err) {
+        this.failure ??= err as Error;
+      } finally {
+        // In the same turn as the last check of stateDirty: no update can fall in between.
         this.stateWriting = null;
-      });
+      }
+    })();
   }
 
   private async finish(): Promise<void> {
@@ -398,7 +406,8 @@ export class S3Sink extends Writable {
     } catch (err) {
       throw wrapS3Error(err, `completing the upload to s3://${this.bucket}/${this.key}`);
     }
-    await deleteUploadState(this.client, this.bucket, this.key);
+    // The object is published; a record left behind is replaced by the next upload to the key.
+    await deleteUploadState(this.client, this.bucket, this.key).catch(() => {});
     this.result = {
       bucket: this.bucket,
       key: this.key,

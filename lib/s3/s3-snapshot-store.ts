@@ -105,6 +105,7 @@ export class S3SnapshotStore extends EventEmitter {
         try {
           found.push(await this.describe(id, o.Key!, o.ETag ?? '', o.Size ?? 0));
         } catch (err) {
+          if (err instanceof NotFoundError) continue; // deleted since the listing (another node's prune)
           if (!isCorruptionError(err)) throw err;
           this.emit('unreadable', { id, key: o.Key, error: err });
         }
@@ -325,15 +326,29 @@ export class S3SnapshotStore extends EventEmitter {
     this.described.delete(key);
   }
 
-  /** Moves a damaged snapshot aside (server-side copy, then delete). */
+  /**
+   * Moves a damaged snapshot aside (server-side copy, then delete), only if the object is still
+   * the one that failed: one replaced meanwhile (same id, new ETag) is left alone. A move the
+   * server refuses (read-only credentials, an object too large to copy) is reported in the
+   * `corrupt` event (`movedAside: false`) and does not stop a restore.
+   */
   private async quarantine(s: S3StoredSnapshot, error: unknown): Promise<void> {
     const target = `${this.prefix}corrupt/${s.id}${SUFFIX}.${Date.now()}`;
     try {
-      await this.client.send(new sdk.CopyObjectCommand({ Bucket: this.bucket, Key: target, CopySource: `${this.bucket}/${encodeURIComponent(s.key).replace(/%2F/g, '/')}` }));
+      await this.client.send(
+        new sdk.CopyObjectCommand({
+          Bucket: this.bucket,
+          Key: target,
+          CopySource: `${this.bucket}/${encodeURIComponent(s.key).replace(/%2F/g, '/')}`,
+          ...(s.etag ? { CopySourceIfMatch: s.etag } : {}),
+        }),
+      );
+      await this.remove(s.key);
     } catch (err) {
-      throw wrapS3Error(err, `moving s3://${this.bucket}/${s.key} aside`);
+      this.described.delete(s.key);
+      this.emit('corrupt', { id: s.id, key: s.key, error, movedAside: false, cause: wrapS3Error(err, `moving s3://${this.bucket}/${s.key} aside`) });
+      return;
     }
-    await this.remove(s.key);
-    this.emit('corrupt', { id: s.id, key: target, error });
+    this.emit('corrupt', { id: s.id, key: target, error, movedAside: true });
   }
 }

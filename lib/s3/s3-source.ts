@@ -9,7 +9,7 @@
 import { Readable } from 'node:stream';
 import type { GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { sdk } from './sdk.js';
-import { ChecksumError, InvalidArgumentError, NetworkError, TimeoutError } from '../errors.js';
+import { ChecksumError, InvalidArgumentError, NetworkError, ProtocolError, TimeoutError } from '../errors.js';
 import { isTransientS3Error, s3ErrorName, wrapS3Error } from './s3-errors.js';
 
 export interface S3SourceOptions {
@@ -130,6 +130,13 @@ export class S3Source extends Readable {
       return;
     }
     this.etag ??= res.ETag ?? null;
+    // A server that ignores the range would repeat bytes already delivered.
+    const rangeStart = /^bytes (\d+)-/.exec(res.ContentRange ?? '')?.[1];
+    if (this.position > 0 && Number(rangeStart) !== this.position) {
+      (res.Body as Body | undefined)?.destroy();
+      this.fail(new ProtocolError(`${this.where()} answered a request from byte ${this.position} with ${res.ContentRange ? `range ${res.ContentRange}` : 'the whole object'}`));
+      return;
+    }
     const total = totalSize(res);
     if (total !== null) {
       this.objectSize = total;
@@ -187,11 +194,13 @@ export class S3Source extends Readable {
     this.resumes++;
     this.emit('retry', { position: this.position, attempt: this.failures, delay, error: err });
     this.requesting = true; // _read must not start a second request during the wait
+    const cancel = (): void => clearTimeout(timer);
     const timer = setTimeout(() => {
+      this.requests.signal.removeEventListener('abort', cancel);
       this.requesting = false;
       if (!this.destroyed) void this.request();
     }, delay);
-    this.requests.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+    this.requests.signal.addEventListener('abort', cancel, { once: true });
   }
 
   private fail(err: Error): void {

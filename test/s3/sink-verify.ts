@@ -105,3 +105,20 @@ t.test('a missing bucket is NOT_FOUND', async (t) => {
   const sink = createS3Sink({ client, bucket: 'snapstream-no-such-bucket', key: 'k' });
   await t.rejects(pipeline(Readable.from([snapshot.subarray(0, 100)]), sink), { code: 'SNAP_ERR_NOT_FOUND' });
 });
+
+t.test('a sink whose opening fails rejects resumeOffset() and does not crash the process', async (t) => {
+  const unreachable = testClient('http://127.0.0.1:9');
+  const sink = createS3Sink({ client: unreachable, bucket: 'b', key: 'k' });
+  await t.rejects(sink.resumeOffset(), { code: 'SNAP_ERR_NETWORK' });
+  // The stream's own 'error' event follows; with no listener of the caller's it must not throw.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.ok(sink.destroyed);
+});
+
+t.test('resumeOffset() after a write is refused', async (t) => {
+  const bucket = await freshBucket(t, client);
+  const sink = createS3Sink({ client, bucket, key: 'k', verify: false });
+  sink.write(Buffer.from('early'));
+  await t.rejects(sink.resumeOffset(), { code: 'SNAP_ERR_INVALID_ARGUMENT' });
+  sink.destroy();
+});

@@ -12,7 +12,8 @@ import { crc32 } from './crc32.js';
 import { SNAP_SKIPPABLE_MAGIC, TAG_CRC, TAG_FOOTER } from './skippable.js';
 import { decodeFooter, FOOTER_FRAME_SIZE } from './snapshot-frames.js';
 
-const CRC_TRAILER_SIZE = 24;
+/** Size of CrcFooter's trailer: a skippable frame holding `SCRC`, the CRC32 and the u64 length. */
+export const CRC_TRAILER_SIZE = 24;
 /** The longest trailer: a snapshot footer frame. */
 export const MAX_TRAILER_SIZE = FOOTER_FRAME_SIZE;
 

@@ -38,6 +38,7 @@ export const S3_MIN_PART_SIZE = 5 * 1024 * 1024;
 export const S3_MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
 export const S3_MAX_PARTS = 10_000;
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+const DEFAULT_CONCURRENCY = 4;
 
 export interface S3SinkOptions {
   client: S3Client;
@@ -115,7 +116,7 @@ export class S3Sink extends Writable {
     // Checked before the stream exists: a stream that throws in its constructor must not open.
     super({ highWaterMark: 1024 * 1024, ...checkSinkOptions(options) });
     const partSize = options.partSize ?? DEFAULT_PART_SIZE;
-    const concurrency = options.concurrency ?? 4;
+    const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     this.client = options.client;
     this.bucket = options.bucket;
     this.key = options.key;
@@ -339,7 +340,11 @@ export class S3Sink extends Writable {
     if (buffer.length === this.partSize && !this.destroyed) this.free.push(buffer);
     this.partsSent++;
     const state = this.upload.state;
-    state.parts = [...state.parts.filter((p) => p.partNumber !== partNumber), { partNumber, size, etag, end }].sort((a, b) => a.partNumber - b.partNumber);
+    // Part numbers are unique and acknowledgements come nearly in order (a few parts in flight):
+    // insert from the end rather than re-sort every part per acknowledgement.
+    let at = state.parts.length;
+    while (at > 0 && state.parts[at - 1]!.partNumber > partNumber) at--;
+    state.parts.splice(at, 0, { partNumber, size, etag, end });
     this.emit('part', { partNumber, size });
     this.recordState();
   }
@@ -356,8 +361,8 @@ export class S3Sink extends Writable {
       try {
         while (this.stateDirty) {
           this.stateDirty = false;
-          const state = this.upload.state;
-          await writeUploadState(this.client, this.bucket, { ...state, parts: [...state.parts] });
+          // Serialised at once: parts acknowledged while it is sent go in the next write.
+          await writeUploadState(this.client, this.bucket, this.upload.state);
         }
       } catch (err) {
         this.failure ??= err as Error;
@@ -433,7 +438,7 @@ function checkSinkOptions(options: S3SinkOptions): { signal?: AbortSignal } {
   if (!Number.isSafeInteger(partSize) || partSize < S3_MIN_PART_SIZE || partSize > S3_MAX_PART_SIZE) {
     throw new InvalidArgumentError(`partSize must be an integer from ${S3_MIN_PART_SIZE} to ${S3_MAX_PART_SIZE}`);
   }
-  const concurrency = options.concurrency ?? 4;
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
     throw new InvalidArgumentError('concurrency must be an integer from 1 to 64');
   }

@@ -21,7 +21,7 @@ import { DEFAULT_BLOCK_SIZE } from '../codec/codec.js';
 import { FormatError, InvalidArgumentError, isCorruptionError, NotFoundError, wrapIoError } from '../errors.js';
 import { decodeFooter, decodeHeader, FOOTER_FRAME_SIZE, metaFrameLength, MAX_META_PAYLOAD } from '../format/snapshot-frames.js';
 import { SKIPPABLE_HEADER } from '../format/skippable.js';
-import { durableRename } from '../sink/durable-file.js';
+import { durableRename, fsyncFile } from '../sink/durable-file.js';
 import { EntrySource } from '../snapshot/entry-source.js';
 import { inspectSnapshot, verifySnapshot, type VerifyResult } from '../snapshot/inspect-snapshot.js';
 import { SnapshotFramer } from '../snapshot/snapshot-framer.js';
@@ -119,10 +119,17 @@ export class S3SnapshotStore extends EventEmitter {
     return (await this.list())[0];
   }
 
+  /** One snapshot's description: a HEAD and (unless cached) its header and footer, not a listing. */
   async get(id: string): Promise<S3StoredSnapshot> {
-    const s = (await this.list()).find((x) => x.id === id);
-    if (!s) throw new NotFoundError(`no snapshot ${id} in s3://${this.bucket}/${this.prefix}`);
-    return s;
+    const key = this.keyOf(id);
+    let head;
+    try {
+      head = await this.client.send(new sdk.HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (err) {
+      const wrapped = wrapS3Error(err, `reading s3://${this.bucket}/${key}`);
+      throw wrapped instanceof NotFoundError ? new NotFoundError(`no snapshot ${id} in s3://${this.bucket}/${this.prefix}`, { cause: err }) : wrapped;
+    }
+    return this.describe(id, key, head.ETag ?? '', head.ContentLength ?? 0);
   }
 
   /**
@@ -215,12 +222,7 @@ export class S3SnapshotStore extends EventEmitter {
       if (isCorruptionError(err)) await fsp.rm(partial, { force: true });
       throw err;
     }
-    const handle = await fsp.open(partial, 'r+');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await fsyncFile(partial);
     await durableRename(partial, file);
     return { ...verified, path: file };
   }

@@ -4,7 +4,16 @@ import path from 'node:path';
 
 /** fsyncs a directory, so a rename or create inside it is durable. */
 export async function fsyncDirectory(dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r');
+  await fsyncPath(dir);
+}
+
+/** fsyncs a file written by someone else (a stream that has closed it), before its rename. */
+export async function fsyncFile(file: string): Promise<void> {
+  await fsyncPath(file);
+}
+
+async function fsyncPath(p: string): Promise<void> {
+  const handle = await fs.open(p, 'r');
   try {
     await handle.sync();
   } finally {

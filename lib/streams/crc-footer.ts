@@ -8,10 +8,11 @@ import { InvalidArgumentError } from '../errors.js';
 import { writeU64 } from '../format/binary.js';
 import { crc32Extend } from '../format/crc32.js';
 import { SKIPPABLE_HEADER, TAG_CRC, writeSkippableHeader } from '../format/skippable.js';
+import { CRC_TRAILER_SIZE } from '../format/stream-trailer.js';
 import { nodeStreamOptions, type StageOptions } from './stage-options.js';
 
-/** Size of the CRC trailer in bytes. */
-export const CRC_TRAILER_SIZE = 24;
+/** Size of the CRC trailer in bytes (defined with the other trailer layouts in format/). */
+export { CRC_TRAILER_SIZE };
 const PAYLOAD = CRC_TRAILER_SIZE - SKIPPABLE_HEADER;
 
 export interface CrcFooterOptions extends StageOptions {

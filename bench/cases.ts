@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import {
+  compressFile,
   createCompressor,
   createCrcFooter,
   createCrcVerifier,
@@ -32,12 +33,16 @@ const nullSink = (objectMode = false): Writable =>
 const read = (path: string): fs.ReadStream => fs.createReadStream(path, { highWaterMark: 1 << 20 });
 
 export const cases: Record<string, (p: CasePaths) => Promise<void>> = {
-  /** Raw encoded bytes → Compressor zstd 1 → CrcFooter → file. */
+  /** Raw encoded bytes → Compressor zstd 1 → CrcFooter → file, as the compressFile recipe composes it. */
   async 'bytes-zstd'(p) {
-    await pipeline(read(p.raw), createCompressor({ codec: 'zstd', level: 1 }), createCrcFooter(), fs.createWriteStream(p.out));
+    await compressFile(p.raw, p.out, { codec: 'zstd', level: 1 });
   },
   async 'bytes-lz4'(p) {
-    await pipeline(read(p.raw), createCompressor({ codec: 'lz4' }), createCrcFooter(), fs.createWriteStream(p.out));
+    await compressFile(p.raw, p.out, { codec: 'lz4' });
+  },
+  /** The same stages composed by hand around fs streams (a copy per byte, a fresh buffer per read). */
+  async 'bytes-zstd-fs'(p) {
+    await pipeline(read(p.raw), createCompressor({ codec: 'zstd', level: 1 }), createCrcFooter(), fs.createWriteStream(p.out));
   },
   /** writeSnapshot from generated Buffer entries (the same data as the raw file). */
   async 'entries-buffer'(p) {

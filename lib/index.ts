@@ -26,6 +26,7 @@ export { EntrySource, type EntryIterable, type EntrySourceOptions } from './snap
 export { SnapshotFramer, createSnapshotFramer, type SnapshotFramerOptions, type FramerState } from './snapshot/snapshot-framer.js';
 export { SnapshotParser, createSnapshotParser, type ParsedBlock } from './snapshot/snapshot-parser.js';
 export { writeSnapshot, type WriteSnapshotOptions, type SnapshotSummary } from './snapshot/write-snapshot.js';
+export { compressFile, type CompressFileOptions, type CompressFileSummary } from './snapshot/compress-file.js';
 export { readSnapshot, type ReadSnapshotOptions, type SnapshotEntryStream } from './snapshot/read-snapshot.js';
 export { inspectSnapshot, verifySnapshot, type SnapshotInfo, type VerifyResult } from './snapshot/inspect-snapshot.js';
 export { sampleEntries, type SampleOptions } from './sample/sample-entries.js';

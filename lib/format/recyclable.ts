@@ -25,3 +25,13 @@ export function isRecyclable(bytes: Uint8Array): boolean {
 export function recycleMarked(bytes: Uint8Array): void {
   if (recyclable.delete(bytes.buffer)) recycleBlock(bytes.buffer);
 }
+
+/**
+ * For a stage that takes `bytes` over whole (a Compressor handing a full block to a worker):
+ * true when the memory was marked recyclable and exactly `bytes` spans all of it. The mark is
+ * cleared; the taker now owns the memory and recycles it once done.
+ */
+export function claimRecyclable(bytes: Uint8Array): boolean {
+  if (bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) return false;
+  return recyclable.delete(bytes.buffer);
+}

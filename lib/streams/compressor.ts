@@ -10,11 +10,12 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { compressBlock } from '../codec/block-codec.js';
 import { checkBlockSize, checkCodec, checkLevel, DEFAULT_BLOCK_SIZE, DEFAULT_ZSTD_LEVEL, type CodecName } from '../codec/codec.js';
-import { sharedPool } from '../codec/worker-pool.js';
+import { sharedPool, WORKER_QUEUE_DEPTH } from '../codec/worker-pool.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { CompressedBlock, RawBlock } from '../format/block.js';
 import { allocBlock } from '../format/block-buffers.js';
 import { rememberCrc } from '../format/crc32.js';
+import { claimRecyclable, recycleMarked } from '../format/recyclable.js';
 import { nodeStreamOptions, type StageOptions } from './stage-options.js';
 import { OrderedResults } from './ordered-results.js';
 import { ReadableGate } from './readable-gate.js';
@@ -26,7 +27,7 @@ export interface CompressorOptions extends StageOptions {
   level?: number;
   /** Bytes per block in byte mode. Default 1 MiB. */
   blockSize?: number;
-  /** Blocks in flight at once. Default: twice the worker threads (at least 4). */
+  /** Blocks in flight at once. Default: enough to keep every worker thread's queue full. */
   concurrency?: number;
   /** Object mode: RawBlock in, CompressedBlock out. */
   blocks?: boolean;
@@ -67,7 +68,7 @@ export class Compressor extends Transform {
     this.blockSize = checkBlockSize(options.blockSize ?? DEFAULT_BLOCK_SIZE);
     this.blockMode = blockMode;
     this.recycleFrames = options.recycleFrames === true;
-    const concurrency = options.concurrency ?? Math.max(4, sharedPool().size * 2);
+    const concurrency = options.concurrency ?? sharedPool().size * WORKER_QUEUE_DEPTH;
     if (!Number.isInteger(concurrency) || concurrency < 1) {
       throw new InvalidArgumentError('concurrency must be a positive integer');
     }
@@ -113,6 +114,11 @@ export class Compressor extends Transform {
   }
 
   private assemble(chunk: Buffer): void {
+    if (this.filled === 0 && chunk.length === this.blockSize && claimRecyclable(chunk)) {
+      // A whole block in memory whose last reader we are (compressFile's reader): no copy.
+      this.submit(chunk, true, 0, undefined);
+      return;
+    }
     let at = 0;
     while (at < chunk.length) {
       // Shared memory: the block only goes to a worker thread and back to the pool.
@@ -127,6 +133,7 @@ export class Compressor extends Transform {
         this.filled = 0;
       }
     }
+    recycleMarked(chunk); // copied out: if it was lent to us alone, its memory can be reused
   }
 
   private submit(data: Buffer, owned: boolean, entries: number, cursor: unknown): void {

@@ -76,6 +76,50 @@ t.test('checkpoint events: fsync offsets every syncEvery bytes, and at the end',
   t.ok(fs.readFileSync(file).equals(data));
 });
 
+t.test('checkpoints run beside the writes, but never fall a whole checkpoint behind', async (t) => {
+  const dir = t.testdir();
+  const probe = await fs.promises.open(path.join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
+  await probe.close();
+  const realSync = proto.sync;
+  // Each fsync takes 30 ms, far longer than a write.
+  let inFlight = 0;
+  let most = 0;
+  proto.sync = async function (this: unknown) {
+    most = Math.max(most, ++inFlight);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    inFlight--;
+    return realSync.call(this);
+  };
+  t.teardown(() => void (proto.sync = realSync));
+  const sink = new ResumableFileSink({ path: path.join(dir, 'slow'), syncEvery: 10_000 });
+  const lag: number[] = [];
+  sink.on('progress', () => lag.push(sink.written - sink.durable));
+  const data = randomBytes(100_000);
+  await pipeline(Readable.from(pieces(data, 5000)), sink);
+  t.equal(most, 1, 'one fsync at a time');
+  t.ok(lag.some((l) => l > 10_000), 'writing went on while an fsync ran');
+  // Two checkpoints, plus what the stream held back meanwhile and then wrote in one go, twice.
+  const bound = 2 * 10_000 + 2 * (sink.writableHighWaterMark + 5000);
+  t.ok(Math.max(...lag) <= bound, `durable lagged ${Math.max(...lag)} bytes at most (≤ ${bound}, of ${data.length})`);
+  t.equal(sink.durable, data.length);
+});
+
+t.test('a checkpoint that fails fails the stream, and installs nothing', async (t) => {
+  const dir = t.testdir();
+  const probe = await fs.promises.open(path.join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
+  await probe.close();
+  const realSync = proto.sync;
+  proto.sync = () => Promise.reject(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+  t.teardown(() => void (proto.sync = realSync));
+  const file = path.join(dir, 'failing');
+  const sink = new ResumableFileSink({ path: file, syncEvery: 10_000 });
+  await t.rejects(pipeline(Readable.from(pieces(randomBytes(100_000), 5000)), sink), { code: 'SNAP_ERR_IO' });
+  t.notOk(fs.existsSync(file), 'no final file');
+  t.ok(sink.written < 100_000, `writing stopped after the failed checkpoint (${sink.written})`);
+});
+
 t.test('syncEvery 0: one checkpoint, at the end', async (t) => {
   const dir = t.testdir();
   const sink = new ResumableFileSink({ path: path.join(dir, 'a'), syncEvery: 0 });

@@ -28,6 +28,7 @@ import {
 import { CHUNK_DATA, encodeChunkHeader, endFrame, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../format/chunk-frame.js';
 import { allocStaging, recycleBlock } from '../format/block-buffers.js';
 import { crc32, crc32Combine } from '../format/crc32.js';
+import { PrefixCrcs } from './prefix-crcs.js';
 import { checkChunkSize } from '../streams/chunker.js';
 import { authProof, newNonce, proofMatches, type Secret } from './auth.js';
 import { checkSnapshotId } from './snapshot-id.js';
@@ -103,6 +104,11 @@ export interface SendResult {
   sentBytes: number;
   /** Data bytes sent more than once (after a NACK or a drop). */
   resentBytes: number;
+  /**
+   * File bytes read only to carry the whole-file CRC over a resume: from the nearest chunk
+   * boundary this send has passed to the resume offset (0 when the receiver resumes at one).
+   */
+  rereadBytes: number;
   /** Chunks the receiver reported damaged in transit. */
   nacks: number;
 }
@@ -196,6 +202,9 @@ class Sender {
   private readonly resumes: number[] = [];
   private sentBytes = 0;
   private resentBytes = 0;
+  private rereadBytes = 0;
+  /** Prefix CRCs at the chunk boundaries passed, kept across reconnects. */
+  private readonly prefixes = new PrefixCrcs();
   private nacks = 0;
   private highest = 0; // furthest offset ever sent
   private furthest = -1; // furthest offset the receiver ever reported holding
@@ -291,7 +300,9 @@ class Sender {
         const data = await this.read(pos, length);
         await this.throttle(length);
         const crc = crc32(data);
-        crcAt.set(pos + length, crc32Combine(crcAt.get(pos)!, crc, length));
+        const prefix = crc32Combine(crcAt.get(pos)!, crc, length);
+        crcAt.set(pos + length, prefix);
+        this.prefixes.add(pos + length, prefix);
         // Not awaited: the window bounds what is queued, and the next chunk is read and checked
         // while this one drains.
         void conn.write([encodeChunkHeader({ type: CHUNK_DATA, seq: seq++, offset: pos, length, crc32: crc }), data]).catch(() => {});
@@ -319,6 +330,7 @@ class Sender {
           resumes: this.resumes,
           sentBytes: this.sentBytes,
           resentBytes: this.resentBytes,
+          rereadBytes: this.rereadBytes,
           nacks: this.nacks,
         };
       }
@@ -356,9 +368,11 @@ class Sender {
     }
   }
 
+  /** CRC32 of the file's first `end` bytes, read on from the nearest boundary remembered. */
   private async prefixCrc(end: number): Promise<number> {
-    let crc = 0;
-    for (let at = 0; at < end; ) {
+    let { offset: at, crc } = this.prefixes.floor(end);
+    this.rereadBytes += end - at;
+    while (at < end) {
       const n = Math.min(MAX_CHUNK_SIZE, end - at);
       const data = await this.read(at, n);
       crc = crc32(data, crc);

@@ -36,6 +36,10 @@ t.test('six drops with retries: 2 still finish, each connection having made prog
     t.ok(pause < 800, `reconnected ${pause} ms after drop ${i + 1}`);
   });
   for (let i = 1; i < result.resumes.length; i++) t.ok(result.resumes[i]! > result.resumes[i - 1]!, `resume ${i} got further`);
+  // The whole-file CRC is carried over each resume from the chunk boundaries already passed:
+  // the file is not read again from the start up to each resume offset.
+  const fromStart = result.resumes.reduce((a, b) => a + b, 0);
+  t.ok(result.rereadBytes <= result.resumes.length * 4 * MiB, `${result.rereadBytes} bytes re-read for CRCs, not ${fromStart}`);
 });
 
 t.test('attempts that get nowhere use up the retries', async (t) => {

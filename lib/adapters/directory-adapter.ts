@@ -17,6 +17,7 @@ import path from 'node:path';
 import { FormatError } from '../errors.js';
 import type { DecodedEntry, Entry } from '../format/entry.js';
 import { fsyncDirectory } from '../sink/durable-file.js';
+import { readFully } from '../sink/read-fully.js';
 import { recoverSwap, stagingPathFor, swapIn } from './swap-in.js';
 import type { SnapshotApplier, SnapshotSource } from './types.js';
 
@@ -85,12 +86,7 @@ export function directorySource(root: string, meta: Record<string, unknown> = {}
           for (let i = skip; i < parts; i++) {
             const length = Math.min(DIRECTORY_PART_SIZE, item.size - i * DIRECTORY_PART_SIZE);
             const value = Buffer.allocUnsafe(Math.max(0, length));
-            let filled = 0;
-            while (filled < value.length) {
-              const { bytesRead } = await handle.read(value, filled, value.length - filled, i * DIRECTORY_PART_SIZE + filled);
-              if (bytesRead === 0) throw new FormatError(`${full} shrank while being read`);
-              filled += bytesRead;
-            }
+            if ((await readFully(handle, value, i * DIRECTORY_PART_SIZE)) < value.length) throw new FormatError(`${full} shrank while being read`);
             yield { key: JSON.stringify({ t: 'f', p: item.rel, m: item.mode, i, n: parts } satisfies TreeKey), value };
           }
         } finally {

@@ -16,6 +16,7 @@ import {
   type SnapshotHeader,
 } from '../format/snapshot-frames.js';
 import { SKIPPABLE_HEADER, TAG_BLOCK, TAG_FOOTER } from '../format/skippable.js';
+import { readFully } from '../sink/read-fully.js';
 
 const READ_AHEAD = 512;
 
@@ -72,11 +73,5 @@ export async function* walkSnapshotFrames(file: FileHandle, fileSize: number): A
 /** Reads exactly `length` bytes at `position` (short only at end of file). */
 export async function readAt(file: FileHandle, position: number, length: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(Math.max(0, length));
-  let filled = 0;
-  while (filled < buf.length) {
-    const { bytesRead } = await file.read(buf, filled, buf.length - filled, position + filled);
-    if (bytesRead === 0) break;
-    filled += bytesRead;
-  }
-  return buf.subarray(0, filled);
+  return buf.subarray(0, await readFully(file, buf, position));
 }

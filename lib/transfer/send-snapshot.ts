@@ -30,6 +30,7 @@ import { allocStaging, recycleBlock } from '../format/block-buffers.js';
 import { crc32, crc32Combine } from '../format/crc32.js';
 import { PrefixCrcs } from './prefix-crcs.js';
 import { checkChunkSize } from '../streams/chunker.js';
+import { readFully } from '../sink/read-fully.js';
 import { authProof, newNonce, proofMatches, type Secret } from './auth.js';
 import { checkSnapshotId } from './snapshot-id.js';
 import { PROTOCOL_VERSION } from './wire.js';
@@ -385,12 +386,8 @@ class Sender {
   /** Reads into memory of our own (recycled once the chunk is acknowledged). */
   private async read(position: number, length: number): Promise<Buffer> {
     const buf = allocStaging(length);
-    let filled = 0;
-    while (filled < length) {
-      const { bytesRead } = await this.file.read(buf, filled, length - filled, position + filled);
-      if (bytesRead === 0) throw new SnapstreamError('SNAP_ERR_IO', `the file being sent shrank at byte ${position + filled}`);
-      filled += bytesRead;
-    }
+    const filled = await readFully(this.file, buf, position);
+    if (filled < length) throw new SnapstreamError('SNAP_ERR_IO', `the file being sent shrank at byte ${position + filled}`);
     return buf;
   }
 

@@ -2,10 +2,12 @@
  * compressFile: a raw file → a standard .zst / .lz4 file with a CRC trailer. The stock tools
  * and the Decompressor read it back to exactly the input; it is byte for byte what the same
  * stages composed by hand around fs streams write (reading straight into reused shared memory
- * changes nothing); and a failure leaves no partial file and an older target as it was.
+ * changes nothing); and a failure (a missing file, an abort, a full disk) leaves no partial
+ * file and an older target as it was.
  */
 import t from 'tap';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +20,7 @@ import {
   CrcVerifier,
   CRC_TRAILER_SIZE,
   Decompressor,
+  NoSpaceError,
   SnapstreamError,
   type CodecName,
 } from '../../lib/index.js';
@@ -147,4 +150,24 @@ t.test('bad arguments are SNAP_ERR_INVALID_ARGUMENT', async (t) => {
   await t.rejects(compressFile(source, target, { blockSize: 0 }), { code: 'SNAP_ERR_INVALID_ARGUMENT' });
   await t.rejects(compressFile(source, target, { level: 99 }), { code: 'SNAP_ERR_INVALID_ARGUMENT' });
   t.notOk(fs.existsSync(target));
+});
+
+t.test('a full disk: SNAP_ERR_NO_SPACE, the older target untouched, the space given back', async (t) => {
+  const mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'snapstream-compress-enospc-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt]);
+  t.teardown(() => {
+    execFileSync('umount', [mnt]);
+    fs.rmSync(mnt, { recursive: true, force: true });
+  });
+  const target = path.join(mnt, 'out.zst');
+  fs.writeFileSync(target, 'the older file');
+  const free = fs.statfsSync(mnt).bavail;
+  // Random bytes do not compress: 12 MiB of them cannot fit in 4 MiB.
+  const source = input(randomBytes(12 * 1024 * 1024));
+  const err = await compressFile(source, target, { blockSize: BLOCK }).catch((e: unknown) => e);
+  t.type(err, NoSpaceError);
+  t.equal((err as NoSpaceError).code, 'SNAP_ERR_NO_SPACE');
+  t.equal(fs.readFileSync(target, 'utf8'), 'the older file');
+  t.notOk(fs.existsSync(`${target}.partial`), 'no partial left');
+  t.equal(fs.statfsSync(mnt).bavail, free, 'every block given back');
 });

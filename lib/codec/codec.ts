@@ -1,6 +1,7 @@
 /** The codecs a snapshot can use, and their ids in the file header. */
 import { InvalidArgumentError, UnsupportedError } from '../errors.js';
 
+/** A compression codec: `zstd`, `lz4`, or `none` (stored uncompressed, still in zstd frames). */
 export type CodecName = 'zstd' | 'lz4' | 'none';
 
 export const CODEC_IDS: Record<CodecName, number> = { none: 0, zstd: 1, lz4: 2 };

@@ -17,6 +17,7 @@ export const CRC_TRAILER_SIZE = 24;
 /** The longest trailer: a snapshot footer frame. */
 export const MAX_TRAILER_SIZE = FOOTER_FRAME_SIZE;
 
+/** Which trailer a stream ended with: a snapshot file's footer frame or CrcFooter's CRC trailer. */
 export type TrailerKind = 'snapshot-footer' | 'crc-trailer';
 
 /** The running state of {@link TailCrc}, small enough to store beside a resumable upload. */
@@ -31,6 +32,7 @@ export interface TailCrcState {
 
 /** CRC32 of a stream, held back by the last {@link MAX_TRAILER_SIZE} bytes. */
 export class TailCrc {
+  /** Bytes seen so far. */
   length = 0;
   private crc = 0;
   private tail = Buffer.alloc(MAX_TRAILER_SIZE);
@@ -45,6 +47,7 @@ export class TailCrc {
     }
   }
 
+  /** Adds the stream's next bytes. */
   update(chunk: Uint8Array): void {
     this.length += chunk.length;
     if (chunk.length >= MAX_TRAILER_SIZE) {
@@ -66,6 +69,7 @@ export class TailCrc {
     this.tailLength += chunk.length;
   }
 
+  /** A copy of the running state, from which a new TailCrc carries on. */
   state(): TailCrcState {
     return { length: this.length, crc: this.crc, tail: Buffer.from(this.tail.subarray(0, this.tailLength)) };
   }

@@ -7,6 +7,7 @@ import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { sdk } from './sdk.js';
 import { InvalidArgumentError } from '../errors.js';
 
+/** Where and how to connect to S3; anything unset comes from the standard AWS environment variables. */
 export interface S3ConnectionOptions {
   /** `http://127.0.0.1:7480`; default `$AWS_ENDPOINT_URL_S3` or `$AWS_ENDPOINT_URL` (none: AWS itself). */
   endpoint?: string;

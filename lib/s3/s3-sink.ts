@@ -33,16 +33,23 @@ import {
   type UploadState,
 } from './upload-state.js';
 
-/** S3's smallest part (all but the last), largest part, and most parts per upload. */
+/** S3's smallest part (all but the last must be at least this): 5 MiB. */
 export const S3_MIN_PART_SIZE = 5 * 1024 * 1024;
+/** S3's largest part: 5 GiB. */
 export const S3_MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
+/** S3's most parts per upload: 10,000 (so a stream may be at most this many times `partSize`). */
 export const S3_MAX_PARTS = 10_000;
+/** S3Sink's default part size: 8 MiB. */
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 const DEFAULT_CONCURRENCY = 4;
 
+/** Options for an {@link S3Sink}. */
 export interface S3SinkOptions {
+  /** The S3 client to send requests with ({@link createS3Client} makes one). */
   client: S3Client;
+  /** The bucket to upload into. */
   bucket: string;
+  /** The object's key. */
   key: string;
   /** Bytes per part, 5 MiB to 5 GiB; default 8 MiB. A resumed upload keeps the size it began with. */
   partSize?: number;
@@ -54,16 +61,23 @@ export interface S3SinkOptions {
   verify?: boolean;
   /** User metadata stored with the object (`x-amz-meta-*`). */
   metadata?: Record<string, string>;
+  /** The object's Content-Type. Default `application/octet-stream`. */
   contentType?: string;
+  /** Aborting this signal destroys the sink with Node's `AbortError`; the upload is kept to resume. */
   signal?: AbortSignal;
 }
 
+/** The object an {@link S3Sink} completed. */
 export interface S3UploadResult {
+  /** The object's bucket. */
   bucket: string;
+  /** The object's key. */
   key: string;
+  /** The completed object's ETag (empty if the server gave none). */
   etag: string;
   /** Object size. */
   bytes: number;
+  /** Parts the object was assembled from. */
   parts: number;
   /** Parts this run sent. */
   partsSent: number;
@@ -81,6 +95,11 @@ interface OpenedUpload {
   tail: TailCrcState;
 }
 
+/**
+ * Bytes → an S3 object, by a resumable multipart upload in bounded memory; the object is
+ * completed only once the stream's trailer (snapshot footer or CRC trailer) verifies. Made by
+ * {@link createS3Sink}.
+ */
 export class S3Sink extends Writable {
   /** Set once the object is complete. */
   result: S3UploadResult | null = null;
@@ -88,6 +107,7 @@ export class S3Sink extends Writable {
   partsSent = 0;
   /** Parts kept from an interrupted upload (known once open). */
   partsResumed = 0;
+  /** The part size asked for in the options (a resumed upload keeps its own: see `partSize`). */
   readonly partSizeWanted: number;
 
   private readonly client: S3Client;

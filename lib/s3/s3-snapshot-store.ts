@@ -37,13 +37,17 @@ import { S3Source } from './s3-source.js';
 
 const SUFFIX = '.snap';
 
+/** Options for {@link S3SnapshotStore.open}. */
 export interface S3SnapshotStoreOptions {
+  /** The S3 client to send requests with ({@link createS3Client} makes one). */
   client: S3Client;
+  /** The bucket the snapshots are in; it must exist. */
   bucket: string;
   /** Key prefix, e.g. `prod/cache-1/` (a trailing slash is added when missing). Default: the bucket's root. */
   prefix?: string;
   /** Part size and parts in flight for uploads. */
   partSize?: number;
+  /** Parts in flight per upload. Default: S3Sink's (4). */
   concurrency?: number;
   /** Options for snapshots created from entries. */
   write?: Pick<WriteSnapshotOptions, 'codec' | 'level' | 'blockSize' | 'concurrency'>;
@@ -53,17 +57,31 @@ export interface S3SnapshotStoreOptions {
 
 /** A snapshot in the bucket: the disk store's description plus the object's key. */
 export interface S3StoredSnapshot extends StoredSnapshot {
+  /** The object's key. */
   key: string;
+  /** The object's ETag (empty if the server gave none). */
   etag: string;
 }
 
+/**
+ * Snapshots under an S3 bucket prefix, with the {@link SnapshotStore}'s operations: list, upload
+ * (resumable), create, verify, download, restore with fallback, prune and delete. Open one with
+ * {@link S3SnapshotStore.open}. Events: `created`, `deleted`, `pruned`, `restored`, `corrupt`,
+ * `unreadable`.
+ */
 export class S3SnapshotStore extends EventEmitter {
+  /** The S3 client the store sends requests with. */
   readonly client: S3Client;
+  /** The store's bucket. */
   readonly bucket: string;
+  /** The key prefix of the store's snapshots: empty, or ending in `/`. */
   readonly prefix: string;
   private readonly described = new Map<string, S3StoredSnapshot>();
 
-  private constructor(readonly options: S3SnapshotStoreOptions) {
+  private constructor(
+    /** The options the store was opened with. */
+    readonly options: S3SnapshotStoreOptions,
+  ) {
     super();
     this.client = options.client;
     this.bucket = options.bucket;
@@ -115,6 +133,7 @@ export class S3SnapshotStore extends EventEmitter {
     return found.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
   }
 
+  /** The newest snapshot, or undefined when there is none (lists the prefix). */
   async latest(): Promise<S3StoredSnapshot | undefined> {
     return (await this.list())[0];
   }
@@ -136,7 +155,10 @@ export class S3SnapshotStore extends EventEmitter {
    * Uploads a finished snapshot file (checked first: a damaged file is not uploaded), resuming an
    * interrupted upload of the same id. The id defaults to the file name without `.snap`.
    */
-  async upload(file: string, options: { id?: string; signal?: AbortSignal; onPart?: (p: { partNumber: number; size: number }) => void } = {}): Promise<S3UploadResult & { id: string }> {
+  async upload(file: string, options: { id?: string; signal?: AbortSignal; onPart?: (p: { partNumber: number; size: number }) => void } = {}): Promise<S3UploadResult & {
+    /** The snapshot's id. */
+    id: string;
+  }> {
     const id = checkSnapshotId(options.id ?? path.basename(file).replace(/\.snap$/, ''));
     await inspectSnapshot(file);
     const sink = this.sink(id, options.signal);
@@ -182,7 +204,17 @@ export class S3SnapshotStore extends EventEmitter {
   }
 
   /** Verifies every snapshot; damaged ones are moved aside under `corrupt/`. */
-  async verifyAll(): Promise<{ ok: string[]; corrupt: { id: string; error: Error }[] }> {
+  async verifyAll(): Promise<{
+    /** Ids of the snapshots that verified. */
+    ok: string[];
+    /** The snapshots that failed (moved aside under `corrupt/` when the server allows). */
+    corrupt: {
+      /** The snapshot's id. */
+      id: string;
+      /** The damage found. */
+      error: Error;
+    }[];
+  }> {
     const result: { ok: string[]; corrupt: { id: string; error: Error }[] } = { ok: [], corrupt: [] };
     for (const s of await this.list()) {
       try {
@@ -258,6 +290,7 @@ export class S3SnapshotStore extends EventEmitter {
     return drop;
   }
 
+  /** Deletes a snapshot's object; a missing one is a NotFoundError. */
   async delete(id: string): Promise<void> {
     await this.get(id);
     await this.remove(this.keyOf(id));

@@ -12,9 +12,13 @@ import { sdk } from './sdk.js';
 import { ChecksumError, InvalidArgumentError, NetworkError, ProtocolError, TimeoutError } from '../errors.js';
 import { isTransientS3Error, s3ErrorName, wrapS3Error } from './s3-errors.js';
 
+/** Options for an {@link S3Source}. */
 export interface S3SourceOptions {
+  /** The S3 client to send requests with ({@link createS3Client} makes one). */
   client: S3Client;
+  /** The object's bucket. */
   bucket: string;
+  /** The object's key. */
   key: string;
   /** First byte to read. Default 0. */
   start?: number;
@@ -24,15 +28,23 @@ export interface S3SourceOptions {
   retries?: number;
   /** First backoff in ms, doubled each failed attempt (with jitter), at most `maxBackoffMs`. Default 200. */
   backoffMs?: number;
+  /** Longest backoff in ms. Default 5000. */
   maxBackoffMs?: number;
   /** A body that delivers nothing for this long (while the consumer wants data) is dropped and asked again. Default 30 s. */
   idleTimeoutMs?: number;
+  /** Buffering threshold of the readable side, in bytes. Default 1 MiB. */
   highWaterMark?: number;
+  /** Aborting this signal destroys the stream with Node's `AbortError` and stops its requests. */
   signal?: AbortSignal;
 }
 
 type Body = Readable & { destroy(error?: Error): Body };
 
+/**
+ * A Readable of an S3 object's bytes (or a range of them) that asks again from the first byte not
+ * yet delivered when a response fails or stalls, every request after the first pinned to the
+ * object's ETag. Made by {@link createS3Source}.
+ */
 export class S3Source extends Readable {
   /** Offset of the next byte to deliver. */
   position: number;

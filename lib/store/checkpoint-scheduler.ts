@@ -12,7 +12,9 @@ import { InvalidArgumentError } from '../errors.js';
 import type { SnapshotStore, StoredSnapshot } from './snapshot-store.js';
 import type { RetentionPolicy } from './retention.js';
 
+/** Options for a {@link CheckpointScheduler}: give `everyEntries`, `interval`, or both. */
 export interface CheckpointSchedulerOptions {
+  /** The store snapshots are taken into (and pruned from). */
   store: SnapshotStore;
   /** Makes the source for one snapshot (a fresh consistent view each time). */
   source: () => SnapshotSource | Promise<SnapshotSource>;
@@ -26,6 +28,11 @@ export interface CheckpointSchedulerOptions {
   retention?: RetentionPolicy;
 }
 
+/**
+ * Takes snapshots into a {@link SnapshotStore} in the background, after `everyEntries` applied
+ * entries (see {@link CheckpointScheduler.noteApplied}) and/or every `interval` ms, one at a time,
+ * pruning after each. Events: `snapshot`, `pruned`, `failure`, `skipped`.
+ */
 export class CheckpointScheduler extends EventEmitter {
   private applied = 0;
   private lastAt = 0;
@@ -45,6 +52,7 @@ export class CheckpointScheduler extends EventEmitter {
     return this.applied;
   }
 
+  /** Arms the triggers: until then neither `interval` nor `everyEntries` takes a snapshot. Returns the scheduler. */
   start(): this {
     this.stopped = false;
     if (this.options.interval !== undefined) {

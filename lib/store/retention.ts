@@ -9,18 +9,30 @@
  * The newest snapshot and those in use are never dropped (they still count towards the limits).
  */
 export interface RetentionPolicy {
+  /** Most snapshots kept. */
   maxSnapshots?: number;
+  /** Age in ms (at `now`) past which a snapshot is dropped. */
   maxAge?: number;
+  /** Least time in ms between snapshots kept: one closer than this to the next newer kept one is dropped. */
   minInterval?: number;
+  /** Most bytes kept: the kept snapshots' sizes summed. */
   maxTotalBytes?: number;
 }
 
+/** What retention needs to know of a snapshot ({@link StoredSnapshot} has it). */
 export interface RetainedSnapshot {
+  /** The snapshot's id. */
   id: string;
+  /** Creation time, ms since the epoch. */
   createdAt: number;
+  /** Size in bytes. */
   size: number;
 }
 
+/**
+ * The ids of the snapshots `policy` removes at time `now` (ms since the epoch), newest first.
+ * The newest snapshot and those in `inUse` are never among them.
+ */
 export function snapshotsToPrune(
   snapshots: readonly RetainedSnapshot[],
   policy: RetentionPolicy,

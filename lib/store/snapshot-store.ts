@@ -32,20 +32,29 @@ import { StoreLock } from './store-lock.js';
 const SUFFIX = '.snap';
 const LIST_FILE = 'store.json';
 
+/** A snapshot in a {@link SnapshotStore}, described from its file's header and footer. */
 export interface StoredSnapshot {
+  /** The snapshot's id (its file name without `.snap`). */
   id: string;
   /** Raft-style position, when the metadata had one. */
   index?: number;
+  /** Raft term, when the metadata had one. */
   term?: number;
+  /** Creation time, ms since the epoch. */
   createdAt: number;
   /** File size in bytes. */
   size: number;
+  /** Entries in the snapshot. */
   entries: number;
+  /** Bytes of encoded entries, uncompressed. */
   rawBytes: number;
+  /** Codec of the snapshot's data frames. */
   codec: CodecName;
+  /** The metadata stored in the snapshot's header. */
   meta: Record<string, unknown>;
 }
 
+/** Options for {@link SnapshotStore.open}. */
 export interface SnapshotStoreOptions {
   /** Options for new snapshots (codec, level, block size…). */
   write?: Pick<WriteSnapshotOptions, 'codec' | 'level' | 'blockSize' | 'syncEvery' | 'concurrency'>;
@@ -53,7 +62,9 @@ export interface SnapshotStoreOptions {
   retention?: RetentionPolicy;
 }
 
+/** What a restore did: the snapshot it restored and the failed ones it moved aside first. */
 export interface RestoreResult {
+  /** The snapshot restored. */
   snapshot: StoredSnapshot;
   /** Entries restored (expired ones skipped). */
   entries: number;
@@ -63,6 +74,11 @@ export interface RestoreResult {
   corrupt: string[];
 }
 
+/**
+ * A directory of snapshots that creates, lists, verifies, restores, prunes and deletes them, and
+ * recovers from crashes and corruption on its own. Open one with {@link SnapshotStore.open}.
+ * Events: `created`, `deleted`, `pruned`, `restored`, `corrupt`, `partials-removed`.
+ */
 export class SnapshotStore extends EventEmitter {
   /** Partials left by an interrupted create, which creating the same id again resumes. */
   pending: PartialAnalysis[] = [];
@@ -71,7 +87,9 @@ export class SnapshotStore extends EventEmitter {
   private closed = false;
 
   private constructor(
+    /** The store's directory. */
     readonly dir: string,
+    /** The options the store was opened with. */
     readonly options: SnapshotStoreOptions,
     private readonly lock: StoreLock,
   ) {
@@ -101,10 +119,12 @@ export class SnapshotStore extends EventEmitter {
     return [...this.snapshots];
   }
 
+  /** The newest snapshot, or undefined when the store holds none. */
   latest(): StoredSnapshot | undefined {
     return this.snapshots[0];
   }
 
+  /** The snapshot with this id, or undefined. */
   get(id: string): StoredSnapshot | undefined {
     return this.snapshots.find((s) => s.id === id);
   }
@@ -179,7 +199,17 @@ export class SnapshotStore extends EventEmitter {
   }
 
   /** Verifies every snapshot; damaged ones are moved aside. Resolves with what was found. */
-  async verifyAll(): Promise<{ ok: string[]; corrupt: { id: string; error: Error }[] }> {
+  async verifyAll(): Promise<{
+    /** Ids of the snapshots that verified. */
+    ok: string[];
+    /** The snapshots that failed, now moved aside under `corrupt/`. */
+    corrupt: {
+      /** The snapshot's id. */
+      id: string;
+      /** The damage found. */
+      error: Error;
+    }[];
+  }> {
     const result: { ok: string[]; corrupt: { id: string; error: Error }[] } = { ok: [], corrupt: [] };
     for (const s of this.list()) {
       try {
@@ -251,6 +281,7 @@ export class SnapshotStore extends EventEmitter {
     this.inUse.set(id, (this.inUse.get(id) ?? 0) + 1);
   }
 
+  /** Undoes one {@link SnapshotStore.use}; once every use is released the snapshot may be pruned or deleted. */
   release(id: string): void {
     const n = (this.inUse.get(id) ?? 1) - 1;
     if (n > 0) this.inUse.set(id, n);
@@ -278,7 +309,14 @@ export class SnapshotStore extends EventEmitter {
    * Options for `createSnapshotServer` that receive straight into this store: files land under
    * the store's names and are adopted (listed) before the sender hears DONE.
    */
-  serverOptions(): { dir: string; fileName: (id: string) => string; onInstalled: (info: { id: string }) => Promise<void> } {
+  serverOptions(): {
+    /** The store's directory. */
+    dir: string;
+    /** The file name a snapshot is received as: `<id>.snap`. */
+    fileName: (id: string) => string;
+    /** Adds a received snapshot to the store's list. */
+    onInstalled: (info: { id: string }) => Promise<void>;
+  } {
     return {
       dir: this.dir,
       fileName: (id) => `${id}${SUFFIX}`,

@@ -24,7 +24,14 @@ export interface ChunkerOptions extends StageOptions {
   /** Emit ChunkFrame objects instead of bytes. */
   objects?: boolean;
   /** Continue a stream whose first `offset` bytes (CRC32 `crc`) went out as `seq` chunks already. */
-  start?: { offset: number; seq: number; crc: number };
+  start?: {
+    /** Bytes already sent: the offset of the first chunk. */
+    offset: number;
+    /** Chunks already sent: the seq of the first chunk. */
+    seq: number;
+    /** CRC32 of the bytes already sent. */
+    crc: number;
+  };
 }
 
 export function checkChunkSize(size: unknown): number {
@@ -34,6 +41,11 @@ export function checkChunkSize(size: unknown): number {
   return size;
 }
 
+/**
+ * Bytes → chunk frames: sequence-numbered, CRC-checked pieces of `chunkSize` bytes, then an end
+ * frame with the stream's length and CRC32 (ChunkFrame objects with `objects: true`). A
+ * {@link Dechunker} reverses it. Made by {@link createChunker}.
+ */
 export class Chunker extends Transform {
   private size: number;
   private readonly objects: boolean;
@@ -56,6 +68,7 @@ export class Chunker extends Transform {
     this.crc = options.start?.crc ?? 0;
   }
 
+  /** Bytes per chunk for the chunks that follow. */
   get chunkSize(): number {
     return this.size;
   }

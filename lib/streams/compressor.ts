@@ -42,9 +42,17 @@ export interface CompressorOptions extends StageOptions {
   recycleFrames?: boolean;
 }
 
+/**
+ * Bytes → compressed frames: one standard zstd or LZ4 frame per block (`none`: a zstd frame of
+ * stored blocks), so the output is a valid `.zst` / `.lz4` stream; {@link RawBlock} in,
+ * {@link CompressedBlock} out with `blocks: true`. Made by {@link createCompressor}.
+ */
 export class Compressor extends Transform {
+  /** The codec in use. */
   readonly codec: CodecName;
+  /** The zstd level in use (ignored by `lz4` and `none`). */
   readonly level: number;
+  /** Bytes per block in byte mode. */
   readonly blockSize: number;
   private readonly blockMode: boolean;
   private readonly recycleFrames: boolean;

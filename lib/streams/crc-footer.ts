@@ -17,7 +17,12 @@ const PAYLOAD = CRC_TRAILER_SIZE - SKIPPABLE_HEADER;
 
 export interface CrcFooterOptions extends StageOptions {
   /** Continue from bytes already written elsewhere (resuming): their CRC32 and length. */
-  initial?: { crc: number; length: number };
+  initial?: {
+    /** CRC32 of the bytes already written. */
+    crc: number;
+    /** Bytes already written. */
+    length: number;
+  };
 }
 
 /** Builds the trailer for a stream of `length` bytes with CRC32 `crc`. */
@@ -30,6 +35,10 @@ export function crcTrailer(crc: number, length: number): Buffer {
   return out;
 }
 
+/**
+ * Bytes → the same bytes followed by a {@link CRC_TRAILER_SIZE}-byte trailer holding their CRC32
+ * and length (a {@link CrcVerifier} checks and removes it). Made by {@link createCrcFooter}.
+ */
 export class CrcFooter extends Transform {
   /** CRC32 of the bytes passed so far. */
   crc: number;

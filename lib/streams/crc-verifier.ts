@@ -12,8 +12,14 @@ import { SNAP_SKIPPABLE_MAGIC, TAG_CRC } from '../format/skippable.js';
 import { CRC_TRAILER_SIZE } from './crc-footer.js';
 import { nodeStreamOptions, type StageOptions } from './stage-options.js';
 
+/** Options for a {@link CrcVerifier}: only the common {@link StageOptions}. */
 export type CrcVerifierOptions = StageOptions;
 
+/**
+ * Bytes ending in a {@link CrcFooter} trailer → the same bytes without it. The stream fails with
+ * a typed error when the trailer is missing, cut short or does not match, so what it passed on
+ * is verified only once it ends without error. Made by {@link createCrcVerifier}.
+ */
 export class CrcVerifier extends Transform {
   /** CRC32 of the bytes passed on so far. */
   crc = 0;

@@ -22,9 +22,21 @@ export interface DechunkerOptions extends StageOptions {
    * Expect a stream that continues one whose first `offset` bytes (CRC32 `crc`) went out as
    * `seq` chunks already (a Chunker's `start`). Default: the stream starts at chunk 0, byte 0.
    */
-  start?: { offset: number; seq: number; crc: number };
+  start?: {
+    /** Bytes already received: the offset the first chunk must have. */
+    offset: number;
+    /** Chunks already received: the seq the first chunk must have. */
+    seq: number;
+    /** CRC32 of the bytes already received. */
+    crc: number;
+  };
 }
 
+/**
+ * Chunk frames (a {@link Chunker}'s output) → the bytes they carry, checking every CRC, the
+ * order of the chunks and the end frame's length and CRC32; anything wrong is a typed error.
+ * Checked ChunkFrame objects out with `objects: true`. Made by {@link createDechunker}.
+ */
 export class Dechunker extends Transform {
   private readonly objects: boolean;
   private readonly maxChunkSize: number;

@@ -41,7 +41,9 @@ type Output = Buffer | Buffer[] | Record<string, unknown>;
 
 /** A frame to decode in block mode; other fields are passed on with the output. */
 export interface FrameInput {
+  /** One whole zstd or LZ4 frame. */
   frame: Buffer;
+  /** Bytes the frame decompresses to (at most 256 MiB). */
   rawLength: number;
   /** If given, the frame's CRC32 must match. */
   crc?: number;
@@ -52,6 +54,11 @@ export interface FrameInput {
   [field: string]: unknown;
 }
 
+/**
+ * Compressed frames → bytes: any sequence of zstd, LZ4 and skippable frames in (snapstream's
+ * output or the stock tools'), the decompressed bytes out; {@link FrameInput}s in and
+ * `{ data, ...fields }` out with `blocks: true`. Made by {@link createDecompressor}.
+ */
 export class Decompressor extends Transform {
   private readonly blockMode: boolean;
   private readonly results: OrderedResults<Output>;

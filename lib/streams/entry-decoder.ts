@@ -30,6 +30,10 @@ interface DecoderBlock {
   owned?: boolean;
 }
 
+/**
+ * Bytes (or whole blocks with `blocks: true`) → entries: one `{ key, value, expiresAt? }` object
+ * per entry, or one array per input chunk with `batch: true`. Made by {@link createEntryDecoder}.
+ */
 export class EntryDecoder extends Transform {
   private readonly parser: EntryParser;
   private readonly batch: boolean;

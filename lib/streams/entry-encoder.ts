@@ -25,6 +25,11 @@ export interface EntryEncoderOptions extends StageOptions {
   cursorOf?: (entry: Entry, count: number) => unknown;
 }
 
+/**
+ * Entries → bytes: `{ key, value, expiresAt? }` objects (or arrays of them) in, their encoded
+ * records out in blocks of up to `blockSize` bytes, or {@link RawBlock}s with `blocks: true`.
+ * Made by {@link createEntryEncoder}.
+ */
 export class EntryEncoder extends Transform {
   private readonly writer: EntryBlockWriter;
   private readonly blockMode: boolean;

@@ -41,6 +41,19 @@ export function checkChunkSize(size: unknown): number {
   return size;
 }
 
+/** Checks a Chunker's or Dechunker's `start`: where a continued stream begins. */
+export function checkChunkStart(start: unknown): { offset: number; seq: number; crc: number } {
+  const s = (start ?? { offset: 0, seq: 0, crc: 0 }) as { offset: unknown; seq: unknown; crc: unknown };
+  if (
+    !Number.isSafeInteger(s.offset) || (s.offset as number) < 0 ||
+    !Number.isSafeInteger(s.seq) || (s.seq as number) < 0 ||
+    !Number.isInteger(s.crc) || (s.crc as number) < 0 || (s.crc as number) > 0xffffffff
+  ) {
+    throw new InvalidArgumentError('start must be { offset, seq, crc } of non-negative integers (crc a uint32)');
+  }
+  return s as { offset: number; seq: number; crc: number };
+}
+
 /**
  * Bytes → chunk frames: sequence-numbered, CRC-checked pieces of `chunkSize` bytes, then an end
  * frame with the stream's length and CRC32 (ChunkFrame objects with `objects: true`). A
@@ -60,12 +73,14 @@ export class Chunker extends Transform {
 
   constructor(options: ChunkerOptions = {}) {
     const objects = options.objects === true;
+    const size = checkChunkSize(options.chunkSize ?? DEFAULT_CHUNK_SIZE);
+    const start = checkChunkStart(options.start);
     super({ ...nodeStreamOptions(options), readableObjectMode: objects, ...(objects ? { readableHighWaterMark: 2 } : {}) });
-    this.size = checkChunkSize(options.chunkSize ?? DEFAULT_CHUNK_SIZE);
+    this.size = size;
     this.objects = objects;
-    this.offset = options.start?.offset ?? 0;
-    this.seq = options.start?.seq ?? 0;
-    this.crc = options.start?.crc ?? 0;
+    this.offset = start.offset;
+    this.seq = start.seq;
+    this.crc = start.crc;
   }
 
   /** Bytes per chunk for the chunks that follow. */
@@ -73,7 +88,7 @@ export class Chunker extends Transform {
     return this.size;
   }
 
-  /** Changes the size of the chunks that follow. */
+  /** Changes the size of the chunks that follow (bytes already held beyond it go out as one chunk first). */
   set chunkSize(size: number) {
     this.size = checkChunkSize(size);
   }
@@ -81,6 +96,8 @@ export class Chunker extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     let at = 0;
     while (at < chunk.length) {
+      // chunkSize was lowered below what is already held: that goes out as one chunk first.
+      if (this.filled >= this.size) this.emitChunk();
       const take = Math.min(this.size - this.filled, chunk.length - at);
       this.parts.push(take === chunk.length ? chunk : chunk.subarray(at, at + take));
       this.filled += take;

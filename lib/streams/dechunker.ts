@@ -11,6 +11,7 @@ import { ChecksumError, FormatError, InvalidArgumentError, TruncatedError } from
 import { CHUNK_END, CHUNK_HEADER_SIZE, decodeChunkHeader, MAX_CHUNK_SIZE, type ChunkFrame } from '../format/chunk-frame.js';
 import { crc32, crc32Combine } from '../format/crc32.js';
 import { ByteQueue } from './byte-queue.js';
+import { checkChunkStart } from './chunker.js';
 import { nodeStreamOptions, type StageOptions } from './stage-options.js';
 
 export interface DechunkerOptions extends StageOptions {
@@ -53,14 +54,7 @@ export class Dechunker extends Transform {
     super({ ...nodeStreamOptions(options), readableObjectMode: objects, ...(objects ? { readableHighWaterMark: 2 } : {}) });
     this.objects = objects;
     this.maxChunkSize = options.maxChunkSize ?? MAX_CHUNK_SIZE;
-    const start = options.start ?? { offset: 0, seq: 0, crc: 0 };
-    if (
-      !Number.isSafeInteger(start.offset) || start.offset < 0 ||
-      !Number.isSafeInteger(start.seq) || start.seq < 0 ||
-      !Number.isInteger(start.crc) || start.crc < 0 || start.crc > 0xffffffff
-    ) {
-      throw new InvalidArgumentError('start must be { offset, seq, crc } of non-negative integers');
-    }
+    const start = checkChunkStart(options.start);
     // The first frame must be the one expected: a stream that lost its first chunks would
     // otherwise decode to bytes with a hole at the front and no whole-stream CRC to catch it.
     this.nextSeq = start.seq;

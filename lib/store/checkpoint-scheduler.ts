@@ -3,8 +3,9 @@
  * and/or on a time interval, never closer together than `minInterval`, one at a time, in the
  * background (the application keeps writing; the source must read a consistent view, as a
  * database snapshot does). Prunes after each snapshot. Reports through events: `snapshot`
- * (the stored snapshot), `pruned` (ids), `failure` (the error; the scheduler carries on), `skipped` (a trigger while one was running or
- * too soon).
+ * (the stored snapshot), `pruned` (ids), `failure` (the error; the scheduler carries on),
+ * `pruneFailure` (pruning failed after a snapshot that was stored), `skipped` (a trigger while
+ * one was running or too soon).
  */
 import { EventEmitter } from 'node:events';
 import type { SnapshotSource } from '../adapters/types.js';
@@ -31,7 +32,7 @@ export interface CheckpointSchedulerOptions {
 /**
  * Takes snapshots into a {@link SnapshotStore} in the background, after `everyEntries` applied
  * entries (see {@link CheckpointScheduler.noteApplied}) and/or every `interval` ms, one at a time,
- * pruning after each. Events: `snapshot`, `pruned`, `failure`, `skipped`.
+ * pruning after each. Events: `snapshot`, `pruned`, `failure`, `pruneFailure`, `skipped`.
  */
 export class CheckpointScheduler extends EventEmitter {
   private applied = 0;
@@ -56,6 +57,7 @@ export class CheckpointScheduler extends EventEmitter {
   start(): this {
     this.stopped = false;
     if (this.options.interval !== undefined) {
+      if (this.timer) clearInterval(this.timer); // started again: one timer, not two
       this.timer = setInterval(() => void this.trigger('interval'), this.options.interval);
       this.timer.unref();
     }
@@ -111,12 +113,21 @@ export class CheckpointScheduler extends EventEmitter {
       const stored = await this.options.store.create(source);
       this.applied -= appliedBefore;
       this.emit('snapshot', stored, reason);
-      const pruned = await this.options.store.prune(this.options.retention ?? this.options.store.options.retention);
-      if (pruned.length > 0) this.emit('pruned', pruned);
+      await this.prune();
       return stored;
     } catch (err) {
       this.emit('failure', err);
       return null;
+    }
+  }
+
+  /** Prunes after a snapshot; a failure here does not undo the snapshot, so it has its own event. */
+  private async prune(): Promise<void> {
+    try {
+      const pruned = await this.options.store.prune(this.options.retention ?? this.options.store.options.retention);
+      if (pruned.length > 0) this.emit('pruned', pruned);
+    } catch (err) {
+      this.emit('pruneFailure', err);
     }
   }
 }

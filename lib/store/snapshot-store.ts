@@ -77,7 +77,8 @@ export interface RestoreResult {
 /**
  * A directory of snapshots that creates, lists, verifies, restores, prunes and deletes them, and
  * recovers from crashes and corruption on its own. Open one with {@link SnapshotStore.open}.
- * Events: `created`, `deleted`, `pruned`, `restored`, `corrupt`, `partials-removed`.
+ * Events: `created`, `deleted`, `pruned`, `restored`, `corrupt` (`{ id, path, error, movedAside,
+ * cause? }`: a damaged snapshot, moved under `corrupt/` unless it could not be), `partials-removed`.
  */
 export class SnapshotStore extends EventEmitter {
   /** Partials left by an interrupted create, which creating the same id again resumes. */
@@ -327,13 +328,9 @@ export class SnapshotStore extends EventEmitter {
   }
 
   private async quarantine(id: string, error: unknown): Promise<void> {
-    const aside = path.join(this.dir, 'corrupt');
-    await fsp.mkdir(aside, { recursive: true });
-    const target = path.join(aside, `${id}${SUFFIX}.${Date.now()}`);
-    await fsp.rename(this.pathOf(id), target).catch(() => {});
+    await this.quarantineFile(id, error);
     this.snapshots = this.snapshots.filter((s) => s.id !== id);
     await this.saveList();
-    this.emit('corrupt', { id, path: target, error });
   }
 
   private async recover(): Promise<void> {
@@ -362,12 +359,22 @@ export class SnapshotStore extends EventEmitter {
     if (adopted.length > 0 || known.length !== (listed.snapshots ?? []).length) await this.saveList();
   }
 
+  /**
+   * Moves a damaged snapshot's file under `corrupt/` and reports it (`corrupt` event). A file
+   * that cannot be moved (gone already, a failing disk) is reported with `movedAside: false`
+   * and the reason as `cause`, where it is: whatever found the damage (a restore falling back)
+   * goes on.
+   */
   private async quarantineFile(id: string, error: unknown): Promise<void> {
     const aside = path.join(this.dir, 'corrupt');
-    await fsp.mkdir(aside, { recursive: true });
     const target = path.join(aside, `${id}${SUFFIX}.${Date.now()}`);
-    await fsp.rename(this.pathOf(id), target);
-    this.emit('corrupt', { id, path: target, error });
+    try {
+      await fsp.mkdir(aside, { recursive: true });
+      await fsp.rename(this.pathOf(id), target);
+      this.emit('corrupt', { id, path: target, error, movedAside: true });
+    } catch (err) {
+      this.emit('corrupt', { id, path: this.pathOf(id), error, movedAside: false, cause: wrapIoError(err, `moving ${this.pathOf(id)} aside`) });
+    }
   }
 
   /**

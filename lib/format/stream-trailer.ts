@@ -81,7 +81,8 @@ export class TailCrc {
 
   /**
    * Checks the stream's trailer against the bytes before it; returns which trailer it was.
-   * Throws FormatError when the stream has no trailer, ChecksumError when the CRC or length disagree.
+   * Throws TruncatedError for an empty stream, FormatError when the stream has no trailer,
+   * ChecksumError when the CRC or length disagree.
    */
   checkTrailer(): TrailerKind {
     const tail = this.tail.subarray(0, this.tailLength);

@@ -2,7 +2,7 @@
  * Which snapshots a retention policy removes. Pure: the store applies it, the tests table it.
  *
  * Snapshots are taken newest first; each is kept unless a rule drops it:
- *  - `maxSnapshots`: more than this many newer ones are kept already;
+ *  - `maxSnapshots`: this many newer ones are kept already;
  *  - `maxAge`: it is older than this (ms);
  *  - `minInterval`: it is closer than this (ms) to the next newer snapshot kept;
  *  - `maxTotalBytes`: keeping it would take the kept total over this.

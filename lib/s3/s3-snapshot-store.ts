@@ -28,10 +28,11 @@ import { SnapshotFramer } from '../snapshot/snapshot-framer.js';
 import type { WriteSnapshotOptions } from '../snapshot/write-snapshot.js';
 import { Compressor } from '../streams/compressor.js';
 import { applySnapshot } from '../store/apply-snapshot.js';
+import { readJson, writeJsonAtomic } from '../store/atomic-json.js';
 import { snapshotsToPrune, type RetentionPolicy } from '../store/retention.js';
 import { defaultId, type RestoreResult, type StoredSnapshot } from '../store/snapshot-store.js';
 import { checkSnapshotId } from '../transfer/snapshot-id.js';
-import { wrapS3Error } from './s3-errors.js';
+import { s3Status, wrapS3Error } from './s3-errors.js';
 import { S3Sink, type S3UploadResult } from './s3-sink.js';
 import { S3Source } from './s3-source.js';
 
@@ -236,14 +237,22 @@ export class S3SnapshotStore extends EventEmitter {
    */
   async download(id: string, file: string, options: { signal?: AbortSignal } = {}): Promise<VerifyResult> {
     const partial = `${file}.partial`;
+    // The partial's object version: a partial of another object under the same id (replaced
+    // since) is started afresh rather than continued with the new object's bytes.
+    const origin = `${partial}.json`;
+    const object = await this.get(id);
+    const etag = object.etag ?? '';
     const have = await fsp.stat(partial).then(
       (s) => s.size,
       () => 0,
     );
-    const object = await this.get(id);
-    const start = have <= object.size ? have : 0;
+    const sameObject = etag !== '' && (await readJson<{ etag?: string }>(origin, {})).etag === etag;
+    const start = sameObject && have <= object.size ? have : 0;
     try {
-      if (start < object.size) await pipeline(this.source(id, options.signal, start), fs.createWriteStream(partial, { flags: start > 0 ? 'r+' : 'w', start }));
+      if (start === 0) await writeJsonAtomic(origin, { etag });
+      if (start < object.size || start === 0) {
+        await pipeline(this.source(id, options.signal, start, etag || undefined), fs.createWriteStream(partial, { flags: start > 0 ? 'r+' : 'w', start }));
+      }
     } catch (err) {
       throw wrapIoError(err, `downloading ${id} to ${partial}`);
     }
@@ -251,13 +260,15 @@ export class S3SnapshotStore extends EventEmitter {
     try {
       verified = await verifySnapshot(partial);
     } catch (err) {
-      if (isCorruptionError(err)) await fsp.rm(partial, { force: true });
+      if (isCorruptionError(err)) await Promise.all([fsp.rm(partial, { force: true }), fsp.rm(origin, { force: true })]);
       throw err;
     }
     await fsyncFile(partial);
     await durableRename(partial, file);
+    await fsp.rm(origin, { force: true });
     return { ...verified, path: file };
   }
+
 
   /**
    * Restores the newest snapshot that verifies into `applier`, streaming from the bucket. One
@@ -297,9 +308,9 @@ export class S3SnapshotStore extends EventEmitter {
     this.emit('deleted', id);
   }
 
-  /** A resuming byte stream of a snapshot object. */
-  source(id: string, signal?: AbortSignal, start = 0): S3Source {
-    return new S3Source({ client: this.client, bucket: this.bucket, key: this.keyOf(id), start, ...(signal ? { signal } : {}) });
+  /** A resuming byte stream of a snapshot object (of that version only, given its `etag`). */
+  source(id: string, signal?: AbortSignal, start = 0, etag?: string): S3Source {
+    return new S3Source({ client: this.client, bucket: this.bucket, key: this.keyOf(id), start, ...(signal ? { signal } : {}), ...(etag ? { etag } : {}) });
   }
 
   private sink(id: string, signal?: AbortSignal, resume = true): S3Sink {
@@ -352,9 +363,10 @@ export class S3SnapshotStore extends EventEmitter {
     }
   }
 
-  private async remove(key: string): Promise<void> {
+  /** Deletes `key`; with `etag`, only while it is still that object (on servers that honour If-Match on DELETE). */
+  private async remove(key: string, etag?: string): Promise<void> {
     try {
-      await this.client.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+      await this.client.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: key, ...(etag ? { IfMatch: etag } : {}) }));
     } catch (err) {
       throw wrapS3Error(err, `deleting s3://${this.bucket}/${key}`);
     }
@@ -363,12 +375,18 @@ export class S3SnapshotStore extends EventEmitter {
 
   /**
    * Moves a damaged snapshot aside (server-side copy, then delete), only if the object is still
-   * the one that failed: one replaced meanwhile (same id, new ETag) is left alone. A move the
-   * server refuses (read-only credentials, an object too large to copy) is reported in the
-   * `corrupt` event (`movedAside: false`) and does not stop a restore.
+   * the one that failed: the copy and the delete are both tied to its ETag, so one replaced
+   * meanwhile (same id, new ETag) is left alone — for the delete, on servers that honour If-Match
+   * on DELETE (AWS S3 does; Ceph RGW 16 ignores it, so there a replacement in the moment between
+   * the two requests is deleted, its damaged predecessor kept under corrupt/). A move the server
+   * refuses (read-only credentials, an object too large to copy) is reported in the `corrupt`
+   * event (`movedAside: false`) and does not stop a restore.
    */
   private async quarantine(s: S3StoredSnapshot, error: unknown): Promise<void> {
     const target = `${this.prefix}corrupt/${s.id}${SUFFIX}.${Date.now()}`;
+    const notMoved = (err: unknown): void =>
+      void this.emit('corrupt', { id: s.id, key: s.key, error, movedAside: false, cause: wrapS3Error(err, `moving s3://${this.bucket}/${s.key} aside`) });
+    this.described.delete(s.key);
     try {
       await this.client.send(
         new sdk.CopyObjectCommand({
@@ -378,12 +396,17 @@ export class S3SnapshotStore extends EventEmitter {
           ...(s.etag ? { CopySourceIfMatch: s.etag } : {}),
         }),
       );
-      await this.remove(s.key);
     } catch (err) {
-      this.described.delete(s.key);
-      this.emit('corrupt', { id: s.id, key: s.key, error, movedAside: false, cause: wrapS3Error(err, `moving s3://${this.bucket}/${s.key} aside`) });
-      return;
+      return notMoved(err);
+    }
+    try {
+      await this.remove(s.key, s.etag);
+    } catch (err) {
+      // 412: replaced between the copy and the delete. The copy is the damaged object; the new
+      // one under the key is not ours to delete.
+      if (s3Status((err as { cause?: unknown }).cause) !== 412) return notMoved(err);
     }
     this.emit('corrupt', { id: s.id, key: target, error, movedAside: true });
   }
+
 }

@@ -36,6 +36,12 @@ export interface S3SourceOptions {
   highWaterMark?: number;
   /** Aborting this signal destroys the stream with Node's `AbortError` and stops its requests. */
   signal?: AbortSignal;
+  /**
+   * Read only this version of the object (its ETag, from a HEAD or a listing): the first request
+   * is pinned to it too, so an object replaced since fails with SNAP_ERR_CHECKSUM. Default: the
+   * ETag of the first response.
+   */
+  etag?: string;
 }
 
 type Body = Readable & { destroy(error?: Error): Body };
@@ -82,6 +88,7 @@ export class S3Source extends Readable {
     this.backoffMs = options.backoffMs ?? 200;
     this.maxBackoffMs = options.maxBackoffMs ?? 5000;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
+    this.etag = options.etag ?? null;
   }
 
   override _read(): void {

@@ -3,7 +3,8 @@
  * and created from entries are listed newest first; a corrupted newest snapshot makes restore
  * fall back to the older one (the damaged object moved aside under corrupt/); a truncated object
  * fails verification with a typed error and is left out of the list; prune keeps the newest by
- * the disk store's rules; a download continues its partial file and verifies.
+ * the disk store's rules; a download continues its partial file (only one of the same object)
+ * and verifies.
  */
 import t from 'tap';
 import fs from 'node:fs';
@@ -13,6 +14,19 @@ import { mapApplier, mapSource, S3SnapshotStore, writeSnapshot, type SnapshotMap
 import { freshBucket, getObject, testClient } from './fixtures/s3-env.js';
 
 const client = testClient();
+/** The Range of every GetObject request, in order ('' for a whole object). */
+const ranges: string[] = [];
+/** Every DeleteObject request: its key and the ETag it is conditional on. */
+const deletes: { key: string; ifMatch?: string }[] = [];
+client.middlewareStack.add(
+  (next, context) => async (args) => {
+    const input = args.input as { Key?: string; Range?: string; IfMatch?: string };
+    if (context.commandName === 'GetObjectCommand') ranges.push(input.Range ?? '');
+    if (context.commandName === 'DeleteObjectCommand') deletes.push({ key: input.Key!, ...(input.IfMatch ? { ifMatch: input.IfMatch } : {}) });
+    return next(args);
+  },
+  { step: 'initialize' },
+);
 const HOUR = 3_600_000;
 const base = Date.UTC(2026, 10, 1);
 
@@ -57,7 +71,8 @@ t.test('a corrupted newest snapshot: restore falls back to the older one', async
   const { store, bucket, paths } = await storeWithThree(t);
   const bad = fs.readFileSync(paths[2]!);
   bad[Math.floor(bad.length / 2)] ^= 0x40;
-  await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'cache-1/snap-3.snap', Body: bad }));
+  const { ETag: badEtag } = await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'cache-1/snap-3.snap', Body: bad }));
+  deletes.length = 0;
   const corrupt: string[] = [];
   store.on('corrupt', (c: { id: string }) => corrupt.push(c.id));
   const map: SnapshotMap = new Map();
@@ -69,6 +84,8 @@ t.test('a corrupted newest snapshot: restore falls back to the older one', async
   t.equal(map.get('k7'), entriesFor(2, 8).get('k7'), 'the entries are the older snapshot\'s');
   const aside = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'cache-1/corrupt/' }));
   t.equal(aside.Contents?.length, 1, 'the damaged object was moved aside');
+  // Deleted only as the object that failed (a server that honours If-Match keeps a replacement).
+  t.same(deletes, [{ key: 'cache-1/snap-3.snap', ifMatch: badEtag }]);
   t.same((await store.list()).map((s) => s.id), ['snap-2', 'snap-1']);
 });
 
@@ -96,21 +113,46 @@ t.test('prune applies the retention rules and keeps the newest', async (t) => {
   await t.rejects(store.restore(mapApplier(new Map())), { code: 'SNAP_ERR_NOT_FOUND' });
 });
 
-t.test('download continues a partial file, verifies and installs it', async (t) => {
+t.test('download continues a partial of the same object, verifies and installs it', async (t) => {
   const { store, paths, dir } = await storeWithThree(t);
   const target = path.join(dir, 'restored.snap');
   const want = fs.readFileSync(paths[0]!);
+  const { etag } = await store.get('snap-1');
+  // What an interrupted download of this object left: its first bytes, and which object it was.
   fs.writeFileSync(`${target}.partial`, want.subarray(0, 10_000));
+  fs.writeFileSync(`${target}.partial.json`, JSON.stringify({ etag }));
+  ranges.length = 0;
   const verified = await store.download('snap-1', target);
+  t.same(ranges, ['bytes=10000-'], 'asked only for the rest');
   t.equal(verified.bytes, want.length);
   t.ok(fs.readFileSync(target).equals(want));
   t.notOk(fs.existsSync(`${target}.partial`));
+  t.notOk(fs.existsSync(`${target}.partial.json`));
   // A partial holding wrong bytes fails verification and is removed, not installed.
   const other = path.join(dir, 'other.snap');
   fs.writeFileSync(`${other}.partial`, Buffer.alloc(10_000, 7));
+  fs.writeFileSync(`${other}.partial.json`, JSON.stringify({ etag }));
   await t.rejects(store.download('snap-1', other), { code: /SNAP_ERR_/ });
   t.notOk(fs.existsSync(other));
   t.notOk(fs.existsSync(`${other}.partial`));
+  t.notOk(fs.existsSync(`${other}.partial.json`));
+});
+
+t.test('a partial of an object since replaced, or of unknown origin, is started afresh', async (t) => {
+  const { store, paths, dir } = await storeWithThree(t);
+  const want = fs.readFileSync(paths[0]!);
+  await store.get('snap-1'); // its header and footer read (ranged GETs) before counting
+  for (const origin of [{ etag: '"0123456789abcdef0123456789abcdef"' }, null]) {
+    const target = path.join(dir, `fresh-${origin ? 'replaced' : 'unknown'}.snap`);
+    // The first bytes of another snapshot: continuing them with this object's would not verify.
+    fs.writeFileSync(`${target}.partial`, fs.readFileSync(paths[2]!).subarray(0, 10_000));
+    if (origin) fs.writeFileSync(`${target}.partial.json`, JSON.stringify(origin));
+    ranges.length = 0;
+    await store.download('snap-1', target);
+    t.same(ranges, [''], `${origin ? 'another object' : 'no record'}: read from the start`);
+    t.ok(fs.readFileSync(target).equals(want));
+    t.notOk(fs.existsSync(`${target}.partial.json`));
+  }
 });
 
 t.test('create streams entries straight into the bucket', async (t) => {

@@ -4,7 +4,7 @@
  * upload instead of starting again.
  *
  * Resuming: opening lists the parts the server already holds for the key's upload and keeps
- * the leading run of them that `<key>.upload.json` (see upload-state.ts) also recorded. Call
+ * the run of them from part 1 that `<key>.upload.json` (see upload-state.ts) recorded. Call
  * `await sink.resumeOffset()` before writing and write from that offset: nothing before it is
  * read or sent again. A writer that starts from byte 0 anyway has the kept prefix checked
  * against the recorded CRC and skipped (read again, not sent again).
@@ -88,7 +88,10 @@ export interface S3UploadResult {
 }
 
 interface OpenedUpload {
+  /** The record kept in the bucket (rewritten as `state.parts` grows). */
   state: UploadState;
+  /** Every part acknowledged so far, by part number (the kept ones first): what completing names. */
+  parts: RecordedPart[];
   /** Bytes the kept parts hold. */
   offset: number;
   /** The stream's TailCrc state at `offset`. */
@@ -173,8 +176,8 @@ export class S3Sink extends Writable {
     this.opening.then(
       (upload) => {
         this.upload = upload;
-        this.partsResumed = upload.state.parts.length;
-        this.nextPart = upload.state.parts.length + 1;
+        this.partsResumed = upload.parts.length;
+        this.nextPart = upload.parts.length + 1;
         callback();
       },
       (err: Error) => callback(err),
@@ -222,33 +225,34 @@ export class S3Sink extends Writable {
     } catch (err) {
       throw wrapS3Error(err, `starting an upload to s3://${bucket}/${key}`);
     }
-    const state: UploadState = { version: 1, key, uploadId, partSize: this.partSizeWanted, parts: [] };
+    const state: UploadState = { version: 2, key, uploadId, partSize: this.partSizeWanted, parts: 0 };
     // Parts need not wait for the record: an upload a crash leaves without one is given up by
     // the next attempt (above) like any other stray.
-    const opened = { state, offset: 0, tail: new TailCrc().state() };
+    const opened = { state, parts: [], offset: 0, tail: new TailCrc().state() };
     this.upload = opened;
     this.recordState();
     return opened;
   }
 
-  /** The interrupted upload to resume, with the leading run of parts both recorded and held by the server. */
+  /**
+   * The interrupted upload to resume: the parts the record counts, if the server holds each of
+   * them whole (else, the record and the server disagreeing, none: a new upload starts).
+   */
   private async keptUpload(state: UploadState): Promise<OpenedUpload | null> {
     const held = await this.listParts(state.uploadId);
     if (!held) return null;
-    const recorded = new Map(state.parts.map((p) => [p.partNumber, p]));
     const parts: RecordedPart[] = [];
-    // Only whole parts: a short one was the last, and the stream may go on past it this time.
-    for (let n = 1; ; n++) {
-      const p = recorded.get(n);
+    for (let n = 1; n <= state.parts; n++) {
       const h = held.get(n);
-      if (!p || !h || h.size !== p.size || h.etag !== p.etag || p.size !== state.partSize) break;
-      parts.push(p);
+      if (!h || h.size !== state.partSize) return null;
+      parts.push({ partNumber: n, size: h.size, etag: h.etag });
     }
-    const last = parts.at(-1);
+    if (state.end && parts.length > 0) parts.at(-1)!.end = state.end;
     return {
-      state: { ...state, parts },
-      offset: parts.reduce((sum, p) => sum + p.size, 0),
-      tail: last ? tailFromRecord(last.end) : new TailCrc().state(),
+      state: { ...state },
+      parts,
+      offset: parts.length * state.partSize,
+      tail: state.end && parts.length > 0 ? tailFromRecord(state.end) : new TailCrc().state(),
     };
   }
 
@@ -339,7 +343,7 @@ export class S3Sink extends Writable {
     if (this.failure) throw this.failure;
   }
 
-  private async sendPart(partNumber: number, buffer: Buffer, size: number, end: RecordedPart['end']): Promise<void> {
+  private async sendPart(partNumber: number, buffer: Buffer, size: number, end: NonNullable<RecordedPart['end']>): Promise<void> {
     let etag: string;
     try {
       const res = await this.client.send(
@@ -359,14 +363,20 @@ export class S3Sink extends Writable {
     }
     if (buffer.length === this.partSize && !this.destroyed) this.free.push(buffer);
     this.partsSent++;
-    const state = this.upload.state;
+    const { parts, state } = this.upload;
     // Part numbers are unique and acknowledgements come nearly in order (a few parts in flight):
     // insert from the end rather than re-sort every part per acknowledgement.
-    let at = state.parts.length;
-    while (at > 0 && state.parts[at - 1]!.partNumber > partNumber) at--;
-    state.parts.splice(at, 0, { partNumber, size, etag, end });
+    let at = parts.length;
+    while (at > 0 && parts[at - 1]!.partNumber > partNumber) at--;
+    parts.splice(at, 0, { partNumber, size, etag, end });
     this.emit('part', { partNumber, size });
-    this.recordState();
+    // The record moves on only when the run of whole parts from part 1 does.
+    const run = state.parts;
+    while (parts[state.parts]?.partNumber === state.parts + 1 && parts[state.parts]!.size === state.partSize) state.parts++;
+    if (state.parts > run) {
+      state.end = parts[state.parts - 1]!.end!;
+      this.recordState();
+    }
   }
 
   /**
@@ -415,7 +425,7 @@ export class S3Sink extends Writable {
         throw err;
       }
     }
-    const parts = this.upload.state.parts;
+    const parts = this.upload.parts;
     let etag: string;
     try {
       const res = await this.client.send(

@@ -30,7 +30,7 @@ import { Compressor } from '../streams/compressor.js';
 import { applySnapshot } from '../store/apply-snapshot.js';
 import { readJson, writeJsonAtomic } from '../store/atomic-json.js';
 import { snapshotsToPrune, type RetentionPolicy } from '../store/retention.js';
-import { defaultId, type RestoreResult, type StoredSnapshot } from '../store/snapshot-store.js';
+import { defaultId, type RestoreResult, type StoredSnapshot, type VerifyAllResult } from '../store/snapshot-store.js';
 import { checkSnapshotId } from '../transfer/snapshot-id.js';
 import { s3Status, wrapS3Error } from './s3-errors.js';
 import { S3Sink, type S3UploadResult } from './s3-sink.js';
@@ -205,18 +205,8 @@ export class S3SnapshotStore extends EventEmitter {
   }
 
   /** Verifies every snapshot; damaged ones are moved aside under `corrupt/`. */
-  async verifyAll(): Promise<{
-    /** Ids of the snapshots that verified. */
-    ok: string[];
-    /** The snapshots that failed (moved aside under `corrupt/` when the server allows). */
-    corrupt: {
-      /** The snapshot's id. */
-      id: string;
-      /** The damage found. */
-      error: Error;
-    }[];
-  }> {
-    const result: { ok: string[]; corrupt: { id: string; error: Error }[] } = { ok: [], corrupt: [] };
+  async verifyAll(): Promise<VerifyAllResult> {
+    const result: VerifyAllResult = { ok: [], corrupt: [] };
     for (const s of await this.list()) {
       try {
         await this.verify(s.id);

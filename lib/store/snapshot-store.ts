@@ -74,6 +74,19 @@ export interface RestoreResult {
   corrupt: string[];
 }
 
+/** What `verifyAll` of a {@link SnapshotStore} or an S3SnapshotStore found. */
+export interface VerifyAllResult {
+  /** Ids of the snapshots that verified. */
+  ok: string[];
+  /** The snapshots that failed, moved aside under `corrupt/` (where the store could). */
+  corrupt: {
+    /** The snapshot's id. */
+    id: string;
+    /** The damage found. */
+    error: Error;
+  }[];
+}
+
 /**
  * A directory of snapshots that creates, lists, verifies, restores, prunes and deletes them, and
  * recovers from crashes and corruption on its own. Open one with {@link SnapshotStore.open}.
@@ -200,18 +213,8 @@ export class SnapshotStore extends EventEmitter {
   }
 
   /** Verifies every snapshot; damaged ones are moved aside. Resolves with what was found. */
-  async verifyAll(): Promise<{
-    /** Ids of the snapshots that verified. */
-    ok: string[];
-    /** The snapshots that failed, now moved aside under `corrupt/`. */
-    corrupt: {
-      /** The snapshot's id. */
-      id: string;
-      /** The damage found. */
-      error: Error;
-    }[];
-  }> {
-    const result: { ok: string[]; corrupt: { id: string; error: Error }[] } = { ok: [], corrupt: [] };
+  async verifyAll(): Promise<VerifyAllResult> {
+    const result: VerifyAllResult = { ok: [], corrupt: [] };
     for (const s of this.list()) {
       try {
         await this.verify(s.id);

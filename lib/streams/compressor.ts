@@ -7,7 +7,7 @@
  * With `blocks: true` the stream is in object mode: {@link RawBlock} in, {@link CompressedBlock}
  * out, one frame per block as given (how snapshot files keep records whole within blocks).
  */
-import { Transform, type TransformCallback } from 'node:stream';
+import type { TransformCallback } from 'node:stream';
 import { compressBlock } from '../codec/block-codec.js';
 import { checkBlockSize, checkCodec, checkLevel, DEFAULT_BLOCK_SIZE, DEFAULT_ZSTD_LEVEL, type CodecName } from '../codec/codec.js';
 import { sharedPool, WORKER_QUEUE_DEPTH } from '../codec/worker-pool.js';
@@ -16,9 +16,8 @@ import type { CompressedBlock, RawBlock } from '../format/block.js';
 import { allocBlock } from '../format/block-buffers.js';
 import { rememberCrc } from '../format/crc32.js';
 import { claimRecyclable, recycleMarked } from '../format/recyclable.js';
-import { nodeStreamOptions, type StageOptions } from './stage-options.js';
-import { OrderedResults } from './ordered-results.js';
-import { ReadableGate } from './readable-gate.js';
+import { OrderedTransform } from './ordered-transform.js';
+import type { StageOptions } from './stage-options.js';
 
 export interface CompressorOptions extends StageOptions {
   /** `zstd` (default), `lz4` or `none`. */
@@ -47,18 +46,14 @@ export interface CompressorOptions extends StageOptions {
  * stored blocks), so the output is a valid `.zst` / `.lz4` stream; {@link RawBlock} in,
  * {@link CompressedBlock} out with `blocks: true`. Made by {@link createCompressor}.
  */
-export class Compressor extends Transform {
+export class Compressor extends OrderedTransform<CompressedBlock> {
   /** The codec in use. */
   readonly codec: CodecName;
   /** The zstd level in use (ignored by `lz4` and `none`). */
   readonly level: number;
   /** Bytes per block in byte mode. */
   readonly blockSize: number;
-  private readonly blockMode: boolean;
   private readonly recycleFrames: boolean;
-  private readonly results: OrderedResults<CompressedBlock>;
-  /** Holds a write back while the readable side is full (frames are pushed asynchronously). */
-  private readonly gate = new ReadableGate(this);
   private block: Buffer | null = null;
   private filled = 0;
   private bytesIn = 0;
@@ -67,27 +62,14 @@ export class Compressor extends Transform {
   private frames = 0;
 
   constructor(options: CompressorOptions = {}) {
-    const blockMode = options.blocks === true;
-    super({
-      ...nodeStreamOptions(options),
-      writableObjectMode: blockMode,
-      readableObjectMode: blockMode,
-      ...(blockMode && options.highWaterMark === undefined ? { highWaterMark: 2 } : {}),
-    });
-    this.codec = checkCodec(options.codec ?? 'zstd');
-    this.level = checkLevel(options.level ?? DEFAULT_ZSTD_LEVEL);
-    this.blockSize = checkBlockSize(options.blockSize ?? DEFAULT_BLOCK_SIZE);
-    this.blockMode = blockMode;
+    const codec = checkCodec(options.codec ?? 'zstd');
+    const level = checkLevel(options.level ?? DEFAULT_ZSTD_LEVEL);
+    const blockSize = checkBlockSize(options.blockSize ?? DEFAULT_BLOCK_SIZE);
+    super(options, defaultConcurrency(codec));
+    this.codec = codec;
+    this.level = level;
+    this.blockSize = blockSize;
     this.recycleFrames = options.recycleFrames === true;
-    const concurrency = options.concurrency ?? defaultConcurrency(this.codec);
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
-      throw new InvalidArgumentError('concurrency must be a positive integer');
-    }
-    this.results = new OrderedResults<CompressedBlock>(
-      concurrency,
-      (out) => this.emitFrame(out),
-      (err) => this.destroy(err as Error),
-    );
   }
 
   override _transform(chunk: Buffer | RawBlock, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -100,13 +82,7 @@ export class Compressor extends Transform {
     } else {
       this.assemble(chunk as Buffer);
     }
-    this.results.whenRoom(() => this.gate.whenRoom(() => callback()));
-  }
-
-  override _read(size: number): void {
-    // The consumer wants more: let a write held back by a full readable side finish.
-    this.gate.release();
-    super._read(size);
+    this.whenRoom(() => callback());
   }
 
   override _flush(callback: TransformCallback): void {
@@ -117,11 +93,6 @@ export class Compressor extends Transform {
       this.block = null;
     }
     this.results.whenEmpty(() => callback());
-  }
-
-  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
-    this.results?.stop(); // undefined when an already-aborted signal destroys the stream inside super()
-    callback(err);
   }
 
   private assemble(chunk: Buffer): void {
@@ -155,13 +126,12 @@ export class Compressor extends Transform {
     );
   }
 
-  private emitFrame(out: CompressedBlock): void {
+  protected override deliver(out: CompressedBlock): void {
     this.bytesIn += out.rawLength;
     this.bytesOut += out.frame.length;
     this.entries += out.entries;
     // Later stages (CrcFooter) extend their running CRC from this instead of re-reading the frame.
     rememberCrc(out.frame, out.crc);
-    this.gate.pushed();
     this.push(this.blockMode ? out : out.frame);
     this.emit('progress', { bytes: this.bytesIn, entries: this.entries, compressedBytes: this.bytesOut });
   }

@@ -10,7 +10,7 @@
  * With `blocks: true` the stream is in object mode: {@link FrameInput} objects in
  * (`{ frame, rawLength, crc? }` plus any fields, which are passed on), `{ data, ...fields }` out.
  */
-import { Transform, type TransformCallback } from 'node:stream';
+import type { TransformCallback } from 'node:stream';
 import { decompressFrame } from '../codec/block-codec.js';
 import { FrameWalker, parseFrameHeader, type FrameHeader } from '../codec/frame-format.js';
 import { Lz4FrameDecoder } from '../codec/lz4-frame-decoder.js';
@@ -20,9 +20,8 @@ import { ZstdStreamDecoder } from '../codec/zstd-stream-decoder.js';
 import { ChecksumError, FormatError, InvalidArgumentError, LimitError, TruncatedError } from '../errors.js';
 import { crc32 } from '../format/crc32.js';
 import { ByteQueue } from './byte-queue.js';
-import { OrderedResults } from './ordered-results.js';
-import { ReadableGate } from './readable-gate.js';
-import { nodeStreamOptions, type StageOptions } from './stage-options.js';
+import { OrderedTransform } from './ordered-transform.js';
+import type { StageOptions } from './stage-options.js';
 
 /** Frames up to this size (compressed and decompressed) are decoded whole on worker threads. */
 export const WHOLE_FRAME_LIMIT = 16 * 1024 * 1024;
@@ -59,11 +58,7 @@ export interface FrameInput {
  * output or the stock tools'), the decompressed bytes out; {@link FrameInput}s in and
  * `{ data, ...fields }` out with `blocks: true`. Made by {@link createDecompressor}.
  */
-export class Decompressor extends Transform {
-  private readonly blockMode: boolean;
-  private readonly results: OrderedResults<Output>;
-  /** Holds a write back while the readable side is full (output is pushed asynchronously). */
-  private readonly gate = new ReadableGate(this);
+export class Decompressor extends OrderedTransform<Output> {
   private readonly input = new ByteQueue();
   private offset = 0; // stream offset of the front of `input`
   private header: FrameHeader | null = null;
@@ -73,25 +68,9 @@ export class Decompressor extends Transform {
   private bytesOut = 0;
 
   constructor(options: DecompressorOptions = {}) {
-    const blockMode = options.blocks === true;
-    super({
-      ...nodeStreamOptions(options),
-      writableObjectMode: blockMode,
-      readableObjectMode: blockMode,
-      ...(blockMode && options.highWaterMark === undefined ? { highWaterMark: 2 } : {}),
-    });
-    this.blockMode = blockMode;
     // One block per worker: with more, the decompressed blocks outrun V8's collections of them
     // (`npm run bench`, read-bytes: 4 in flight peaked at 170 MB and 1157 MB/s, 2 at 120 MB and 1132 MB/s).
-    const concurrency = options.concurrency ?? Math.max(2, sharedPool().size);
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
-      throw new InvalidArgumentError('concurrency must be a positive integer');
-    }
-    this.results = new OrderedResults<Output>(
-      concurrency,
-      (out) => this.emitOutput(out),
-      (err) => this.destroy(err as Error),
-    );
+    super(options, Math.max(2, sharedPool().size));
   }
 
   override _transform(chunk: Buffer | FrameInput, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -104,7 +83,7 @@ export class Decompressor extends Transform {
     } catch (err) {
       return callback(err as Error);
     }
-    this.results.whenRoom(() => this.gate.whenRoom(() => callback()));
+    this.whenRoom(() => callback());
   }
 
   /**
@@ -119,7 +98,7 @@ export class Decompressor extends Transform {
     } catch (err) {
       return callback(err as Error);
     }
-    this.results.whenRoom(() => this.gate.whenRoom(() => (done ? callback() : this.drive(callback))));
+    this.whenRoom(() => (done ? callback() : this.drive(callback)));
   }
 
   /** True while decoded output waits for the consumer: in flight, or unread on the readable side. */
@@ -128,11 +107,6 @@ export class Decompressor extends Transform {
     return !this.gate.wanted && this.readableLength >= this.readableHighWaterMark;
   }
 
-  override _read(size: number): void {
-    // The consumer wants more: let a write held back by a full readable side finish.
-    this.gate.release();
-    super._read(size);
-  }
 
   override _flush(callback: TransformCallback): void {
     if (!this.blockMode && (this.input.length > 0 || this.header || this.streaming || this.skipping > 0)) {
@@ -144,10 +118,9 @@ export class Decompressor extends Transform {
   }
 
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
-    this.results?.stop(); // undefined when an already-aborted signal destroys the stream inside super()
     this.streaming?.end();
     this.streaming = null;
-    callback(err);
+    super._destroy(err, callback);
   }
 
   private decodeBlock(block: FrameInput): void {
@@ -282,8 +255,7 @@ export class Decompressor extends Transform {
     return 'ended';
   }
 
-  private emitOutput(out: Output): void {
-    this.gate.pushed();
+  protected override deliver(out: Output): void {
     if (Buffer.isBuffer(out)) {
       this.bytesOut += out.length;
       this.push(out);

@@ -91,7 +91,7 @@ export class WorkerPool {
   }
 
   private startWorker(): Slot {
-    const slot: Slot = { worker: new Worker(workerUrl()), jobs: new Map() };
+    const slot: Slot = { worker: new Worker(workerUrl(), { execArgv: workerExecArgv() }), jobs: new Map() };
     slot.worker.on('message', (reply: WorkerReply) => this.finish(slot, reply));
     slot.worker.on('error', (err) => this.fail(slot, err));
     slot.worker.on('exit', (code) => this.fail(slot, new Error(`zstd worker exited with code ${code}`)));
@@ -128,6 +128,15 @@ export class WorkerPool {
     for (const id of [...slot.jobs.keys()]) this.release(slot, id)?.reject(err);
     this.dispatch();
   }
+}
+
+/**
+ * The process's Node options, as workers inherit them by default, less those that describe how
+ * the main script was given: under `node --input-type=module -e …` a worker would otherwise
+ * refuse to start ("--input-type can only be used with string input"). Loaders and the like stay.
+ */
+function workerExecArgv(): string[] {
+  return process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
 }
 
 function defaultPoolSize(): number {

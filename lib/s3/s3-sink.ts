@@ -11,7 +11,8 @@
  *
  * Publishing: the object is completed only after the stream's own trailer (a snapshot footer
  * or a CRC trailer) verifies against the CRC32 of every byte before it; a stream that fails is
- * aborted, so no damaged object ever appears under the key. An error or destroy keeps the
+ * aborted, so no damaged object ever appears under the key. The multipart upload starts with
+ * the first whole part: a stream shorter than one part is verified and sent as one PutObject. An error or destroy keeps the
  * upload for the next attempt; `abortS3Upload` gives it up.
  */
 import { Writable } from 'node:stream';
@@ -132,6 +133,10 @@ export class S3Sink extends Writable {
   private readonly free: Buffer[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private stateWriting: Promise<void> | null = null;
+  /** The multipart upload being started (see startUpload). */
+  private starting: Promise<string> | null = null;
+  /** A state record is (or may be) in the bucket: removed once the object is published. */
+  private recordInBucket = false;
   private stateDirty = false;
   private failure: Error | null = null;
 
@@ -210,28 +215,36 @@ export class S3Sink extends Writable {
     // Other unfinished uploads to this key are earlier attempts, given up (a new upload's state
     // record replaces theirs below).
     for (const id of uploads) if (id !== kept?.state.uploadId) await abortUploadId(client, bucket, key, id);
+    // A record no upload matches is an earlier attempt's: removed once this one is published.
+    this.recordInBucket = recorded !== null;
     if (kept) return kept;
-    let uploadId: string;
-    try {
-      const res = await client.send(
-        new sdk.CreateMultipartUploadCommand({
-          Bucket: bucket,
-          Key: key,
-          ...(this.options.metadata ? { Metadata: this.options.metadata } : {}),
-          ContentType: this.options.contentType ?? 'application/octet-stream',
-        }),
-      );
-      uploadId = res.UploadId!;
-    } catch (err) {
-      throw wrapS3Error(err, `starting an upload to s3://${bucket}/${key}`);
-    }
-    const state: UploadState = { version: 2, key, uploadId, partSize: this.partSizeWanted, parts: 0 };
-    // Parts need not wait for the record: an upload a crash leaves without one is given up by
-    // the next attempt (above) like any other stray.
-    const opened = { state, parts: [], offset: 0, tail: new TailCrc().state() };
-    this.upload = opened;
-    this.recordState();
-    return opened;
+    // The multipart upload itself starts with the first whole part (startUpload): a stream that
+    // ends before filling one is a single PutObject.
+    return { state: { version: 2, key, uploadId: '', partSize: this.partSizeWanted, parts: 0 }, parts: [], offset: 0, tail: new TailCrc().state() };
+  }
+
+  /** The upload's id, starting the multipart upload on first call when there is none yet. */
+  private startUpload(): Promise<string> {
+    if (this.upload.state.uploadId) return Promise.resolve(this.upload.state.uploadId);
+    this.starting ??= (async () => {
+      try {
+        const res = await this.client.send(
+          new sdk.CreateMultipartUploadCommand({
+            Bucket: this.bucket,
+            Key: this.key,
+            ...(this.options.metadata ? { Metadata: this.options.metadata } : {}),
+            ContentType: this.options.contentType ?? 'application/octet-stream',
+          }),
+          { abortSignal: this.requests.signal },
+        );
+        // Parts need not wait for a record: an upload a crash leaves without one is given up
+        // by the next attempt (open) like any other stray.
+        return (this.upload.state.uploadId = res.UploadId!);
+      } catch (err) {
+        throw wrapS3Error(err, `starting an upload to s3://${this.bucket}/${this.key}`);
+      }
+    })();
+    return this.starting;
   }
 
   /**
@@ -345,12 +358,13 @@ export class S3Sink extends Writable {
 
   private async sendPart(partNumber: number, buffer: Buffer, size: number, end: NonNullable<RecordedPart['end']>): Promise<void> {
     let etag: string;
+    const uploadId = await this.startUpload();
     try {
       const res = await this.client.send(
         new sdk.UploadPartCommand({
           Bucket: this.bucket,
           Key: this.key,
-          UploadId: this.upload.state.uploadId,
+          UploadId: uploadId,
           PartNumber: partNumber,
           Body: buffer.subarray(0, size),
           ContentLength: size,
@@ -392,6 +406,7 @@ export class S3Sink extends Writable {
         while (this.stateDirty) {
           this.stateDirty = false;
           // Serialised at once: parts acknowledged while it is sent go in the next write.
+          this.recordInBucket = true;
           await writeUploadState(this.client, this.bucket, this.upload.state);
         }
       } catch (err) {
@@ -410,6 +425,9 @@ export class S3Sink extends Writable {
         offset: this.position,
       });
     }
+    // The whole stream fits in the part being filled and no upload was started: one request.
+    if (this.nextPart === 1 && !this.upload.state.uploadId) return this.putWhole();
+    // (An upload kept with no parts still needs one, if only an empty one.)
     if (this.partLength > 0 || this.nextPart === 1) await this.seal();
     while (this.inFlight.size > 0) await Promise.race(this.inFlight);
     if (this.failure) throw this.failure;
@@ -441,14 +459,44 @@ export class S3Sink extends Writable {
     } catch (err) {
       throw wrapS3Error(err, `completing the upload to s3://${this.bucket}/${this.key}`);
     }
-    // The object is published; a record left behind is replaced by the next upload to the key.
-    await deleteUploadState(this.client, this.bucket, this.key).catch(() => {});
+    await this.published(etag, parts.length, trailer);
+  }
+
+  /** A stream shorter than a part: verified, then sent as one PutObject. */
+  private async putWhole(): Promise<void> {
+    // A damaged stream never becomes the object (and there is no upload to abort).
+    const trailer = this.verifyTrailer ? this.crc.checkTrailer() : null;
+    let etag: string;
+    try {
+      const res = await this.client.send(
+        new sdk.PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.key,
+          Body: (this.part ?? Buffer.alloc(0)).subarray(0, this.partLength),
+          ContentLength: this.partLength,
+          ...(this.options.metadata ? { Metadata: this.options.metadata } : {}),
+          ContentType: this.options.contentType ?? 'application/octet-stream',
+        }),
+        { abortSignal: this.requests.signal },
+      );
+      etag = res.ETag ?? '';
+    } catch (err) {
+      throw wrapS3Error(err, `uploading s3://${this.bucket}/${this.key}`);
+    }
+    this.partsSent = 1;
+    this.part = null;
+    await this.published(etag, 1, trailer);
+  }
+
+  private async published(etag: string, parts: number, trailer: TrailerKind | null): Promise<void> {
+    // The object is published; a record left behind would only be replaced by the next upload.
+    if (this.recordInBucket) await deleteUploadState(this.client, this.bucket, this.key).catch(() => {});
     this.result = {
       bucket: this.bucket,
       key: this.key,
       etag,
       bytes: this.crc.length,
-      parts: parts.length,
+      parts,
       partsSent: this.partsSent,
       partsResumed: this.partsResumed,
       trailer,

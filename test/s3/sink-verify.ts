@@ -2,7 +2,8 @@
  * The S3 sink against a real server: a snapshot file and a CRC-trailed byte stream upload
  * byte for byte; a stream whose trailer does not verify (a flipped byte, a cut, no trailer)
  * never becomes an object, its upload is aborted, and the error is typed; an object already
- * under the key is left untouched by a failed upload.
+ * under the key is left untouched by a failed upload. A stream shorter than a part is one
+ * PutObject, after it verifies.
  */
 import t from 'tap';
 import fs from 'node:fs';
@@ -10,10 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createCompressor, createCrcFooter, createS3Sink, sampleEntries, writeSnapshot, S3_MIN_PART_SIZE } from '../../lib/index.js';
 import { listUploads, uploadStateKey } from '../../lib/s3/upload-state.js';
-import { freshBucket, getObject, testClient } from './fixtures/s3-env.js';
+import { countRequests, freshBucket, getObject, testClient } from './fixtures/s3-env.js';
 import { textWithNoise } from '../fixtures/random.js';
 
 const client = testClient();
@@ -121,4 +122,32 @@ t.test('resumeOffset() after a write is refused', async (t) => {
   sink.write(Buffer.from('early'));
   await t.rejects(sink.resumeOffset(), { code: 'SNAP_ERR_INVALID_ARGUMENT' });
   sink.destroy();
+});
+
+t.test('a stream shorter than a part: verified, then one PutObject (no multipart upload)', async (t) => {
+  const bucket = await freshBucket(t, client);
+  const small = path.join(dir, 'small.snap');
+  await writeSnapshot(sampleEntries({ count: 2000, seed: 5 }), small);
+  const bytes = fs.readFileSync(small);
+  t.ok(bytes.length < S3_MIN_PART_SIZE, `${bytes.length} bytes, under a part`);
+  // A record an earlier, given-up attempt left: removed once this object is published.
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: uploadStateKey('small.snap'), Body: JSON.stringify({ version: 2, key: 'small.snap', uploadId: 'long-gone', partSize: S3_MIN_PART_SIZE, parts: 0 }) }));
+  const counting = testClient();
+  const requests = countRequests(counting);
+  const sink = createS3Sink({ client: counting, bucket, key: 'small.snap', metadata: { index: '7' } });
+  await pipeline(fs.createReadStream(small), sink);
+  t.same(Object.fromEntries(requests), { GetObjectCommand: 1, ListMultipartUploadsCommand: 1, PutObjectCommand: 1, DeleteObjectCommand: 1 });
+  t.match(sink.result, { parts: 1, partsSent: 1, bytes: bytes.length, trailer: 'snapshot-footer' });
+  t.ok((await getObject(client, bucket, 'small.snap')).equals(bytes));
+  t.equal((await client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'small.snap' }))).Metadata?.index, '7', 'with its metadata');
+  t.notOk(await exists(bucket, uploadStateKey('small.snap')), 'the stale record is gone');
+
+  // Damaged, it is never sent: the older object stays.
+  const bad = Buffer.from(bytes);
+  bad[100] ^= 1;
+  const again = testClient();
+  const tries = countRequests(again);
+  await t.rejects(pipeline(Readable.from([bad]), createS3Sink({ client: again, bucket, key: 'small.snap' })), { code: 'SNAP_ERR_CHECKSUM' });
+  t.equal(tries.get('PutObjectCommand'), undefined, 'nothing sent');
+  t.ok((await getObject(client, bucket, 'small.snap')).equals(bytes), 'the older object is untouched');
 });

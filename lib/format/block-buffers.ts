@@ -13,9 +13,14 @@
  * every ≈ 30 blocks (with shared memory, about once a run) and used ≈ 8% more CPU time. Only for
  * memory that stays inside snapstream: Web APIs (fetch, crypto.subtle) refuse shared views.
  */
-// Enough for every block in flight in a writeSnapshot pipeline (source, compressor, workers).
-const MAX_FREE_PER_SIZE = 8;
-const MAX_FREE_BYTES = 32 * 1024 * 1024;
+import os from 'node:os';
+
+// Enough for every block in flight in a writeSnapshot or compressFile pipeline (source,
+// compressor, workers): three queued per worker thread (a thread per core) and two more, and
+// never fewer than 8.
+const CORES = Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 8));
+const MAX_FREE_PER_SIZE = Math.max(8, CORES * 3 + 2);
+const MAX_FREE_BYTES = MAX_FREE_PER_SIZE * 4 * 1024 * 1024;
 const ROUND = 64 * 1024;
 const free = new Map<number, ArrayBuffer[]>();
 const freeShared = new Map<number, SharedArrayBuffer[]>();

@@ -34,12 +34,9 @@ import {
   type UploadState,
 } from './upload-state.js';
 
-/** S3's smallest part (all but the last must be at least this): 5 MiB. */
-export const S3_MIN_PART_SIZE = 5 * 1024 * 1024;
-/** S3's largest part: 5 GiB. */
-export const S3_MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
-/** S3's most parts per upload: 10,000 (so a stream may be at most this many times `partSize`). */
-export const S3_MAX_PARTS = 10_000;
+import { S3_MAX_PART_SIZE, S3_MAX_PARTS, S3_MIN_PART_SIZE } from './s3-limits.js';
+
+export { S3_MAX_PARTS, S3_MIN_PART_SIZE };
 /** S3Sink's default part size: 8 MiB. */
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 const DEFAULT_CONCURRENCY = 4;
@@ -215,8 +212,9 @@ export class S3Sink extends Writable {
     // Other unfinished uploads to this key are earlier attempts, given up (a new upload's state
     // record replaces theirs below).
     for (const id of uploads) if (id !== kept?.state.uploadId) await abortUploadId(client, bucket, key, id);
-    // A record no upload matches is an earlier attempt's: removed once this one is published.
-    this.recordInBucket = recorded !== null;
+    // A record no upload matches is an earlier attempt's: removed once this one is published
+    // (with resume: false it was not read, so it may be there).
+    this.recordInBucket = recorded !== null || this.options.resume === false;
     if (kept) return kept;
     // The multipart upload itself starts with the first whole part (startUpload): a stream that
     // ends before filling one is a single PutObject.
@@ -485,6 +483,7 @@ export class S3Sink extends Writable {
     }
     this.partsSent = 1;
     this.part = null;
+    this.emit('part', { partNumber: 1, size: this.partLength });
     await this.published(etag, 1, trailer);
   }
 

@@ -236,10 +236,16 @@ export class S3SnapshotStore extends EventEmitter {
       (s) => s.size,
       () => 0,
     );
-    const sameObject = etag !== '' && (await readJson<{ etag?: string }>(origin, {})).etag === etag;
-    const start = sameObject && have <= object.size ? have : 0;
     try {
-      if (start === 0) await writeJsonAtomic(origin, { etag });
+      const sameObject = etag !== '' && (await readJson<{ etag?: string }>(origin, {})).etag === etag;
+      const start = sameObject && have <= object.size ? have : 0;
+      if (start === 0) {
+        // The old partial goes before the new record says whose bytes the file holds: a crash
+        // between the two must not leave old bytes under the new object's name. (The record's
+        // rename fsyncs the directory, the removal with it.)
+        await fsp.rm(partial, { force: true });
+        await writeJsonAtomic(origin, { etag });
+      }
       if (start < object.size || start === 0) {
         await pipeline(this.source(id, options.signal, start, etag || undefined), fs.createWriteStream(partial, { flags: start > 0 ? 'r+' : 'w', start }));
       }
@@ -392,9 +398,10 @@ export class S3SnapshotStore extends EventEmitter {
     try {
       await this.remove(s.key, s.etag);
     } catch (err) {
-      // 412: replaced between the copy and the delete. The copy is the damaged object; the new
-      // one under the key is not ours to delete.
-      if (s3Status((err as { cause?: unknown }).cause) !== 412) return notMoved(err);
+      // 412: replaced between the copy and the delete; 404: deleted meanwhile (another node's
+      // prune). Either way the copy is the damaged object, and what is under the key is not ours.
+      const status = s3Status((err as { cause?: unknown }).cause) ?? (err instanceof NotFoundError ? 404 : undefined);
+      if (status !== 412 && status !== 404) return notMoved(err);
     }
     this.emit('corrupt', { id: s.id, key: target, error, movedAside: true });
   }

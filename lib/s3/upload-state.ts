@@ -10,6 +10,7 @@ import { sdk } from './sdk.js';
 import { FormatError } from '../errors.js';
 import type { TailCrcState } from '../format/stream-trailer.js';
 import { s3ErrorName, wrapS3Error } from './s3-errors.js';
+import { S3_MAX_PART_SIZE, S3_MIN_PART_SIZE } from './s3-limits.js';
 
 /** A part the server has acknowledged, as the sink keeps it in memory (for completing). */
 export interface RecordedPart {
@@ -72,14 +73,21 @@ export async function readUploadState(client: S3Client, bucket: string, key: str
   } catch (cause) {
     throw new FormatError(`the upload state of s3://${bucket}/${key} is not JSON`, { cause });
   }
-  if (state?.version === 1 && state.key === key && typeof state.uploadId === 'string' && Array.isArray(state.parts)) return fromV1(state);
+  if (state?.version === 1 && state.key === key && typeof state.uploadId === 'string' && Array.isArray(state.parts)) state = fromV1(state);
   if (
-    state?.version !== 2 || state.key !== key || typeof state.uploadId !== 'string' || !Number.isSafeInteger(state.partSize) ||
-    !Number.isSafeInteger(state.parts) || state.parts < 0 || (state.parts > 0 && !state.end)
+    state?.version !== 2 || state.key !== key || typeof state.uploadId !== 'string' ||
+    !Number.isSafeInteger(state.partSize) || state.partSize < S3_MIN_PART_SIZE || state.partSize > S3_MAX_PART_SIZE ||
+    !Number.isSafeInteger(state.parts) || state.parts < 0 || (state.parts > 0 && !validEnd(state.end, state.parts * state.partSize))
   ) {
     throw new FormatError(`the upload state of s3://${bucket}/${key} is not one this version understands`);
   }
   return state;
+}
+
+/** A TailCrc state for the end of `length` bytes, as a record holds it. */
+function validEnd(end: unknown, length: number): boolean {
+  const e = end as { length?: unknown; crc?: unknown; tail?: unknown } | undefined;
+  return e?.length === length && Number.isInteger(e.crc) && (e.crc as number) >= 0 && (e.crc as number) <= 0xffffffff && typeof e.tail === 'string';
 }
 
 /** An earlier version's record, as the leading run of whole parts it lists. */

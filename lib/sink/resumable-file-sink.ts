@@ -59,6 +59,8 @@ export class ResumableFileSink extends Writable {
   /** Bytes known durable (fsync'd). */
   durable: number;
   private sinceSync = 0;
+  /** The final fsync and rename, once begun. */
+  private installing: Promise<void> | null = null;
   /** A checkpoint's fsync in flight. */
   private syncing: Promise<void> | null = null;
   private syncError: unknown = null;
@@ -182,7 +184,8 @@ export class ResumableFileSink extends Writable {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    this.install().then(() => callback(), (err: unknown) => callback(wrapIoError(err, `installing ${this.path}`)));
+    this.installing = this.install();
+    this.installing.then(() => callback(), (err: unknown) => callback(wrapIoError(err, `installing ${this.path}`)));
   }
 
   private async install(): Promise<void> {
@@ -198,13 +201,19 @@ export class ResumableFileSink extends Writable {
 
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
     // The partial stays: it is what a later run resumes from.
-    const handle = this.handle;
-    this.handle = null;
-    if (!handle) return callback(err);
-    handle.close().then(
-      () => callback(err),
-      () => callback(err),
-    );
+    const close = (): void => {
+      const handle = this.handle;
+      this.handle = null;
+      if (!handle) return callback(err);
+      handle.close().then(
+        () => callback(err),
+        () => callback(err),
+      );
+    };
+    // Destroyed (aborted, say) while installing: the install finishes first, closing the file
+    // and renaming it or not, so that `installed` is true to what happened when 'close' comes.
+    if (this.installing) this.installing.then(close, close);
+    else close();
   }
 }
 

@@ -79,10 +79,13 @@ export async function compressFile(source: string, target: string, options: Comp
   try {
     await pipeline([reader, compressor, ...(footer ? [footer] : []), sink], ...(options.signal ? [{ signal: options.signal }] : []));
   } catch (err) {
-    // Nothing resumes a half-compressed file: leave no partial behind.
     if (!sink.closed) await new Promise((resolve) => sink.once('close', resolve));
-    await fsp.rm(partialPathFor(target), { force: true });
-    throw wrapIoError(err, `compressing ${source} into ${target}`);
+    // Aborted too late to stop the rename: the file is whole and in place, so say so.
+    if (!sink.installed) {
+      // Nothing resumes a half-compressed file: leave no partial behind.
+      await fsp.rm(partialPathFor(target), { force: true }).catch(() => {});
+      throw wrapIoError(err, `compressing ${source} into ${target}`);
+    }
   }
   return { path: target, bytesIn, bytesOut: sink.written, ...(footer ? { crc: footer.crc } : {}) };
 }

@@ -363,17 +363,28 @@ export class SnapshotStore extends EventEmitter {
   }
 
   /**
-   * Moves a damaged snapshot's file under `corrupt/` and reports it (`corrupt` event). A file
-   * that cannot be moved (gone already, a failing disk) is reported with `movedAside: false`
-   * and the reason as `cause`, where it is: whatever found the damage (a restore falling back)
-   * goes on.
+   * Moves a damaged snapshot's file under `corrupt/` (or, failing that, renames it in place to
+   * `<id>.snap.<time>.corrupt`) and reports it (`corrupt` event). A file that cannot be moved at
+   * all (gone already, a failing disk) is reported with `movedAside: false` and the reason as
+   * `cause`, where it is: whatever found the damage (a restore falling back) goes on.
    */
   private async quarantineFile(id: string, error: unknown): Promise<void> {
-    const aside = path.join(this.dir, 'corrupt');
-    const target = path.join(aside, `${id}${SUFFIX}.${Date.now()}`);
-    try {
+    const stamp = `${SUFFIX}.${Date.now()}`;
+    const intoCorrupt = async (): Promise<string> => {
+      const aside = path.join(this.dir, 'corrupt');
       await fsp.mkdir(aside, { recursive: true });
+      const target = path.join(aside, `${id}${stamp}`);
       await fsp.rename(this.pathOf(id), target);
+      return target;
+    };
+    // No corrupt/ to be had: renamed where it is, to a name opening never adopts again.
+    const inPlace = async (): Promise<string> => {
+      const target = path.join(this.dir, `${id}${stamp}.corrupt`);
+      await fsp.rename(this.pathOf(id), target);
+      return target;
+    };
+    try {
+      const target = await intoCorrupt().catch(inPlace);
       this.emit('corrupt', { id, path: target, error, movedAside: true });
     } catch (err) {
       this.emit('corrupt', { id, path: this.pathOf(id), error, movedAside: false, cause: wrapIoError(err, `moving ${this.pathOf(id)} aside`) });

@@ -78,7 +78,15 @@ export class OrderedResults<T> {
         this.fail(slot.error);
         return;
       }
-      this.deliver(slot.value as T);
+      try {
+        this.deliver(slot.value as T);
+      } catch (err) {
+        // A listener of what delivery emits threw (an onProgress callback, say): that fails the
+        // stream, rather than escaping as an unhandled rejection from the job's promise.
+        this.stop();
+        this.fail(err);
+        return;
+      }
     }
     const waiter = this.waiter;
     if (waiter && !this.stopped && (this.waitForEmpty ? this.slots.length === 0 : this.slots.length < this.limit)) {

@@ -135,7 +135,10 @@ t.test('a stream shorter than a part: verified, then one PutObject (no multipart
   const counting = testClient();
   const requests = countRequests(counting);
   const sink = createS3Sink({ client: counting, bucket, key: 'small.snap', metadata: { index: '7' } });
+  const partEvents: unknown[] = [];
+  sink.on('part', (p: unknown) => partEvents.push(p));
   await pipeline(fs.createReadStream(small), sink);
+  t.same(partEvents, [{ partNumber: 1, size: bytes.length }], 'one part reported (progress bars move)');
   t.same(Object.fromEntries(requests), { GetObjectCommand: 1, ListMultipartUploadsCommand: 1, PutObjectCommand: 1, DeleteObjectCommand: 1 });
   t.match(sink.result, { parts: 1, partsSent: 1, bytes: bytes.length, trailer: 'snapshot-footer' });
   t.ok((await getObject(client, bucket, 'small.snap')).equals(bytes));
@@ -150,4 +153,18 @@ t.test('a stream shorter than a part: verified, then one PutObject (no multipart
   await t.rejects(pipeline(Readable.from([bad]), createS3Sink({ client: again, bucket, key: 'small.snap' })), { code: 'SNAP_ERR_CHECKSUM' });
   t.equal(tries.get('PutObjectCommand'), undefined, 'nothing sent');
   t.ok((await getObject(client, bucket, 'small.snap')).equals(bytes), 'the older object is untouched');
+});
+
+t.test('a record with an impossible part size or CRC state is refused, not trusted', async (t) => {
+  const bucket = await freshBucket(t, client);
+  const records = [
+    { version: 2, key: 'k', uploadId: 'x', partSize: 0, parts: 0 },
+    { version: 2, key: 'k', uploadId: 'x', partSize: S3_MIN_PART_SIZE, parts: 2, end: { length: 1, crc: 0, tail: '' } },
+    { version: 2, key: 'k', uploadId: 'x', partSize: S3_MIN_PART_SIZE, parts: 1 },
+  ];
+  for (const record of records) {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: uploadStateKey('k'), Body: JSON.stringify(record) }));
+    const sink = createS3Sink({ client, bucket, key: 'k' });
+    await t.rejects(sink.resumeOffset(), { code: 'SNAP_ERR_FORMAT' }, JSON.stringify(record));
+  }
 });

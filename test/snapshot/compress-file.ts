@@ -171,3 +171,17 @@ t.test('a full disk: SNAP_ERR_NO_SPACE, the older target untouched, the space gi
   t.notOk(fs.existsSync(`${target}.partial`), 'no partial left');
   t.equal(fs.statfsSync(mnt).bavail, free, 'every block given back');
 });
+
+t.test('an onProgress that throws fails the call with its error (no crash), leaving nothing', async (t) => {
+  const source = input(textWithNoise(20 * BLOCK, 8, 9));
+  const target = path.join(tmp, 'progress-throws.zst');
+  const err = await compressFile(source, target, {
+    blockSize: BLOCK,
+    onProgress: (p) => {
+      if (p.bytes >= 5 * BLOCK) throw new Error('the callback broke');
+    },
+  }).catch((e: unknown) => e);
+  t.match(err, { message: /the callback broke/ });
+  t.notOk(fs.existsSync(target));
+  t.notOk(fs.existsSync(`${target}.partial`));
+});

@@ -155,24 +155,27 @@ t.test('every snapshot damaged: NOT_FOUND, both moved aside, live state untouche
   t.equal(fs.readdirSync(path.join(dir, 'corrupt')).length, 2, 'both kept in corrupt/');
 });
 
-t.test('a damaged snapshot that cannot be moved aside is reported so, and restore still falls back', async (t) => {
+t.test('with no corrupt/ to be had, a damaged snapshot is renamed in place, and not adopted again', async (t) => {
   const dir = path.join(t.testdir(), 'store');
   const store = await SnapshotStore.open(dir);
-  t.teardown(() => store.close());
   const a = await store.create(mapSource(state(1)), { index: 1 });
   const b = await store.create(mapSource(state(2)), { index: 2 });
   const bytes = fs.readFileSync(store.pathOf(b.id));
   bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
   fs.writeFileSync(store.pathOf(b.id), bytes);
-  // A file where the corrupt/ directory would go: nothing can be moved there.
+  // A file where the corrupt/ directory would go.
   fs.writeFileSync(path.join(dir, 'corrupt'), 'in the way');
-  const events: { id: string; path: string; movedAside: boolean; cause?: { code: string } }[] = [];
+  const events: { id: string; path: string; movedAside: boolean }[] = [];
   store.on('corrupt', (e) => events.push(e));
-  const live: SnapshotMap = new Map();
-  const result = await store.restore(mapApplier(live));
+  const result = await store.restore(mapApplier(new Map()));
   t.equal(result.snapshot.id, a.id, 'the older one was restored');
   t.equal(events.length, 1);
-  t.match(events[0], { id: b.id, path: store.pathOf(b.id), movedAside: false, cause: { code: 'SNAP_ERR_IO' } }, 'reported where it still is, with why');
-  t.ok(fs.existsSync(store.pathOf(b.id)), 'the damaged file is still there');
-  t.same(store.list().map((s) => s.id), [a.id], 'and out of the list');
+  t.match(events[0], { id: b.id, movedAside: true });
+  t.match(path.basename(events[0]!.path), new RegExp(`^${b.id}\\.snap\\.\\d+\\.corrupt$`), 'renamed beside the others');
+  t.ok(fs.existsSync(events[0]!.path), 'kept for inspection');
+  t.notOk(fs.existsSync(store.pathOf(b.id)), 'no longer under its name');
+  await store.close();
+  const again = await SnapshotStore.open(dir);
+  t.teardown(() => again.close());
+  t.same(again.list().map((s) => s.id), [a.id], 'opening again does not take it back');
 });

@@ -23,6 +23,16 @@ import { durableRename } from './durable-file.js';
 /** Default bytes between fsyncs: 64 MiB, well under a second of writing on these disks. */
 export const DEFAULT_SYNC_EVERY = 64 * 1024 * 1024;
 
+/**
+ * The most bytes at the end of a partial that a crash may have left unsynced, for a sink
+ * writing with `syncEvery`: a checkpoint runs beside the writes that follow it, and writing
+ * waits for it only when the next is due, so up to two intervals plus the writes queued
+ * meanwhile (bounded by the stream's buffer; 16 MiB is far more). With `syncEvery` 0, all of it.
+ */
+export function unsyncedTail(syncEvery = DEFAULT_SYNC_EVERY): number {
+  return syncEvery > 0 ? 2 * syncEvery + 16 * 1024 * 1024 : Number.POSITIVE_INFINITY;
+}
+
 export interface ResumableFileSinkOptions extends StageOptions {
   /** The final path; data goes to `partialPath` until the end. */
   path: string;

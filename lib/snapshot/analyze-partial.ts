@@ -15,7 +15,7 @@ import { crc32 } from '../format/crc32.js';
 import type { BlockHeader, SnapshotHeader } from '../format/snapshot-frames.js';
 import { readAt, walkSnapshotFrames } from './block-index.js';
 import type { FramerState } from './snapshot-framer.js';
-import { DEFAULT_SYNC_EVERY } from '../sink/resumable-file-sink.js';
+import { unsyncedTail } from '../sink/resumable-file-sink.js';
 
 /** Fewest blocks verified at the end, however small they are. */
 const TAIL_BLOCKS = 2;
@@ -56,8 +56,9 @@ export interface PartialAnalysis {
 export interface AnalyzeOptions {
   /**
    * How much of the file's end to verify block by block (data CRCs and the file CRC chain):
-   * what a crash may have left unsynced. Default: the sink's fsync interval, 64 MiB. Blocks
-   * before it are trusted from their headers, so analysis costs the same whatever the size.
+   * what a crash may have left unsynced. Default: what a sink with the default fsync interval
+   * may leave, two intervals and a margin (144 MiB). Blocks before it are trusted from their
+   * headers, so analysis costs the same whatever the size.
    */
   verifyBytes?: number;
 }
@@ -71,7 +72,7 @@ export async function analyzePartial(path: string, options: AnalyzeOptions = {})
     throw wrapIoError(err, `opening ${path}`);
   }
   try {
-    return await analyze(file, path, options.verifyBytes ?? DEFAULT_SYNC_EVERY);
+    return await analyze(file, path, options.verifyBytes ?? unsyncedTail());
   } finally {
     await file.close();
   }

@@ -14,7 +14,7 @@ import { checkBlockSize, checkCodec, DEFAULT_BLOCK_SIZE, type CodecName } from '
 import { InvalidArgumentError, wrapIoError } from '../errors.js';
 import type { Entry } from '../format/entry.js';
 import type { SnapshotHeader } from '../format/snapshot-frames.js';
-import { partialPathFor, ResumableFileSink } from '../sink/resumable-file-sink.js';
+import { partialPathFor, ResumableFileSink, unsyncedTail } from '../sink/resumable-file-sink.js';
 import { Compressor } from '../streams/compressor.js';
 import type { Progress } from '../streams/stage-options.js';
 import { analyzePartial, type PartialAnalysis } from './analyze-partial.js';
@@ -98,7 +98,7 @@ export async function writeSnapshot(
   const summary: Partial<SnapshotSummary> = {};
   let partial: PartialAnalysis | null = null;
   if (options.resume ?? restartable) {
-    const found = await findPartial(partialPathFor(path));
+    const found = await findPartial(partialPathFor(path), unsyncedTail(options.syncEvery));
     if (found) {
       const mismatch = headerMismatch(found, { codec, blockSize, meta, createdAt: options.createdAt });
       if (mismatch === null) partial = found;
@@ -163,14 +163,15 @@ export async function writeSnapshot(
 }
 
 /** The analysis of a partial file, or null if there is none. */
-async function findPartial(partialPath: string): Promise<PartialAnalysis | null> {
+async function findPartial(partialPath: string, verifyBytes: number): Promise<PartialAnalysis | null> {
   try {
     await fsp.access(partialPath);
   } catch {
     return null;
   }
   try {
-    return await analyzePartial(partialPath);
+    // Everything the sink may have left unsynced is verified (all of it, with syncEvery 0).
+    return await analyzePartial(partialPath, { verifyBytes });
   } catch (err) {
     throw wrapIoError(err, `analysing ${partialPath}`);
   }

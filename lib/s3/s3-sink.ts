@@ -12,8 +12,8 @@
  * Publishing: the object is completed only after the stream's own trailer (a snapshot footer
  * or a CRC trailer) verifies against the CRC32 of every byte before it; a stream that fails is
  * aborted, so no damaged object ever appears under the key. The multipart upload starts with
- * the first whole part: a stream shorter than one part is verified and sent as one PutObject. An error or destroy keeps the
- * upload for the next attempt; `abortS3Upload` gives it up.
+ * the first whole part: a stream shorter than one part is verified and sent as one PutObject.
+ * An error or destroy keeps the upload for the next attempt; `abortS3Upload` gives it up.
  */
 import { Writable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -33,7 +33,6 @@ import {
   type RecordedPart,
   type UploadState,
 } from './upload-state.js';
-
 import { S3_MAX_PART_SIZE, S3_MAX_PARTS, S3_MIN_PART_SIZE } from './s3-limits.js';
 
 export { S3_MAX_PARTS, S3_MIN_PART_SIZE };

@@ -33,7 +33,7 @@ interface DecoderBlock {
 }
 
 /** Most entries in one array with `batch: true`. */
-export const MAX_BATCH = 8192;
+export const MAX_BATCH = 2048;
 /** Decoding yields to the event loop after this many milliseconds of work. */
 const SLICE_MS = 10;
 /** Records decoded between two looks at the clock and the readable side. */
@@ -66,6 +66,10 @@ export class EntryDecoder extends Transform {
   /** The chunk being decoded; its write completes once it is used up. */
   private work: Work | null = null;
   private pumping = false;
+  /** When the current slice of synchronous work ends (`performance.now()`); -1: none open. */
+  private sliceEnd = -1;
+  /** Work stopped because the slice ran out (not for a full readable side). */
+  private overtime = false;
 
   constructor(options: EntryDecoderOptions = {}) {
     super({
@@ -109,10 +113,21 @@ export class EntryDecoder extends Transform {
     if (!w || this.pumping || this.destroyed) return;
     this.pumping = true;
     w.paused = false;
-    const deadline = performance.now() + SLICE_MS;
+    // A slice lasts until the event loop turns: a consumer reading through promises (for await)
+    // calls back in microtasks, which must not stretch one slice over a whole block.
+    if (this.sliceEnd < 0) {
+      this.sliceEnd = performance.now() + SLICE_MS;
+      setImmediate(this.endSlice);
+    }
     let done = false;
     try {
       for (;;) {
+        if (performance.now() >= this.sliceEnd) {
+          // A partial batch goes out now rather than after the rest of the block.
+          if (this.batch && w.out.length > 0 && !this.pushBatch(w)) w.paused = true;
+          else this.overtime = true; // `endSlice` goes on
+          return;
+        }
         let room = true;
         if (this.batch) {
           const out = w.out;
@@ -129,16 +144,7 @@ export class EntryDecoder extends Transform {
         }
         if (this.destroyed) return;
         if (!room) {
-          w.paused = true; // `_read` resumes
-          return;
-        }
-        if (performance.now() >= deadline) {
-          // A partial batch goes out now rather than waiting for the rest of the block.
-          if (this.batch && w.out.length > 0 && !this.pushBatch(w)) {
-            w.paused = true;
-            return;
-          }
-          setImmediate(() => this.pump());
+          w.paused = true; // `_read` goes on
           return;
         }
       }
@@ -150,6 +156,15 @@ export class EntryDecoder extends Transform {
     }
     if (done) w.callback();
   }
+
+  /** The event loop turned: a new slice may start, and work stopped for time goes on. */
+  private readonly endSlice = (): void => {
+    this.sliceEnd = -1;
+    if (this.overtime) {
+      this.overtime = false;
+      this.pump();
+    }
+  };
 
   private pushBatch(w: Work): boolean {
     const out = w.out;

@@ -24,7 +24,8 @@ export interface EntryParserOptions {
   copy?: boolean;
 }
 
-export type EntrySink = (entry: DecodedEntry) => void;
+/** Receives each decoded entry; returning `false` stops the parse after this entry. */
+export type EntrySink = (entry: DecodedEntry) => boolean | void;
 
 export class EntryParser {
   private readonly skipExpired: boolean;
@@ -53,29 +54,43 @@ export class EntryParser {
     return this.partial !== null;
   }
 
-  /** Decodes every whole record in `chunk`, keeping a split record for the next call. */
-  write(chunk: Buffer, emit: EntrySink): void {
-    let at = 0;
-    if (this.partial) at = this.continuePartial(chunk, emit);
+  /**
+   * Decodes the whole records of `chunk` from byte `at` (0: the start, where a record split at
+   * the end of the previous chunk continues), keeping a record split at its end for the next
+   * chunk. Stops early, after at most `budget` records (expired ones count) or once `emit`
+   * returns false, so a caller can yield between pieces of a chunk holding millions of
+   * records. Returns where it stopped: `chunk.length` once the chunk is used up; call again
+   * from there otherwise.
+   */
+  write(chunk: Buffer, emit: EntrySink, at = 0, budget = Infinity): number {
+    let left = budget;
+    if (at === 0 && this.partial) {
+      const [next, go] = this.continuePartial(chunk, emit);
+      at = next;
+      if (this.partial === null && next > 0) left--;
+      if (!go || left <= 0) return at;
+    }
     const end = chunk.length;
     while (at < end) {
       if (end - at < RECORD_HEADER) {
         this.startPartial(chunk, at, 0);
-        return;
+        return end;
       }
       const size = this.recordSize(chunk, at);
       if (end - at < size) {
         this.startPartial(chunk, at, size);
-        return;
+        return end;
       }
-      this.decodeRecord(chunk, at, emit);
+      const go = this.decodeRecord(chunk, at, emit);
       at += size;
+      if (!go || --left <= 0) return at;
     }
+    return end;
   }
 
   /** Decodes a buffer that must hold whole records only (a snapshot block). */
   writeWhole(block: Buffer, emit: EntrySink): void {
-    this.write(block, emit);
+    for (let at = 0; at < block.length; ) at = this.write(block, emit, at);
     this.end();
   }
 
@@ -110,7 +125,8 @@ export class EntryParser {
     return RECORD_HEADER + (flags & FLAG_EXPIRY ? EXPIRY_BYTES : 0) + keyLength + valueLength;
   }
 
-  private decodeRecord(buf: Buffer, at: number, emit: EntrySink): void {
+  /** Decodes the record at `at`; returns false when `emit` asked to stop. */
+  private decodeRecord(buf: Buffer, at: number, emit: EntrySink): boolean {
     const flags = buf[at]!;
     const keyLength = buf.readUInt32LE(at + 1);
     const valueLength = buf.readUInt32LE(at + 5);
@@ -126,11 +142,11 @@ export class EntryParser {
     this.entries++;
     if (expiresAt !== undefined && this.skipExpired && expiresAt <= this.now) {
       this.expired++;
-      return;
+      return true;
     }
     const key = flags & FLAG_KEY_TEXT ? buf.toString('utf8', start, keyEnd) : this.bytes(buf, start, keyEnd);
     const value = flags & FLAG_VALUE_TEXT ? buf.toString('utf8', keyEnd, valueEnd) : this.bytes(buf, keyEnd, valueEnd);
-    emit(expiresAt === undefined ? { key, value } : { key, value, expiresAt });
+    return emit(expiresAt === undefined ? { key, value } : { key, value, expiresAt }) !== false;
   }
 
   private bytes(buf: Buffer, start: number, end: number): Buffer {
@@ -145,15 +161,18 @@ export class EntryParser {
     this.partialSize = size;
   }
 
-  /** Feeds the start of `chunk` to the split record; returns where whole records resume. */
-  private continuePartial(chunk: Buffer, emit: EntrySink): number {
+  /**
+   * Feeds the start of `chunk` to the split record; returns where whole records resume, and
+   * false if `emit` asked to stop.
+   */
+  private continuePartial(chunk: Buffer, emit: EntrySink): [number, boolean] {
     let at = 0;
     if (this.partialSize === 0) {
       const take = Math.min(RECORD_HEADER - this.partialLength, chunk.length);
       chunk.copy(this.partial!, this.partialLength, 0, take);
       this.partialLength += take;
       at = take;
-      if (this.partialLength < RECORD_HEADER) return at;
+      if (this.partialLength < RECORD_HEADER) return [at, true];
       const header = this.partial!;
       this.partialSize = this.recordSize(header, 0);
       this.partial = Buffer.allocUnsafe(this.partialSize);
@@ -168,8 +187,8 @@ export class EntryParser {
       this.partial = null;
       this.partialLength = 0;
       this.partialSize = 0;
-      this.decodeRecord(record, 0, emit);
+      return [at, this.decodeRecord(record, 0, emit)];
     }
-    return at;
+    return [at, true];
   }
 }

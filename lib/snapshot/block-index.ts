@@ -17,6 +17,7 @@ import {
 } from '../format/snapshot-frames.js';
 import { SKIPPABLE_HEADER, TAG_BLOCK, TAG_FOOTER } from '../format/skippable.js';
 import { readFully } from '../sink/read-fully.js';
+import { checkBlockLimits } from '../format/block-limits.js';
 
 const READ_AHEAD = 512;
 
@@ -43,7 +44,8 @@ export async function readMetaFrame(file: FileHandle, offset: number, fileSize: 
  */
 export async function* walkSnapshotFrames(file: FileHandle, fileSize: number): AsyncGenerator<IndexedFrame> {
   const headerFrame = await readMetaFrame(file, 0, fileSize);
-  yield { kind: 'header', offset: 0, size: headerFrame.length, header: decodeHeader(headerFrame, 0) };
+  const header = decodeHeader(headerFrame, 0);
+  yield { kind: 'header', offset: 0, size: headerFrame.length, header };
   let offset = headerFrame.length;
   for (let seq = 0; ; seq++) {
     if (offset >= fileSize) throw new TruncatedError(`file ends at byte ${offset} with no footer`, { offset });
@@ -61,6 +63,7 @@ export async function* walkSnapshotFrames(file: FileHandle, fileSize: number): A
         seq: block.seq,
       });
     }
+    checkBlockLimits(block, header.blockSize, offset);
     const end = offset + frame.length + block.frameLength;
     if (end > fileSize) {
       throw new TruncatedError(`data frame of block ${seq} runs past the end of the file`, { offset, seq });

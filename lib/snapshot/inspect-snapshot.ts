@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Writable, type Readable } from 'node:stream';
-import { wrapIoError } from '../errors.js';
+import { FormatError, wrapIoError } from '../errors.js';
 import { FOOTER_FRAME_SIZE, type BlockHeader, type SnapshotFooter, type SnapshotHeader } from '../format/snapshot-frames.js';
 import { Decompressor } from '../streams/decompressor.js';
 import { walkSnapshotFrames } from './block-index.js';
@@ -33,7 +33,11 @@ export interface SnapshotInfo {
   ratio: number;
 }
 
-/** Lists a snapshot file's header, blocks and totals, reading only its metadata frames. */
+/**
+ * Lists a snapshot file's header, blocks and totals, reading only its metadata frames. Rejects a
+ * file with bytes after its footer (`SNAP_ERR_FORMAT`) and a block header claiming more than a
+ * writer makes (`SNAP_ERR_LIMIT`).
+ */
 export async function inspectSnapshot(path: string): Promise<SnapshotInfo> {
   const file = await openFile(path);
   try {
@@ -47,6 +51,9 @@ export async function inspectSnapshot(path: string): Promise<SnapshotInfo> {
       else footer = f.footer;
     }
     const done = footer!;
+    // As readSnapshot and verifySnapshot do: a file is whole only if it ends with its footer.
+    const end = done.offset + FOOTER_FRAME_SIZE;
+    if (end !== size) throw new FormatError(`unexpected bytes after the footer at byte ${end}`, { offset: end, expected: end, actual: size });
     return {
       path,
       fileSize: size,

@@ -8,6 +8,7 @@ import type { CodecName } from '../codec/codec.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { CompressedBlock } from '../format/block.js';
 import { crc32Extend, rememberCrc } from '../format/crc32.js';
+import { checkBlockLimits } from '../format/block-limits.js';
 import { encodeBlockHeader, encodeFooter, encodeHeader } from '../format/snapshot-frames.js';
 import { nodeStreamOptions, type StageOptions } from '../streams/stage-options.js';
 
@@ -49,6 +50,7 @@ export class SnapshotFramer extends Transform {
   private readonly state: FramerState;
   private started: boolean;
   private headerFrame: Buffer | null = null;
+  private readonly blockSize: number;
 
   constructor(options: SnapshotFramerOptions) {
     super({ ...nodeStreamOptions(options), writableObjectMode: true, writableHighWaterMark: 2 });
@@ -56,6 +58,7 @@ export class SnapshotFramer extends Transform {
     if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) {
       throw new InvalidArgumentError('meta must be a plain object');
     }
+    this.blockSize = options.blockSize;
     this.state = options.resume ? { ...options.resume } : { offset: 0, crc: 0, blocks: 0, entriesTotal: 0, rawTotal: 0 };
     this.started = options.resume !== undefined;
     if (!this.started) {
@@ -78,9 +81,7 @@ export class SnapshotFramer extends Transform {
     try {
       this.start();
       const s = this.state;
-      s.entriesTotal += block.entries;
-      s.rawTotal += block.rawLength;
-      const header = encodeBlockHeader({
+      const fields = {
         seq: s.blocks,
         frameLength: block.frame.length,
         rawLength: block.rawLength,
@@ -88,10 +89,15 @@ export class SnapshotFramer extends Transform {
         offset: s.offset,
         prefixCrc: s.crc,
         entries: block.entries,
-        entriesTotal: s.entriesTotal,
-        rawTotal: s.rawTotal,
+        entriesTotal: s.entriesTotal + block.entries,
+        rawTotal: s.rawTotal + block.rawLength,
         cursor: block.cursor,
-      });
+      };
+      // Never write a block that readers refuse (a hand-made pipeline may pass any block).
+      checkBlockLimits(fields, this.blockSize, s.offset);
+      const header = encodeBlockHeader(fields);
+      s.entriesTotal = fields.entriesTotal;
+      s.rawTotal = fields.rawTotal;
       s.blocks++;
       s.cursor = block.cursor;
       this.out(header);

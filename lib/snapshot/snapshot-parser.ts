@@ -8,6 +8,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { ChecksumError, FormatError, LimitError, TruncatedError } from '../errors.js';
 import { isRecyclable, recycleMarked } from '../format/recyclable.js';
+import { checkBlockLimits } from '../format/block-limits.js';
 import { crc32 } from '../format/crc32.js';
 import {
   decodeBlockHeader,
@@ -134,6 +135,7 @@ export class SnapshotParser extends Transform {
         actual: Math.max(b.frameLength, b.rawLength),
       });
     }
+    checkBlockLimits(b, this.header!.blockSize, at);
     this.block = b;
   }
 

@@ -12,6 +12,7 @@
  */
 import type { TransformCallback } from 'node:stream';
 import { decompressFrame } from '../codec/block-codec.js';
+import { checkFrameBound } from '../codec/frame-bound.js';
 import { FrameWalker, parseFrameHeader, type FrameHeader } from '../codec/frame-format.js';
 import { Lz4FrameDecoder } from '../codec/lz4-frame-decoder.js';
 import type { StreamingFrameDecoder } from '../codec/streaming-frame-decoder.js';
@@ -144,6 +145,7 @@ export class Decompressor extends OrderedTransform<Output> {
           actual: magic,
         });
       }
+      checkFrameBound(header, frame, rawLength, at);
     } catch (err) {
       // A frame that fails its CRC is damaged, whatever the damage makes it look like (an
       // unknown version or a dictionary is not "unsupported" then).

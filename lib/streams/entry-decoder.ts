@@ -1,7 +1,9 @@
 /**
  * EntryDecoder: bytes → entries. Records may be cut anywhere across input chunks. Emits one
  * `{ key, value, expiresAt? }` object per entry, or with `batch: true` one array per input
- * chunk (far fewer stream operations for millions of small entries).
+ * chunk of at most {@link MAX_BATCH} entries (far fewer stream operations for millions of small
+ * entries). Backpressure holds inside a chunk too: a block of millions of records is decoded
+ * only as fast as its entries are read, a slice of a few milliseconds at a time.
  *
  * With `blocks: true` the writable side takes `{ data }` objects (whole blocks, as a block-mode
  * Decompressor emits them) instead of bytes.
@@ -14,7 +16,7 @@ import { FormatError } from '../errors.js';
 import { nodeStreamOptions, type StageOptions } from './stage-options.js';
 
 export interface EntryDecoderOptions extends StageOptions, EntryParserOptions {
-  /** Emit arrays of entries (one per input chunk) instead of single entries. */
+  /** Emit arrays of entries (one per input chunk, at most {@link MAX_BATCH} each) instead of single entries. */
   batch?: boolean;
   /** Take `{ data: Buffer }` blocks of whole records instead of bytes. */
   blocks?: boolean;
@@ -30,15 +32,44 @@ interface DecoderBlock {
   owned?: boolean;
 }
 
+/** Most entries in one array with `batch: true`. */
+export const MAX_BATCH = 2048;
+/** Decoding yields to the event loop after this many milliseconds of work. */
+const SLICE_MS = 10;
+/** Records decoded between two looks at the clock and the readable side. */
+const SLICE_RECORDS = 256;
+
+interface Work {
+  data: Buffer;
+  /** Where decoding goes on in `data`. */
+  at: number;
+  block: DecoderBlock | null;
+  /** `parser.entries` when the chunk began. */
+  before: number;
+  callback: TransformCallback;
+  /** The batch being filled (`batch: true`). */
+  out: DecodedEntry[];
+  /** Stopped on a full readable side, waiting for `_read`. */
+  paused: boolean;
+}
+
 /**
  * Bytes (or whole blocks with `blocks: true`) → entries: one `{ key, value, expiresAt? }` object
- * per entry, or one array per input chunk with `batch: true`. Made by {@link createEntryDecoder}.
+ * per entry, or with `batch: true` one array per input chunk (at most {@link MAX_BATCH} entries
+ * each). Entries are decoded only as fast as they are read, even inside one chunk. Made by {@link createEntryDecoder}.
  */
 export class EntryDecoder extends Transform {
   private readonly parser: EntryParser;
   private readonly batch: boolean;
   private readonly blockMode: boolean;
   private readonly copy: boolean;
+  /** The chunk being decoded; its write completes once it is used up. */
+  private work: Work | null = null;
+  private pumping = false;
+  /** When the current slice of synchronous work ends (`performance.now()`); -1: none open. */
+  private sliceEnd = -1;
+  /** Work stopped because the slice ran out (not for a full readable side). */
+  private overtime = false;
 
   constructor(options: EntryDecoderOptions = {}) {
     super({
@@ -67,33 +98,108 @@ export class EntryDecoder extends Transform {
 
   override _transform(chunk: Buffer | DecoderBlock, _encoding: BufferEncoding, callback: TransformCallback): void {
     const block = this.blockMode ? (chunk as DecoderBlock) : null;
-    const data = block ? block.data : (chunk as Buffer);
-    const before = this.parser.entries;
+    this.work = { data: block ? block.data : (chunk as Buffer), at: 0, block, before: this.parser.entries, callback, out: [], paused: false };
+    this.pump();
+  }
+
+  /**
+   * Decodes the current chunk in slices: it stops when the readable side is full (`_read`
+   * resumes it) and yields to the event loop after {@link SLICE_MS} of work (a 64 MiB block
+   * holds up to 7.4 M records; decoding them at once blocked the loop for seconds, and a batch
+   * of them took gigabytes).
+   */
+  private pump(): void {
+    const w = this.work;
+    if (!w || this.pumping || this.destroyed) return;
+    this.pumping = true;
+    w.paused = false;
+    // A slice lasts until the event loop turns: a consumer reading through promises (for await)
+    // calls back in microtasks, which must not stretch one slice over a whole block.
+    if (this.sliceEnd < 0) {
+      this.sliceEnd = performance.now() + SLICE_MS;
+      setImmediate(this.endSlice);
+    }
+    let done = false;
     try {
-      if (this.batch) {
-        const out: DecodedEntry[] = [];
-        this.parser.write(data, (e) => out.push(e));
-        if (this.blockMode) this.parser.end();
-        if (out.length > 0) this.push(out);
-      } else {
-        this.parser.write(data, (e) => this.push(e));
-        if (this.blockMode) this.parser.end();
-      }
-      if (block && typeof block.entries === 'number' && this.parser.entries - before !== block.entries) {
-        const found = this.parser.entries - before;
-        throw new FormatError(`block ${String(block.seq ?? '')} holds ${found} entries, its header says ${block.entries}`, {
-          ...(typeof block.seq === 'number' ? { seq: block.seq } : {}),
-          expected: block.entries,
-          actual: found,
-        });
+      for (;;) {
+        if (performance.now() >= this.sliceEnd) {
+          // A partial batch goes out now rather than after the rest of the block.
+          if (this.batch && w.out.length > 0 && !this.pushBatch(w)) w.paused = true;
+          else this.overtime = true; // `endSlice` goes on
+          return;
+        }
+        let room = true;
+        if (this.batch) {
+          const out = w.out;
+          w.at = this.parser.write(w.data, (e) => out.push(e) < MAX_BATCH, w.at, SLICE_RECORDS);
+          if (out.length >= MAX_BATCH) room = this.pushBatch(w);
+        } else {
+          w.at = this.parser.write(w.data, (e) => (room = this.push(e)), w.at, SLICE_RECORDS);
+        }
+        this.checkCount(w);
+        if (w.at >= w.data.length) {
+          this.finish(w);
+          done = true;
+          break;
+        }
+        if (this.destroyed) return;
+        if (!room) {
+          w.paused = true; // `_read` goes on
+          return;
+        }
       }
     } catch (err) {
-      return callback(err as Error);
+      this.work = null;
+      w.callback(err as Error);
+    } finally {
+      this.pumping = false;
     }
+    if (done) w.callback();
+  }
+
+  /** The event loop turned: a new slice may start, and work stopped for time goes on. */
+  private readonly endSlice = (): void => {
+    this.sliceEnd = -1;
+    if (this.overtime) {
+      this.overtime = false;
+      this.pump();
+    }
+  };
+
+  private pushBatch(w: Work): boolean {
+    const out = w.out;
+    w.out = [];
+    return this.push(out);
+  }
+
+  /** A block yielding more entries than its header says is refused as soon as it does. */
+  private checkCount(w: Work): void {
+    const block = w.block;
+    if (!block || typeof block.entries !== 'number') return;
+    const found = this.parser.entries - w.before;
+    if (found > block.entries || (w.at >= w.data.length && found !== block.entries)) {
+      throw new FormatError(`block ${String(block.seq ?? '')} holds ${found > block.entries ? 'more than ' : ''}${found} entries, its header says ${block.entries}`, {
+        ...(typeof block.seq === 'number' ? { seq: block.seq } : {}),
+        expected: block.entries,
+        actual: found,
+      });
+    }
+  }
+
+  private finish(w: Work): void {
+    const block = w.block;
+    if (block) this.parser.end();
+    if (this.batch && w.out.length > 0) this.pushBatch(w);
+    this.work = null;
     // Nothing refers to the block any more when every key and value was copied out of it.
     if (block?.owned && this.copy) recycleBlock(block.data.buffer);
     this.emit('progress', { bytes: this.parser.offset, entries: this.parser.entries });
-    callback();
+  }
+
+  override _read(size: number): void {
+    // The consumer wants more: go on with a chunk paused on a full readable side.
+    if (this.work?.paused) this.pump();
+    else if (!this.work) super._read(size);
   }
 
   override _flush(callback: TransformCallback): void {
@@ -103,6 +209,11 @@ export class EntryDecoder extends Transform {
       return callback(err as Error);
     }
     callback();
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    this.work = null;
+    callback(err);
   }
 }
 

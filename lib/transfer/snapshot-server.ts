@@ -226,8 +226,11 @@ export class SnapshotServer extends EventEmitter {
       if (overall) clearTimeout(overall);
       if (receiver && !receiver.installed) receiver.destroy();
       if (id) this.active.delete(id);
-      this.connections.delete(stream);
       conn.close();
+      // Kept until it has closed (close() destroys it within a second), so that our own close()
+      // can end one still lingering after its REFUSE.
+      if (stream.destroyed) this.connections.delete(stream);
+      else stream.once('close', () => this.connections.delete(stream));
     }
   }
 

@@ -1,0 +1,47 @@
+/**
+ * A malformed `mac` in AUTH — 64 non-ASCII characters (64 characters, more bytes), not hex, the
+ * wrong length, not a string — is answered REFUSE SNAP_ERR_AUTH like any wrong one, never with
+ * a dropped connection or an untyped crypto error; the right mac, in either case of hex, works.
+ */
+import t from 'tap';
+import net from 'node:net';
+import { authProof, proofMatches } from '../../lib/transfer/auth.js';
+import { createSnapshotServer } from '../../lib/transfer/snapshot-server.js';
+import { connect, handshake } from './fixtures/raw-client.js';
+
+const SECRET = 'the secret';
+
+const malformed: [string, unknown][] = [
+  ['64 non-ASCII letters', 'é'.repeat(64)],
+  ['64 emoji', '😀'.repeat(64)],
+  ['64 characters, not hex', 'g'.repeat(64)],
+  ['63 hex digits', 'a'.repeat(63)],
+  ['66 hex digits', 'a'.repeat(66)],
+  ['empty', ''],
+  ['a number', 42],
+  ['an array', ['a'.repeat(64)]],
+  ['null', null],
+];
+
+t.test('malformed macs: REFUSE SNAP_ERR_AUTH', async (t) => {
+  const server = createSnapshotServer({ dir: t.testdir(), secret: SECRET });
+  const errors: unknown[] = [];
+  server.on('connection-error', (err) => errors.push(err));
+  const { port } = (await server.listen({ port: 0 })) as net.AddressInfo;
+  t.teardown(() => server.close());
+  for (const [name, mac] of malformed) {
+    const conn = await connect(port);
+    t.match(await handshake(conn, { id: 'snap', size: 10, mac: mac as string }), { type: 'REFUSE', body: { code: 'SNAP_ERR_AUTH' } }, name);
+    conn.destroy();
+  }
+  t.same(errors, [], 'no connection error on the server');
+});
+
+t.test('proofMatches compares bytes, strictly', async (t) => {
+  const expected = authProof(SECRET, 'client', 'id', 'a', 'b');
+  t.ok(proofMatches(expected, expected));
+  t.ok(proofMatches(expected, expected.toUpperCase()), 'hex in either case');
+  for (const [name, mac] of malformed) t.notOk(proofMatches(expected, mac), name);
+  t.notOk(proofMatches(expected, `${expected.slice(0, 63)}x`), 'one digit not hex');
+  t.notOk(proofMatches(expected, authProof('other', 'client', 'id', 'a', 'b')), 'another secret');
+});

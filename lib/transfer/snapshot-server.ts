@@ -47,7 +47,10 @@ export interface SnapshotServerOptions {
    * with REFUSE SNAP_ERR_BUSY (`retry`). Default 64.
    */
   maxHandshakes?: number;
-  /** Milliseconds a connection has, from the moment it is handled, to authenticate (HELLO → AUTH). Default 5 s. */
+  /**
+   * Milliseconds a connection has to authenticate (HELLO → AUTH): from the moment it is
+   * accepted, or for a stream handed to `handle()`, from its HELLO. Default 5 s.
+   */
   handshakeTimeout?: number;
   /** Milliseconds to wait for each message or chunk. Default 30 s. */
   idleTimeout?: number;
@@ -125,9 +128,11 @@ export class SnapshotServer extends EventEmitter {
     await this.expirePartials();
     const onConnection = (socket: net.Socket): void => {
       const remote = socket.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`;
-      void this.handle(socket, remote);
+      void this.serve(socket, remote, true);
     };
-    this.server = this.options.tls ? tls.createServer(this.options.tls, onConnection) : net.createServer(onConnection);
+    // The TLS handshake comes before ours: it gets the same short deadline (Node's default is 120 s).
+    const tlsOptions = this.options.tls && { handshakeTimeout: this.options.handshakeTimeout ?? 5_000, ...this.options.tls };
+    this.server = tlsOptions ? tls.createServer(tlsOptions, onConnection) : net.createServer(onConnection);
     const server = this.server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -135,6 +140,11 @@ export class SnapshotServer extends EventEmitter {
       else server.listen(where.port ?? 0, host, resolve);
     });
     server.on('error', (err) => this.emit('error', err));
+    // A failed or timed-out TLS handshake leaves its socket open unless it is destroyed here.
+    server.on('tlsClientError', (err: Error, socket: Duplex) => {
+      socket.destroy();
+      this.emit('connection-error', err);
+    });
     return server.address()!;
   }
 
@@ -146,8 +156,17 @@ export class SnapshotServer extends EventEmitter {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  /** Serves one transfer over any duplex stream. Resolves when it ends, either way. */
-  async handle(stream: Duplex, remote?: string): Promise<void> {
+  /**
+   * Serves one transfer over any duplex stream. Resolves when it ends, either way. The stream
+   * is one the application chose (a child process's stdio, say, which may take a while to
+   * start): its `handshakeTimeout` runs from the HELLO, which `idleTimeout` bounds.
+   */
+  handle(stream: Duplex, remote?: string): Promise<void> {
+    return this.serve(stream, remote, false);
+  }
+
+  /** One connection; `accepted`: a stranger's, from listen(), on the handshake clock at once. */
+  private async serve(stream: Duplex, remote: string | undefined, accepted: boolean): Promise<void> {
     this.connections.add(stream);
     const conn = new WireConnection(stream); // takes no chunk until the peer has authenticated
     const idle = this.options.idleTimeout ?? 30_000;
@@ -176,7 +195,7 @@ export class SnapshotServer extends EventEmitter {
       }
       this.authenticating++;
       authenticating = true;
-      const admitted = await this.authenticate(conn, remote, refuse, (h) => (hello = h));
+      const admitted = await this.authenticate(conn, remote, accepted, refuse, (h) => (hello = h));
       authenticated();
       if (!admitted) return;
       const info = await this.reserve(admitted, refuse);
@@ -235,18 +254,20 @@ export class SnapshotServer extends EventEmitter {
   }
 
   /**
-   * HELLO → CHALLENGE → AUTH, within `handshakeTimeout`. Checks what can be checked without the
+   * HELLO → CHALLENGE → AUTH, within `handshakeTimeout` (from the connection when `accepted`,
+   * else from the HELLO). Checks what can be checked without the
    * client's proof (version, id, size), then the proof. Answers REFUSE and returns null if
    * anything is wrong. Reserves nothing: an unauthenticated peer holds no slot and no id.
    */
   private async authenticate(
     conn: WireConnection,
     remote: string | undefined,
+    accepted: boolean,
     refuse: (code: string, message: string, retry?: boolean) => Promise<null>,
     onHello: (hello: Record<string, unknown>) => void,
   ): Promise<TransferInfo | null> {
     const limit = this.options.handshakeTimeout ?? 5_000;
-    const deadline = Date.now() + limit;
+    let deadline = accepted ? Date.now() + limit : Number.POSITIVE_INFINITY;
     const expect = async (types: MessageTypeName[]): Promise<Message> => {
       const left = deadline - Date.now();
       const wait = Math.max(1, Math.min(this.options.idleTimeout ?? 30_000, left));
@@ -258,6 +279,7 @@ export class SnapshotServer extends EventEmitter {
       }
     };
     const hello = (await expect(['HELLO'])).body;
+    if (!accepted) deadline = Date.now() + limit;
     onHello(hello);
     if (hello.version !== PROTOCOL_VERSION) return refuse(ErrorCodes.UNSUPPORTED, `protocol version ${String(hello.version)} is not supported`);
     const problem = snapshotIdProblem(hello.id);

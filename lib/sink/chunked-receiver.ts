@@ -8,19 +8,24 @@
  * `<path>.partial`, so a receiver that is stopped or killed finds on its next start how far it
  * got (`offset`), and the sender need only send from there. At the end frame the total length
  * and the CRC32 of the whole file are checked, then the file is fsync'd and renamed into place;
- * a mismatch discards the partial (its content is wrong somewhere) and fails.
+ * a mismatch discards the partial (its content is wrong somewhere) and fails. `installed` (the
+ * event, the flag, the 'installed' outcome) comes only after the final fsync, the rename and the
+ * directory fsync have all succeeded; if one fails, the receiver fails with a typed error
+ * (SNAP_ERR_IO, SNAP_ERR_NO_SPACE) and the partial still holds every byte, to resume from.
  *
  * As a Writable (object mode) it fails on a bad chunk or a gap; `receive()` instead reports
  * them, for protocols that can ask for a resend.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { ChecksumError, FormatError, InvalidArgumentError, LimitError, TruncatedError, wrapIoError } from '../errors.js';
 import { CHUNK_DATA, CHUNK_END, type ChunkFrame } from '../format/chunk-frame.js';
 import { crc32, crc32Combine } from '../format/crc32.js';
 import { dropBytes } from '../streams/byte-queue.js';
 import { nodeStreamOptions, type StageOptions } from '../streams/stage-options.js';
+import { fsyncDirectory, fsyncFile } from './durable-file.js';
 import { partialPathFor, ResumableFileSink } from './resumable-file-sink.js';
 
 /** What became of a chunk. */
@@ -144,6 +149,9 @@ export class ChunkedReceiver extends Writable {
     const stat = await fsp.stat(this.path).catch(() => null);
     if (!stat?.isFile() || stat.size !== expect.length) return false;
     if ((await fileCrc(this.path, stat.size)) !== expect.crc) return false;
+    // Confirmed only once durable: the earlier install may have failed at its directory fsync.
+    await fsyncFile(this.path);
+    await fsyncDirectory(path.dirname(this.path));
     this.offset = stat.size;
     this.crc = expect.crc;
     this.installed = true;
@@ -252,13 +260,27 @@ export class ChunkedReceiver extends Writable {
       });
     }
     const sink = this.sink!;
-    await new Promise<void>((resolve, reject) => {
-      sink.once('error', reject);
-      sink.end(() => resolve());
-    });
+    // `end`'s callback gets the error of a failed final step (fsync, rename, directory fsync):
+    // the file is installed only if none failed, and only then may anyone be told so.
+    const failed = await new Promise<unknown>((resolve) => sink.end((err?: Error | null) => resolve(err ?? (sink.installed ? null : sink.errored))));
+    if (failed || !sink.installed) {
+      await this.keepPartial();
+      throw wrapIoError(failed ?? new Error('the file was not installed'), `installing ${this.path}`);
+    }
     this.installed = true;
     this.emit('installed', { path: this.path, bytes: this.offset });
     return 'installed';
+  }
+
+  /**
+   * After a failed install, makes sure everything received is still in the partial, for a later
+   * run to resume: only a failed directory fsync comes after the rename, and then the file,
+   * not known durable under its final name, is moved back.
+   */
+  private async keepPartial(): Promise<void> {
+    if (await exists(this.partialPath)) return;
+    const stat = await fsp.stat(this.path).catch(() => null);
+    if (stat?.isFile() && stat.size === this.offset) await fsp.rename(this.path, this.partialPath).catch(() => {});
   }
 
   /** Writes the pieces in order; resolves when the last is written. */
@@ -270,6 +292,10 @@ export class ChunkedReceiver extends Writable {
       process.nextTick(() => sink.uncork());
     });
   }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return (await fsp.lstat(file).catch(() => null)) !== null;
 }
 
 /** CRC32 of the first `length` bytes of a file. */

@@ -18,8 +18,18 @@ export function authProof(secret: Secret, role: 'client' | 'server', id: string,
   return crypto.createHmac('sha256', secret).update(`snapstream/1 ${role}\n${id}\n${clientNonce}\n${serverNonce}`).digest('hex');
 }
 
-/** Compares a received MAC with the expected one in constant time. */
+/** A MAC as sent: lowercase or uppercase hex, an even number of digits. */
+const HEX = /^(?:[0-9a-fA-F]{2})+$/;
+
+/**
+ * Compares a received MAC with the expected one in constant time. Anything that is not strict
+ * hex of the same byte length is simply no match: the comparison itself can then never throw
+ * (a 64-character string of non-ASCII letters is 64 characters but more than 64 bytes).
+ */
 export function proofMatches(expected: string, received: unknown): boolean {
-  if (typeof received !== 'string' || received.length !== expected.length) return false;
-  return crypto.timingSafeEqual(Buffer.from(expected, 'utf8'), Buffer.from(received, 'utf8'));
+  if (typeof received !== 'string' || !HEX.test(received)) return false;
+  const want = Buffer.from(expected, 'hex');
+  const got = Buffer.from(received, 'hex');
+  if (got.length !== want.length) return false;
+  return crypto.timingSafeEqual(want, got);
 }

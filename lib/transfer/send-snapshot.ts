@@ -12,6 +12,7 @@
  */
 import fsp from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AuthError,
   CancelledError,
@@ -81,7 +82,10 @@ export interface SendSnapshotOptions {
   retries?: number;
   /** Send no faster than this, in bytes per second. */
   rateLimit?: number;
-  /** Aborting it cancels the transfer (the receiver is told) and rejects with its reason. */
+  /**
+   * Aborting it cancels the transfer (the receiver is told, and keeps its partial) and rejects
+   * with SNAP_ERR_CANCELLED, the abort's reason as `cause`.
+   */
   signal?: AbortSignal;
   /** Called each time the receiver acknowledges data. */
   onProgress?: (progress: TransferProgress) => void;
@@ -147,6 +151,9 @@ export async function sendSnapshot(source: string, connection: Duplex | Connect,
     return await send(source, connection, options);
   } catch (err) {
     direct?.destroy();
+    // However far it got, an aborted send is a cancelled one, with the abort's reason as cause.
+    const signal = options?.signal;
+    if (signal?.aborted) throw new CancelledError('the transfer was cancelled', { cause: signal.reason });
     throw err;
   } finally {
     direct?.off('error', ignore);
@@ -177,7 +184,7 @@ async function send(source: string, connection: Duplex | Connect, options: SendS
       } catch (err) {
         failures = sender.progressed ? 1 : failures + 1;
         if (!retryable(err) || failures >= attempts || options.signal?.aborted) throw err;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** failures)));
+        await sleep(Math.min(2000, 50 * 2 ** failures), undefined, options.signal ? { signal: options.signal } : {});
       }
     }
   } finally {
@@ -247,7 +254,6 @@ class Sender {
       return result;
     } catch (err) {
       conn.destroy();
-      if (this.options.signal?.aborted) throw this.options.signal.reason ?? err;
       throw err;
     } finally {
       this.options.signal?.removeEventListener('abort', onAbort);

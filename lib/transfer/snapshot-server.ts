@@ -6,7 +6,12 @@
  * (no separators, no `..`, bounded length), the announced size against `maxSize` and the free
  * space, the number of transfers under way, and — when a secret is set — the client's HMAC
  * proof. A server refuses to listen beyond loopback without a secret unless told `insecure`.
+ * Until a client has authenticated it costs little and holds nothing: it may send only control
+ * messages (a chunk frame is refused at its first four bytes), at most `maxHandshakes` such
+ * clients are served at once, each has `handshakeTimeout` to authenticate, and the id and a
+ * transfer slot are taken only after AUTH checks out. Every bad handshake gets a typed REFUSE.
  * Each transfer has an idle timeout per message and an overall timeout scaled by its size.
+ * DONE (and `installed`) comes only once the file is fsync'd, renamed and its directory fsync'd.
  * Partials abandoned for longer than `partialTtl` are removed.
  */
 import { EventEmitter } from 'node:events';
@@ -15,12 +20,12 @@ import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
-import { CancelledError, ErrorCodes, InvalidArgumentError, SnapstreamError, TimeoutError } from '../errors.js';
+import { CancelledError, ErrorCodes, InvalidArgumentError, ProtocolError, SnapstreamError, TimeoutError } from '../errors.js';
 import { ChunkedReceiver } from '../sink/chunked-receiver.js';
 import { partialPathFor } from '../sink/resumable-file-sink.js';
 import { authProof, newNonce, proofMatches, type Secret } from './auth.js';
 import { snapshotIdProblem } from './snapshot-id.js';
-import { PROTOCOL_VERSION } from './wire.js';
+import { PROTOCOL_VERSION, type Message, type MessageTypeName } from './wire.js';
 import { WireConnection } from './wire-connection.js';
 
 /** Options of {@link createSnapshotServer}. */
@@ -35,8 +40,18 @@ export interface SnapshotServerOptions {
   tls?: tls.TlsOptions;
   /** Largest snapshot accepted, in bytes. Default 1 TiB. */
   maxSize?: number;
-  /** Transfers at once. Default 16. */
+  /** Transfers at once (authenticated connections). Default 16. */
   maxConcurrent?: number;
+  /**
+   * Connections still in their handshake (not yet authenticated) at once; one more is refused
+   * with REFUSE SNAP_ERR_BUSY (`retry`). Default 64.
+   */
+  maxHandshakes?: number;
+  /**
+   * Milliseconds a connection has to authenticate (HELLO → AUTH): from the moment it is
+   * accepted, or for a stream handed to `handle()`, from its HELLO. Default 5 s.
+   */
+  handshakeTimeout?: number;
   /** Milliseconds to wait for each message or chunk. Default 30 s. */
   idleTimeout?: number;
   /** Overall time allowed: 60 s plus the size at this many bytes per second. Default 1 MB/s. */
@@ -86,6 +101,8 @@ export class SnapshotServer extends EventEmitter {
   private server: net.Server | null = null;
   private readonly active = new Set<string>();
   private readonly connections = new Set<Duplex>();
+  /** Connections that have not authenticated yet. */
+  private authenticating = 0;
 
   constructor(options: SnapshotServerOptions) {
     super();
@@ -111,9 +128,11 @@ export class SnapshotServer extends EventEmitter {
     await this.expirePartials();
     const onConnection = (socket: net.Socket): void => {
       const remote = socket.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`;
-      void this.handle(socket, remote);
+      void this.serve(socket, remote, true);
     };
-    this.server = this.options.tls ? tls.createServer(this.options.tls, onConnection) : net.createServer(onConnection);
+    // The TLS handshake comes before ours: it gets the same short deadline (Node's default is 120 s).
+    const tlsOptions = this.options.tls && { handshakeTimeout: this.options.handshakeTimeout ?? 5_000, ...this.options.tls };
+    this.server = tlsOptions ? tls.createServer(tlsOptions, onConnection) : net.createServer(onConnection);
     const server = this.server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -121,6 +140,11 @@ export class SnapshotServer extends EventEmitter {
       else server.listen(where.port ?? 0, host, resolve);
     });
     server.on('error', (err) => this.emit('error', err));
+    // A failed or timed-out TLS handshake leaves its socket open unless it is destroyed here.
+    server.on('tlsClientError', (err: Error, socket: Duplex) => {
+      socket.destroy();
+      this.emit('connection-error', err);
+    });
     return server.address()!;
   }
 
@@ -132,20 +156,52 @@ export class SnapshotServer extends EventEmitter {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  /** Serves one transfer over any duplex stream. Resolves when it ends, either way. */
-  async handle(stream: Duplex, remote?: string): Promise<void> {
+  /**
+   * Serves one transfer over any duplex stream. Resolves when it ends, either way. The stream
+   * is one the application chose (a child process's stdio, say, which may take a while to
+   * start): its `handshakeTimeout` runs from the HELLO, which `idleTimeout` bounds.
+   */
+  handle(stream: Duplex, remote?: string): Promise<void> {
+    return this.serve(stream, remote, false);
+  }
+
+  /** One connection; `accepted`: a stranger's, from listen(), on the handshake clock at once. */
+  private async serve(stream: Duplex, remote: string | undefined, accepted: boolean): Promise<void> {
     this.connections.add(stream);
-    const conn = new WireConnection(stream);
+    const conn = new WireConnection(stream); // takes no chunk until the peer has authenticated
     const idle = this.options.idleTimeout ?? 30_000;
     let id: string | null = null;
     let receiver: ChunkedReceiver | null = null;
     let overall: NodeJS.Timeout | null = null;
+    let hello: Record<string, unknown> = {};
+    // Until AUTH checks out, a peer costs one small buffer and a place among maxHandshakes; it
+    // holds no transfer slot and no id, and has handshakeTimeout in all to authenticate.
+    let authenticating = false;
+    const authenticated = (): void => {
+      if (authenticating) this.authenticating--;
+      authenticating = false;
+    };
+    // `retry`: the refusal may pass (a transfer of the same id still winding down after its
+    // connection dropped, say), so a sender that can reconnect should try again a little later.
+    const refuse = async (code: string, message: string, retry = false): Promise<null> => {
+      await conn.send('REFUSE', { code, message, ...(retry ? { retry } : {}) }).catch(() => {});
+      this.emit('refused', { id: hello.id, code, message, remote });
+      return null;
+    };
     try {
-      const hello = await conn.expect(['HELLO'], idle);
-      const info = await this.admit(conn, hello.body, remote);
+      if (this.authenticating >= (this.options.maxHandshakes ?? 64)) {
+        await refuse(ErrorCodes.BUSY, 'too many connections are authenticating', true);
+        return;
+      }
+      this.authenticating++;
+      authenticating = true;
+      const admitted = await this.authenticate(conn, remote, accepted, refuse, (h) => (hello = h));
+      authenticated();
+      if (!admitted) return;
+      const info = await this.reserve(admitted, refuse);
       if (!info) return;
-      id = info.id; // reserved by admit()
-      const crc = hello.body.crc;
+      id = info.id; // reserved by reserve()
+      const crc = hello.crc;
       receiver = new ChunkedReceiver({
         path: this.pathOf(id),
         maxSize: info.size,
@@ -166,35 +222,65 @@ export class SnapshotServer extends EventEmitter {
         this.emit('transfer-error', info, new TimeoutError(`transfer ${info.id} took longer than ${Math.round(limit / 1000)} s`));
         conn.destroy();
       }, limit);
-      await conn.send('ACCEPT', { offset: receiver.offset, proof: this.proof(info, hello.body) });
+      conn.acceptChunks();
+      await conn.send('ACCEPT', { offset: receiver.offset, proof: this.proof(info, hello) });
       this.emit('transfer-start', info);
       await this.receive(conn, receiver, info, idle);
     } catch (err) {
-      // Tell the sender why the data was refused (a full disk, a file that failed its CRC, too
-      // much data), not just hang up. A silent or garbled peer is simply dropped.
-      if (id && err instanceof SnapstreamError && CANCEL_CODES.has(err.code)) {
-        await conn.send('CANCEL', { code: err.code, reason: err.message }).catch(() => {});
-      }
-      if (id) this.emit('transfer-error', { id }, err);
-      else this.emit('connection-error', err);
+      if (id) {
+        // Tell the sender why the data was refused (a full disk, a file that failed its CRC or
+        // could not be installed, too much data), not just hang up. A garbled peer is dropped.
+        if (err instanceof SnapstreamError && CANCEL_CODES.has(err.code)) {
+          await conn.send('CANCEL', { code: err.code, reason: err.message }).catch(() => {});
+        }
+        if (err instanceof ProtocolError) conn.destroy();
+        this.emit('transfer-error', { id }, err);
+      } else if (authenticating && (err instanceof ProtocolError || err instanceof TimeoutError)) {
+        // A bad handshake is told why, in a typed REFUSE, and closed. Line noise or a slow link
+        // may pass: a sender that can reconnect tries again.
+        await refuse(err.code, err.message, true);
+      } else this.emit('connection-error', err);
     } finally {
+      authenticated();
       if (overall) clearTimeout(overall);
       if (receiver && !receiver.installed) receiver.destroy();
       if (id) this.active.delete(id);
-      this.connections.delete(stream);
       conn.close();
+      // Kept until it has closed (close() destroys it within a second), so that our own close()
+      // can end one still lingering after its REFUSE.
+      if (stream.destroyed) this.connections.delete(stream);
+      else stream.once('close', () => this.connections.delete(stream));
     }
   }
 
-  /** Checks a HELLO and the client's proof; answers REFUSE and returns null if anything is wrong. */
-  private async admit(conn: WireConnection, hello: Record<string, unknown>, remote: string | undefined): Promise<TransferInfo | null> {
-    // `retry`: the refusal may pass (a transfer of the same id still winding down after its
-    // connection dropped, say), so a sender that can reconnect should try again a little later.
-    const refuse = async (code: string, message: string, retry = false): Promise<null> => {
-      await conn.send('REFUSE', { code, message, ...(retry ? { retry } : {}) }).catch(() => {});
-      this.emit('refused', { id: hello.id, code, message, remote });
-      return null;
+  /**
+   * HELLO → CHALLENGE → AUTH, within `handshakeTimeout` (from the connection when `accepted`,
+   * else from the HELLO). Checks what can be checked without the
+   * client's proof (version, id, size), then the proof. Answers REFUSE and returns null if
+   * anything is wrong. Reserves nothing: an unauthenticated peer holds no slot and no id.
+   */
+  private async authenticate(
+    conn: WireConnection,
+    remote: string | undefined,
+    accepted: boolean,
+    refuse: (code: string, message: string, retry?: boolean) => Promise<null>,
+    onHello: (hello: Record<string, unknown>) => void,
+  ): Promise<TransferInfo | null> {
+    const limit = this.options.handshakeTimeout ?? 5_000;
+    let deadline = accepted ? Date.now() + limit : Number.POSITIVE_INFINITY;
+    const expect = async (types: MessageTypeName[]): Promise<Message> => {
+      const left = deadline - Date.now();
+      const wait = Math.max(1, Math.min(this.options.idleTimeout ?? 30_000, left));
+      try {
+        return await conn.expect(types, wait);
+      } catch (err) {
+        if (err instanceof TimeoutError && wait >= left) throw new TimeoutError(`no authentication within the ${limit} ms handshake timeout`);
+        throw err;
+      }
     };
+    const hello = (await expect(['HELLO'])).body;
+    if (!accepted) deadline = Date.now() + limit;
+    onHello(hello);
     if (hello.version !== PROTOCOL_VERSION) return refuse(ErrorCodes.UNSUPPORTED, `protocol version ${String(hello.version)} is not supported`);
     const problem = snapshotIdProblem(hello.id);
     if (problem) return refuse(ErrorCodes.INVALID_ARGUMENT, problem);
@@ -203,37 +289,9 @@ export class SnapshotServer extends EventEmitter {
     const maxSize = this.options.maxSize ?? 2 ** 40;
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return refuse(ErrorCodes.INVALID_ARGUMENT, 'the size must be a non-negative integer');
     if (size > maxSize) return refuse(ErrorCodes.LIMIT, `${size} bytes is over the limit of ${maxSize}`);
-    if (this.active.has(id)) return refuse(ErrorCodes.REFUSED, `a transfer of ${id} is already under way`, true);
-    if (this.active.size >= (this.options.maxConcurrent ?? 16)) return refuse(ErrorCodes.REFUSED, 'too many transfers under way', true);
-    // Reserved now, before any await: a second connection for this id is refused above, and the
-    // slot counts against maxConcurrent. Released below unless the transfer is admitted.
-    this.active.add(id);
-    let admitted = false;
-    try {
-      const info = await this.challenge(conn, hello, id, size, remote, refuse);
-      admitted = info !== null;
-      return info;
-    } finally {
-      if (!admitted) this.active.delete(id);
-    }
-  }
-
-  /** The rest of admission, with the id reserved: free space, then the challenge–response. */
-  private async challenge(
-    conn: WireConnection,
-    hello: Record<string, unknown>,
-    id: string,
-    size: number,
-    remote: string | undefined,
-    refuse: (code: string, message: string, retry?: boolean) => Promise<null>,
-  ): Promise<TransferInfo | null> {
-    const missing = size - (await partialSize(this.pathOf(id)));
-    if (missing > 0 && (await freeBytes(this.options.dir)) < missing + (this.options.reserveBytes ?? 64 * 1024 * 1024)) {
-      return refuse(ErrorCodes.NO_SPACE, `not enough free space for ${size} bytes`);
-    }
     const serverNonce = newNonce();
     await conn.send('CHALLENGE', { nonce: serverNonce, auth: this.options.secret !== undefined });
-    const auth = await conn.expect(['AUTH', 'CANCEL'], this.options.idleTimeout ?? 30_000);
+    const auth = await expect(['AUTH', 'CANCEL']);
     if (auth.type === 'CANCEL') throw new CancelledError('the client cancelled during the handshake');
     hello.serverNonce = serverNonce;
     const secret = this.options.secret;
@@ -245,6 +303,31 @@ export class SnapshotServer extends EventEmitter {
     return { id, size, meta, offset: 0, ...(remote ? { remote } : {}) };
   }
 
+  /**
+   * For an authenticated peer: takes the id and a transfer slot, and checks the free space.
+   * Answers REFUSE and returns null (releasing what it took) if it cannot.
+   */
+  private async reserve(info: TransferInfo, refuse: (code: string, message: string, retry?: boolean) => Promise<null>): Promise<TransferInfo | null> {
+    const { id, size } = info;
+    if (this.active.has(id)) return refuse(ErrorCodes.REFUSED, `a transfer of ${id} is already under way`, true);
+    if (this.active.size >= (this.options.maxConcurrent ?? 16)) return refuse(ErrorCodes.REFUSED, 'too many transfers under way', true);
+    // Reserved now, before any await: a second connection for this id is refused above, and the
+    // slot counts against maxConcurrent. Released below unless there is room for the file.
+    this.active.add(id);
+    let kept = false;
+    try {
+      const missing = size - (await partialSize(this.pathOf(id)));
+      if (missing > 0 && (await freeBytes(this.options.dir)) < missing + (this.options.reserveBytes ?? 64 * 1024 * 1024)) {
+        return refuse(ErrorCodes.NO_SPACE, `not enough free space for ${size} bytes`);
+      }
+      kept = true;
+      return info;
+    } finally {
+      if (!kept) this.active.delete(id);
+    }
+  }
+
+  /** The server's proof, sent with ACCEPT. */
   private proof(info: TransferInfo, hello: Record<string, unknown>): string | undefined {
     const secret = this.options.secret;
     return secret === undefined ? undefined : authProof(secret, 'server', info.id, String(hello.nonce ?? ''), String(hello.serverNonce));

@@ -2,6 +2,12 @@
  * A duplex stream (TCP, TLS, Unix socket, a child's stdio) seen as a sequence of wire items,
  * with backpressure both ways: reading pauses the stream while items wait to be handled, and
  * sending waits for `drain`.
+ *
+ * Chunk frames are refused (a ProtocolError at their first four bytes) until `acceptChunks()`:
+ * a receiver calls it once its peer has authenticated, so before that nothing larger than one
+ * control message (64 KiB) is ever held for a peer. A ProtocolError stops reading (the stream is
+ * paused, what is buffered dropped) but leaves the stream open for writing, so the owner can
+ * say why (a REFUSE) before it closes.
  */
 import type { Duplex } from 'node:stream';
 import { NetworkError, ProtocolError, TimeoutError, wrapIoError } from '../errors.js';
@@ -15,6 +21,8 @@ export class WireConnection {
   private waiter: { resolve: (item: WireItem) => void; reject: (err: Error) => void } | null = null;
   private readonly drainWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   private failure: Error | null = null;
+  /** Set when the incoming bytes broke the protocol: nothing more is read, but we may still write. */
+  private readFailure: Error | null = null;
   /** Bytes received and sent, for progress and rate figures. */
   bytesIn = 0;
   bytesOut = 0;
@@ -24,6 +32,7 @@ export class WireConnection {
     maxChunkSize?: number,
   ) {
     this.parser = new WireParser(maxChunkSize);
+    this.parser.chunks = false;
     stream.on('data', (data: Buffer) => this.onData(data));
     stream.on('drain', () => this.drained());
     stream.on('end', () => this.fail(new NetworkError('the connection was closed by the peer')));
@@ -36,14 +45,20 @@ export class WireConnection {
     }
   }
 
+  /** Takes chunk frames from here on (the peer has authenticated). */
+  acceptChunks(): void {
+    this.parser.chunks = true;
+  }
+
   /** The next message or chunk; rejects if the connection fails or nothing comes within `timeoutMs`. */
   next(timeoutMs: number): Promise<WireItem> {
     const item = this.queue.shift();
     if (item) {
-      if (this.queue.length < QUEUE_PAUSE && this.stream.isPaused()) this.stream.resume();
+      if (this.queue.length < QUEUE_PAUSE && this.stream.isPaused() && !this.readFailure) this.stream.resume();
       return Promise.resolve(item);
     }
-    if (this.failure) return Promise.reject(this.failure);
+    const failure = this.readFailure ?? this.failure;
+    if (failure) return Promise.reject(failure);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiter = null;
@@ -59,7 +74,7 @@ export class WireConnection {
           reject(e);
         },
       };
-      if (this.stream.isPaused()) this.stream.resume();
+      if (this.stream.isPaused() && !this.readFailure) this.stream.resume();
     });
   }
 
@@ -109,6 +124,10 @@ export class WireConnection {
   }
 
   private onData(data: Buffer): void {
+    if (this.readFailure) {
+      this.stream.pause();
+      return;
+    }
     this.bytesIn += data.length;
     this.parser.push(data);
     try {
@@ -120,11 +139,20 @@ export class WireConnection {
         } else this.queue.push(item);
       }
     } catch (err) {
-      this.fail(wrapIoError(err, 'reading the connection'));
-      this.stream.destroy();
+      this.failRead(wrapIoError(err, 'reading the connection'));
       return;
     }
     if (this.queue.length >= QUEUE_PAUSE) this.stream.pause();
+  }
+
+  /** The peer broke the protocol: stop reading and drop what is buffered; writing still works. */
+  private failRead(err: Error): void {
+    this.readFailure ??= err;
+    this.parser.clear();
+    this.stream.pause();
+    const w = this.waiter;
+    this.waiter = null;
+    w?.reject(err);
   }
 
   private fail(err: Error): void {

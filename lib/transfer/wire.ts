@@ -66,11 +66,22 @@ export class WireParser {
   private readonly input = new ByteQueue();
   private pendingChunk: Omit<ChunkFrame, 'data'> | null = null;
   private position = 0;
+  /**
+   * Whether chunk frames are taken. A receiver refuses them until its peer has authenticated:
+   * the first four bytes of one are then a ProtocolError, before a byte of its data is held.
+   */
+  chunks = true;
 
   constructor(private readonly maxChunkSize = MAX_CHUNK_SIZE) {}
 
   push(data: Buffer): void {
     this.input.push(data);
+  }
+
+  /** Drops what is buffered: after a ProtocolError nothing more is parsed. */
+  clear(): void {
+    this.input.skip(this.input.length);
+    this.pendingChunk = null;
   }
 
   /** The next complete item, or null until more bytes arrive. */
@@ -79,6 +90,7 @@ export class WireParser {
     if (this.input.length < 4) return null;
     const magic = this.input.peek(0, 4).readUInt32LE(0);
     if (magic === CHUNK_MAGIC) {
+      if (!this.chunks) throw new ProtocolError(`a chunk frame at byte ${this.position}, before the handshake is complete`, { offset: this.position });
       if (this.input.length < CHUNK_HEADER_SIZE) return null;
       const header = this.guard(() => decodeChunkHeader(this.input.peek(0, CHUNK_HEADER_SIZE), this.position, this.maxChunkSize));
       this.consume(CHUNK_HEADER_SIZE);

@@ -58,6 +58,7 @@ t.test('the sender goes back again for a resent chunk reported damaged again', a
       await conn.expect(['HELLO'], 5000);
       await conn.send('CHALLENGE', { nonce: 'n', auth: false });
       await conn.expect(['AUTH'], 5000);
+      conn.acceptChunks();
       await conn.send('ACCEPT', { offset: 0 });
       let offset = 0;
       let nacks = 0;

@@ -103,7 +103,9 @@ export const networkCommands: Record<string, Command> = {
       server.on('installed', (i: { id: string; bytes: number; offset: number }) =>
         say('installed', i, `installed ${i.id} (${formatBytes(i.bytes)}, resumed from ${formatBytes(i.offset)})`),
       );
-      server.on('refused', (r: { id: unknown; code: string; message: string }) => say('refused', r, `refused ${String(r.id)}: ${r.message}`));
+      server.on('refused', (r: { id: unknown; code: string; message: string; remote?: string }) =>
+        say('refused', r, `refused ${String(r.id ?? `a connection from ${r.remote ?? 'a stream'}`)}: ${r.message}`),
+      );
       server.on('transfer-error', (i: { id: string }, err: Error) => say('transfer-error', { id: i.id, message: err.message }, `transfer of ${i.id} failed: ${err.message}`));
       const address = await server.listen('path' in where ? { path: where.path } : where);
       const shown = typeof address === 'string' ? address : `${address.address}:${address.port}`;

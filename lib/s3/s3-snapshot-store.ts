@@ -27,7 +27,7 @@ import { inspectSnapshot, verifySnapshot, type VerifyResult } from '../snapshot/
 import { SnapshotFramer } from '../snapshot/snapshot-framer.js';
 import type { WriteSnapshotOptions } from '../snapshot/write-snapshot.js';
 import { Compressor } from '../streams/compressor.js';
-import { applySnapshot, isApplierError } from '../store/apply-snapshot.js';
+import { applySnapshot } from '../store/apply-snapshot.js';
 import { readJson, writeJsonAtomic } from '../store/atomic-json.js';
 import { snapshotsToPrune, type RetentionPolicy } from '../store/retention.js';
 import { defaultId, type RestoreResult, type StoredSnapshot, type VerifyAllResult } from '../store/snapshot-store.js';
@@ -314,7 +314,7 @@ export class S3SnapshotStore extends EventEmitter {
         return result;
       } catch (err) {
         // Only damage in the snapshot's own bytes moves it aside and falls back.
-        if (!isCorruptionError(err) || isApplierError(err)) throw err;
+        if (!isCorruptionError(err)) throw err;
         corrupt.push(s.id);
         await this.quarantine(s, err);
       }

@@ -25,7 +25,7 @@ import { writeSnapshot, type WriteSnapshotOptions } from '../snapshot/write-snap
 import type { PartialAnalysis } from '../snapshot/analyze-partial.js';
 import { checkSnapshotId, snapshotIdProblem } from '../transfer/snapshot-id.js';
 import { writeJsonAtomic } from './atomic-json.js';
-import { applySnapshot, isApplierError } from './apply-snapshot.js';
+import { applySnapshot } from './apply-snapshot.js';
 import { snapshotsToPrune, type RetentionPolicy } from './retention.js';
 import { StoreLock } from './store-lock.js';
 import { storeProblem, type StoreProblem } from './store-problem.js';
@@ -258,11 +258,12 @@ export class SnapshotStore extends EventEmitter {
   }
 
   /**
-   * Restores the newest snapshot that verifies into `applier`. One found damaged in its own
-   * bytes is aborted, moved aside (event `corrupt`), and the next older one is tried. Any other
-   * failure (the applier's, a codec that cannot run, an I/O error) is thrown, the snapshot left
-   * in place: an older snapshot would fail the same way, or restore older state than the caller
-   * has. Expired entries are skipped.
+   * Restores the newest snapshot that verifies into `applier`. One that fails with a corruption
+   * error (damage in its own bytes, or content the applier refuses as malformed) is aborted,
+   * moved aside (event `corrupt`), and the next older one is tried. Any other failure (a codec
+   * that cannot run, an I/O error, a full target disk) is thrown and the snapshot left in place:
+   * an older snapshot would fail the same way, or restore older state than the caller expects.
+   * Expired entries are skipped.
    */
   async restore(applier: SnapshotApplier, options: { now?: number; signal?: AbortSignal } = {}): Promise<RestoreResult> {
     this.checkOpen();
@@ -276,7 +277,7 @@ export class SnapshotStore extends EventEmitter {
         this.emit('restored', result);
         return result;
       } catch (err) {
-        if (!isCorruptionError(err) || isApplierError(err)) throw err;
+        if (!isCorruptionError(err)) throw err;
         corrupt.push(s.id);
         await this.quarantine(s.id, err);
       } finally {

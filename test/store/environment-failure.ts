@@ -1,14 +1,14 @@
 /**
  * An environment failure is never corruption: when the codec cannot run (here every zstd job of
- * the worker pool fails, as when worker threads cannot start), or the applier fails (a full
- * target disk, its own validation), `verifyAll` reports the snapshots as failed and `restore`
+ * the worker pool fails, as when worker threads cannot start), or the applier fails for its
+ * environment (a full target disk, an I/O error), `verifyAll` reports the snapshots as failed and `restore`
  * throws the typed error, and not one snapshot is moved aside. Once the environment is back,
  * every snapshot verifies and restores. Damage in a snapshot's own bytes still falls back.
  */
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import { FormatError, mapApplier, mapSource, NoSpaceError, SnapshotStore, type SnapshotApplier, type SnapshotMap } from '../../lib/index.js';
+import { IoError, mapApplier, mapSource, NoSpaceError, SnapshotStore, type SnapshotApplier, type SnapshotMap } from '../../lib/index.js';
 import { sharedPool } from '../../lib/codec/worker-pool.js';
 
 type Test = typeof t;
@@ -64,10 +64,10 @@ t.test('a codec that cannot run: verifyAll moves nothing, restore throws SNAP_ER
   t.equal(live.get('key:1'), state(3).get('key:1'));
 });
 
-t.test('an applier failing with any code never gets a snapshot moved aside', async (t) => {
+t.test('an applier failing for its environment never gets a snapshot moved aside', async (t) => {
   const { store, ids, files } = await threeSnapshots(t);
   const before = files();
-  for (const error of [new NoSpaceError('writing the target: no space left on device'), new FormatError('the target refuses this key')]) {
+  for (const error of [new NoSpaceError('writing the target: no space left on device'), new IoError('writing the target: EIO')]) {
     const inner = mapApplier(new Map());
     const applier: SnapshotApplier = {
       ...inner,

@@ -237,14 +237,17 @@ export function wrapIoError(err: unknown, what: string): Error {
   return new IoError(`${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
 
-/** True for errors that mean "the data is damaged" rather than "the call was wrong". */
+/**
+ * True for errors that mean "the data is damaged" (a checksum, truncation, format or limit error
+ * found in its own bytes) rather than "the call was wrong" or "the environment failed". A codec
+ * that fails (`SNAP_ERR_CODEC`: a worker thread that cannot start, a native library error) is
+ * not corruption: in a snapshot every data frame's CRC is checked before it is decompressed, so
+ * damage shows as a checksum error, and a failing codec must never get a healthy snapshot moved
+ * aside.
+ */
 export function isCorruptionError(err: unknown): err is SnapstreamError {
   return (
     err instanceof SnapstreamError &&
-    (err.code === ErrorCodes.CHECKSUM ||
-      err.code === ErrorCodes.TRUNCATED ||
-      err.code === ErrorCodes.FORMAT ||
-      err.code === ErrorCodes.LIMIT ||
-      err.code === ErrorCodes.CODEC)
+    (err.code === ErrorCodes.CHECKSUM || err.code === ErrorCodes.TRUNCATED || err.code === ErrorCodes.FORMAT || err.code === ErrorCodes.LIMIT)
   );
 }

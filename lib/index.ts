@@ -52,6 +52,7 @@ export type { SnapshotSource, SnapshotApplier } from './adapters/types.js';
 export { mapSource, mapApplier, type SnapshotMap, type MapEntryValue } from './adapters/map-adapter.js';
 export { SnapshotStore, type StoredSnapshot, type SnapshotStoreOptions, type RestoreResult, type VerifyAllResult } from './store/snapshot-store.js';
 export { snapshotsToPrune, type RetentionPolicy, type RetainedSnapshot } from './store/retention.js';
+export type { StoreProblem } from './store/store-problem.js';
 export { CheckpointScheduler, type CheckpointSchedulerOptions } from './store/checkpoint-scheduler.js';
 export { directorySource, directoryApplier, recoverDirectory, linkDirectory, DIRECTORY_PART_SIZE } from './adapters/directory-adapter.js';
 export { levelSource, levelApplier, recoverLevel, type LevelLike, type LevelHandle, type LevelIterator } from './adapters/level-adapter.js';

@@ -36,4 +36,9 @@ export type WorkerReply =
       input?: ArrayBuffer;
       error?: undefined;
     }
-  | { id: number; error: string };
+  | {
+      id: number;
+      error: string;
+      /** The CRC32 of the input frame, when it was computed before the failure: lets the main thread tell damage (a CRC mismatch) from a codec failure. */
+      crc?: number;
+    };

@@ -111,7 +111,8 @@ export class WorkerPool {
   private finish(slot: Slot, reply: WorkerReply): void {
     const job = this.release(slot, reply.id);
     if (job) {
-      if (reply.error !== undefined) job.reject(new Error(reply.error));
+      // A failed decompression says what CRC its input had: the caller tells damage from a codec failure.
+      if (reply.error !== undefined) job.reject(Object.assign(new Error(reply.error), reply.crc !== undefined ? { frameCrc: reply.crc } : {}));
       else {
         // Output and input in shared memory were used in place: they are the request's own.
         const out = reply.buffer ?? (job.request.out as SharedArrayBuffer);

@@ -36,8 +36,12 @@ function compress(src: Uint8Array, level: number, into: ArrayBufferLike | undefi
   return { out, crc: crc32(out) };
 }
 
+/** The CRC32 of the frame being decompressed, for the error reply if decompression fails. */
+let frameCrc: number | undefined;
+
 function decompress(src: Uint8Array, rawLength: number, into: ArrayBufferLike | undefined): { out: Uint8Array; crc: number } {
   const crc = crc32(src);
+  frameCrc = crc;
   // Into the memory the main thread sent, when it did (recycled blocks); else fresh, unzeroed.
   const out = into && into.byteLength >= rawLength ? new Uint8Array(into, 0, rawLength) : Buffer.allocUnsafeSlow(rawLength);
   const n = dctx.decompress(out, src);
@@ -48,6 +52,7 @@ function decompress(src: Uint8Array, rawLength: number, into: ArrayBufferLike | 
 parentPort!.on('message', (req: WorkerRequest) => {
   const src = new Uint8Array(req.buffer, req.offset, req.length);
   let reply: WorkerReply;
+  frameCrc = undefined;
   try {
     const { out, crc } = req.op === 'compress' ? compress(src, req.level, req.out) : decompress(src, req.rawLength, req.out);
     // The input goes back too: the main thread refills it instead of allocating, and it is not
@@ -61,7 +66,7 @@ parentPort!.on('message', (req: WorkerRequest) => {
     parentPort!.postMessage(reply, transfer);
   } catch (err) {
     dctx.reset(binding.ResetDirective.sessionOnly);
-    reply = { id: req.id, error: err instanceof Error ? err.message : String(err) };
+    reply = { id: req.id, error: err instanceof Error ? err.message : String(err), ...(frameCrc !== undefined ? { crc: frameCrc } : {}) };
     parentPort!.postMessage(reply);
   }
 });

@@ -18,7 +18,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { sdk } from './sdk.js';
 import type { SnapshotApplier, SnapshotSource } from '../adapters/types.js';
 import { DEFAULT_BLOCK_SIZE } from '../codec/codec.js';
-import { FormatError, InvalidArgumentError, isCorruptionError, NotFoundError, wrapIoError } from '../errors.js';
+import { ErrorCodes, FormatError, InvalidArgumentError, isCorruptionError, NotFoundError, SnapstreamError, wrapIoError } from '../errors.js';
 import { decodeFooter, decodeHeader, FOOTER_FRAME_SIZE, metaFrameLength, MAX_META_PAYLOAD } from '../format/snapshot-frames.js';
 import { SKIPPABLE_HEADER } from '../format/skippable.js';
 import { durableRename, fsyncFile } from '../sink/durable-file.js';
@@ -31,7 +31,9 @@ import { applySnapshot } from '../store/apply-snapshot.js';
 import { readJson, writeJsonAtomic } from '../store/atomic-json.js';
 import { snapshotsToPrune, type RetentionPolicy } from '../store/retention.js';
 import { defaultId, type RestoreResult, type StoredSnapshot, type VerifyAllResult } from '../store/snapshot-store.js';
-import { checkSnapshotId } from '../transfer/snapshot-id.js';
+import { storeProblem, type StoreProblem } from '../store/store-problem.js';
+import { createFresh, openExisting } from '../sink/safe-open.js';
+import { checkSnapshotId, snapshotIdProblem } from '../transfer/snapshot-id.js';
 import { s3Status, wrapS3Error } from './s3-errors.js';
 import { S3Sink, type S3UploadResult } from './s3-sink.js';
 import { S3Source } from './s3-source.js';
@@ -78,6 +80,11 @@ export class S3SnapshotStore extends EventEmitter {
   /** The key prefix of the store's snapshots: empty, or ending in `/`. */
   readonly prefix: string;
   private readonly described = new Map<string, S3StoredSnapshot>();
+  /**
+   * What the last {@link S3SnapshotStore.list} skipped, each with its key and a typed error: an
+   * object whose name is not a snapshot id, one that is not a snapshot, one that cannot be read.
+   */
+  problems: StoreProblem[] = [];
 
   private constructor(
     /** The options the store was opened with. */
@@ -106,9 +113,13 @@ export class S3SnapshotStore extends EventEmitter {
     return `${this.prefix}${checkSnapshotId(id)}${SUFFIX}`;
   }
 
-  /** Newest first. Objects under the prefix that are not readable snapshots are left out (event `unreadable`). */
+  /**
+   * Newest first. Objects under the prefix that are not readable snapshots are left out (event
+   * `unreadable`) and reported in {@link S3SnapshotStore.problems}.
+   */
   async list(): Promise<S3StoredSnapshot[]> {
     const found: S3StoredSnapshot[] = [];
+    const problems: StoreProblem[] = [];
     let token: string | undefined;
     do {
       let res;
@@ -121,16 +132,25 @@ export class S3SnapshotStore extends EventEmitter {
         const name = o.Key!.slice(this.prefix.length);
         if (!name.endsWith(SUFFIX)) continue;
         const id = name.slice(0, -SUFFIX.length);
+        const badName = snapshotIdProblem(id);
+        if (badName !== null) {
+          problems.push(storeProblem(o.Key!, new InvalidArgumentError(`${o.Key!}: the name is not a snapshot id (${badName}); skipped`), 'skipping'));
+          continue;
+        }
         try {
           found.push(await this.describe(id, o.Key!, o.ETag ?? '', o.Size ?? 0));
         } catch (err) {
           if (err instanceof NotFoundError) continue; // deleted since the listing (another node's prune)
-          if (!isCorruptionError(err)) throw err;
+          // A failing network fails the listing; one object that is no snapshot, or that this
+          // client may not read, is skipped and reported.
+          if (!isCorruptionError(err) && !(err instanceof SnapstreamError && err.code === ErrorCodes.AUTH)) throw err;
+          problems.push(storeProblem(o.Key!, err, `reading ${o.Key!}`, id));
           this.emit('unreadable', { id, key: o.Key, error: err });
         }
       }
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
     } while (token);
+    this.problems = problems;
     return found.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
   }
 
@@ -204,17 +224,26 @@ export class S3SnapshotStore extends EventEmitter {
     return verifySnapshot(this.source(id, options.signal), options);
   }
 
-  /** Verifies every snapshot; damaged ones are moved aside under `corrupt/`. */
+  /**
+   * Verifies every snapshot: those damaged in their own bytes are moved aside under `corrupt/`;
+   * those that could not be checked (a codec that cannot run, a failing read) are left (`failed`).
+   */
   async verifyAll(): Promise<VerifyAllResult> {
-    const result: VerifyAllResult = { ok: [], corrupt: [] };
-    for (const s of await this.list()) {
+    const list = await this.list();
+    const result: VerifyAllResult = { ok: [], corrupt: [], failed: [], problems: [...this.problems] };
+    for (const s of list) {
       try {
         await this.verify(s.id);
         result.ok.push(s.id);
       } catch (err) {
-        if (!isCorruptionError(err)) throw err;
-        await this.quarantine(s, err);
-        result.corrupt.push({ id: s.id, error: err });
+        if (isCorruptionError(err)) {
+          await this.quarantine(s, err);
+          result.corrupt.push({ id: s.id, error: err });
+        } else if (err instanceof SnapstreamError && err.code !== ErrorCodes.INVALID_ARGUMENT) {
+          result.failed.push({ id: s.id, error: err });
+        } else {
+          throw err;
+        }
       }
     }
     return result;
@@ -232,8 +261,9 @@ export class S3SnapshotStore extends EventEmitter {
     const origin = `${partial}.json`;
     const object = await this.get(id);
     const etag = object.etag ?? '';
-    const have = await fsp.stat(partial).then(
-      (s) => s.size,
+    // lstat: a link planted at the partial's path is not a partial (it is replaced below).
+    const have = await fsp.lstat(partial).then(
+      (s) => (s.isFile() ? s.size : 0),
       () => 0,
     );
     try {
@@ -247,7 +277,10 @@ export class S3SnapshotStore extends EventEmitter {
         await writeJsonAtomic(origin, { etag });
       }
       if (start < object.size || start === 0) {
-        await pipeline(this.source(id, options.signal, start, etag || undefined), fs.createWriteStream(partial, { flags: start > 0 ? 'r+' : 'w', start }));
+        // Never through a link planted at the partial's path: a fresh partial replaces the entry,
+        // a continued one must be a regular file.
+        const handle = start > 0 ? await openExisting(partial, 'r+') : await createFresh(partial);
+        await pipeline(this.source(id, options.signal, start, etag || undefined), handle.createWriteStream({ start }));
       }
     } catch (err) {
       throw wrapIoError(err, `downloading ${id} to ${partial}`);
@@ -280,6 +313,7 @@ export class S3SnapshotStore extends EventEmitter {
         this.emit('restored', result);
         return result;
       } catch (err) {
+        // Only damage in the snapshot's own bytes moves it aside and falls back.
         if (!isCorruptionError(err)) throw err;
         corrupt.push(s.id);
         await this.quarantine(s, err);

@@ -119,7 +119,10 @@ export class ChunkedReceiver extends Writable {
     if (this.resume) {
       let partial = true;
       try {
-        size = (await fsp.stat(this.partialPath)).size;
+        // lstat: a symbolic link (or anything but a file) at the partial's path is not a
+        // partial; the sink replaces it, never reading or writing its target.
+        const found = await fsp.lstat(this.partialPath);
+        size = found.isFile() ? found.size : 0;
       } catch {
         partial = false;
       }

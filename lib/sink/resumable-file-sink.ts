@@ -11,7 +11,6 @@
  * `{ offset }` after each fsync, and
  * `installed` `{ path, bytes }` once the final rename is durable.
  */
-import fs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { InvalidArgumentError, TruncatedError, wrapIoError } from '../errors.js';
@@ -19,6 +18,7 @@ import { recycleMarked } from '../format/recyclable.js';
 import { dropBytes } from '../streams/byte-queue.js';
 import { nodeStreamOptions, type StageOptions } from '../streams/stage-options.js';
 import { durableRename } from './durable-file.js';
+import { createFresh, openExisting } from './safe-open.js';
 
 /** Default bytes between fsyncs: 64 MiB, well under a second of writing on these disks. */
 export const DEFAULT_SYNC_EVERY = 64 * 1024 * 1024;
@@ -110,7 +110,8 @@ export class ResumableFileSink extends Writable {
 
   private async open(): Promise<void> {
     if (this.resumeAt > 0) {
-      this.handle = await fs.open(this.partialPath, 'r+');
+      // Never through a symbolic link planted at the partial's path.
+      this.handle = await openExisting(this.partialPath, 'r+');
       // Never extend a partial that shrank since it was analysed: that would be zeros, not data.
       const { size } = await this.handle.stat();
       if (size < this.resumeAt) {
@@ -125,7 +126,9 @@ export class ResumableFileSink extends Writable {
       // What is kept counts as durable only once it is on disk.
       await this.handle.sync();
     } else {
-      this.handle = await fs.open(this.partialPath, 'w', this.mode);
+      // A new file in place of whatever is there: a link planted at the path is replaced, its
+      // target never written.
+      this.handle = await createFresh(this.partialPath, this.mode);
     }
   }
 

@@ -16,6 +16,7 @@ import type { BlockHeader, SnapshotHeader } from '../format/snapshot-frames.js';
 import { readAt, walkSnapshotFrames } from './block-index.js';
 import type { FramerState } from './snapshot-framer.js';
 import { unsyncedTail } from '../sink/resumable-file-sink.js';
+import { openExisting } from '../sink/safe-open.js';
 
 /** Fewest blocks verified at the end, however small they are. */
 const TAIL_BLOCKS = 2;
@@ -67,8 +68,12 @@ export interface AnalyzeOptions {
 export async function analyzePartial(path: string, options: AnalyzeOptions = {}): Promise<PartialAnalysis> {
   let file: FileHandle;
   try {
-    file = await fsp.open(path, 'r');
+    file = await openExisting(path, 'r');
   } catch (err) {
+    // A symbolic link or a directory at the partial's path is not a partial of ours: nothing to
+    // resume (a writer then replaces the entry, never touching a link's target).
+    const kind = await fsp.lstat(path).then((s) => (s.isSymbolicLink() ? 'a symbolic link' : s.isFile() ? null : 'not a regular file'), () => null);
+    if (kind !== null) return { path, fileSize: 0, resumable: false, reason: `${path} is ${kind}`, durableBytes: 0, blocks: 0, entries: 0, rawBytes: 0, complete: false };
     throw wrapIoError(err, `opening ${path}`);
   }
   try {

@@ -19,14 +19,25 @@ export interface CleanupReport {
     /** Why it could not be resumed. */
     reason: string;
   }[];
+  /**
+   * Partials that could be neither analysed nor removed (unreadable, a directory under a
+   * `.partial` name), left where they are.
+   */
+  skipped: {
+    /** The entry left in place. */
+    path: string;
+    /** Why (a typed error: SNAP_ERR_IO and the like). */
+    error: Error;
+  }[];
 }
 
 /**
  * Start-up clean-up of a snapshot directory: removes the `*.partial` files that cannot be
- * resumed (no valid header) and keeps, and reports, those that can.
+ * resumed (no valid header, or not a file: a symbolic link is removed, its target untouched)
+ * and keeps, and reports, those that can; what can be neither read nor removed is `skipped`.
  */
 export async function cleanPartials(dir: string): Promise<CleanupReport> {
-  const report: CleanupReport = { kept: [], removed: [] };
+  const report: CleanupReport = { kept: [], removed: [], skipped: [] };
   let names: string[];
   try {
     names = await fsp.readdir(dir);
@@ -35,12 +46,18 @@ export async function cleanPartials(dir: string): Promise<CleanupReport> {
   }
   for (const name of names.filter((n) => n.endsWith('.partial')).sort()) {
     const file = path.join(dir, name);
-    const analysis = await analyzePartial(file);
-    if (analysis.resumable) {
-      report.kept.push(analysis);
-    } else {
-      await fsp.rm(file, { force: true });
-      report.removed.push({ path: file, reason: analysis.reason ?? 'not resumable' });
+    // One entry that cannot be read or removed does not stop the clean-up of the others.
+    try {
+      const analysis = await analyzePartial(file);
+      if (analysis.resumable) {
+        report.kept.push(analysis);
+      } else {
+        // A symbolic link is removed as a link: its target is never touched.
+        await fsp.rm(file, { force: true });
+        report.removed.push({ path: file, reason: analysis.reason ?? 'not resumable' });
+      }
+    } catch (err) {
+      report.skipped.push({ path: file, error: wrapIoError(err, `cleaning up ${file}`) });
     }
   }
   return report;

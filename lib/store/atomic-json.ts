@@ -2,13 +2,15 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { durableRename } from '../sink/durable-file.js';
+import { createFresh } from '../sink/safe-open.js';
 
 let sequence = 0;
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
   // A name of its own per write: two writes in flight never share (and truncate) a temp file.
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${sequence++}.tmp`);
-  const handle = await fsp.open(temp, 'w');
+  // Created afresh: a link planted under the temp name is replaced, never written through.
+  const handle = await createFresh(temp);
   try {
     await handle.writeFile(`${JSON.stringify(value, null, 2)}\n`);
     await handle.sync();

@@ -17,17 +17,18 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { SnapshotApplier, SnapshotSource } from '../adapters/types.js';
 import type { CodecName } from '../codec/codec.js';
-import { BusyError, InvalidArgumentError, isCorruptionError, NotFoundError, wrapIoError } from '../errors.js';
+import { BusyError, FormatError, InvalidArgumentError, IoError, isCorruptionError, NotFoundError, SnapstreamError, wrapIoError } from '../errors.js';
 import { cleanPartials } from '../snapshot/clean-partials.js';
 import { inspectSnapshot, verifySnapshot } from '../snapshot/inspect-snapshot.js';
 import { readSnapshot, type SnapshotEntryStream } from '../snapshot/read-snapshot.js';
 import { writeSnapshot, type WriteSnapshotOptions } from '../snapshot/write-snapshot.js';
 import type { PartialAnalysis } from '../snapshot/analyze-partial.js';
-import { checkSnapshotId } from '../transfer/snapshot-id.js';
-import { readJson, writeJsonAtomic } from './atomic-json.js';
+import { checkSnapshotId, snapshotIdProblem } from '../transfer/snapshot-id.js';
+import { writeJsonAtomic } from './atomic-json.js';
 import { applySnapshot } from './apply-snapshot.js';
 import { snapshotsToPrune, type RetentionPolicy } from './retention.js';
 import { StoreLock } from './store-lock.js';
+import { storeProblem, type StoreProblem } from './store-problem.js';
 
 const SUFFIX = '.snap';
 const LIST_FILE = 'store.json';
@@ -78,13 +79,25 @@ export interface RestoreResult {
 export interface VerifyAllResult {
   /** Ids of the snapshots that verified. */
   ok: string[];
-  /** The snapshots that failed, moved aside under `corrupt/` (where the store could). */
+  /** The snapshots found damaged in their own bytes, moved aside under `corrupt/` (where the store could). */
   corrupt: {
     /** The snapshot's id. */
     id: string;
     /** The damage found. */
     error: Error;
   }[];
+  /**
+   * The snapshots that could not be checked because the environment failed (a codec that cannot
+   * run, an unreadable file, an I/O error): not corruption, so they were left in place.
+   */
+  failed: {
+    /** The snapshot's id. */
+    id: string;
+    /** The failure (a typed error: SNAP_ERR_CODEC, SNAP_ERR_IO…). */
+    error: Error;
+  }[];
+  /** What the store skipped when it opened or listed (see {@link SnapshotStore.problems}). */
+  problems: StoreProblem[];
 }
 
 /**
@@ -96,6 +109,13 @@ export interface VerifyAllResult {
 export class SnapshotStore extends EventEmitter {
   /** Partials left by an interrupted create, which creating the same id again resumes. */
   pending: PartialAnalysis[] = [];
+  /**
+   * What opening skipped rather than fail on, each with its path and a typed error: a file whose
+   * name is not a snapshot id, a directory or link under a snapshot's name, a file that is not a
+   * snapshot (moved aside under `corrupt/`), an unreadable file, a malformed `store.json` (or
+   * entry of it: the list is rebuilt from the files). Every good snapshot is listed anyway.
+   */
+  problems: StoreProblem[] = [];
   private snapshots: StoredSnapshot[] = [];
   private readonly inUse = new Map<string, number>();
   private closed = false;
@@ -212,25 +232,38 @@ export class SnapshotStore extends EventEmitter {
     }
   }
 
-  /** Verifies every snapshot; damaged ones are moved aside. Resolves with what was found. */
+  /**
+   * Verifies every snapshot. Those damaged in their own bytes are moved aside (`corrupt`); those
+   * that could not be checked because the environment failed are left in place (`failed`).
+   * Resolves with what was found, and the problems found at opening.
+   */
   async verifyAll(): Promise<VerifyAllResult> {
-    const result: VerifyAllResult = { ok: [], corrupt: [] };
+    const result: VerifyAllResult = { ok: [], corrupt: [], failed: [], problems: [...this.problems] };
     for (const s of this.list()) {
       try {
         await this.verify(s.id);
         result.ok.push(s.id);
       } catch (err) {
-        if (!isCorruptionError(err)) throw err;
-        await this.quarantine(s.id, err);
-        result.corrupt.push({ id: s.id, error: err });
+        if (isCorruptionError(err)) {
+          await this.quarantine(s.id, err);
+          result.corrupt.push({ id: s.id, error: err });
+        } else if (isEnvironmentFailure(err)) {
+          result.failed.push({ id: s.id, error: err });
+        } else {
+          throw err;
+        }
       }
     }
     return result;
   }
 
   /**
-   * Restores the newest snapshot that verifies into `applier`. One that fails is aborted, moved
-   * aside (event `corrupt`), and the next older one is tried. Expired entries are skipped.
+   * Restores the newest snapshot that verifies into `applier`. One that fails with a corruption
+   * error (damage in its own bytes, or content the applier refuses as malformed) is aborted,
+   * moved aside (event `corrupt`), and the next older one is tried. Any other failure (a codec
+   * that cannot run, an I/O error, a full target disk) is thrown and the snapshot left in place:
+   * an older snapshot would fail the same way, or restore older state than the caller expects.
+   * Expired entries are skipped.
    */
   async restore(applier: SnapshotApplier, options: { now?: number; signal?: AbortSignal } = {}): Promise<RestoreResult> {
     this.checkOpen();
@@ -333,33 +366,89 @@ export class SnapshotStore extends EventEmitter {
   private async quarantine(id: string, error: unknown): Promise<void> {
     await this.quarantineFile(id, error);
     this.snapshots = this.snapshots.filter((s) => s.id !== id);
-    await this.saveList();
+    // A list that cannot be saved (store.json is a directory, say) does not stop a restore
+    // falling back: opening drops the entry of a file that is gone.
+    await this.saveList().catch((err: unknown) => this.problems.push(storeProblem(path.join(this.dir, LIST_FILE), err, `saving ${LIST_FILE}`)));
   }
 
+  /**
+   * Reads the list, adopts finished files it does not know, drops entries whose file is gone,
+   * and skips (into `problems`) whatever is not a good snapshot, so that one bad file never
+   * makes the store unopenable.
+   */
   private async recover(): Promise<void> {
-    const listed = await readJson<{ snapshots?: StoredSnapshot[] }>(path.join(this.dir, LIST_FILE), {});
-    const names = await fsp.readdir(this.dir);
+    const problems: StoreProblem[] = [];
+    const listFile = path.join(this.dir, LIST_FILE);
+    const listed = await readList(listFile, problems);
+    let names: string[];
+    try {
+      names = await fsp.readdir(this.dir);
+    } catch (err) {
+      throw wrapIoError(err, `listing ${this.dir}`);
+    }
     // A list update a crash interrupted before its rename: the list on disk is the old one, whole.
     for (const name of names.filter((n) => n.startsWith(`.${LIST_FILE}.`) && n.endsWith('.tmp'))) {
-      await fsp.rm(path.join(this.dir, name), { force: true });
+      const file = path.join(this.dir, name);
+      await fsp.rm(file, { force: true }).catch((err: unknown) => problems.push(storeProblem(file, err, `removing ${file}`)));
     }
-    const files = new Set(names.filter((n) => n.endsWith(SUFFIX)).map((n) => n.slice(0, -SUFFIX.length)));
-    const known = (listed.snapshots ?? []).filter((s) => files.has(s.id));
+    // Snapshot files: regular files named `<valid id>.snap`; anything else is skipped.
+    const files = new Set<string>();
+    for (const name of names.filter((n) => n.endsWith(SUFFIX)).sort()) {
+      const id = name.slice(0, -SUFFIX.length);
+      const file = path.join(this.dir, name);
+      const badName = snapshotIdProblem(id);
+      if (badName !== null) {
+        problems.push(storeProblem(file, new InvalidArgumentError(`${file}: the name is not a snapshot id (${badName}); skipped`), 'skipping'));
+        continue;
+      }
+      let kind: string | null;
+      try {
+        const stat = await fsp.lstat(file);
+        kind = stat.isFile() ? null : stat.isDirectory() ? 'a directory' : stat.isSymbolicLink() ? 'a symbolic link' : 'not a regular file';
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        problems.push(storeProblem(file, err, `reading ${file}`, id));
+        continue;
+      }
+      if (kind !== null) {
+        problems.push(storeProblem(file, new IoError(`${file} is ${kind}, not a snapshot file; skipped`), 'skipping', id));
+        continue;
+      }
+      files.add(id);
+    }
+    const known = listed.filter((s) => files.has(s.id));
     const adopted: StoredSnapshot[] = [];
     for (const id of files) {
       if (known.some((s) => s.id === id)) continue;
+      const file = this.pathOf(id);
       try {
-        adopted.push(await describe(id, this.pathOf(id)));
+        adopted.push(await describe(id, file));
       } catch (err) {
-        if (!isCorruptionError(err)) throw err;
-        await this.quarantineFile(id, err);
+        if (isCorruptionError(err)) {
+          // Proven not to be a whole snapshot by its own bytes: moved aside, like a damaged one.
+          const aside = await this.quarantineFile(id, err);
+          problems.push(storeProblem(file, err, `adopting ${file}`, id));
+          problems[problems.length - 1]!.message = `${err.message}; ${aside === null ? 'could not be moved aside' : `moved aside to ${aside}`}`;
+        } else {
+          // Unreadable here and now (permissions, an I/O error): left in place, not listed.
+          problems.push(storeProblem(file, err, `reading ${file}`, id));
+        }
       }
     }
     this.snapshots = sortNewestFirst([...known, ...adopted]);
     const report = await cleanPartials(this.dir);
-    this.pending = report.kept;
+    for (const p of report.kept) {
+      // A resumable partial under a name that is no snapshot id cannot be resumed by create().
+      const bad = snapshotIdProblem(path.basename(p.path).slice(0, -`${SUFFIX}.partial`.length));
+      if (bad === null && p.path.endsWith(`${SUFFIX}.partial`)) this.pending.push(p);
+      else problems.push(storeProblem(p.path, new InvalidArgumentError(`${p.path}: not the partial of a snapshot id; skipped`), 'skipping'));
+    }
+    for (const skipped of report.skipped) problems.push(storeProblem(skipped.path, skipped.error, `cleaning up ${skipped.path}`));
     if (report.removed.length > 0) this.emit('partials-removed', report.removed);
-    if (adopted.length > 0 || known.length !== (listed.snapshots ?? []).length) await this.saveList();
+    if (listed.rewrite || adopted.length > 0 || known.length !== listed.length) {
+      await this.saveList().catch((err: unknown) => problems.push(storeProblem(listFile, err, `saving ${listFile}`)));
+    }
+    this.problems = problems;
   }
 
   /**
@@ -368,11 +457,13 @@ export class SnapshotStore extends EventEmitter {
    * all (gone already, a failing disk) is reported with `movedAside: false` and the reason as
    * `cause`, where it is: whatever found the damage (a restore falling back) goes on.
    */
-  private async quarantineFile(id: string, error: unknown): Promise<void> {
+  private async quarantineFile(id: string, error: unknown): Promise<string | null> {
     const stamp = `${SUFFIX}.${Date.now()}`;
     const intoCorrupt = async (): Promise<string> => {
       const aside = path.join(this.dir, 'corrupt');
       await fsp.mkdir(aside, { recursive: true });
+      // The store's own directory only: a symbolic link there would carry the file out of the store.
+      if (!(await fsp.lstat(aside)).isDirectory()) throw new IoError(`${aside} is not a directory`);
       const target = path.join(aside, `${id}${stamp}`);
       await fsp.rename(this.pathOf(id), target);
       return target;
@@ -386,8 +477,10 @@ export class SnapshotStore extends EventEmitter {
     try {
       const target = await intoCorrupt().catch(inPlace);
       this.emit('corrupt', { id, path: target, error, movedAside: true });
+      return target;
     } catch (err) {
       this.emit('corrupt', { id, path: this.pathOf(id), error, movedAside: false, cause: wrapIoError(err, `moving ${this.pathOf(id)} aside`) });
+      return null;
     }
   }
 
@@ -432,4 +525,70 @@ async function describe(id: string, file: string): Promise<StoredSnapshot> {
 
 function sortNewestFirst(list: StoredSnapshot[]): StoredSnapshot[] {
   return list.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+}
+
+/** A failure of the environment rather than of the call or the bytes: reported, never a reason to move a snapshot. */
+function isEnvironmentFailure(err: unknown): err is SnapstreamError {
+  return err instanceof SnapstreamError && err.code !== 'SNAP_ERR_INVALID_ARGUMENT';
+}
+
+const CODECS = new Set(['zstd', 'lz4', 'none']);
+const count = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** Why a `store.json` entry is not a snapshot description, or null if it is one. */
+function entryProblem(entry: unknown): string | null {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return 'is not an object';
+  const e = entry as Partial<Record<keyof StoredSnapshot, unknown>>;
+  const badId = snapshotIdProblem(e.id);
+  if (badId !== null) return `has a bad id (${badId})`;
+  if (!Number.isFinite(e.createdAt)) return 'has no creation time';
+  if (!count(e.size) || !count(e.entries) || !count(e.rawBytes)) return 'has no valid size, entries or raw bytes';
+  if (typeof e.codec !== 'string' || !CODECS.has(e.codec)) return 'has no valid codec';
+  if (typeof e.meta !== 'object' || e.meta === null || Array.isArray(e.meta)) return 'has no metadata object';
+  if ((e.index !== undefined && typeof e.index !== 'number') || (e.term !== undefined && typeof e.term !== 'number')) return 'has a bad index or term';
+  return null;
+}
+
+/**
+ * The valid entries of the list file. An unreadable or malformed list, or malformed entries, are
+ * reported in `problems` and left out (the files they describe are adopted again from their own
+ * headers); `rewrite` says the list should be saved anew.
+ */
+async function readList(file: string, problems: StoreProblem[]): Promise<StoredSnapshot[] & { rewrite?: boolean }> {
+  const found: StoredSnapshot[] & { rewrite?: boolean } = [];
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return found;
+    problems.push(storeProblem(file, err, `reading ${file} (the list is rebuilt from the snapshot files)`));
+    found.rewrite = true;
+    return found;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    problems.push(storeProblem(file, new FormatError(`${file} is not JSON; the list is rebuilt from the snapshot files`, { cause: err }), 'reading'));
+    found.rewrite = true;
+    return found;
+  }
+  const entries = (parsed as { snapshots?: unknown } | null)?.snapshots;
+  if (!Array.isArray(entries)) {
+    problems.push(storeProblem(file, new FormatError(`${file} holds no list of snapshots; the list is rebuilt from the snapshot files`), 'reading'));
+    found.rewrite = true;
+    return found;
+  }
+  const seen = new Set<string>();
+  entries.forEach((entry: unknown, i) => {
+    const why = entryProblem(entry) ?? (seen.has((entry as StoredSnapshot).id) ? 'repeats an id' : null);
+    if (why === null) {
+      seen.add((entry as StoredSnapshot).id);
+      found.push(entry as StoredSnapshot);
+    } else {
+      problems.push(storeProblem(file, new FormatError(`${file}: entry ${i} ${why}; skipped (its file, if any, is adopted from its own header)`), 'reading'));
+      found.rewrite = true;
+    }
+  });
+  return found;
 }

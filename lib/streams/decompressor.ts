@@ -161,6 +161,14 @@ export class Decompressor extends OrderedTransform<Output> {
         }
         // `owned`: the block's memory is the next stage's to recycle when done with it.
         return { data: r.data, rawLength, ...fields, owned: r.recyclable === true };
+      }, (err: unknown) => {
+        // A frame that failed to decompress and fails its CRC is damaged (SNAP_ERR_CHECKSUM);
+        // one whose CRC matches met a failing codec (SNAP_ERR_CODEC), not damage.
+        if (crc !== undefined) {
+          const actual = frameCrcOf(err) ?? (frame.buffer.byteLength > 0 ? crc32(frame) : undefined);
+          if (actual !== undefined && actual !== crc) throw new ChecksumError(`frame at byte ${at} fails its CRC32`, { offset: at, expected: crc, actual, cause: err });
+        }
+        throw err;
       }),
     );
   }
@@ -277,4 +285,10 @@ export class Decompressor extends OrderedTransform<Output> {
 /** Creates a {@link Decompressor}. */
 export function createDecompressor(options?: DecompressorOptions): Decompressor {
   return new Decompressor(options);
+}
+
+/** The frame CRC a worker computed before its decompression failed (see WorkerPool). */
+function frameCrcOf(err: unknown): number | undefined {
+  const crc = ((err as { cause?: { frameCrc?: unknown } } | null)?.cause)?.frameCrc;
+  return typeof crc === 'number' ? crc : undefined;
 }

@@ -14,7 +14,7 @@ import { report, type Command, type CommandContext } from '../command.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatBytes, formatCount } from '../format.js';
 import { jsonlFileApplier } from '../jsonl-applier.js';
-import { reportVerifyAll, snapshotLines } from '../snapshot-report.js';
+import { problemJson, reportVerifyAll, snapshotLines, warnProblems } from '../snapshot-report.js';
 import { ProgressBar } from '../progress.js';
 import { parseSize, RETENTION_FLAGS, retentionFromArgs } from './store.js';
 
@@ -100,9 +100,10 @@ const sub: Record<string, Sub> = {
     usage: 'ls',
     async run(store, _args, ctx) {
       const list = await store.list();
+      warnProblems(store.problems);
       report(
         ctx,
-        { snapshots: list },
+        { snapshots: list, problems: store.problems.map(problemJson) },
         snapshotLines(list),
       );
       return EXIT.OK;

@@ -7,7 +7,7 @@ import { parseArgs, type ParsedArgs } from '../args.js';
 import { report, type Command, type CommandContext } from '../command.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatCount } from '../format.js';
-import { reportVerifyAll, snapshotLines } from '../snapshot-report.js';
+import { problemJson, reportVerifyAll, snapshotLines, warnProblems } from '../snapshot-report.js';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const SIZES: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
@@ -57,9 +57,14 @@ const sub: Record<string, { usage: string; flags: { values?: string[]; switches?
     run: (args, ctx) =>
       withStore(args, async (store) => {
         const list = store.list();
+        warnProblems(store.problems);
         report(
           ctx,
-          { snapshots: list, pending: store.pending.map((p) => ({ path: p.path, bytes: p.durableBytes, entries: p.entries })) },
+          {
+            snapshots: list,
+            pending: store.pending.map((p) => ({ path: p.path, bytes: p.durableBytes, entries: p.entries })),
+            problems: store.problems.map(problemJson),
+          },
           snapshotLines(list),
         );
         return EXIT.OK;
@@ -72,6 +77,7 @@ const sub: Record<string, { usage: string; flags: { values?: string[]; switches?
       withStore(args, async (store) => {
         const id = args.positional[0];
         if (id) {
+          warnProblems(store.problems);
           await store.verify(id);
           report(ctx, { ok: [id], corrupt: [] }, [`${id}: ok`]);
           return EXIT.OK;
@@ -87,6 +93,7 @@ const sub: Record<string, { usage: string; flags: { values?: string[]; switches?
         const toDir = args.values.get('--to-dir');
         const toJsonl = args.values.get('--to-jsonl');
         if (!toDir === !toJsonl) throw new UsageError('give one of --to-dir TARGET or --to-jsonl FILE');
+        warnProblems(store.problems);
         const result = await store.restore(toDir ? directoryApplier(toDir) : jsonlFileApplier(toJsonl!));
         report(ctx, { id: result.snapshot.id, entries: result.entries, expired: result.expired, corrupt: result.corrupt }, [
           ...result.corrupt.map((id) => `${id}: corrupt, moved aside`),

@@ -1,0 +1,47 @@
+/**
+ * A frame that fails to decompress is judged by its CRC: if the CRC the sender gave does not
+ * match, the frame is damaged (SNAP_ERR_CHECKSUM, corruption); if it matches, the codec failed
+ * (SNAP_ERR_CODEC), which is no corruption — a store never moves a snapshot aside for it. Shown
+ * with a frame moved to the worker (its CRC computed there) and one decoded in place (LZ4).
+ */
+import t from 'tap';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import { compressBlock } from '../../lib/codec/block-codec.js';
+import { crc32 } from '../../lib/format/crc32.js';
+import { isCorruptionError } from '../../lib/index.js';
+import { Decompressor } from '../../lib/streams/decompressor.js';
+import { textWithNoise } from '../fixtures/random.js';
+
+const raw = textWithNoise(200_000, 7, 5);
+
+async function decode(frame: Buffer, rawLength: number, crc: number, owned: boolean): Promise<unknown> {
+  try {
+    await pipeline(
+      Readable.from([{ frame, rawLength, crc, owned }], { objectMode: true }),
+      new Decompressor({ blocks: true }),
+      new Writable({ objectMode: true, write: (_b, _e, cb) => cb() }),
+    );
+  } catch (err) {
+    return err;
+  }
+  return null;
+}
+
+/** A copy of `frame` in an ArrayBuffer of its own (so it may be moved to a worker). */
+const own = (frame: Buffer): Buffer => Buffer.from(new Uint8Array(frame).slice().buffer);
+
+for (const codec of ['zstd', 'lz4'] as const) {
+  t.test(`${codec}: a frame that does not decode to its stated size`, async (t) => {
+    const { data: frame } = await compressBlock(codec, 1, raw, false);
+    const crc = crc32(frame);
+    // The size the block header states is wrong: decoding fails whatever the bytes hold.
+    const matching = await decode(own(frame), raw.length + 1, crc, true);
+    t.match(matching, { code: codec === 'zstd' ? 'SNAP_ERR_CODEC' : /^SNAP_ERR_(CODEC|FORMAT)$/ }, 'CRC matches: not damage in the bytes');
+    if (codec === 'zstd') t.notOk(isCorruptionError(matching), 'a codec failure is not corruption');
+    const damaged = await decode(own(frame), raw.length + 1, (crc ^ 1) >>> 0, true);
+    t.match(damaged, { code: 'SNAP_ERR_CHECKSUM' }, 'CRC differs: the frame is damaged');
+    t.ok(isCorruptionError(damaged));
+  });
+}

@@ -1,11 +1,11 @@
 /** Exit codes of the `snapstream` command (documented in docs/CLI.md). */
-import { ErrorCodes, SnapstreamError, isCorruptionError } from '../errors.js';
+import { ErrorCodes, InvalidArgumentError, SnapstreamError, isCorruptionError } from '../errors.js';
 
 export const EXIT = {
   OK: 0,
   /** Any other failure (I/O, a full disk, internal). */
   FAILURE: 1,
-  /** Bad command line: unknown command or flag, missing argument. */
+  /** Bad command line (unknown command or flag, missing argument), or bad input lines (JSON Lines). */
   USAGE: 2,
   /** The data is corrupt or cannot be verified. */
   CORRUPT: 3,
@@ -15,8 +15,14 @@ export const EXIT = {
   AUTH: 5,
 } as const;
 
-/** A command-line mistake: reported with the usage text and exit code 2. */
-export class UsageError extends Error {}
+/**
+ * A command-line mistake (`SNAP_ERR_INVALID_ARGUMENT`): reported with the usage of the command
+ * concerned and exit code 2. `usage` is filled in by whoever knows which command it was.
+ */
+export class UsageError extends InvalidArgumentError {
+  /** The usage text to print after the message, when known. */
+  usage?: string;
+}
 
 /** The exit code for an error. */
 export function exitCodeFor(err: unknown): number {
@@ -27,7 +33,7 @@ export function exitCodeFor(err: unknown): number {
     if (err.code === ErrorCodes.NETWORK || err.code === ErrorCodes.TIMEOUT || err.code === ErrorCodes.PROTOCOL || err.code === ErrorCodes.CANCELLED) {
       return EXIT.NETWORK;
     }
-    if (err.code === ErrorCodes.INVALID_ARGUMENT) return EXIT.USAGE;
+    if (err.code === ErrorCodes.INVALID_ARGUMENT || err.code === ErrorCodes.INVALID_ENTRY) return EXIT.USAGE;
   }
   const code = (err as NodeJS.ErrnoException | null)?.code;
   if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === 'EHOSTUNREACH') return EXIT.NETWORK;

@@ -10,7 +10,7 @@ import { createS3Client } from '../../s3/s3-client.js';
 import { S3SnapshotStore } from '../../s3/s3-snapshot-store.js';
 import { abortS3Upload } from '../../s3/upload-state.js';
 import { parseArgs, type ParsedArgs } from '../args.js';
-import { report, type Command, type CommandContext } from '../command.js';
+import { lookup, report, type Command, type CommandContext } from '../command.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatBytes, formatCount } from '../format.js';
 import { jsonlFileApplier } from '../jsonl-applier.js';
@@ -168,10 +168,15 @@ export const s3Command: Command = {
   usage: `s3 put|get|ls|verify|restore|prune|delete|abort ${CONNECTION_USAGE} ...`,
   summary: 'a snapshot store in S3-compatible object storage: resumable uploads, resuming downloads, restore with fallback',
   flags: { passThrough: true },
+  help(args) {
+    const command = lookup(sub, args[0]);
+    if (command) return `usage: snapstream s3 ${command.usage} ${CONNECTION_USAGE}\n`;
+    return `usage: snapstream s3 SUBCOMMAND ${CONNECTION_USAGE}\n${Object.values(sub).map((s) => `  s3 ${s.usage}\n`).join('')}`;
+  },
   async run(args, ctx) {
     const [name, ...rest] = args.positional;
-    const command = name && Object.hasOwn(sub, name) ? sub[name] : undefined;
-    if (!command) throw new UsageError(`s3 needs one of: ${Object.keys(sub).join(', ')}`);
+    const command = lookup(sub, name);
+    if (!command) throw new UsageError(name === undefined ? `s3 needs one of: ${Object.keys(sub).join(', ')}` : `unknown s3 subcommand: ${name}`);
     const parsed = parseArgs(rest, { values: [...CONNECTION_FLAGS, ...(command.values ?? [])] });
     const store = await openStore(parsed);
     return command.run(store, parsed, ctx);

@@ -141,9 +141,8 @@ export const networkCommands: Record<string, Command> = {
       } catch (err) {
         bar.stop();
         // What is durable in FILE.partial stays: the chunks after it, sent again, continue it.
-        throw receiver.offset > 0
-          ? withHint(err, `${file}.partial keeps ${formatBytes(receiver.offset)}: run \`snapstream receive ${file}\` again with the chunks from there on to resume`)
-          : err;
+        const kept = fileSize(`${file}.partial`) ?? 0;
+        throw kept > 0 ? withHint(err, `${file}.partial keeps ${formatBytes(kept)}: run \`snapstream receive ${file}\` again with the chunks from there on to resume`) : err;
       }
       bar.done({ bytesOut: receiver.offset });
       report(ctx, { path: file, bytes: receiver.offset }, [`received ${file} (${formatBytes(receiver.offset)})`]);

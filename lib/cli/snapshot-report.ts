@@ -2,7 +2,7 @@
 import type { StoredSnapshot } from '../store/snapshot-store.js';
 import { report, type CommandContext } from './command.js';
 import { EXIT } from './exit-codes.js';
-import { formatBytes, formatCount } from './format.js';
+import { formatBytes, plural } from './format.js';
 
 /** One line per snapshot: id, index, term, time, size, entries, codec. */
 export function snapshotLines(list: readonly StoredSnapshot[]): string[] {
@@ -10,7 +10,7 @@ export function snapshotLines(list: readonly StoredSnapshot[]): string[] {
   return list.map(
     (s) =>
       `${s.id}  index ${s.index ?? '-'}  term ${s.term ?? '-'}  ${new Date(s.createdAt).toISOString()}  ` +
-      `${formatBytes(s.size)}  ${formatCount(s.entries)} entries  ${s.codec}`,
+      `${formatBytes(s.size)}  ${plural(s.entries, 'entry', 'entries')}  ${s.codec}`,
   );
 }
 

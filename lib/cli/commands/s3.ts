@@ -12,7 +12,7 @@ import { abortS3Upload } from '../../s3/upload-state.js';
 import { parseArgs, type ParsedArgs } from '../args.js';
 import { lookup, report, type Command, type CommandContext } from '../command.js';
 import { EXIT, UsageError } from '../exit-codes.js';
-import { formatBytes, formatCount } from '../format.js';
+import { formatBytes, formatCount, plural } from '../format.js';
 import { jsonlFileApplier } from '../jsonl-applier.js';
 import { reportVerifyAll, snapshotLines } from '../snapshot-report.js';
 import { ProgressBar } from '../progress.js';
@@ -68,16 +68,20 @@ const sub: Record<string, Sub> = {
     async run(store, args, ctx) {
       const file = one(args, 's3 put');
       const size = (await fs.stat(file)).size;
-      const bar = new ProgressBar('put', { quiet: ctx.quiet });
+      const bar = new ProgressBar('put', { ...ctx, total: size });
       let sent = 0;
       const result = await store
         .upload(file, {
           ...(args.values.has('--id') ? { id: args.values.get('--id')! } : {}),
-          onPart: (p) => bar.update({ bytes: (sent += p.size), entries: 0, total: size }),
+          onPart: (p) => bar.update({ bytes: (sent += p.size) }),
         })
-        .finally(() => bar.done());
+        .catch((err: unknown) => {
+          bar.stop();
+          throw err;
+        });
+      bar.done({ bytesIn: size, bytesOut: result.bytes });
       report(ctx, result, [
-        `uploaded ${result.id} to s3://${result.bucket}/${result.key}: ${formatBytes(result.bytes)} in ${result.parts} parts` +
+        `uploaded ${result.id} to s3://${result.bucket}/${result.key}: ${formatBytes(result.bytes)} in ${plural(result.parts, 'part')}` +
           (result.partsResumed > 0 ? ` (${result.partsResumed} kept from an interrupted upload, ${result.partsSent} sent)` : ''),
       ]);
       return EXIT.OK;
@@ -91,7 +95,7 @@ const sub: Record<string, Sub> = {
       const out = args.positional[1]!;
       const verified = await store.download(id, out);
       report(ctx, { id, path: out, bytes: verified.bytes, entries: verified.footer.entriesTotal }, [
-        `downloaded ${id} to ${out}: ${formatBytes(verified.bytes)}, ${formatCount(verified.footer.entriesTotal)} entries, verified`,
+        `downloaded ${id} to ${out}: ${formatBytes(verified.bytes)}, ${plural(verified.footer.entriesTotal, 'entry', 'entries')}, verified`,
       ]);
       return EXIT.OK;
     },
@@ -130,7 +134,7 @@ const sub: Record<string, Sub> = {
       const result = await store.restore(toDir ? directoryApplier(toDir) : jsonlFileApplier(toJsonl!));
       report(ctx, { id: result.snapshot.id, entries: result.entries, expired: result.expired, corrupt: result.corrupt }, [
         ...result.corrupt.map((id) => `${id}: corrupt, moved aside under corrupt/`),
-        `restored ${result.snapshot.id}: ${formatCount(result.entries)} entries (${formatCount(result.expired)} expired skipped) into ${toDir ?? toJsonl}`,
+        `restored ${result.snapshot.id}: ${plural(result.entries, 'entry', 'entries')} (${formatCount(result.expired)} expired skipped) into ${toDir ?? toJsonl}`,
       ]);
       return EXIT.OK;
     },

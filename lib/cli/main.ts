@@ -20,7 +20,7 @@ const demo: Command = {
   usage: 'demo [--dir DIR] [--entries N]',
   summary: 'write, verify, read back, resume, send and restore a sample snapshot',
   flags: { passThrough: true },
-  run: (args) => runDemo(args.positional),
+  run: (args, ctx) => runDemo(args.positional, { quiet: ctx.quiet }),
 };
 
 const COMMANDS: Record<string, Command> = {
@@ -93,7 +93,7 @@ function asSnapstreamError(err: unknown): SnapstreamError | null {
   const e = err as NodeJS.ErrnoException | null;
   if (!e || typeof e !== 'object' || typeof e.code !== 'string') return null;
   if (e.code === 'ECONNREFUSED') return new NetworkError(`connection refused (${e.message})`, { cause: err });
-  if (e.code === 'ECONNRESET' || e.code === 'ETIMEDOUT' || e.code === 'EHOSTUNREACH' || e.code === 'ENOTFOUND' || e.code === 'EPIPE') {
+  if (e.code === 'ECONNRESET' || e.code === 'ETIMEDOUT' || e.code === 'EHOSTUNREACH' || e.code === 'ENOTFOUND') {
     return new NetworkError(e.message, { cause: err });
   }
   if (e.code === 'ENOSPC' || e.code === 'EDQUOT') return new NoSpaceError(`no space left on device${e.path ? `: ${e.path}` : ''}`, { cause: err });
@@ -121,6 +121,9 @@ function describe(err: unknown): { text: string; code: number } {
 }
 
 function fail(err: unknown): void {
+  // Whoever read our output went away (`| head`): the tool's usual quiet end, not a failure.
+  // (Sockets' EPIPE reach here as NetworkError, never raw.)
+  if ((err as NodeJS.ErrnoException | null)?.code === 'EPIPE') return;
   const { text, code } = describe(err);
   process.stderr.write(text);
   process.exitCode = code;

@@ -99,6 +99,9 @@ t.test('--quiet anywhere leaves only errors; --json one object on stdout; plural
     t.equal(r.code, 0);
     t.equal(r.out + r.err, '', `${args.join(' ')}: silent`);
   }
+  const demo = run(['--quiet', 'demo', '--entries', '2000', '--dir', path.join(dir, 'demo')]);
+  t.equal(demo.code, 0, demo.err);
+  t.equal(demo.out + demo.err, '', 'the demo too');
   const said = run(['pack', 'p.snap'], one, dir);
   t.equal(said.out, 'p.snap: 1 entry, 179 B in 1 block\n', 'singular');
   const inspect = run(['inspect', path.join(dir, 'p.snap')]);

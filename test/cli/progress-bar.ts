@@ -82,3 +82,20 @@ t.test('not in a pipe, not with --quiet; --json progress goes to stderr as JSON 
   const result = JSON.parse(json.stdout) as Record<string, unknown>;
   t.match(result, { bytesIn: 4 * 1024 * 1024 }, 'the result alone on stdout');
 });
+
+t.test('store restore: a bar against the snapshot being restored', async (t) => {
+  const { SnapshotStore, mapSource } = await import('../../lib/index.js');
+  const dir = t.testdir();
+  const store = await SnapshotStore.open(path.join(dir, 'store'));
+  const map = new Map<string, string>();
+  for (let i = 0; i < 50_000; i++) map.set(`key:${i}`, `value ${i}`);
+  await store.create(mapSource(map));
+  const [snapshot] = store.list();
+  await store.close();
+  const { code, shown } = inTerminal(`${node} ${cli} store restore --dir ${path.join(dir, 'store')} --to-jsonl ${path.join(dir, 'out.jsonl')}`);
+  t.equal(code, 0, shown);
+  const size = snapshot!.size < 1024 * 1024 ? `${(snapshot!.size / 1024).toFixed(1)} KiB` : `${(snapshot!.size / 1024 / 1024).toFixed(1)} MiB`;
+  t.match(shown, new RegExp(`\\r\\x1b\\[Krestore\\s+100%\\s+\\[#{20}\\]\\s+${size} / ${size}\\s+\\S+ \\S+/s\\s+50,000 entries`));
+  t.match(shown, new RegExp(`restore: ${size} in, 50,000 entries, [\\d.]+ s, `));
+  t.match(shown, /restored snap-\d+: 50,000 entries/);
+});

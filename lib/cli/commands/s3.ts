@@ -16,6 +16,7 @@ import { formatBytes, formatCount, plural } from '../format.js';
 import { jsonlFileApplier } from '../jsonl-applier.js';
 import { reportVerifyAll, snapshotLines } from '../snapshot-report.js';
 import { ProgressBar } from '../progress.js';
+import { countingApplier } from '../restore-progress.js';
 import { parseSize, RETENTION_FLAGS, retentionFromArgs } from './store.js';
 
 const CONNECTION_FLAGS = ['--endpoint', '--region', '--bucket', '--prefix', '--access-key-id', '--secret-access-key-file', '--secret-access-key', '--part-size'];
@@ -131,7 +132,13 @@ const sub: Record<string, Sub> = {
       const toDir = args.values.get('--to-dir');
       const toJsonl = args.values.get('--to-jsonl');
       if (!toDir === !toJsonl) throw new UsageError('give one of --to-dir TARGET or --to-jsonl FILE');
-      const result = await store.restore(toDir ? directoryApplier(toDir) : jsonlFileApplier(toJsonl!));
+      const counted = countingApplier(toDir ? directoryApplier(toDir) : jsonlFileApplier(toJsonl!), await store.list());
+      const bar = new ProgressBar('restore', { ...ctx, poll: counted.progress });
+      const result = await store.restore(counted.applier).catch((err: unknown) => {
+        bar.stop();
+        throw err;
+      });
+      bar.done({ bytesIn: result.snapshot.size, entries: result.entries });
       report(ctx, { id: result.snapshot.id, entries: result.entries, expired: result.expired, corrupt: result.corrupt }, [
         ...result.corrupt.map((id) => `${id}: corrupt, moved aside under corrupt/`),
         `restored ${result.snapshot.id}: ${plural(result.entries, 'entry', 'entries')} (${formatCount(result.expired)} expired skipped) into ${toDir ?? toJsonl}`,

@@ -2,7 +2,7 @@
 // (and subcommand), a usage error that shows that command's usage only, natural edge values
 // (--retries 0), --quiet leaving only errors, --json giving one JSON object, "1 entry".
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -13,6 +13,15 @@ const cli = path.join(root, 'dist', 'cli', 'main.js');
 function run(args: string[], input: Buffer | string = '', cwd?: string) {
   const r = spawnSync(process.execPath, [cli, ...args], { input, encoding: 'utf8', timeout: 60_000, ...(cwd ? { cwd } : {}) });
   return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** The same without blocking, so that many can run at once. */
+function runAsync(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cli, ...args], { timeout: 60_000 }, (error, out, err) =>
+      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, out, err }),
+    );
+  });
 }
 
 const COMMANDS = ['encode', 'decode', 'compress', 'decompress', 'crc', 'verify', 'chunk', 'dechunk', 'pack', 'unpack', 'inspect', 'send', 'serve', 'receive', 'store', 's3', 'demo'];
@@ -33,14 +42,14 @@ t.test('--version and -V print the package version', async (t) => {
 });
 
 t.test('-h and --help on every command: its own usage, exit 0', async (t) => {
-  for (const name of COMMANDS) {
-    for (const flag of ['pack', 'store', 'verify'].includes(name) ? ['-h', '--help'] : ['-h']) {
-      const r = run([name, flag]);
-      t.equal(r.code, 0, `${name} ${flag}`);
-      t.match(r.out, new RegExp(`^usage: snapstream ${name}\\b`), `${name} ${flag}: its usage`);
-      t.notMatch(r.out, /commands:/, 'not the whole list');
-    }
-  }
+  const lines = COMMANDS.flatMap((name) => (['pack', 'store', 'verify'].includes(name) ? ['-h', '--help'] : ['-h']).map((flag) => [name, flag]));
+  const results = await Promise.all(lines.map((args) => runAsync(args)));
+  lines.forEach(([name, flag], i) => {
+    const r = results[i]!;
+    t.equal(r.code, 0, `${name} ${flag}`);
+    t.match(r.out, new RegExp(`^usage: snapstream ${name}\\b`), `${name} ${flag}: its usage`);
+    t.notMatch(r.out, /commands:/, 'not the whole list');
+  });
   t.match(run(['pack', 'out.snap', '-h']).out, /^usage: snapstream pack FILE/, 'anywhere on the line');
   t.match(run(['store', 'restore', '-h']).out, /^usage: snapstream store restore --dir DIR/, 'a store subcommand');
   t.match(run(['s3', 'put', '--help']).out, /^usage: snapstream s3 put FILE .*--bucket B/, 'an s3 subcommand');
@@ -70,14 +79,14 @@ t.test('a usage error shows that command\'s usage only, exit 2', async (t) => {
 });
 
 t.test('store toString (an inherited name) is an unknown subcommand, not a crash', async (t) => {
-  for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
-    for (const group of ['store', 's3']) {
-      const r = run([group, name, '--dir', '.']);
-      t.equal(r.code, 2, `${group} ${name}`);
-      t.match(r.err, new RegExp(`^snapstream: unknown ${group} subcommand: ${name} \\[SNAP_ERR_INVALID_ARGUMENT\\]`));
-      t.notMatch(r.err, /Cannot read|\n\s+at /);
-    }
-  }
+  const cases = ['toString', 'constructor', '__proto__', 'hasOwnProperty'].flatMap((name) => ['store', 's3'].map((group) => [group, name] as const));
+  const results = await Promise.all(cases.map(([group, name]) => runAsync([group, name, '--dir', '.'])));
+  cases.forEach(([group, name], i) => {
+    const r = results[i]!;
+    t.equal(r.code, 2, `${group} ${name}`);
+    t.match(r.err, new RegExp(`^snapstream: unknown ${group} subcommand: ${name} \\[SNAP_ERR_INVALID_ARGUMENT\\]`));
+    t.notMatch(r.err, /Cannot read|\n\s+at /);
+  });
 });
 
 t.test('--retries 0 is accepted: one attempt, then the network error (exit 4, not 2)', async (t) => {

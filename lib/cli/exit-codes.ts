@@ -13,6 +13,8 @@ export const EXIT = {
   NETWORK: 4,
   /** Authentication failed, or the peer refused the transfer. */
   AUTH: 5,
+  /** Interrupted by SIGINT or SIGTERM (128 + SIGINT, as shells report it). */
+  INTERRUPTED: 130,
 } as const;
 
 /**

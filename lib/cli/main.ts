@@ -5,7 +5,7 @@
  * `SNAP_ERR_*` code and a documented exit code — never a stack trace.
  */
 import fs from 'node:fs';
-import { ErrorCodes, IoError, NetworkError, NoSpaceError, SnapstreamError } from '../errors.js';
+import { IoError, NetworkError, NoSpaceError, SnapstreamError } from '../errors.js';
 import { parseArgs, wantsHelp } from './args.js';
 import { usageOf, withUsage, type Command } from './command.js';
 import { filterCommands } from './commands/filters.js';
@@ -39,7 +39,7 @@ function usage(): string {
   for (const c of Object.values(COMMANDS)) lines.push(`  ${c.usage}`, `      ${c.summary}`);
   lines.push('', 'store subcommands:', ...storeUsage.map((u) => `  ${u}`));
   lines.push('', 's3 subcommands (with --bucket B and the connection flags):', ...s3Usage.map((u) => `  ${u}`));
-  lines.push('', 'exit codes: 0 ok, 1 failure, 2 usage or bad input, 3 corrupt or unverifiable data, 4 network, 5 authentication or refusal');
+  lines.push('', 'exit codes: 0 ok, 1 failure, 2 usage or bad input, 3 corrupt or unverifiable data, 4 network, 5 authentication or refusal, 130 interrupted');
   return `${lines.join('\n')}\n`;
 }
 
@@ -99,7 +99,6 @@ function asSnapstreamError(err: unknown): SnapstreamError | null {
   if (e.code === 'ENOSPC' || e.code === 'EDQUOT') return new NoSpaceError(`no space left on device${e.path ? `: ${e.path}` : ''}`, { cause: err });
   if (e.code === 'ENOENT') return new IoError(`no such file: ${e.path ?? e.message}`, { cause: err });
   if (e.syscall !== undefined || e.errno !== undefined) return new IoError(e.message, { cause: err });
-  if (e.code === 'ABORT_ERR') return new SnapstreamError(ErrorCodes.CANCELLED, 'cancelled', { cause: err });
   return null;
 }
 
@@ -124,6 +123,12 @@ function fail(err: unknown): void {
   // Whoever read our output went away (`| head`): the tool's usual quiet end, not a failure.
   // (Sockets' EPIPE reach here as NetworkError, never raw.)
   if ((err as NodeJS.ErrnoException | null)?.code === 'EPIPE') return;
+  // Interrupted by SIGINT or SIGTERM (the command cleaned up): the shell's usual 128 + 2.
+  if ((err as NodeJS.ErrnoException | null)?.code === 'ABORT_ERR') {
+    process.stderr.write('snapstream: interrupted\n');
+    process.exitCode = EXIT.INTERRUPTED;
+    return;
+  }
   const { text, code } = describe(err);
   process.stderr.write(text);
   process.exitCode = code;

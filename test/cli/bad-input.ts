@@ -73,6 +73,24 @@ t.test('a bad line after blocks were written: the partial is removed', async (t)
   t.notOk(fs.existsSync(path.join(dir, 'big.snap')));
 });
 
+t.test('pack interrupted (Ctrl-C): exit 130, no partial', async (t) => {
+  const dir = t.testdir();
+  const child = spawn(process.execPath, [cli, 'pack', 'int.snap', '--block-size', '4096'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  let text = '';
+  for (let i = 1; i <= 20_000; i++) text += good(i);
+  // Standard input stays open: only the signal ends the command.
+  child.stdin.write(text);
+  const partial = path.join(dir, 'int.snap.partial');
+  while ((fs.statSync(partial, { throwIfNoEntry: false })?.size ?? 0) < 16 * 1024 && child.exitCode === null) await sleep(20);
+  child.kill('SIGINT');
+  t.equal(await exited, 130);
+  t.equal(err, 'snapstream: interrupted\n');
+  t.same(fs.readdirSync(dir), [], 'no partial, no file');
+});
+
 t.test('a resumable partial stays and the message says how to resume', async (t) => {
   const dir = t.testdir();
   const chunks = run(['chunk'], Buffer.alloc(10 * 1024 * 1024, 7)).out;

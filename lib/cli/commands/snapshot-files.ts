@@ -72,14 +72,20 @@ export const snapshotFileCommands: Record<string, Command> = {
       const bar = new ProgressBar('pack', { ...ctx, total: stdinSize(), poll: () => ({ bytes: reader.bytes, entries: reader.entries }) });
       // A failure on either side reaches writeSnapshot through the reader.
       pipelineCallback(process.stdin, reader, () => {});
+      // Interrupted (Ctrl-C) is a failure like any other: the partial goes too.
+      const interrupt = new AbortController();
+      const onSignal = (): void => interrupt.abort();
+      process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
       let summary;
       try {
-        summary = await writeSnapshot(reader, file, options);
+        summary = await writeSnapshot(reader, file, { ...options, signal: interrupt.signal });
       } catch (err) {
         bar.stop();
         // Standard input cannot be read again, so nothing could ever resume this partial file.
         await fsp.rm(partialPathFor(file), { force: true }).catch(() => {});
         throw err;
+      } finally {
+        process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
       }
       bar.done({ bytesOut: summary.bytes, entries: summary.entries });
       report(ctx, summary, [`${file}: ${plural(summary.entries, 'entry', 'entries')}, ${formatBytes(summary.bytes)} in ${plural(summary.blocks, 'block')}`]);

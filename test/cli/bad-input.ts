@@ -59,6 +59,8 @@ t.test('a bad line after blocks were written: the partial is removed', async (t)
   const child = spawn(process.execPath, [cli, 'pack', 'big.snap', '--block-size', '4096'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d));
+  // The command may end before it has read all we gave it.
+  child.stdin.on('error', () => {});
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   let text = '';
   for (let i = 1; i <= 20_000; i++) text += good(i);
@@ -78,6 +80,8 @@ t.test('pack interrupted (Ctrl-C): exit 130, no partial', async (t) => {
   const child = spawn(process.execPath, [cli, 'pack', 'int.snap', '--block-size', '4096'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d));
+  // The command may end before it has read all we gave it.
+  child.stdin.on('error', () => {});
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   let text = '';
   for (let i = 1; i <= 20_000; i++) text += good(i);
@@ -97,6 +101,8 @@ t.test('a resumable partial stays and the message says how to resume', async (t)
   const child = spawn(process.execPath, [cli, 'receive', 'got.bin'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d));
+  // The command may end before it has read all we gave it.
+  child.stdin.on('error', () => {});
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   child.stdin.write(chunks.subarray(0, 6_000_000));
   // The first chunk is in the partial file; then the stream ends without its end frame.

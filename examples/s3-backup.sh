@@ -10,7 +10,7 @@ snapstream() { node "$cli" "$@"; }
 bucket=${1:?usage: s3-backup.sh BUCKET [WORKDIR]}
 work=${2:-$(mktemp -d)}
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=${AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED:-true}  # a Node 20 notice, not ours to act on
-s3() { snapstream s3 "$@" --bucket "$bucket" --prefix cache-1 --quiet; }
+s3() { snapstream s3 "$@" --bucket "$bucket" --prefix cache-1; }
 
 # Two snapshots of a cache, index 10 and 20.
 for index in 10 20; do

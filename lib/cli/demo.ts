@@ -22,16 +22,16 @@ import { SnapshotStore } from '../store/snapshot-store.js';
 import { writeSnapshot, type EntrySourceFactory, type WriteSnapshotOptions } from '../snapshot/write-snapshot.js';
 import { intOption, parseArgs } from './args.js';
 import { EXIT } from './exit-codes.js';
-import { formatBytes, formatCount, formatRate } from './format.js';
+import { formatBytes, formatCount, formatRate, plural } from './format.js';
 
-export async function runDemo(args: string[]): Promise<number> {
+export async function runDemo(args: string[], ctx: { quiet?: boolean } = {}): Promise<number> {
   const parsed = parseArgs(args, { values: ['--dir', '--entries'] });
   const count = intOption(parsed, '--entries', 200_000);
   const dir = parsed.values.get('--dir') ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'snapstream-demo-')));
   await fs.mkdir(dir, { recursive: true });
   const file = path.join(dir, 'snapshot.zst');
   const now = Date.now();
-  const out = (line: string): boolean => process.stdout.write(`${line}\n`);
+  const out = (line: string): boolean => ctx.quiet === true || process.stdout.write(`${line}\n`);
 
   out('snapstream demo');
   // A restartable source: the cursor stored in each block is the count of entries before it.
@@ -43,7 +43,7 @@ export async function runDemo(args: string[]): Promise<number> {
   const info = await inspectSnapshot(file);
   out(`  data set   ${formatCount(written.entries)} entries, ${formatBytes(written.rawBytes)} encoded`);
   out(
-    `  write      ${formatBytes(written.bytes)} in ${info.blocks.length} blocks, ratio ${info.ratio.toFixed(2)}×, ` +
+    `  write      ${formatBytes(written.bytes)} in ${plural(info.blocks.length, 'block')}, ratio ${info.ratio.toFixed(2)}×, ` +
       `${formatRate(written.rawBytes, writeMs)} (zstd level 1)`,
   );
 
@@ -183,13 +183,13 @@ async function demoResume(
   );
   if (!interrupted) throw new Error('the demo could not interrupt its snapshot');
   const partial = await analyzePartial(`${file}.partial`);
-  out(`  interrupt  stopped at ${formatBytes(partial.fileSize)}; the partial holds ${partial.blocks} whole blocks`);
+  out(`  interrupt  stopped at ${formatBytes(partial.fileSize)}; the partial holds ${plural(partial.blocks, 'whole block')}`);
   const t = performance.now();
   const resumed = await writeSnapshot(source, file, options);
   const kept = resumed.resumed!;
   const same = (await fs.readFile(file)).equals(await fs.readFile(reference));
   out(
-    `  resume     reused ${formatBytes(kept.bytes)} (${kept.blocks} blocks, ${formatCount(kept.entries)} entries), ` +
+    `  resume     reused ${formatBytes(kept.bytes)} (${plural(kept.blocks, 'block')}, ${plural(kept.entries, 'entry', 'entries')}), ` +
       `read only the last ${formatCount(resumed.entries - kept.entries)} entries again, ${((performance.now() - t) / 1000).toFixed(2)} s; ` +
       (same ? 'identical to the uninterrupted file' : 'DIFFERS from the uninterrupted file'),
   );

@@ -1,43 +1,130 @@
 /**
  * Entries as JSON Lines, for the shell: `{"key": "...", "value": "...", "expiresAt": 1700000000000}`.
  * Text stays text; bytes that are not text are written `{"base64": "..."}` and read back as Buffers.
+ *
+ * The reader is our own rather than a general JSON Lines parser so that a bad line is an
+ * {@link InvalidEntryError} naming its line number and byte offset, raised through the stream
+ * like any other error.
  */
-import { Transform } from 'node:stream';
+import { Transform, type TransformCallback } from 'node:stream';
 import { InvalidEntryError } from '../errors.js';
 import type { DecodedEntry, Entry } from '../format/entry.js';
 
 type JsonField = string | { base64: string };
 
-function fromJson(field: unknown, name: string, line: number): Buffer | string {
+interface Where {
+  where: string;
+  offset: number;
+}
+
+function fromJson(field: unknown, name: string, at: Where): Buffer | string {
   if (typeof field === 'string') return field;
   if (field && typeof field === 'object' && typeof (field as { base64?: unknown }).base64 === 'string') {
     return Buffer.from((field as { base64: string }).base64, 'base64');
   }
-  throw new InvalidEntryError(`line ${line}: "${name}" must be a string or {"base64": "..."}`, { seq: line });
+  const why = field === undefined ? 'is missing' : 'must be a string or {"base64": "..."}';
+  throw new InvalidEntryError(`${at.where}: "${name}" ${why}`, { offset: at.offset });
 }
 
 function toJson(field: Buffer | string): JsonField {
   return typeof field === 'string' ? field : { base64: field.toString('base64') };
 }
 
-/** `{ key, value }` items of a JSON Lines parser (stream-chain's jsonl) → entries. */
-export function jsonToEntries(): Transform {
-  let line = 0;
-  return new Transform({
-    objectMode: true,
-    transform(item: { value: unknown }, _e, cb) {
-      line++;
-      const v = item.value as Record<string, unknown> | null;
-      try {
-        if (!v || typeof v !== 'object' || Array.isArray(v)) throw new InvalidEntryError(`line ${line}: expected a JSON object`, { seq: line });
-        const entry: Entry = { key: fromJson(v.key, 'key', line), value: fromJson(v.value, 'value', line) };
-        if (v.expiresAt !== undefined && v.expiresAt !== null) entry.expiresAt = v.expiresAt as number;
-        cb(null, entry);
-      } catch (err) {
-        cb(err as Error);
+const NEWLINE = 0x0a;
+
+/**
+ * JSON Lines bytes → entries. Blank lines are skipped; a line that is not JSON, not an object,
+ * or lacks a string key or value fails the stream with an {@link InvalidEntryError} (`offset`:
+ * the byte where the line starts). `bytes`, `lines` and `entries` say how far it got.
+ */
+export class JsonlEntryReader extends Transform {
+  /** Bytes received. */
+  bytes = 0;
+  /** Lines read (the number of the last one). */
+  lines = 0;
+  /** Entries produced. */
+  entries = 0;
+  /** Byte offset of the first byte of `pending`. */
+  private lineStart = 0;
+  /** Pieces of a line not yet ended by a newline. */
+  private pending: Buffer[] = [];
+
+  constructor() {
+    super({ readableObjectMode: true, readableHighWaterMark: 1024 });
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    try {
+      let start = 0;
+      let nl = chunk.indexOf(NEWLINE);
+      if (nl >= 0 && this.pending.length > 0) {
+        this.pending.push(chunk.subarray(0, nl));
+        const line = Buffer.concat(this.pending);
+        this.pending = [];
+        this.line(line, 0, line.length);
+        start = nl + 1;
+        nl = chunk.indexOf(NEWLINE, start);
       }
-    },
-  });
+      while (nl >= 0) {
+        this.line(chunk, start, nl);
+        start = nl + 1;
+        nl = chunk.indexOf(NEWLINE, start);
+      }
+      if (start < chunk.length) this.pending.push(chunk.subarray(start));
+      callback();
+    } catch (err) {
+      callback(err as Error);
+    }
+  }
+
+  override _flush(callback: TransformCallback): void {
+    try {
+      if (this.pending.length > 0) {
+        const line = Buffer.concat(this.pending);
+        this.pending = [];
+        this.line(line, 0, line.length);
+      }
+      callback();
+    } catch (err) {
+      callback(err as Error);
+    }
+  }
+
+  /** One line, `buf[start, end)` without its newline. */
+  private line(buf: Buffer, start: number, end: number): void {
+    this.lines++;
+    const offset = this.lineStart;
+    this.lineStart += end - start + 1;
+    const text = buf.toString('utf8', start, end);
+    const where = `line ${this.lines} (byte ${offset})`;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      if (text.trim() === '') return;
+      throw new InvalidEntryError(`${where}: not valid JSON (${(err as Error).message})`, { offset });
+    }
+    this.push(toEntry(value, { where, offset }));
+    this.entries++;
+  }
+}
+
+function toEntry(v: unknown, at: Where): Entry {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) {
+    throw new InvalidEntryError(`${at.where}: expected a JSON object {"key", "value", "expiresAt"?}`, { offset: at.offset });
+  }
+  const o = v as Record<string, unknown>;
+  const entry: Entry = { key: fromJson(o.key, 'key', at), value: fromJson(o.value, 'value', at) };
+  if (o.expiresAt !== undefined && o.expiresAt !== null) {
+    if (typeof o.expiresAt !== 'number' || !Number.isSafeInteger(o.expiresAt) || o.expiresAt < 0) {
+      throw new InvalidEntryError(`${at.where}: "expiresAt" must be milliseconds since the epoch (a whole number), got ${JSON.stringify(o.expiresAt)}`, {
+        offset: at.offset,
+      });
+    }
+    entry.expiresAt = o.expiresAt;
+  }
+  return entry;
 }
 
 /** Entries (or batches of them) → JSON-ready objects. */

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
  * The `snapstream` command. Subcommands live in ./commands (one file per group); this file
- * dispatches, handles the global flags, and turns every error into a one-line message and a
- * documented exit code — never a stack trace.
+ * dispatches, handles the global flags, and turns every error into one line with its
+ * `SNAP_ERR_*` code and a documented exit code — never a stack trace.
  */
-import { SnapstreamError } from '../errors.js';
-import { parseArgs } from './args.js';
-import type { Command } from './command.js';
+import fs from 'node:fs';
+import { IoError, NetworkError, NoSpaceError, SnapstreamError } from '../errors.js';
+import { parseArgs, wantsHelp } from './args.js';
+import { usageOf, withUsage, type Command } from './command.js';
 import { filterCommands } from './commands/filters.js';
 import { networkCommands } from './commands/network.js';
 import { snapshotFileCommands } from './commands/snapshot-files.js';
@@ -19,7 +20,7 @@ const demo: Command = {
   usage: 'demo [--dir DIR] [--entries N]',
   summary: 'write, verify, read back, resume, send and restore a sample snapshot',
   flags: { passThrough: true },
-  run: (args) => runDemo(args.positional),
+  run: (args, ctx) => runDemo(args.positional, { quiet: ctx.quiet }),
 };
 
 const COMMANDS: Record<string, Command> = {
@@ -31,49 +32,119 @@ const COMMANDS: Record<string, Command> = {
   demo,
 };
 
+const GLOBAL = 'global options, anywhere on the line: --quiet (only errors), --json (results as JSON), -h/--help, -V/--version';
+
 function usage(): string {
-  const lines = ['usage: snapstream <command> [options]   (global: --quiet, --json, --help)', '', 'commands:'];
+  const lines = ['usage: snapstream <command> [options]', `  ${GLOBAL}`, '', 'commands:'];
   for (const c of Object.values(COMMANDS)) lines.push(`  ${c.usage}`, `      ${c.summary}`);
   lines.push('', 'store subcommands:', ...storeUsage.map((u) => `  ${u}`));
   lines.push('', 's3 subcommands (with --bucket B and the connection flags):', ...s3Usage.map((u) => `  ${u}`));
-  lines.push('', 'exit codes: 0 ok, 1 failure, 2 usage, 3 corrupt or unverifiable data, 4 network, 5 authentication or refusal');
+  lines.push('', 'exit codes: 0 ok, 1 failure, 2 usage or bad input, 3 corrupt or unverifiable data, 4 network, 5 authentication or refusal, 130 interrupted');
   return `${lines.join('\n')}\n`;
 }
 
+/** What an unknown command gets: the command names, not 60 lines. */
+function shortUsage(): string {
+  return `usage: snapstream <command> [options]\n  commands: ${Object.keys(COMMANDS).join(', ')}\n  snapstream --help describes them all; snapstream COMMAND --help one\n`;
+}
+
+function version(): string {
+  const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
 async function main(argv: string[]): Promise<number> {
-  const quiet = argv.includes('--quiet');
-  const json = argv.includes('--json');
-  const args = argv.filter((a) => a !== '--quiet' && a !== '--json');
+  const end = argv.indexOf('--');
+  const globalPart = end < 0 ? argv : argv.slice(0, end);
+  const quiet = globalPart.includes('--quiet');
+  const json = globalPart.includes('--json');
+  const args = [...globalPart.filter((a) => a !== '--quiet' && a !== '--json'), ...(end < 0 ? [] : argv.slice(end))];
   const [name, ...rest] = args;
-  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(json ? `${JSON.stringify({ version: version() })}\n` : `snapstream ${version()}\n`);
+    return EXIT.OK;
+  }
+  if (name === undefined || name === '--help' || name === '-h') {
     process.stdout.write(usage());
     return EXIT.OK;
   }
-  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!command) throw new UsageError(`unknown command: ${name}`);
-  if (rest.includes('--help')) {
-    process.stdout.write(`usage: snapstream ${command.usage}\n  ${command.summary}\n`);
+  if (name === 'help') {
+    const topic = rest[0];
+    const command = topic !== undefined && Object.hasOwn(COMMANDS, topic) ? COMMANDS[topic] : undefined;
+    process.stdout.write(command ? usageOf(topic!, command, rest.slice(1)) : usage());
     return EXIT.OK;
   }
-  return command.run(parseArgs(rest, command.flags), { quiet, json });
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) {
+    const err = new UsageError(`unknown command: ${name}`);
+    err.usage = shortUsage();
+    throw err;
+  }
+  if (wantsHelp(rest)) {
+    process.stdout.write(usageOf(name, command, rest.filter((a) => a !== '-h' && a !== '--help')));
+    return EXIT.OK;
+  }
+  return withUsage(usageOf(name, command, rest), () => command.run(parseArgs(rest, command.flags), { quiet, json }));
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    const code = exitCodeFor(err);
-    if (err instanceof UsageError) {
-      process.stderr.write(`snapstream: ${err.message}\n\n${usage()}`);
-    } else if (err instanceof SnapstreamError) {
-      const where = [err.offset !== undefined ? `at byte ${err.offset}` : '', err.seq !== undefined ? `block/chunk ${err.seq}` : ''].filter(Boolean).join(', ');
-      process.stderr.write(`snapstream: ${err.message}${where && !err.message.includes(`byte ${err.offset}`) ? ` (${where})` : ''} [${err.code}]\n`);
-    } else {
-      const e = err as NodeJS.ErrnoException;
-      const what = e?.code === 'ENOENT' ? `no such file: ${e.path ?? ''}` : e?.code === 'ECONNREFUSED' ? `connection refused (${e.message})` : (e?.message ?? String(err));
-      process.stderr.write(`snapstream: ${what}\n`);
-    }
-    process.exitCode = code;
-  },
-);
+/** Any error as a SnapstreamError: system errors get their code (IO, NO_SPACE, NETWORK). */
+function asSnapstreamError(err: unknown): SnapstreamError | null {
+  if (err instanceof SnapstreamError) return err;
+  const e = err as NodeJS.ErrnoException | null;
+  if (!e || typeof e !== 'object' || typeof e.code !== 'string') return null;
+  if (e.code === 'ECONNREFUSED') return new NetworkError(`connection refused (${e.message})`, { cause: err });
+  if (e.code === 'ECONNRESET' || e.code === 'ETIMEDOUT' || e.code === 'EHOSTUNREACH' || e.code === 'ENOTFOUND') {
+    return new NetworkError(e.message, { cause: err });
+  }
+  if (e.code === 'ENOSPC' || e.code === 'EDQUOT') return new NoSpaceError(`no space left on device${e.path ? `: ${e.path}` : ''}`, { cause: err });
+  if (e.code === 'ENOENT') return new IoError(`no such file: ${e.path ?? e.message}`, { cause: err });
+  if (e.syscall !== undefined || e.errno !== undefined) return new IoError(e.message, { cause: err });
+  return null;
+}
+
+/** The error as the user sees it: one line, then the usage of the command for a usage error. */
+function describe(err: unknown): { text: string; code: number } {
+  const typed = asSnapstreamError(err);
+  if (!typed) {
+    const message = (err as Error | null)?.message ?? String(err);
+    return { text: `snapstream: internal error: ${message} (please report it)\n`, code: EXIT.FAILURE };
+  }
+  const where = [typed.offset !== undefined && !typed.message.includes(`byte ${typed.offset}`) ? `at byte ${typed.offset}` : '', typed.seq !== undefined ? `block/chunk ${typed.seq}` : '']
+    .filter(Boolean)
+    .join(', ');
+  let text = `snapstream: ${typed.message}${where ? ` (${where})` : ''} [${typed.code}]\n`;
+  const hint = (err as { hint?: unknown }).hint;
+  if (typeof hint === 'string') text += `snapstream: ${hint}\n`;
+  if (typed instanceof UsageError) text += `\n${typed.usage ?? shortUsage()}`;
+  return { text, code: exitCodeFor(typed) };
+}
+
+function fail(err: unknown): void {
+  // Whoever read our output went away (`| head`): the tool's usual quiet end, not a failure.
+  // (Sockets' EPIPE reach here as NetworkError, never raw.)
+  if ((err as NodeJS.ErrnoException | null)?.code === 'EPIPE') return;
+  // Interrupted by SIGINT or SIGTERM (the command cleaned up): the shell's usual 128 + 2.
+  if ((err as NodeJS.ErrnoException | null)?.code === 'ABORT_ERR') {
+    process.stderr.write('snapstream: interrupted\n');
+    process.exitCode = EXIT.INTERRUPTED;
+    return;
+  }
+  const { text, code } = describe(err);
+  process.stderr.write(text);
+  process.exitCode = code;
+}
+
+// The last line of defence: an error no promise caught (an 'error' event nobody listens to) is
+// still one line and an exit code, never Node's stack trace.
+process.on('uncaughtException', (err) => {
+  fail(err);
+  process.exit();
+});
+process.on('unhandledRejection', (err) => {
+  fail(err);
+  process.exit();
+});
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+}, fail);

@@ -3,7 +3,7 @@ import type { StoredSnapshot, VerifyAllResult } from '../store/snapshot-store.js
 import type { StoreProblem } from '../store/store-problem.js';
 import { report, type CommandContext } from './command.js';
 import { EXIT } from './exit-codes.js';
-import { formatBytes, formatCount } from './format.js';
+import { formatBytes, plural } from './format.js';
 
 /** One line per snapshot: id, index, term, time, size, entries, codec. */
 export function snapshotLines(list: readonly StoredSnapshot[]): string[] {
@@ -11,7 +11,7 @@ export function snapshotLines(list: readonly StoredSnapshot[]): string[] {
   return list.map(
     (s) =>
       `${s.id}  index ${s.index ?? '-'}  term ${s.term ?? '-'}  ${new Date(s.createdAt).toISOString()}  ` +
-      `${formatBytes(s.size)}  ${formatCount(s.entries)} entries  ${s.codec}`,
+      `${formatBytes(s.size)}  ${plural(s.entries, 'entry', 'entries')}  ${s.codec}`,
   );
 }
 

@@ -3,11 +3,16 @@
  *   snapstream encode < in.jsonl | snapstream compress | snapstream crc | snapstream verify |
  *   snapstream decompress | snapstream decode
  */
-import type { Duplex } from 'node:stream';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import { Writable, type Duplex } from 'node:stream';
 import type { Progress } from '../../streams/stage-options.js';
 import { pipeline } from 'node:stream/promises';
-import { jsonlParser, jsonlStringer } from 'stream-chain/node/jsonl';
-import { checkCodec } from '../../codec/codec.js';
+import { jsonlStringer } from 'stream-chain/node/jsonl';
+import { checkCodec, checkLevel } from '../../codec/codec.js';
+import { wrapIoError } from '../../errors.js';
+import { SKIPPABLE_HEADER, SNAP_SKIPPABLE_MAGIC, TAG_HEADER } from '../../format/skippable.js';
+import { verifySnapshot } from '../../snapshot/inspect-snapshot.js';
 import { compressFile, type CompressFileOptions } from '../../snapshot/compress-file.js';
 import { Chunker } from '../../streams/chunker.js';
 import { Compressor } from '../../streams/compressor.js';
@@ -17,28 +22,43 @@ import { Dechunker } from '../../streams/dechunker.js';
 import { Decompressor } from '../../streams/decompressor.js';
 import { EntryDecoder } from '../../streams/entry-decoder.js';
 import { EntryEncoder } from '../../streams/entry-encoder.js';
-import { intOption, type ParsedArgs } from '../args.js';
+import { intOption, signedIntOption, type ParsedArgs } from '../args.js';
 import { report, type Command, type CommandContext } from '../command.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatBytes } from '../format.js';
-import { entriesToJson, jsonToEntries } from '../jsonl-entries.js';
-import { ProgressBar } from '../progress.js';
+import { entriesToJson, JsonlEntryReader } from '../jsonl-entries.js';
+import { ByteCounter, fileSize, ProgressBar, stdinSize } from '../progress.js';
 
-/** stdin → stages → stdout, with a progress bar fed by the snapstream stages' `progress` events. */
-export async function filter(label: string, ctx: CommandContext, stages: Duplex[]): Promise<number> {
-  const bar = new ProgressBar(label, { quiet: ctx.quiet });
-  for (const stage of stages) stage.on('progress', (p: Progress) => bar.update(p));
+/**
+ * stdin → stages → stdout, with progress measured on the input (and entries from `entries`, the
+ * stage that knows them). A filter takes no file: it says so rather than read stdin instead.
+ */
+export async function filter(label: string, ctx: CommandContext, args: ParsedArgs, stages: Duplex[], entries?: Duplex): Promise<number> {
+  if (args.positional.length > 0) {
+    throw new UsageError(`${label} reads standard input and takes no FILE (got ${args.positional[0]}): use \`snapstream ${label} < FILE\``);
+  }
+  const input = new ByteCounter();
+  const output = new ByteCounter();
+  let entryCount: number | undefined;
+  entries?.on('progress', (p: Progress) => (entryCount = p.entries));
+  const bar = new ProgressBar(label, { ...ctx, total: stdinSize(), poll: () => ({ bytes: input.bytes, entries: entryCount }) });
   try {
-    await pipeline([process.stdin, ...stages, process.stdout]);
+    await pipeline([process.stdin, input, ...stages, output, process.stdout]);
   } catch (err) {
+    bar.stop();
     // The reader went away (`| head`): not our failure.
     if ((err as NodeJS.ErrnoException).code === 'EPIPE') return EXIT.OK;
     throw err;
-  } finally {
-    bar.done();
   }
+  bar.done({ bytesOut: output.bytes, ...(entryCount !== undefined ? { entries: entryCount } : {}) });
   return EXIT.OK;
 }
+
+/** `--level N` (zstd: -7 to 22). */
+const levelFlag = (args: ParsedArgs): { level?: number } => {
+  const level = signedIntOption(args, '--level');
+  return level === undefined ? {} : { level: checkLevel(level) };
+};
 
 const blockSizeFlag = (args: ParsedArgs): { blockSize?: number } =>
   args.values.has('--block-size') ? { blockSize: intOption(args, '--block-size', 0) } : {};
@@ -48,14 +68,19 @@ export const filterCommands: Record<string, Command> = {
     usage: 'encode [--block-size N]',
     summary: 'JSON Lines entries {"key","value","expiresAt"} on stdin → entry records on stdout',
     flags: { values: ['--block-size'] },
-    run: (args, ctx) => filter('encode', ctx, [jsonlParser.asStream(), jsonToEntries(), new EntryEncoder(blockSizeFlag(args))]),
+    run: (args, ctx) => {
+      const encoder = new EntryEncoder(blockSizeFlag(args));
+      return filter('encode', ctx, args, [new JsonlEntryReader(), encoder], encoder);
+    },
   },
   decode: {
     usage: 'decode [--skip-expired]',
     summary: 'entry records on stdin → JSON Lines on stdout (bytes that are not text as {"base64"})',
     flags: { switches: ['--skip-expired'] },
-    run: (args, ctx) =>
-      filter('decode', ctx, [new EntryDecoder({ batch: true, skipExpired: args.switches.has('--skip-expired') }), entriesToJson(), jsonlStringer({ suffix: '\n', emptyValue: '' })]),
+    run: (args, ctx) => {
+      const decoder = new EntryDecoder({ batch: true, skipExpired: args.switches.has('--skip-expired') });
+      return filter('decode', ctx, args, [decoder, entriesToJson(), jsonlStringer({ suffix: '\n', emptyValue: '' })], decoder);
+    },
   },
   compress: {
     usage: 'compress [--codec zstd|lz4|none] [--level N] [--block-size N] [IN OUT [--crc]]',
@@ -64,12 +89,12 @@ export const filterCommands: Record<string, Command> = {
     run: (args, ctx) => {
       const options = {
         codec: checkCodec(args.values.get('--codec') ?? 'zstd'),
-        ...(args.values.has('--level') ? { level: Number(args.values.get('--level')) } : {}),
+        ...levelFlag(args),
         ...blockSizeFlag(args),
       };
       if (args.positional.length === 0) {
         if (args.switches.has('--crc')) throw new UsageError('--crc is for IN OUT; in a pipe, add `| snapstream crc`');
-        return filter('compress', ctx, [new Compressor(options)]);
+        return filter('compress', ctx, args, [new Compressor(options)]);
       }
       return compressFiles(args, ctx, options);
     },
@@ -78,32 +103,32 @@ export const filterCommands: Record<string, Command> = {
     usage: 'decompress',
     summary: 'zstd / lz4 frames (any mix, stock tools\' files too) → bytes; skippable frames skipped',
     flags: {},
-    run: (_args, ctx) => filter('decompress', ctx, [new Decompressor()]),
+    run: (args, ctx) => filter('decompress', ctx, args, [new Decompressor()]),
   },
   crc: {
     usage: 'crc',
     summary: 'bytes → the same bytes + a CRC32 and length trailer (a skippable frame)',
     flags: {},
-    run: (_args, ctx) => filter('crc', ctx, [new CrcFooter()]),
+    run: (args, ctx) => filter('crc', ctx, args, [new CrcFooter()]),
   },
   verify: {
-    usage: 'verify',
-    summary: 'bytes + CRC trailer → the bytes; fails (exit 3) on a mismatch or a missing trailer',
+    usage: 'verify [FILE]',
+    summary: 'bytes + CRC trailer → the bytes; fails (exit 3) on a mismatch or a missing trailer. FILE: check it (a snapshot file or one with a CRC trailer), print nothing of it',
     flags: {},
-    run: (_args, ctx) => filter('verify', ctx, [new CrcVerifier()]),
+    run: (args, ctx) => (args.positional.length > 0 ? verifyFile(args, ctx) : filter('verify', ctx, args, [new CrcVerifier()])),
   },
   chunk: {
     usage: 'chunk [--chunk-size N]',
     summary: 'bytes → sequence-numbered, CRC-checked chunk frames (4–16 MiB) for pipes and sockets',
     flags: { values: ['--chunk-size'] },
     run: (args, ctx) =>
-      filter('chunk', ctx, [new Chunker(args.values.has('--chunk-size') ? { chunkSize: intOption(args, '--chunk-size', 0) } : {})]),
+      filter('chunk', ctx, args, [new Chunker(args.values.has('--chunk-size') ? { chunkSize: intOption(args, '--chunk-size', 0) } : {})]),
   },
   dechunk: {
     usage: 'dechunk',
     summary: 'chunk frames → bytes, every chunk and the whole stream checked',
     flags: {},
-    run: (_args, ctx) => filter('dechunk', ctx, [new Dechunker()]),
+    run: (args, ctx) => filter('dechunk', ctx, args, [new Dechunker()]),
   },
 };
 
@@ -112,11 +137,60 @@ async function compressFiles(args: ParsedArgs, ctx: CommandContext, options: Com
   const [source, target, ...rest] = args.positional;
   if (!source || !target) throw new UsageError('compress takes both IN and OUT, or neither (stdin to stdout)');
   if (rest.length > 0) throw new UsageError(`unexpected argument: ${rest[0]}`);
-  const bar = new ProgressBar('compress', { quiet: ctx.quiet });
-  const summary = await compressFile(source, target, { ...options, crc: args.switches.has('--crc'), onProgress: (p) => bar.update(p) }).finally(() =>
-    bar.done(),
+  const bar = new ProgressBar('compress', { ...ctx, total: fileSize(source) });
+  const summary = await compressFile(source, target, { ...options, crc: args.switches.has('--crc'), onProgress: (p) => bar.update({ bytes: p.bytes }) }).catch(
+    (err: unknown) => {
+      bar.stop();
+      throw err;
+    },
   );
+  bar.done({ bytesOut: summary.bytesOut });
   const ratio = summary.bytesOut > 0 ? summary.bytesIn / summary.bytesOut : 0;
   report(ctx, summary, [`${target}: ${formatBytes(summary.bytesIn)} → ${formatBytes(summary.bytesOut)} (${ratio.toFixed(2)}×)`]);
+  return EXIT.OK;
+}
+
+/** True when the file starts with a snapstream header frame (a snapshot file). */
+async function isSnapshotFile(file: string): Promise<boolean> {
+  let handle: fsp.FileHandle;
+  try {
+    handle = await fsp.open(file, 'r');
+  } catch (err) {
+    throw wrapIoError(err, `opening ${file}`);
+  }
+  try {
+    const head = Buffer.alloc(SKIPPABLE_HEADER + 4);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return bytesRead === head.length && head.readUInt32LE(0) === SNAP_SKIPPABLE_MAGIC && head.toString('latin1', SKIPPABLE_HEADER) === TAG_HEADER;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** `verify FILE`: every byte of a snapshot file, or the CRC trailer of any other file; no output but the verdict. */
+async function verifyFile(args: ParsedArgs, ctx: CommandContext): Promise<number> {
+  const [file, ...rest] = args.positional;
+  if (rest.length > 0) throw new UsageError(`unexpected argument: ${rest[0]}`);
+  const snapshot = await isSnapshotFile(file!);
+  const input = new ByteCounter();
+  const bar = new ProgressBar('verify', { ...ctx, total: fileSize(file!), poll: () => ({ bytes: input.bytes }) });
+  const source = fs.createReadStream(file!, { highWaterMark: 1024 * 1024 });
+  try {
+    if (snapshot) {
+      source.on('error', (err) => input.destroy(err));
+      await verifySnapshot(source.pipe(input));
+    } else {
+      await pipeline(source, input, new CrcVerifier(), new Writable({ write: (_c, _e, cb) => cb() })).catch((err: unknown) => {
+        throw wrapIoError(err, `verifying ${file}`);
+      });
+    }
+  } catch (err) {
+    bar.stop();
+    throw err;
+  }
+  bar.done();
+  report(ctx, { path: file, bytes: input.bytes, kind: snapshot ? 'snapshot' : 'crc-trailer', verified: true }, [
+    `${file}: ok, ${formatBytes(input.bytes)} verified (${snapshot ? 'every block and CRC of the snapshot' : 'the CRC trailer'})`,
+  ]);
   return EXIT.OK;
 }

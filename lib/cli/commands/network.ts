@@ -9,10 +9,10 @@ import { SnapshotStore } from '../../store/snapshot-store.js';
 import { sendSnapshot } from '../../transfer/send-snapshot.js';
 import { createSnapshotServer, type SnapshotServerOptions } from '../../transfer/snapshot-server.js';
 import { intOption, type ParsedArgs } from '../args.js';
-import { report, type Command } from '../command.js';
+import { report, withHint, type Command } from '../command.js';
 import { EXIT, UsageError } from '../exit-codes.js';
-import { formatBytes } from '../format.js';
-import { ProgressBar } from '../progress.js';
+import { formatBytes, plural } from '../format.js';
+import { ByteCounter, fileSize, ProgressBar, stdinSize } from '../progress.js';
 import { readSecret } from '../secret.js';
 import path from 'node:path';
 
@@ -53,18 +53,24 @@ export const networkCommands: Record<string, Command> = {
           : 'path' in to
             ? net.connect(to.path)
             : net.connect(to.port, to.host);
-      const bar = new ProgressBar('send', { quiet: ctx.quiet });
+      const bar = new ProgressBar('send', { ...ctx, total: fileSize(file!) });
       const result = await sendSnapshot(file!, connect, {
         id: args.values.get('--id') ?? path.basename(file!).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[^A-Za-z0-9]+/, ''),
         ...(secret ? { secret } : {}),
         ...(args.values.has('--chunk-size') ? { chunkSize: intOption(args, '--chunk-size', 0) } : {}),
-        ...(args.values.has('--retries') ? { retries: intOption(args, '--retries', 0) } : {}),
-        ...(args.values.has('--rate-limit') ? { rateLimit: intOption(args, '--rate-limit', 0) } : {}),
-        onProgress: (p) => bar.update(p),
-      }).finally(() => bar.done());
+        // --retries counts reconnections; the library counts attempts.
+        ...(args.values.has('--retries') ? { retries: intOption(args, '--retries', 0, 0) + 1 } : {}),
+        // --rate-limit 0: no limit.
+        ...(intOption(args, '--rate-limit', 0, 0) > 0 ? { rateLimit: intOption(args, '--rate-limit', 0, 0) } : {}),
+        onProgress: (p) => bar.update({ bytes: p.bytes, total: p.total }),
+      }).catch((err: unknown) => {
+        bar.stop();
+        throw err;
+      });
+      bar.done({ bytesOut: result.bytes - result.resumedFrom + result.resentBytes });
       report(ctx, result, [
         `sent ${result.id}: ${formatBytes(result.bytes)}, resumed from ${formatBytes(result.resumedFrom)}, ` +
-          `${result.connections} connection(s), ${formatBytes(result.resentBytes)} sent twice`,
+          `${plural(result.connections, 'connection')}, ${formatBytes(result.resentBytes)} sent twice`,
       ]);
       return EXIT.OK;
     },
@@ -130,9 +136,17 @@ export const networkCommands: Record<string, Command> = {
       receiver.on('ready', ({ offset }: { offset: number }) => {
         if (!ctx.quiet && offset > 0) process.stderr.write(`resuming ${file}: ${formatBytes(offset)} already here\n`);
       });
-      const bar = new ProgressBar('receive', { quiet: ctx.quiet });
-      receiver.on('progress', (p) => bar.update(p));
-      await pipeline(process.stdin, new Dechunker({ objects: true }), receiver).finally(() => bar.done());
+      const input = new ByteCounter();
+      const bar = new ProgressBar('receive', { ...ctx, total: stdinSize(), poll: () => ({ bytes: input.bytes }) });
+      try {
+        await pipeline(process.stdin, input, new Dechunker({ objects: true }), receiver);
+      } catch (err) {
+        bar.stop();
+        // What is durable in FILE.partial stays: the chunks after it, sent again, continue it.
+        const kept = fileSize(`${file}.partial`) ?? 0;
+        throw kept > 0 ? withHint(err, `${file}.partial keeps ${formatBytes(kept)}: run \`snapstream receive ${file}\` again with the chunks from there on to resume`) : err;
+      }
+      bar.done({ bytesOut: receiver.offset });
       report(ctx, { path: file, bytes: receiver.offset }, [`received ${file} (${formatBytes(receiver.offset)})`]);
       return EXIT.OK;
     },

@@ -10,12 +10,13 @@ import { createS3Client } from '../../s3/s3-client.js';
 import { S3SnapshotStore } from '../../s3/s3-snapshot-store.js';
 import { abortS3Upload } from '../../s3/upload-state.js';
 import { parseArgs, type ParsedArgs } from '../args.js';
-import { report, type Command, type CommandContext } from '../command.js';
+import { lookup, report, type Command, type CommandContext } from '../command.js';
 import { EXIT, UsageError } from '../exit-codes.js';
-import { formatBytes, formatCount } from '../format.js';
+import { formatBytes, formatCount, plural } from '../format.js';
 import { jsonlFileApplier } from '../jsonl-applier.js';
 import { problemJson, reportVerifyAll, snapshotLines, warnProblems } from '../snapshot-report.js';
 import { ProgressBar } from '../progress.js';
+import { countingApplier } from '../restore-progress.js';
 import { parseSize, RETENTION_FLAGS, retentionFromArgs } from './store.js';
 
 const CONNECTION_FLAGS = ['--endpoint', '--region', '--bucket', '--prefix', '--access-key-id', '--secret-access-key-file', '--secret-access-key', '--part-size'];
@@ -68,16 +69,20 @@ const sub: Record<string, Sub> = {
     async run(store, args, ctx) {
       const file = one(args, 's3 put');
       const size = (await fs.stat(file)).size;
-      const bar = new ProgressBar('put', { quiet: ctx.quiet });
+      const bar = new ProgressBar('put', { ...ctx, total: size });
       let sent = 0;
       const result = await store
         .upload(file, {
           ...(args.values.has('--id') ? { id: args.values.get('--id')! } : {}),
-          onPart: (p) => bar.update({ bytes: (sent += p.size), entries: 0, total: size }),
+          onPart: (p) => bar.update({ bytes: (sent += p.size) }),
         })
-        .finally(() => bar.done());
+        .catch((err: unknown) => {
+          bar.stop();
+          throw err;
+        });
+      bar.done({ bytesIn: size, bytesOut: result.bytes });
       report(ctx, result, [
-        `uploaded ${result.id} to s3://${result.bucket}/${result.key}: ${formatBytes(result.bytes)} in ${result.parts} parts` +
+        `uploaded ${result.id} to s3://${result.bucket}/${result.key}: ${formatBytes(result.bytes)} in ${plural(result.parts, 'part')}` +
           (result.partsResumed > 0 ? ` (${result.partsResumed} kept from an interrupted upload, ${result.partsSent} sent)` : ''),
       ]);
       return EXIT.OK;
@@ -91,7 +96,7 @@ const sub: Record<string, Sub> = {
       const out = args.positional[1]!;
       const verified = await store.download(id, out);
       report(ctx, { id, path: out, bytes: verified.bytes, entries: verified.footer.entriesTotal }, [
-        `downloaded ${id} to ${out}: ${formatBytes(verified.bytes)}, ${formatCount(verified.footer.entriesTotal)} entries, verified`,
+        `downloaded ${id} to ${out}: ${formatBytes(verified.bytes)}, ${plural(verified.footer.entriesTotal, 'entry', 'entries')}, verified`,
       ]);
       return EXIT.OK;
     },
@@ -128,10 +133,16 @@ const sub: Record<string, Sub> = {
       const toDir = args.values.get('--to-dir');
       const toJsonl = args.values.get('--to-jsonl');
       if (!toDir === !toJsonl) throw new UsageError('give one of --to-dir TARGET or --to-jsonl FILE');
-      const result = await store.restore(toDir ? directoryApplier(toDir) : jsonlFileApplier(toJsonl!));
+      const counted = countingApplier(toDir ? directoryApplier(toDir) : jsonlFileApplier(toJsonl!), await store.list());
+      const bar = new ProgressBar('restore', { ...ctx, poll: counted.progress });
+      const result = await store.restore(counted.applier).catch((err: unknown) => {
+        bar.stop();
+        throw err;
+      });
+      bar.done({ bytesIn: result.snapshot.size, entries: result.entries });
       report(ctx, { id: result.snapshot.id, entries: result.entries, expired: result.expired, corrupt: result.corrupt }, [
         ...result.corrupt.map((id) => `${id}: corrupt, moved aside under corrupt/`),
-        `restored ${result.snapshot.id}: ${formatCount(result.entries)} entries (${formatCount(result.expired)} expired skipped) into ${toDir ?? toJsonl}`,
+        `restored ${result.snapshot.id}: ${plural(result.entries, 'entry', 'entries')} (${formatCount(result.expired)} expired skipped) into ${toDir ?? toJsonl}`,
       ]);
       return EXIT.OK;
     },
@@ -169,10 +180,15 @@ export const s3Command: Command = {
   usage: `s3 put|get|ls|verify|restore|prune|delete|abort ${CONNECTION_USAGE} ...`,
   summary: 'a snapshot store in S3-compatible object storage: resumable uploads, resuming downloads, restore with fallback',
   flags: { passThrough: true },
+  help(args) {
+    const command = lookup(sub, args[0]);
+    if (command) return `usage: snapstream s3 ${command.usage} ${CONNECTION_USAGE}\n`;
+    return `usage: snapstream s3 SUBCOMMAND ${CONNECTION_USAGE}\n${Object.values(sub).map((s) => `  s3 ${s.usage}\n`).join('')}`;
+  },
   async run(args, ctx) {
     const [name, ...rest] = args.positional;
-    const command = name && Object.hasOwn(sub, name) ? sub[name] : undefined;
-    if (!command) throw new UsageError(`s3 needs one of: ${Object.keys(sub).join(', ')}`);
+    const command = lookup(sub, name);
+    if (!command) throw new UsageError(name === undefined ? `s3 needs one of: ${Object.keys(sub).join(', ')}` : `unknown s3 subcommand: ${name}`);
     const parsed = parseArgs(rest, { values: [...CONNECTION_FLAGS, ...(command.values ?? [])] });
     const store = await openStore(parsed);
     return command.run(store, parsed, ctx);

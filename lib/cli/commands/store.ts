@@ -4,9 +4,11 @@ import { SnapshotStore } from '../../store/snapshot-store.js';
 import type { RetentionPolicy } from '../../store/retention.js';
 import { jsonlFileApplier } from '../jsonl-applier.js';
 import { parseArgs, type ParsedArgs } from '../args.js';
-import { report, type Command, type CommandContext } from '../command.js';
+import { lookup, report, type Command, type CommandContext } from '../command.js';
 import { EXIT, UsageError } from '../exit-codes.js';
-import { formatCount } from '../format.js';
+import { formatCount, plural } from '../format.js';
+import { ProgressBar } from '../progress.js';
+import { countingApplier } from '../restore-progress.js';
 import { problemJson, reportVerifyAll, snapshotLines, warnProblems } from '../snapshot-report.js';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -94,10 +96,16 @@ const sub: Record<string, { usage: string; flags: { values?: string[]; switches?
         const toJsonl = args.values.get('--to-jsonl');
         if (!toDir === !toJsonl) throw new UsageError('give one of --to-dir TARGET or --to-jsonl FILE');
         warnProblems(store.problems);
-        const result = await store.restore(toDir ? directoryApplier(toDir) : jsonlFileApplier(toJsonl!));
+        const counted = countingApplier(toDir ? directoryApplier(toDir) : jsonlFileApplier(toJsonl!), store.list());
+        const bar = new ProgressBar('restore', { ...ctx, poll: counted.progress });
+        const result = await store.restore(counted.applier).catch((err: unknown) => {
+          bar.stop();
+          throw err;
+        });
+        bar.done({ bytesIn: result.snapshot.size, entries: result.entries });
         report(ctx, { id: result.snapshot.id, entries: result.entries, expired: result.expired, corrupt: result.corrupt }, [
           ...result.corrupt.map((id) => `${id}: corrupt, moved aside`),
-          `restored ${result.snapshot.id}: ${formatCount(result.entries)} entries (${formatCount(result.expired)} expired skipped) into ${toDir ?? toJsonl}`,
+          `restored ${result.snapshot.id}: ${plural(result.entries, 'entry', 'entries')} (${formatCount(result.expired)} expired skipped) into ${toDir ?? toJsonl}`,
         ]);
         return EXIT.OK;
       }),
@@ -130,10 +138,15 @@ export const storeCommand: Command = {
   usage: 'store ls|verify|restore|prune|delete --dir DIR ...',
   summary: 'list, verify, restore (newest that verifies), prune and delete snapshots in a store',
   flags: { passThrough: true },
+  help(args) {
+    const command = lookup(sub, args[0]);
+    if (command) return `usage: snapstream ${command.usage}\n`;
+    return `usage: snapstream store SUBCOMMAND --dir DIR ...\n${Object.values(sub).map((s) => `  ${s.usage}\n`).join('')}`;
+  },
   async run(args, ctx) {
     const [name, ...rest] = args.positional;
-    const command = name ? sub[name] : undefined;
-    if (!command) throw new UsageError(`store needs one of: ${Object.keys(sub).join(', ')}`);
+    const command = lookup(sub, name);
+    if (!command) throw new UsageError(name === undefined ? `store needs one of: ${Object.keys(sub).join(', ')}` : `unknown store subcommand: ${name}`);
     return command.run(parseArgs(rest, command.flags), ctx);
   },
 };

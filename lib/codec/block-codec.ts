@@ -31,7 +31,9 @@ export async function compressBlock(
     return { data: frame, crc: crc32(frame) };
   }
   if (codec === 'lz4') {
-    const frame = await wrapCodec(() => compressLz4Frame(data), 'lz4', -1);
+    // Recycled memory for the frame, as for zstd: fresh megabytes per block were page faults,
+    // and garbage the size of the output (all of the input, when it does not compress).
+    const frame = await wrapCodec(() => compressLz4Frame(data, recyclable ? stagingFrame : undefined), 'lz4', -1);
     // lz4-napi is done with the input: a block the caller gave up is free for the next one.
     if (owned && isOwnable(data.buffer)) recycleBlock(data.buffer);
     return { data: frame, crc: crc32(frame) };
@@ -49,6 +51,13 @@ export async function compressBlock(
   const result = recycled(await wrapCodec(() => sharedPool().run(req, true), 'zstd', -1));
   if (out && result.data.buffer === out) markRecyclable(result.data);
   return result;
+}
+
+/** A frame in recycled memory, marked for its last reader (a file sink) to hand back. */
+function stagingFrame(length: number): Buffer {
+  const frame = allocStaging(length);
+  markRecyclable(frame);
+  return frame;
 }
 
 /**

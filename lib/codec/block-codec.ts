@@ -16,8 +16,8 @@ import { sharedPool, type FrameResult } from './worker-pool.js';
  * Compresses one block. `owned`: the caller gives up `data` and the whole ArrayBuffer under it
  * (its own allocation, never Node's shared pool), which is then moved to a worker thread
  * instead of copied (or, in shared memory, used there), and afterwards reused for other blocks.
- * `recyclable`: a zstd frame is made in recycled shared memory and marked so that its last
- * reader (a file sink) hands it back.
+ * `recyclable`: the frame is made in recycled memory (shared, for zstd's worker threads) and
+ * marked so that its last reader (a file sink) hands it back.
  */
 export async function compressBlock(
   codec: CodecName,
@@ -27,7 +27,9 @@ export async function compressBlock(
   recyclable = false,
 ): Promise<FrameResult> {
   if (codec === 'none') {
-    const frame = storedZstdFrame(data);
+    const frame = storedZstdFrame(data, recyclable ? stagingFrame : undefined);
+    // The block is copied into the frame: one the caller gave up is free for the next one.
+    if (owned && isOwnable(data.buffer)) recycleBlock(data.buffer);
     return { data: frame, crc: crc32(frame) };
   }
   if (codec === 'lz4') {

@@ -255,8 +255,9 @@ async function main(): Promise<void> {
   if (o.updateDocs) {
     const docs = path.join(here, '..', '..', 'docs');
     const doc = path.join(docs, 'BENCHMARKS.md');
-    // A run of some data sets only keeps a block of its own.
-    const some = o.data.length === DATASETS.length ? '' : `-${o.data.join('-')}`;
+    // A run with the sample set writes the size's block (a `--data sample` run at 4 GiB too); a run
+    // of other data sets only keeps a block of its own.
+    const some = o.data.includes('sample') ? '' : `-${o.data.join('-')}`;
     const key = `${sizeLabel(size).replace(/\s+/g, '')}${some}`;
     // The chart beside the doc, named like the markers, so each size keeps its own.
     const chart = `benchmarks-${key}.svg`;

@@ -77,6 +77,9 @@ export async function decompressFrame(
   if (kind === 'lz4') {
     const crc = crc32(frame);
     const data = await wrapCodec(() => decompressLz4Frame(frame), 'lz4', offset);
+    // lz4-napi is done with the frame: a copy the caller gave up (one gathered from several
+    // input chunks) is free for the next one, rather than garbage the size of the frame.
+    if (owned && isOwnable(frame.buffer)) recycleBlock(frame.buffer);
     if (rawLength !== null && data.length !== rawLength) {
       throw new FormatError(`LZ4 frame at byte ${offset} holds ${data.length} bytes, expected ${rawLength}`, {
         offset,

@@ -16,10 +16,11 @@ import {
   writeSnapshot,
   type DecodedEntry,
 } from 'snapstream';
+import { BENCH_NOW } from './bench-now.js';
+import { datasetEntries } from './datasets.js';
 import { peakRssMB } from './peak-rss.js';
 
-/** Fixed so every run encodes the same bytes. */
-export const BENCH_NOW = 1_800_000_000_000;
+export { BENCH_NOW };
 
 export interface CasePaths {
   raw: string;
@@ -51,7 +52,14 @@ export const cases: Record<string, (p: CasePaths) => Promise<void>> = {
   async 'entries-string'(p) {
     await writeSnapshot(sampleEntries({ bytes: p.size, now: BENCH_NOW, text: true }), p.out, { codec: 'zstd', level: 1 });
   },
-  /** Compressed + trailer file → CrcVerifier → Decompressor → nothing. */
+  /** writeSnapshot from the entries of the random and the mixed data sets (bench/datasets.ts). */
+  async 'entries-random'(p) {
+    await writeSnapshot(datasetEntries('random', p.size), p.out, { codec: 'zstd', level: 1 });
+  },
+  async 'entries-mixed'(p) {
+    await writeSnapshot(datasetEntries('mixed', p.size), p.out, { codec: 'zstd', level: 1 });
+  },
+  /** Compressed + trailer file → CrcVerifier → Decompressor → nothing (zstd or lz4 frames alike). */
   async 'read-bytes'(p) {
     await pipeline(read(p.raw), createCrcVerifier(), createDecompressor(), nullSink());
   },

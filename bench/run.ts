@@ -1,10 +1,11 @@
 /**
- * `npm run bench [-- --size 1g --runs 3 --update-docs]`
+ * `npm run bench [-- --size 1g --runs 3 --data sample,random,mixed --update-docs]`
  *
- * Generates a deterministic key/value data set (≈4× with zstd level 1), then measures
- * snapstream and the stock tools on the same bytes, in one run, interleaved, taking the median
- * of several runs (these machines are noisy: only ratios measured together mean much).
- * Each snapstream case runs in its own process, so its peak RSS is its own.
+ * Generates deterministic key/value data sets (bench/datasets.ts: `sample` ≈4× with zstd level
+ * 1, `random` values that do not compress, `mixed` values half random, half text), then
+ * measures snapstream and the stock tools on the same bytes, in one run, interleaved, taking
+ * the median of several runs (these machines are noisy: only ratios measured together mean
+ * much). Each snapstream case runs in its own process, so its peak RSS is its own.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,8 +14,8 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { EntrySource, sampleEntries, type RawBlock } from 'snapstream';
-import { BENCH_NOW } from './cases.js';
+import { EntrySource, type RawBlock } from 'snapstream';
+import { datasetEntries, DATASETS, type Dataset } from './datasets.js';
 import { throughputChart } from './svg-chart.js';
 
 interface Options {
@@ -22,6 +23,7 @@ interface Options {
   runs: number;
   dir: string;
   updateDocs: boolean;
+  data: Dataset[];
 }
 
 function parseSize(text: string): number {
@@ -32,13 +34,17 @@ function parseSize(text: string): number {
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { size: 1024 ** 3, runs: 3, dir: path.join(os.tmpdir(), 'snapstream-bench'), updateDocs: false };
+  const o: Options = { size: 1024 ** 3, runs: 3, dir: path.join(os.tmpdir(), 'snapstream-bench'), updateDocs: false, data: [...DATASETS] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--size') o.size = parseSize(argv[++i]!);
     else if (a === '--runs') o.runs = Number(argv[++i]);
     else if (a === '--dir') o.dir = argv[++i]!;
     else if (a === '--update-docs') o.updateDocs = true;
+    else if (a === '--data') {
+      o.data = argv[++i]!.split(',') as Dataset[];
+      for (const d of o.data) if (!DATASETS.includes(d)) throw new Error(`unknown data set ${d} (${DATASETS.join(', ')})`);
+    }
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -47,13 +53,14 @@ function parseOptions(argv: string[]): Options {
 const here = path.dirname(fileURLToPath(import.meta.url));
 const sizeLabel = (n: number): string => (n >= 1024 ** 3 ? `${+(n / 1024 ** 3).toFixed(2)} GiB` : `${+(n / 1024 ** 2).toFixed(1)} MiB`);
 
-/** The encoded entry stream of the sample data set, written once and reused. */
-async function ensureDataset(o: Options): Promise<string> {
-  const file = path.join(o.dir, `raw-${o.size}.bin`);
+/** The encoded entry stream of a data set, written once and reused. */
+async function ensureDataset(o: Options, name: Dataset): Promise<string> {
+  // The sample set keeps the name it always had.
+  const file = path.join(o.dir, name === 'sample' ? `raw-${o.size}.bin` : `raw-${name}-${o.size}.bin`);
   if (fs.existsSync(file)) return file;
-  process.stderr.write(`generating ${sizeLabel(o.size)} data set in ${file} …\n`);
+  process.stderr.write(`generating ${sizeLabel(o.size)} ${name} data set in ${file} …\n`);
   await pipeline(
-    new EntrySource(sampleEntries({ bytes: o.size, now: BENCH_NOW })),
+    new EntrySource(datasetEntries(name, o.size)),
     new Transform({ writableObjectMode: true, transform: (b: RawBlock, _e, cb) => cb(null, b.data) }),
     fs.createWriteStream(`${file}.tmp`),
   );
@@ -99,17 +106,19 @@ interface Row {
   target?: number;
 }
 
-async function main(): Promise<void> {
-  const o = parseOptions(process.argv.slice(2));
-  fs.mkdirSync(o.dir, { recursive: true });
-  const raw = await ensureDataset(o);
-  const size = fs.statSync(raw).size;
-  const f = (name: string): string => path.join(o.dir, name);
-  const samples = new Map<string, Sample[]>();
-  const add = (k: string, s: Sample): void => void samples.set(k, [...(samples.get(k) ?? []), s]);
+/** The rows of one data set: what is measured against what, with the targets (bench/datasets.ts). */
+interface Plan {
+  title: string;
+  rows: Row[];
+  /** Cases whose peak RSS is shown (with a target unless listed in `comparison`). */
+  rss: string[];
+}
 
-  for (let run = 0; run < o.runs; run++) {
-    process.stderr.write(`run ${run + 1}/${o.runs}\n`);
+/** Runs one data set's cases, once. */
+type Runner = (raw: string, f: (name: string) => string, size: number, add: (k: string, s: Sample) => void) => Promise<void>;
+
+const runners: Record<Dataset, Runner> = {
+  async sample(raw, f, size, add) {
     add('zstd -1 -T1', tool('zstd', ['-1', '-T1', '-q', '-f', raw, '-o', f('tool.zst')]));
     add('zstd -1 -T2', tool('zstd', ['-1', '-T2', '-q', '-f', raw, '-o', f('tool.zst')]));
     add('lz4', tool('lz4', ['-1', '-q', '-f', raw, f('tool.lz4')]));
@@ -122,64 +131,136 @@ async function main(): Promise<void> {
     add('read-bytes', await ours('read-bytes', f('ours.zst'), '', size));
     add('zstd -d snapshot', tool('zstd', ['-d', '-q', '-c', f('snapshot-buffer.zst')]));
     add('read-entries', await ours('read-entries', f('snapshot-buffer.zst'), '', size));
+  },
+  random: (raw, f, size, add) => otherDataset('random', raw, f, size, add),
+  mixed: (raw, f, size, add) => otherDataset('mixed', raw, f, size, add),
+};
+
+/** The random and the mixed data sets: both byte paths both ways, and the snapshot recipes. */
+async function otherDataset(name: 'random' | 'mixed', raw: string, f: (name: string) => string, size: number, add: (k: string, s: Sample) => void): Promise<void> {
+  add('zstd -1 -T1', tool('zstd', ['-1', '-T1', '-q', '-f', raw, '-o', f('tool.zst')]));
+  add('bytes-zstd', await ours('bytes-zstd', raw, f('ours.zst'), size));
+  add('lz4', tool('lz4', ['-1', '-q', '-f', raw, f('tool.lz4')]));
+  add('bytes-lz4', await ours('bytes-lz4', raw, f('ours.lz4'), size));
+  add('zstd -d bytes', tool('zstd', ['-d', '-q', '-c', f('ours.zst')]));
+  add('read-bytes', await ours('read-bytes', f('ours.zst'), '', size));
+  add('lz4 -d bytes', tool('lz4', ['-d', '-q', '-c', f('ours.lz4')]));
+  add('read-bytes-lz4', await ours('read-bytes', f('ours.lz4'), '', size));
+  add(`entries-${name}`, await ours(`entries-${name}`, raw, f('snapshot.zst'), size));
+  add('zstd -d snapshot', tool('zstd', ['-d', '-q', '-c', f('snapshot.zst')]));
+  add('read-entries', await ours('read-entries', f('snapshot.zst'), '', size));
+}
+
+function plan(name: Dataset, size: number): Plan {
+  if (name === 'sample') {
+    return {
+      title: `Data set: ${sizeLabel(size)} of encoded entries (\`sampleEntries\`)`,
+      rows: [
+        { what: 'byte path zstd-1 (`compressFile`: Compressor + CrcFooter → file) vs `zstd -1 -T1`', ours: 'bytes-zstd', theirs: 'zstd -1 -T1', target: 1.5 },
+        { what: 'byte path zstd-1 vs `zstd -1 -T2`', ours: 'bytes-zstd', theirs: 'zstd -1 -T2', target: 0.9 },
+        { what: 'the same stages composed by hand around `fs` streams vs `zstd -1 -T1`', ours: 'bytes-zstd-fs', theirs: 'zstd -1 -T1' },
+        { what: 'entry path, Buffer entries (`writeSnapshot`) vs `zstd -1 -T1`', ours: 'entries-buffer', theirs: 'zstd -1 -T1', target: 1.2 },
+        { what: 'entry path, string entries (`writeSnapshot`) vs `zstd -1 -T1`', ours: 'entries-string', theirs: 'zstd -1 -T1', target: 1.0 },
+        { what: 'lz4 byte path vs `lz4 -1`', ours: 'bytes-lz4', theirs: 'lz4', target: 1.0 },
+        { what: 'read + verify bytes (CrcVerifier + Decompressor) vs `zstd -d`', ours: 'read-bytes', theirs: 'zstd -d bytes', target: 1.0 },
+        { what: '`readSnapshot` to entries vs `zstd -d`', ours: 'read-entries', theirs: 'zstd -d snapshot', target: 0.4 },
+      ],
+      rss: ['bytes-zstd', 'bytes-lz4', 'bytes-zstd-fs', 'entries-buffer', 'entries-string', 'read-bytes', 'read-entries'],
+    };
+  }
+  // Random data: the issue's targets (issue 15). Mixed data: at least the compressible set's.
+  const random = name === 'random';
+  return {
+    title: random
+      ? `Random data set: ${sizeLabel(size)} of encoded entries with 16 KiB values of random bytes (does not compress)`
+      : `Mixed data set: ${sizeLabel(size)} of the sample entries, each value half random bytes, half text`,
+    rows: [
+      { what: 'byte path zstd-1 (`compressFile`) vs `zstd -1 -T1`', ours: 'bytes-zstd', theirs: 'zstd -1 -T1', target: random ? 1.0 : 1.5 },
+      { what: 'lz4 byte path vs `lz4 -1`', ours: 'bytes-lz4', theirs: 'lz4', target: 1.0 },
+      { what: 'read + verify bytes zstd (CrcVerifier + Decompressor) vs `zstd -d`', ours: 'read-bytes', theirs: 'zstd -d bytes', target: random ? 0.7 : 1.0 },
+      { what: 'read + verify bytes lz4 vs `lz4 -d`', ours: 'read-bytes-lz4', theirs: 'lz4 -d bytes', target: 0.7 },
+      { what: 'entry path (`writeSnapshot`) vs `zstd -1 -T1`', ours: `entries-${name}`, theirs: 'zstd -1 -T1', ...(random ? {} : { target: 1.2 }) },
+      { what: '`readSnapshot` to entries vs `zstd -d`', ours: 'read-entries', theirs: 'zstd -d snapshot', target: 0.4 },
+    ],
+    rss: ['bytes-zstd', 'bytes-lz4', `entries-${name}`, 'read-bytes', 'read-bytes-lz4', 'read-entries'],
+  };
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  fs.mkdirSync(o.dir, { recursive: true });
+  const sets: { name: Dataset; raw: string; size: number; f: (name: string) => string; samples: Map<string, Sample[]> }[] = [];
+  for (const name of o.data) {
+    const raw = await ensureDataset(o, name);
+    // Each data set's outputs in a directory of its own (the sample set's where they always were).
+    const dir = name === 'sample' ? o.dir : path.join(o.dir, name);
+    fs.mkdirSync(dir, { recursive: true });
+    sets.push({ name, raw, size: fs.statSync(raw).size, f: (file) => path.join(dir, file), samples: new Map() });
   }
 
-  const sec = (k: string): number => median(samples.get(k)!.map((s) => s.seconds));
-  const rate = (k: string): number => size / 1e6 / sec(k);
-  const rss = (k: string): number => Math.max(...samples.get(k)!.map((s) => s.maxRssMB ?? 0));
-  const mbs = (k: string): string => `${rate(k).toFixed(0)} MB/s`;
-  const rows: Row[] = [
-    { what: 'byte path zstd-1 (`compressFile`: Compressor + CrcFooter → file) vs `zstd -1 -T1`', ours: 'bytes-zstd', theirs: 'zstd -1 -T1', target: 1.5 },
-    { what: 'byte path zstd-1 vs `zstd -1 -T2`', ours: 'bytes-zstd', theirs: 'zstd -1 -T2', target: 0.9 },
-    { what: 'the same stages composed by hand around `fs` streams vs `zstd -1 -T1`', ours: 'bytes-zstd-fs', theirs: 'zstd -1 -T1' },
-    { what: 'entry path, Buffer entries (`writeSnapshot`) vs `zstd -1 -T1`', ours: 'entries-buffer', theirs: 'zstd -1 -T1', target: 1.2 },
-    { what: 'entry path, string entries (`writeSnapshot`) vs `zstd -1 -T1`', ours: 'entries-string', theirs: 'zstd -1 -T1', target: 1.0 },
-    { what: 'lz4 byte path vs `lz4 -1`', ours: 'bytes-lz4', theirs: 'lz4', target: 1.0 },
-    { what: 'read + verify bytes (CrcVerifier + Decompressor) vs `zstd -d`', ours: 'read-bytes', theirs: 'zstd -d bytes', target: 1.0 },
-    { what: '`readSnapshot` to entries vs `zstd -d`', ours: 'read-entries', theirs: 'zstd -d snapshot', target: 0.4 },
-  ];
+  // Runs alternate between the data sets too, so a slow spell of the machine hits them alike.
+  for (let run = 0; run < o.runs; run++) {
+    for (const set of sets) {
+      process.stderr.write(`run ${run + 1}/${o.runs}: ${set.name}\n`);
+      const add = (k: string, s: Sample): void => void set.samples.set(k, [...(set.samples.get(k) ?? []), s]);
+      await runners[set.name](set.raw, set.f, set.size, add);
+    }
+  }
+
   const date = new Date().toISOString().slice(0, 10);
-  const lines = [
-    `Data set: ${sizeLabel(size)} of encoded entries (\`sampleEntries\`), median of ${o.runs} runs, ` +
-      `${os.cpus().length} cores, Node ${process.version}, ${date}.`,
-    '',
-    '| measure | snapstream | stock tool | ratio | target | |',
-    '|---|---|---|---|---|---|',
-  ];
+  const lines: string[] = [];
+  const chartRows: { label: string; ours: number; theirs: number; target?: number }[] = [];
   let failed = 0;
-  for (const r of rows) {
-    const ratio = rate(r.ours) / rate(r.theirs);
-    if (r.target === undefined) {
-      lines.push(`| ${r.what} | ${mbs(r.ours)} | ${mbs(r.theirs)} | ${ratio.toFixed(2)}× | — | for comparison |`);
-      continue;
+  for (const { name, size, f, samples } of sets) {
+    const sec = (k: string): number => median(samples.get(k)!.map((s) => s.seconds));
+    const rate = (k: string): number => size / 1e6 / sec(k);
+    const rss = (k: string): number => Math.max(...samples.get(k)!.map((s) => s.maxRssMB ?? 0));
+    const mbs = (k: string): string => `${rate(k).toFixed(0)} MB/s`;
+    const { title, rows, rss: rssCases } = plan(name, size);
+    if (lines.length > 0) lines.push('');
+    lines.push(
+      `${title}, median of ${o.runs} runs, ${os.cpus().length} cores, Node ${process.version}, ${date}.`,
+      '',
+      '| measure | snapstream | stock tool | ratio | target | |',
+      '|---|---|---|---|---|---|',
+    );
+    for (const r of rows) {
+      const ratio = rate(r.ours) / rate(r.theirs);
+      chartRows.push({ label: name === 'sample' ? r.what : `${name}: ${r.what}`, ours: rate(r.ours), theirs: rate(r.theirs), ...(r.target !== undefined ? { target: r.target } : {}) });
+      if (r.target === undefined) {
+        lines.push(`| ${r.what} | ${mbs(r.ours)} | ${mbs(r.theirs)} | ${ratio.toFixed(2)}× | — | for comparison |`);
+        continue;
+      }
+      const ok = ratio >= r.target;
+      if (!ok) failed++;
+      lines.push(`| ${r.what} | ${mbs(r.ours)} | ${mbs(r.theirs)} | ${ratio.toFixed(2)}× | ≥ ${r.target}× | ${ok ? 'ok' : 'MISSED'} |`);
     }
-    const ok = ratio >= r.target;
-    if (!ok) failed++;
-    lines.push(`| ${r.what} | ${mbs(r.ours)} | ${mbs(r.theirs)} | ${ratio.toFixed(2)}× | ≥ ${r.target}× | ${ok ? 'ok' : 'MISSED'} |`);
-  }
-  lines.push('', '| snapstream case | peak RSS | target | |', '|---|---|---|---|');
-  for (const k of ['bytes-zstd', 'bytes-lz4', 'bytes-zstd-fs', 'entries-buffer', 'entries-string', 'read-bytes', 'read-entries']) {
-    if (k === 'bytes-zstd-fs') {
-      lines.push(`| ${k} (composed by hand) | ${rss(k).toFixed(0)} MB | — | for comparison |`);
-      continue;
+    lines.push('', '| snapstream case | peak RSS | target | |', '|---|---|---|---|');
+    for (const k of rssCases) {
+      if (k === 'bytes-zstd-fs') {
+        lines.push(`| ${k} (composed by hand) | ${rss(k).toFixed(0)} MB | — | for comparison |`);
+        continue;
+      }
+      const ok = rss(k) <= 160;
+      if (!ok) failed++;
+      lines.push(`| ${k} | ${rss(k).toFixed(0)} MB | ≤ 160 MB | ${ok ? 'ok' : 'MISSED'} |`);
     }
-    const ok = rss(k) <= 160;
-    if (!ok) failed++;
-    lines.push(`| ${k} | ${rss(k).toFixed(0)} MB | ≤ 160 MB | ${ok ? 'ok' : 'MISSED'} |`);
+    const ratio = (file: string): string => `${(size / fs.statSync(f(file)).size).toFixed(2)}×`;
+    lines.push('', `Compression ratio: zstd -1 ${ratio('tool.zst')}, snapstream zstd-1 ${ratio('ours.zst')}; lz4 -1 ${ratio('tool.lz4')}, snapstream lz4 ${ratio('ours.lz4')}.`);
   }
-  const ratioZstd = size / fs.statSync(f('tool.zst')).size;
-  const ratio = (file: string): string => `${(size / fs.statSync(f(file)).size).toFixed(2)}×`;
-  lines.push('', `Compression ratio: zstd -1 ${ratioZstd.toFixed(2)}×, snapstream zstd-1 ${ratio('ours.zst')}; lz4 -1 ${ratio('tool.lz4')}, snapstream lz4 ${ratio('ours.lz4')}.`);
   const table = lines.join('\n');
   process.stdout.write(`${table}\n`);
+  const size = sets[0]!.size;
 
   if (o.updateDocs) {
     const docs = path.join(here, '..', '..', 'docs');
     const doc = path.join(docs, 'BENCHMARKS.md');
-    const key = sizeLabel(size).replace(/\s+/g, '');
+    // A run with the sample set writes the size's block (a `--data sample` run at 4 GiB too); a run
+    // of other data sets only keeps a block of its own.
+    const some = o.data.includes('sample') ? '' : `-${o.data.join('-')}`;
+    const key = `${sizeLabel(size).replace(/\s+/g, '')}${some}`;
     // The chart beside the doc, named like the markers, so each size keeps its own.
     const chart = `benchmarks-${key}.svg`;
-    const chartRows = rows.map((r) => ({ label: r.what, ours: rate(r.ours), theirs: rate(r.theirs), ...(r.target !== undefined ? { target: r.target } : {}) }));
     fs.writeFileSync(
       path.join(docs, chart),
       throughputChart(

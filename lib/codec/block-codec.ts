@@ -16,8 +16,8 @@ import { sharedPool, type FrameResult } from './worker-pool.js';
  * Compresses one block. `owned`: the caller gives up `data` and the whole ArrayBuffer under it
  * (its own allocation, never Node's shared pool), which is then moved to a worker thread
  * instead of copied (or, in shared memory, used there), and afterwards reused for other blocks.
- * `recyclable`: a zstd frame is made in recycled shared memory and marked so that its last
- * reader (a file sink) hands it back.
+ * `recyclable`: the frame is made in recycled memory (shared, for zstd's worker threads) and
+ * marked so that its last reader (a file sink) hands it back.
  */
 export async function compressBlock(
   codec: CodecName,
@@ -27,11 +27,15 @@ export async function compressBlock(
   recyclable = false,
 ): Promise<FrameResult> {
   if (codec === 'none') {
-    const frame = storedZstdFrame(data);
+    const frame = storedZstdFrame(data, recyclable ? stagingFrame : undefined);
+    // The block is copied into the frame: one the caller gave up is free for the next one.
+    if (owned && isOwnable(data.buffer)) recycleBlock(data.buffer);
     return { data: frame, crc: crc32(frame) };
   }
   if (codec === 'lz4') {
-    const frame = await wrapCodec(() => compressLz4Frame(data), 'lz4', -1);
+    // Recycled memory for the frame, as for zstd: fresh megabytes per block were page faults,
+    // and garbage the size of the output (all of the input, when it does not compress).
+    const frame = await wrapCodec(() => compressLz4Frame(data, recyclable ? stagingFrame : undefined), 'lz4', -1);
     // lz4-napi is done with the input: a block the caller gave up is free for the next one.
     if (owned && isOwnable(data.buffer)) recycleBlock(data.buffer);
     return { data: frame, crc: crc32(frame) };
@@ -51,6 +55,13 @@ export async function compressBlock(
   return result;
 }
 
+/** A frame in recycled memory, marked for its last reader (a file sink) to hand back. */
+function stagingFrame(length: number): Buffer {
+  const frame = allocStaging(length);
+  markRecyclable(frame);
+  return frame;
+}
+
 /**
  * Decompresses one whole frame known to hold `rawLength` bytes (LZ4 frames may leave it null).
  * The result's `crc` is the CRC32 of the frame as given. `offset` is the frame's place in the
@@ -66,6 +77,9 @@ export async function decompressFrame(
   if (kind === 'lz4') {
     const crc = crc32(frame);
     const data = await wrapCodec(() => decompressLz4Frame(frame), 'lz4', offset);
+    // lz4-napi is done with the frame: a copy the caller gave up (one gathered from several
+    // input chunks) is free for the next one, rather than garbage the size of the frame.
+    if (owned && isOwnable(frame.buffer)) recycleBlock(frame.buffer);
     if (rawLength !== null && data.length !== rawLength) {
       throw new FormatError(`LZ4 frame at byte ${offset} holds ${data.length} bytes, expected ${rawLength}`, {
         offset,

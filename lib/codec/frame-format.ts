@@ -150,6 +150,12 @@ export class FrameWalker {
   private done = false;
   /** LZ4: the most the blocks walked so far can decompress to (a block never exceeds its frame's block size). */
   private bound = 0;
+  /**
+   * True while every block walked so far holds its bytes as they are (zstd raw blocks, LZ4
+   * uncompressed blocks) and the frame carries no checksum: its content can then be read out of
+   * the frame without a decoder (incompressible data is stored so by both formats).
+   */
+  stored: boolean;
 
   constructor(
     readonly header: FrameHeader,
@@ -157,6 +163,7 @@ export class FrameWalker {
   ) {
     this.pos = header.kind === 'skippable' ? 8 + header.skippableSize : header.headerSize;
     if (header.kind === 'skippable') this.done = true;
+    this.stored = header.kind !== 'skippable' && !header.contentChecksum && !header.blockChecksum;
   }
 
   /**
@@ -173,6 +180,7 @@ export class FrameWalker {
         const size = bh >>> 3;
         if (type === 3) throw this.error('reserved zstd block type');
         if (size > ZSTD_BLOCK_MAX) throw this.error('zstd block larger than 128 KiB');
+        if (type !== 0) this.stored = false;
         this.pos += 3 + (type === 1 ? 1 : size);
         if (bh & 1) {
           this.done = true;
@@ -189,6 +197,7 @@ export class FrameWalker {
           if (size > h.blockMaxSize) throw this.error('LZ4 block larger than the frame allows');
           this.pos += 4 + size + (h.blockChecksum ? 4 : 0);
           this.bound += word & 0x80000000 ? size : h.blockMaxSize;
+          if (!(word & 0x80000000)) this.stored = false;
         }
       }
     }

@@ -21,30 +21,65 @@ const PIECE = 256 * 1024;
 /** High bit of a block's size word: the block is stored uncompressed. */
 const STORED = 0x8000_0000;
 
-/** Compresses `data` into one LZ4 frame that declares its content size. */
-export async function compressLz4Frame(data: Uint8Array): Promise<Buffer> {
+/** Bytes of each of the three places of a piece that {@link incompressible} tries. */
+const PROBE_SPOT = 4 * 1024;
+
+/**
+ * Compresses `data` into one LZ4 frame that declares its content size. `alloc` gives the memory
+ * for a frame of more than one piece (recycled memory, say); by default a fresh buffer.
+ */
+export async function compressLz4Frame(data: Uint8Array, alloc: (length: number) => Buffer = Buffer.allocUnsafe): Promise<Buffer> {
   const lz4 = lz4Napi();
   // Up to 256 KiB: one lz4-napi frame, byte for byte what earlier versions wrote.
   if (data.length <= PIECE) return withContentSize(await lz4.compressFrame(data), data.length);
-  const jobs: Promise<Buffer>[] = [];
-  for (let at = 0; at < data.length; at += PIECE) jobs.push(lz4.compress(data.subarray(at, at + PIECE)));
+  const jobs: Promise<Buffer | null>[] = [];
+  for (let at = 0; at < data.length; at += PIECE) jobs.push(compressPiece(data.subarray(at, at + PIECE)));
+  return framePieces(data, await Promise.all(jobs), alloc);
+}
+
+/**
+ * One 256 KiB piece as a raw LZ4 block, or null when it is to be stored as it is. A piece whose
+ * probe does not compress is stored without compressing it: on data that does not compress
+ * (already compressed or encrypted values) lz4-napi's output was garbage the size of the input
+ * that V8 collected late (a compressFile of 256 MiB of random bytes peaked at 191 MB), and
+ * zeroing and copying it cost more CPU time than the compression itself.
+ */
+async function compressPiece(piece: Uint8Array): Promise<Buffer | null> {
+  const lz4 = lz4Napi();
+  if (piece.length >= 4 * PROBE_SPOT && (await incompressible(piece))) return null;
   // Each result is a 4-byte size, then the raw LZ4 block.
-  return framePieces(data, (await Promise.all(jobs)).map((b) => b.subarray(4)));
+  const packed = (await lz4.compress(piece)).subarray(4);
+  return packed.length >= piece.length ? null : packed;
+}
+
+/**
+ * True when 4 KiB from the start, the middle and the end of `piece` together compress by less
+ * than 1/32: random-looking bytes. Data mixing such bytes with text finely (values half random,
+ * half text) compresses far better than that in every place and is compressed as ever.
+ */
+async function incompressible(piece: Uint8Array): Promise<boolean> {
+  const probe = Buffer.allocUnsafe(3 * PROBE_SPOT);
+  const mid = (piece.length - PROBE_SPOT) >>> 1;
+  probe.set(piece.subarray(0, PROBE_SPOT), 0);
+  probe.set(piece.subarray(mid, mid + PROBE_SPOT), PROBE_SPOT);
+  probe.set(piece.subarray(piece.length - PROBE_SPOT), 2 * PROBE_SPOT);
+  const packed = (await lz4Napi().compress(probe)).length - 4;
+  return packed >= probe.length - probe.length / 32;
 }
 
 /**
  * One frame of `data` from its 256 KiB pieces compressed one by one; a piece whose compressed
- * form is no smaller is stored as it is (as `lz4` does).
+ * form is no smaller (null) is stored as it is (as `lz4` does).
  */
-function framePieces(data: Uint8Array, packed: Buffer[]): Buffer {
+function framePieces(data: Uint8Array, packed: (Buffer | null)[], alloc: (length: number) => Buffer): Buffer {
   let length = 15 + 4; // header, end mark
   const blocks = packed.map((bytes, i) => {
     const raw = data.subarray(i * PIECE, (i + 1) * PIECE);
-    const stored = bytes.length >= raw.length;
+    const stored = bytes === null;
     length += 4 + (stored ? raw.length : bytes.length);
     return stored ? { bytes: raw, word: raw.length | STORED } : { bytes, word: bytes.length };
   });
-  const out = Buffer.allocUnsafe(length);
+  const out = alloc(length);
   out.writeUInt32LE(LZ4_MAGIC, 0);
   out[4] = FLG_PIECES;
   out[5] = BD_PIECES;

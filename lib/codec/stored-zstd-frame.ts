@@ -22,10 +22,10 @@ function headerSize(length: number): number {
   return 4 + 1 + fcsSize(length);
 }
 
-/** Wraps `data` in a single-segment zstd frame of raw blocks. */
-export function storedZstdFrame(data: Uint8Array): Buffer {
+/** Wraps `data` in a single-segment zstd frame of raw blocks, in memory from `alloc` (default: fresh). */
+export function storedZstdFrame(data: Uint8Array, alloc: (length: number) => Buffer = Buffer.allocUnsafe): Buffer {
   const length = data.length;
-  const out = Buffer.allocUnsafe(storedFrameSize(length));
+  const out = alloc(storedFrameSize(length));
   out.writeUInt32LE(ZSTD_MAGIC, 0);
   const fcs = fcsSize(length);
   // Frame header descriptor: Single_Segment_flag (0x20) and the content size field's width.

@@ -17,10 +17,14 @@ import os from 'node:os';
 
 // Enough for every block in flight in a writeSnapshot or compressFile pipeline (source,
 // compressor, workers): three queued per worker thread (a thread per core) and two more, and
-// never fewer than 8.
+// never fewer than 8 — twice over per size, since a block and the frame it compresses to can
+// be of one size: data that does not compress makes frames the size of their block (random
+// 16 KiB values: blocks of 1,033,000 bytes, frames within the same 1 MiB), and with room for
+// only one of them a writeSnapshot allocated 180 of its 256 blocks afresh and peaked at 275 MB.
 const CORES = Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 8));
-const MAX_FREE_PER_SIZE = Math.max(8, CORES * 3 + 2);
-const MAX_FREE_BYTES = MAX_FREE_PER_SIZE * 4 * 1024 * 1024;
+const IN_FLIGHT = Math.max(8, CORES * 3 + 2);
+const MAX_FREE_PER_SIZE = 2 * IN_FLIGHT;
+const MAX_FREE_BYTES = IN_FLIGHT * 4 * 1024 * 1024;
 const ROUND = 64 * 1024;
 const free = new Map<number, ArrayBuffer[]>();
 const freeShared = new Map<number, SharedArrayBuffer[]>();

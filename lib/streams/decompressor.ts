@@ -15,6 +15,7 @@ import { decompressFrame } from '../codec/block-codec.js';
 import { checkFrameBound } from '../codec/frame-bound.js';
 import { FrameWalker, parseFrameHeader, type FrameHeader } from '../codec/frame-format.js';
 import { Lz4FrameDecoder } from '../codec/lz4-frame-decoder.js';
+import { takeStoredContent } from '../codec/stored-frame-content.js';
 import type { StreamingFrameDecoder } from '../codec/streaming-frame-decoder.js';
 import { sharedPool } from '../codec/worker-pool.js';
 import { ZstdStreamDecoder } from '../codec/zstd-stream-decoder.js';
@@ -217,7 +218,8 @@ export class Decompressor extends OrderedTransform<Output> {
       }
       if (length === null) return true;
       if (this.backlogged()) return false;
-      this.decodeWhole(this.header, length);
+      if (walker.stored) this.takeStored(this.header, length);
+      else this.decodeWhole(this.header, length);
     }
   }
 
@@ -229,6 +231,19 @@ export class Decompressor extends OrderedTransform<Output> {
     this.walker = null;
     // An LZ4 frame without a declared size was walked whole above: its blocks bound its size.
     this.results.add(decompressFrame(header.kind as 'zstd' | 'lz4', data, header.contentSize, owned, at).then((r) => r.data));
+  }
+
+  /**
+   * A frame of stored blocks (incompressible data): its content goes on as views of the input,
+   * in order with the frames still decoding on workers.
+   */
+  private takeStored(header: FrameHeader, length: number): void {
+    const at = this.offset;
+    const parts = takeStoredContent(this.input, header, at);
+    this.offset += length;
+    this.header = null;
+    this.walker = null;
+    this.results.add(parts);
   }
 
   private startStreaming(header: FrameHeader): void {

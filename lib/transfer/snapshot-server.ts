@@ -19,7 +19,7 @@ import { CancelledError, ErrorCodes, InvalidArgumentError, SnapstreamError, Time
 import { ChunkedReceiver } from '../sink/chunked-receiver.js';
 import { partialPathFor } from '../sink/resumable-file-sink.js';
 import { authProof, newNonce, proofMatches, type Secret } from './auth.js';
-import { snapshotIdProblem } from './snapshot-id.js';
+import { snapshotIdProblem } from '../snapshot/snapshot-id.js';
 import { PROTOCOL_VERSION } from './wire.js';
 import { WireConnection } from './wire-connection.js';
 

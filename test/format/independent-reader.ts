@@ -397,7 +397,7 @@ t.test('CRC trailer vectors', async (t) => {
     t.equal(d.crc32, crc32(body), `${name}: described CRC`);
     if (d.compress) {
       // The body is a sequence of zstd frames (the Compressor's blocks) that decodes to the input
-      // (FORMAT.md section 7): one frame per block, every block but the last exactly blockSize
+      // (FORMAT.md section 8): one frame per block, every block but the last exactly blockSize
       // bytes, nothing else (walkZstd refuses any other magic, skippable frames included).
       let at = 0;
       const out: Buffer[] = [];

@@ -108,7 +108,7 @@ t.test('an end frame with a wrong length or whole-stream CRC is an error', async
   await t.rejects(dechunk(whole(chunks, badCrc)), { code: 'SNAP_ERR_CHECKSUM', expected: (crc ^ 1) >>> 0, actual: crc });
   const longer = encodeChunkHeader({ type: CHUNK_END, seq, offset: data.length + 1, length: 0, crc32: crc });
   await t.rejects(dechunk(whole(chunks, longer)), { code: 'SNAP_ERR_TRUNCATED', expected: data.length + 1, actual: data.length });
-  // Fewer bytes than arrived: the stream is not cut short, its end frame is wrong (docs/FORMAT.md 8).
+  // Fewer bytes than arrived: the stream is not cut short, its end frame is wrong (docs/FORMAT.md 9).
   const shorter = encodeChunkHeader({ type: CHUNK_END, seq, offset: data.length - 1, length: 0, crc32: crc });
   await t.rejects(dechunk(whole(chunks, shorter)), { code: 'SNAP_ERR_FORMAT', expected: data.length - 1, actual: data.length });
   // An end frame carries no data: a length there (under an intact header CRC) is a malformed frame, not a limit.

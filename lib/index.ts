@@ -46,9 +46,9 @@ export { Dechunker, createDechunker, type DechunkerOptions } from './streams/dec
 export { ChunkedReceiver, createChunkedReceiver, type ChunkedReceiverOptions, type ChunkOutcome } from './sink/chunked-receiver.js';
 export { sendSnapshot, type SendSnapshotOptions, type SendResult, type TransferProgress, type Connect } from './transfer/send-snapshot.js';
 export { SnapshotServer, createSnapshotServer, type SnapshotServerOptions, type TransferInfo } from './transfer/snapshot-server.js';
-export { snapshotIdProblem, checkSnapshotId } from './transfer/snapshot-id.js';
+export { snapshotIdProblem, checkSnapshotId } from './snapshot/snapshot-id.js';
 export type { Secret } from './transfer/auth.js';
-export type { SnapshotSource, SnapshotApplier } from './adapters/types.js';
+export type { SnapshotSource, SnapshotApplier } from './store/source-applier.js';
 export { mapSource, mapApplier, type SnapshotMap, type MapEntryValue } from './adapters/map-adapter.js';
 export { SnapshotStore, type StoredSnapshot, type SnapshotStoreOptions, type RestoreResult, type VerifyAllResult } from './store/snapshot-store.js';
 export { snapshotsToPrune, type RetentionPolicy, type RetainedSnapshot } from './store/retention.js';

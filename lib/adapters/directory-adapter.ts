@@ -19,7 +19,7 @@ import type { DecodedEntry, Entry } from '../format/entry.js';
 import { fsyncDirectory } from '../sink/durable-file.js';
 import { readFully } from '../sink/read-fully.js';
 import { recoverSwap, stagingPathFor, swapIn } from './swap-in.js';
-import type { SnapshotApplier, SnapshotSource } from './types.js';
+import type { SnapshotApplier, SnapshotSource } from '../store/source-applier.js';
 
 /** Files are cut into entries of at most this many bytes (4 MiB), read one at a time. */
 export const DIRECTORY_PART_SIZE = 4 * 1024 * 1024;

@@ -17,7 +17,7 @@ import fsp from 'node:fs/promises';
 import type { DecodedEntry, Entry } from '../format/entry.js';
 import { fsyncDirectory } from '../sink/durable-file.js';
 import { recoverSwap, stagingPathFor, swapIn } from './swap-in.js';
-import type { SnapshotApplier, SnapshotSource } from './types.js';
+import type { SnapshotApplier, SnapshotSource } from '../store/source-applier.js';
 
 const BUFFERS = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const;
 const BATCH = 1000;

@@ -4,7 +4,7 @@
  * a new Map and swaps its contents into the live one only on commit.
  */
 import type { DecodedEntry, Entry } from '../format/entry.js';
-import type { SnapshotApplier, SnapshotSource } from './types.js';
+import type { SnapshotApplier, SnapshotSource } from '../store/source-applier.js';
 
 // Not exported: `@inline` spells them out in the API reference.
 /** A key in a {@link SnapshotMap}. @inline */

@@ -1,7 +1,7 @@
 /** A snapshot applier that writes entries as JSON Lines (the `encode` input format) into a file. */
 import type fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import type { SnapshotApplier } from '../adapters/types.js';
+import type { SnapshotApplier } from '../store/source-applier.js';
 import { wrapIoError } from '../errors.js';
 import type { DecodedEntry } from '../format/entry.js';
 import { durableRename, fsyncFile } from '../sink/durable-file.js';

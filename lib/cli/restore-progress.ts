@@ -3,7 +3,7 @@
  * against the snapshot being restored (the candidates newest first; a fallback past a damaged
  * one moves to the next). Bytes are shown in proportion: entries done × size / entries.
  */
-import type { SnapshotApplier } from '../adapters/types.js';
+import type { SnapshotApplier } from '../store/source-applier.js';
 import type { InputProgress } from './progress.js';
 
 /** Wraps `applier`; `progress()` says how far the current attempt has got. */

@@ -87,7 +87,10 @@ export function decodeChunkHeader(h: Buffer, at: number, maxLength = MAX_CHUNK_S
     throw new FormatError(`chunk header at byte ${at} has an unknown type or flags`, { offset: at, actual: type });
   }
   const length = h.readUInt32LE(20);
-  if (length > maxLength || (type === CHUNK_END && length !== 0)) {
+  if (type === CHUNK_END && length !== 0) {
+    throw new FormatError(`end frame at byte ${at} claims ${length} bytes of data (it has none)`, { offset: at, expected: 0, actual: length });
+  }
+  if (length > maxLength) {
     throw new LimitError(`chunk at byte ${at} claims ${length} bytes, over the limit of ${maxLength}`, {
       offset: at,
       expected: maxLength,

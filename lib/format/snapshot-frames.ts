@@ -3,9 +3,9 @@
  * Each is a skippable frame whose payload begins with a tag and ends with the CRC32 of the
  * payload before it.
  */
-import { CODEC_IDS, codecFromId, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE, type CodecName } from '../codec/codec.js';
 import { ChecksumError, FormatError, InvalidArgumentError, LimitError, UnsupportedError } from '../errors.js';
 import { readU64, writeU64 } from './binary.js';
+import { CODEC_IDS, codecFromId, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE, type CodecName } from './codec-ids.js';
 import { crc32 } from './crc32.js';
 import { SKIPPABLE_HEADER, SNAP_SKIPPABLE_MAGIC, TAG_BLOCK, TAG_FOOTER, TAG_HEADER, writeSkippableHeader } from './skippable.js';
 

@@ -6,6 +6,7 @@
  * The header is available as the `header` event and property.
  */
 import { Transform, type TransformCallback } from 'node:stream';
+import { LZ4_MAGIC, ZSTD_MAGIC } from '../codec/frame-format.js';
 import { ChecksumError, FormatError, LimitError, TruncatedError } from '../errors.js';
 import { isRecyclable, recycleMarked } from '../format/recyclable.js';
 import { checkBlockLimits } from '../format/block-limits.js';
@@ -143,6 +144,7 @@ export class SnapshotParser extends Transform {
     if (this.input.length < b.frameLength) return false;
     const at = this.offset;
     const { data: frame, owned } = this.consumeOwned(b.frameLength, this.copyFrames);
+    this.checkFrameKind(frame, b, at);
     this.block = null;
     this.blocks++;
     this.entriesTotal = b.entriesTotal;
@@ -160,6 +162,27 @@ export class SnapshotParser extends Transform {
     };
     this.push(out);
     return true;
+  }
+
+  /**
+   * The data frame must be of the header's codec (docs/FORMAT.md 3.6): a zstd frame for `zstd`
+   * and `none`, an LZ4 frame for `lz4`. A frame that fails its CRC is damaged, whatever it looks
+   * like now, so the CRC decides the error first (the Decompressor checks it for the others).
+   */
+  private checkFrameKind(frame: Buffer, b: BlockHeader, at: number): void {
+    const expected = this.header!.codec === 'lz4' ? LZ4_MAGIC : ZSTD_MAGIC;
+    const magic = frame.length >= 4 ? frame.readUInt32LE(0) : -1;
+    if (magic === expected) return;
+    const actual = crc32(frame);
+    if (actual !== b.frameCrc) {
+      throw new ChecksumError(`frame at byte ${at} fails its CRC32`, { offset: at, seq: b.seq, expected: b.frameCrc, actual });
+    }
+    throw new FormatError(`block ${b.seq}: the data frame at byte ${at} is not a ${this.header!.codec === 'lz4' ? 'LZ4' : 'zstd'} frame, as the header's codec ${this.header!.codec} requires`, {
+      offset: at,
+      seq: b.seq,
+      expected,
+      actual: magic,
+    });
   }
 
   private finish(f: SnapshotFooter, at: number, crcBefore: number): void {

@@ -4,7 +4,7 @@
  * error is rethrown for the store to judge: damage means "try an older snapshot").
  */
 import type { Readable } from 'node:stream';
-import type { SnapshotApplier } from '../adapters/types.js';
+import type { SnapshotApplier } from './source-applier.js';
 import type { DecodedEntry } from '../format/entry.js';
 import { readSnapshot, type SnapshotEntryStream } from '../snapshot/read-snapshot.js';
 

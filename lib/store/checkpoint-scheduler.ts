@@ -8,7 +8,7 @@
  * one was running or too soon).
  */
 import { EventEmitter } from 'node:events';
-import type { SnapshotSource } from '../adapters/types.js';
+import type { SnapshotSource } from './source-applier.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { SnapshotStore, StoredSnapshot } from './snapshot-store.js';
 import type { RetentionPolicy } from './retention.js';

@@ -15,7 +15,7 @@
 import { EventEmitter } from 'node:events';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { SnapshotApplier, SnapshotSource } from '../adapters/types.js';
+import type { SnapshotApplier, SnapshotSource } from './source-applier.js';
 import type { CodecName } from '../codec/codec.js';
 import { BusyError, FormatError, InvalidArgumentError, IoError, isCorruptionError, NotFoundError, SnapstreamError, wrapIoError } from '../errors.js';
 import { cleanPartials } from '../snapshot/clean-partials.js';
@@ -23,7 +23,7 @@ import { inspectSnapshot, verifySnapshot } from '../snapshot/inspect-snapshot.js
 import { readSnapshot, type SnapshotEntryStream } from '../snapshot/read-snapshot.js';
 import { writeSnapshot, type WriteSnapshotOptions } from '../snapshot/write-snapshot.js';
 import type { PartialAnalysis } from '../snapshot/analyze-partial.js';
-import { checkSnapshotId, snapshotIdProblem } from '../transfer/snapshot-id.js';
+import { checkSnapshotId, snapshotIdProblem } from '../snapshot/snapshot-id.js';
 import { writeJsonAtomic } from './atomic-json.js';
 import { applySnapshot } from './apply-snapshot.js';
 import { snapshotsToPrune, type RetentionPolicy } from './retention.js';

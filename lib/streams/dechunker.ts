@@ -128,8 +128,12 @@ export class Dechunker extends Transform {
 
   private endFrame(h: Omit<ChunkFrame, 'data'>): boolean {
     const length = this.nextOffset;
-    if (h.offset !== length) {
+    if (h.offset > length) {
       throw new TruncatedError(`the end frame says ${h.offset} bytes, ${length} arrived`, { offset: length, expected: h.offset, actual: length });
+    }
+    if (h.offset < length) {
+      // More arrived than the stream's own end frame claims: not a cut stream but a wrong one.
+      throw new FormatError(`the end frame says ${h.offset} bytes, but ${length} arrived`, { offset: length, expected: h.offset, actual: length });
     }
     if (h.crc32 !== this.crc) {
       throw new ChecksumError('the CRC32 of the whole stream does not match the end frame', { expected: h.crc32, actual: this.crc });

@@ -33,7 +33,7 @@ import { PrefixCrcs } from './prefix-crcs.js';
 import { checkChunkSize } from '../streams/chunker.js';
 import { readFully } from '../sink/read-fully.js';
 import { authProof, newNonce, proofMatches, type Secret } from './auth.js';
-import { checkSnapshotId } from './snapshot-id.js';
+import { checkSnapshotId } from '../snapshot/snapshot-id.js';
 import { PROTOCOL_VERSION } from './wire.js';
 import { WireConnection } from './wire-connection.js';
 

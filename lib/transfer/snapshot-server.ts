@@ -24,7 +24,7 @@ import { CancelledError, ErrorCodes, InvalidArgumentError, ProtocolError, Snapst
 import { ChunkedReceiver } from '../sink/chunked-receiver.js';
 import { partialPathFor } from '../sink/resumable-file-sink.js';
 import { authProof, newNonce, proofMatches, type Secret } from './auth.js';
-import { snapshotIdProblem } from './snapshot-id.js';
+import { snapshotIdProblem } from '../snapshot/snapshot-id.js';
 import { PROTOCOL_VERSION, type Message, type MessageTypeName } from './wire.js';
 import { WireConnection } from './wire-connection.js';
 

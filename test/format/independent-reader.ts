@@ -259,6 +259,7 @@ function readSnapshotFile(file: Buffer): { header: Header; blocks: Block[]; foot
   const codec = CODECS[hb[6]!];
   need(codec !== undefined, 'known codec id');
   need(hb[7] === 0, 'reserved byte written as 0');
+  need(hb.readUInt32LE(8) >= 4096 && hb.readUInt32LE(8) <= 67_108_864, 'block size 4 KiB to 64 MiB');
   const metaLength = hb.readUInt32LE(20);
   need(metaLength <= MAX_JSON && 24 + metaLength === hb.length, 'header metadata length');
   const meta = json(hb.subarray(24), 'header metadata');
@@ -395,7 +396,9 @@ t.test('CRC trailer vectors', async (t) => {
     t.equal(u64(tr, 16), body.length, `${name}: length of the bytes before`);
     t.equal(d.crc32, crc32(body), `${name}: described CRC`);
     if (d.compress) {
-      // The body is a sequence of zstd frames (the Compressor's blocks) that decodes to the input.
+      // The body is a sequence of zstd frames (the Compressor's blocks) that decodes to the input
+      // (FORMAT.md section 8): one frame per block, every block but the last exactly blockSize
+      // bytes, nothing else (walkZstd refuses any other magic, skippable frames included).
       let at = 0;
       const out: Buffer[] = [];
       while (at < body.length) {
@@ -405,6 +408,8 @@ t.test('CRC trailer vectors', async (t) => {
         t.equal(raw.length, w.contentSize);
         out.push(raw);
         at += w.length;
+        if (at < body.length) t.equal(raw.length, d.compress.blockSize, `${name}: a whole block per frame`);
+        else t.ok(raw.length > 0 && raw.length <= d.compress.blockSize, `${name}: the last block`);
       }
       t.ok(Buffer.concat(out).equals(load(d.input.file)), `${name}: frames decode to ${d.input.file}`);
     }

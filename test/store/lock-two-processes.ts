@@ -3,7 +3,9 @@
  * SNAP_ERR_LOCKED (this process while a child holds it, a child while this process holds it);
  * once the holder is SIGKILLed its lock is stale and the next opener takes it over; a clean
  * close releases it. And processes racing to open one store at the same moment — for a stale
- * lock left by a dead process — never both get it: exactly one wins each round.
+ * lock left by a dead process — never both get it: exactly one wins each round. That they did
+ * race is made certain, not left to the scheduler: every racer waits, once it has found the
+ * round's lock stale, until all the others have too, and only then goes for the takeover.
  */
 import t from 'tap';
 import fs from 'node:fs';
@@ -61,13 +63,17 @@ t.test('processes racing for a stale lock: exactly one wins each round', async (
     fs.mkdirSync(path.join(dir, String(r)));
     fs.writeFileSync(path.join(dir, String(r), 'LOCK'), JSON.stringify({ pid: dead, host: os.hostname(), since: Date.now() - 1000 }));
   }
-  const racers = Array.from({ length: 3 }, () => startChild(['race', dir, String(ROUNDS)]));
+  const RACERS = 3;
+  const racers = Array.from({ length: RACERS }, () => startChild(['race', dir, String(ROUNDS), String(RACERS)]));
   t.teardown(() => Promise.all(racers.map((r) => r.kill())));
   await Promise.all(racers.map((r) => r.next('ready')));
   fs.writeFileSync(path.join(dir, 'go'), String(Date.now() + 100));
   await Promise.all(racers.map((r) => r.next('done')));
   for (let r = 0; r < ROUNDS; r++) {
-    const results = racers.map((c) => c.events.find((e) => e.round === r)!);
+    // They raced: each found the lock stale and went for the takeover while all the others had too.
+    const raced = racers.filter((c) => c.events.some((e) => e.event === 'at-takeover' && e.round === r));
+    t.equal(raced.length, RACERS, `round ${r}: all ${RACERS} were taking the stale lock over at once`);
+    const results = racers.map((c) => c.events.find((e) => e.round === r && e.event !== 'at-takeover')!);
     const winners = results.filter((e) => e.event === 'opened');
     t.equal(winners.length, 1, `round ${r}: one winner (${results.map((e) => e.event).join(', ')})`);
     t.ok(

@@ -6,8 +6,11 @@
 import t from 'tap';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { randomBytes } from 'node:crypto';
 import { Compressor, CRC_TRAILER_SIZE, CrcFooter, CrcVerifier, crc32, Decompressor, type CodecName } from '../../lib/index.js';
+import { mulberry32, randomBytesSeeded, testSeed } from '../fixtures/random.js';
+
+const seed = testSeed(t, 0xf007e2);
+const rand = mulberry32(seed);
 
 async function run(input: Buffer[], ...stages: NodeJS.ReadWriteStream[]): Promise<Buffer> {
   const out: Buffer[] = [];
@@ -36,7 +39,7 @@ function sample(size: number): Buffer {
   const parts: Buffer[] = [];
   let n = 0;
   while (n < size) {
-    const p = Math.random() < 0.2 ? randomBytes(16) : Buffer.from(words[Math.floor(Math.random() * words.length)]! + ' ');
+    const p = rand() < 0.2 ? randomBytesSeeded(16, Math.floor(rand() * 2 ** 32)) : Buffer.from(words[Math.floor(rand() * words.length)]! + ' ');
     parts.push(p);
     n += p.length;
   }

@@ -7,9 +7,9 @@
 import t from 'tap';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Compressor, createCompressor, createDecompressor, Decompressor, type CodecName } from '../../lib/index.js';
+import { mulberry32, randomBytesSeeded, testSeed } from '../fixtures/random.js';
 
 const require = createRequire(import.meta.url);
 const zstd = require('zstd-napi') as { decompress(b: Buffer): Buffer };
@@ -35,17 +35,20 @@ function* cut(bytes: Buffer, size: number): Generator<Buffer> {
   for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
 }
 
+const seed = testSeed(t, 0xc0de);
+const rand = mulberry32(seed);
+
 /** Semi-compressible data: runs of text and random bytes. */
 const pool = Buffer.concat([
   Buffer.from('the quick brown fox jumps over the lazy dog; '.repeat(2000)),
-  randomBytes(64 * 1024),
+  randomBytesSeeded(64 * 1024, seed),
   Buffer.from(JSON.stringify(Array.from({ length: 2000 }, (_, i) => ({ id: i, name: `user-${i}`, ok: i % 3 === 0 })))),
 ]);
 function sample(size: number): Buffer {
   const out = Buffer.allocUnsafe(size);
   for (let at = 0; at < size; ) {
-    const from = Math.floor(Math.random() * pool.length);
-    const n = Math.min(size - at, pool.length - from, 1 + Math.floor(Math.random() * 50_000));
+    const from = Math.floor(rand() * pool.length);
+    const n = Math.min(size - at, pool.length - from, 1 + Math.floor(rand() * 50_000));
     pool.copy(out, at, from, from + n);
     at += n;
   }

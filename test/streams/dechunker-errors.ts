@@ -9,15 +9,15 @@
 import t from 'tap';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { randomBytes } from 'node:crypto';
 import { Chunker } from '../../lib/streams/chunker.js';
 import { Dechunker, type DechunkerOptions } from '../../lib/streams/dechunker.js';
 import { CHUNK_END, CHUNK_HEADER_SIZE, encodeChunkHeader } from '../../lib/format/chunk-frame.js';
 import { crc32 } from '../../lib/format/crc32.js';
+import { randomBytesSeeded, testSeed } from '../fixtures/random.js';
 
 const MiB = 1024 * 1024;
 const CHUNK = 4 * MiB;
-const data = randomBytes(3 * CHUNK + 777);
+const data = randomBytesSeeded(3 * CHUNK + 777, testSeed(t, 0xdec4));
 
 /** The frames of `data`: [header, payload] per data chunk, then the end header. */
 async function frames(): Promise<{ chunks: [Buffer, Buffer][]; end: Buffer }> {
@@ -108,6 +108,12 @@ t.test('an end frame with a wrong length or whole-stream CRC is an error', async
   await t.rejects(dechunk(whole(chunks, badCrc)), { code: 'SNAP_ERR_CHECKSUM', expected: (crc ^ 1) >>> 0, actual: crc });
   const longer = encodeChunkHeader({ type: CHUNK_END, seq, offset: data.length + 1, length: 0, crc32: crc });
   await t.rejects(dechunk(whole(chunks, longer)), { code: 'SNAP_ERR_TRUNCATED', expected: data.length + 1, actual: data.length });
+  // Fewer bytes than arrived: the stream is not cut short, its end frame is wrong (docs/FORMAT.md 9).
+  const shorter = encodeChunkHeader({ type: CHUNK_END, seq, offset: data.length - 1, length: 0, crc32: crc });
+  await t.rejects(dechunk(whole(chunks, shorter)), { code: 'SNAP_ERR_FORMAT', expected: data.length - 1, actual: data.length });
+  // An end frame carries no data: a length there (under an intact header CRC) is a malformed frame, not a limit.
+  const withData = encodeChunkHeader({ type: CHUNK_END, seq, offset: data.length, length: 8, crc32: crc });
+  await t.rejects(dechunk([...whole(chunks, withData), Buffer.alloc(8)]), { code: 'SNAP_ERR_FORMAT', actual: 8 });
   await t.rejects(dechunk([...whole(chunks), Buffer.from('x')]), { code: 'SNAP_ERR_FORMAT' }, 'bytes after the end frame');
 });
 

@@ -4,6 +4,7 @@
  * stage is destroyed.
  */
 import t from 'tap';
+import { once } from 'node:events';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
@@ -134,17 +135,46 @@ t.test('LimitError: a record claiming 4 GiB is refused, not allocated', async (t
 });
 
 t.test('the first error wins: a later stage failing does not replace it', async (t) => {
+  // A compressed stream of one record cut short, under a trailer whose CRC is wrong. The
+  // CrcVerifier fails at its end (SNAP_ERR_CHECKSUM) while the EntryDecoder below it holds the
+  // first half of the record: had the decoder been ended, or did it complain when destroyed,
+  // it would fail with SNAP_ERR_TRUNCATED. The pipeline must reject with the verifier's error.
+  const record: Buffer[] = [];
+  await pipeline(Readable.from([{ key: 'k', value: 'v'.repeat(100) }] as Entry[]), new EntryEncoder(), new Writable({
+    write(c: Buffer, _e, cb) {
+      record.push(c);
+      cb();
+    },
+  }));
+  const compressed = await bytes([Buffer.concat(record).subarray(0, 50)], new Compressor());
+  const verifier = new CrcVerifier();
+  const decoder = new EntryDecoder();
+  const reachedDecoder = new PassThrough();
+  const halfRecordArrived = once(reachedDecoder, 'data');
+  let firstError: unknown = null;
+  verifier.once('error', (e) => (firstError ??= e));
+  decoder.once('error', (e) => (firstError ??= e));
   const err = await failure(
     pipeline(
-      Readable.from([Buffer.from('garbage'), crcTrailer(1, 7)]),
-      new CrcVerifier(),
+      (async function* () {
+        yield compressed;
+        yield crcTrailer((crc32(compressed) ^ 1) >>> 0, compressed.length);
+        // The end of the input (and so the verifier's failure) only once the half record is in the decoder.
+        await halfRecordArrived;
+      })(),
+      verifier,
       new Decompressor(),
-      new EntryDecoder(),
+      reachedDecoder,
+      decoder,
       sink(),
     ),
   );
-  t.ok(err instanceof SnapstreamError, 'a typed error');
-  t.match(err, { code: /^SNAP_ERR_/ });
+  t.ok(firstError, 'the verifier failed');
+  t.equal(err, firstError, 'the pipeline rejects with that very error object');
+  t.ok(err instanceof ChecksumError, 'a ChecksumError');
+  t.match(err, { code: 'SNAP_ERR_CHECKSUM', expected: (crc32(compressed) ^ 1) >>> 0, actual: crc32(compressed) });
+  t.equal(decoder.writableEnded, false, 'the decoder was never ended (it would have failed SNAP_ERR_TRUNCATED)');
+  t.ok(decoder.destroyed, 'the decoder was destroyed');
 });
 
 t.test('errors from the sink and the source pass through untouched', async (t) => {

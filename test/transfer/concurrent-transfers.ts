@@ -14,9 +14,17 @@ const MiB = 1024 * 1024;
 
 t.test('16 concurrent transfers', async (t) => {
   const dir = t.testdir({ in: {}, out: {} });
-  const server = createSnapshotServer({ dir: path.join(dir, 'out') });
+  // Each transfer, once installed, waits for all sixteen to have started before it ends: so
+  // they overlap by construction, however slowly a loaded machine starts them.
+  let started = 0;
+  let allStarted!: () => void;
+  const allUnderWay = new Promise<void>((resolve) => (allStarted = resolve));
+  const server = createSnapshotServer({ dir: path.join(dir, 'out'), onInstalled: () => allUnderWay });
   let most = 0;
-  server.on('transfer-start', () => (most = Math.max(most, server.transfers)));
+  server.on('transfer-start', () => {
+    most = Math.max(most, server.transfers);
+    if (++started === 16) allStarted();
+  });
   const { port } = (await server.listen({ port: 0 })) as net.AddressInfo;
   t.teardown(() => server.close());
 

@@ -3,6 +3,7 @@
  * many") before anything is written for it; once one finishes, it is accepted.
  */
 import t from 'tap';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -35,8 +36,12 @@ t.test('the transfer over the limit is refused', async (t) => {
   t.match(err, { code: 'SNAP_ERR_REFUSED', message: /too many transfers/ });
   t.notOk(fs.existsSync(path.join(out, 'c.partial')), 'nothing written for it');
 
+  // The slot is free once the server has noticed the drop: wait for that, not for a while.
+  const freed = (async () => {
+    while (server.transfers >= 2) await once(server, 'transfer-error');
+  })();
   a.destroy();
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await freed;
   await sendSnapshot(source, net.connect(port, '127.0.0.1'), { id: 'c' });
   t.ok(fs.existsSync(path.join(out, 'c')), 'accepted once a slot is free');
   b.destroy();

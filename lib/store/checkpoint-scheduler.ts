@@ -110,7 +110,8 @@ export class CheckpointScheduler extends EventEmitter {
     this.lastAt = Date.now();
     try {
       const source = await this.options.source();
-      const stored = await this.options.store.create(source);
+      // Pruned below, with the scheduler's retention and events.
+      const stored = await this.options.store.create(source, undefined, { prune: false });
       this.applied -= appliedBefore;
       this.emit('snapshot', stored, reason);
       await this.prune();

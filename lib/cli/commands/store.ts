@@ -80,14 +80,16 @@ const sub: Record<string, { usage: string; flags: { values?: string[]; switches?
       }),
   },
   restore: {
-    usage: 'store restore --dir DIR (--to-dir TARGET | --to-jsonl FILE)',
-    flags: { values: ['--dir', '--to-dir', '--to-jsonl'] },
+    usage: 'store restore --dir DIR [--id ID] (--to-dir TARGET | --to-jsonl FILE)',
+    flags: { values: ['--dir', '--id', '--to-dir', '--to-jsonl'] },
     run: (args, ctx) =>
       withStore(args, async (store) => {
         const toDir = args.values.get('--to-dir');
         const toJsonl = args.values.get('--to-jsonl');
         if (!toDir === !toJsonl) throw new UsageError('give one of --to-dir TARGET or --to-jsonl FILE');
-        const result = await store.restore(toDir ? directoryApplier(toDir) : jsonlFileApplier(toJsonl!));
+        // --id: that snapshot or an error, never a fall back to another.
+        const id = args.values.get('--id');
+        const result = await store.restore(toDir ? directoryApplier(toDir) : jsonlFileApplier(toJsonl!), id === undefined ? {} : { id });
         report(ctx, { id: result.snapshot.id, entries: result.entries, expired: result.expired, corrupt: result.corrupt }, [
           ...result.corrupt.map((id) => `${id}: corrupt, moved aside`),
           `restored ${result.snapshot.id}: ${formatCount(result.entries)} entries (${formatCount(result.expired)} expired skipped) into ${toDir ?? toJsonl}`,
@@ -121,7 +123,7 @@ const sub: Record<string, { usage: string; flags: { values?: string[]; switches?
 
 export const storeCommand: Command = {
   usage: 'store ls|verify|restore|prune|delete --dir DIR ...',
-  summary: 'list, verify, restore (newest that verifies), prune and delete snapshots in a store',
+  summary: 'list, verify, restore (newest that verifies, or --id), prune and delete snapshots in a store',
   flags: { passThrough: true },
   async run(args, ctx) {
     const [name, ...rest] = args.positional;

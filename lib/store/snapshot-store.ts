@@ -17,7 +17,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { SnapshotApplier, SnapshotSource } from '../adapters/types.js';
 import type { CodecName } from '../codec/codec.js';
-import { BusyError, InvalidArgumentError, isCorruptionError, NotFoundError, wrapIoError } from '../errors.js';
+import { BusyError, ErrorCodes, InvalidArgumentError, isCorruptionError, NotFoundError, SnapstreamError, wrapIoError } from '../errors.js';
 import { analyzePartial } from '../snapshot/analyze-partial.js';
 import { cleanPartials } from '../snapshot/clean-partials.js';
 import type { EntryIterable } from '../snapshot/entry-source.js';
@@ -227,7 +227,7 @@ export class SnapshotStore extends EventEmitter {
           ...(options.signal ? { signal: options.signal } : {}),
         });
       } catch (err) {
-        await this.notePartial(`${file}.partial`);
+        await this.notePartial(`${file}.partial`, err);
         throw err;
       } finally {
         this.release(id);
@@ -248,18 +248,22 @@ export class SnapshotStore extends EventEmitter {
    * After a failed create: its partial is listed in `pending` when it can be resumed, else
    * removed, so that the store never holds a partial it does not report.
    */
-  private async notePartial(partial: string): Promise<void> {
+  private async notePartial(partial: string, err: unknown): Promise<void> {
     this.pending = this.pending.filter((p) => p.path !== partial);
     const exists = await fsp.access(partial).then(() => true, () => false);
     if (!exists) return; // the create failed before its first byte
-    try {
-      const analysis = await analyzePartial(partial);
-      if (analysis.resumable) {
-        this.pending.push(analysis);
-        return;
+    // The source changed under its view: what the partial holds may be torn, never resume it.
+    const torn = err instanceof SnapstreamError && err.code === ErrorCodes.SOURCE_CHANGED;
+    if (!torn) {
+      try {
+        const analysis = await analyzePartial(partial);
+        if (analysis.resumable) {
+          this.pending.push(analysis);
+          return;
+        }
+      } catch {
+        // Unreadable: nothing a later create could resume.
       }
-    } catch {
-      // Unreadable: nothing a later create could resume.
     }
     await fsp.rm(partial, { force: true }).catch(() => {});
   }

@@ -1,6 +1,6 @@
 /**
  * A point-in-time view of a live `Map` the application goes on writing, without copying its
- * values (docs/design/map-view.md says why this design).
+ * values (docs/CONSISTENCY.md says why this design).
  *
  * Opening a view copies the keys, in order, into one array (8 bytes an entry, about 20 ms per
  * million on this machine), and patches the map instance's `set`, `delete` and `clear` (own

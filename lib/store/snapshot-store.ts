@@ -161,7 +161,7 @@ export class SnapshotStore extends EventEmitter {
       await store.recover();
     } catch (err) {
       await lock.release();
-      throw err;
+      throw wrapIoError(err, `opening the store ${dir}`);
     }
     return store;
   }

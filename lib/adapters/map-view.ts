@@ -70,7 +70,10 @@ export class MapView {
     if (this.frozen) return this.frozen[i - this.frozenFrom];
     const key = this.keys[i];
     const saved = this.saved!;
-    if (saved.size > 0 && saved.has(key)) return saved.get(key);
+    if (saved.size > 0) {
+      const old = saved.get(key); // never undefined when saved
+      if (old !== undefined) return old;
+    }
     const value = mapGet.call(this.map, key);
     // Only a write that went round the patches (Map.prototype.delete.call(map, …)) gets here.
     if (value === undefined && !mapHas.call(this.map, key)) {
@@ -84,8 +87,9 @@ export class MapView {
     const saved = this.saved;
     if (saved === null || saved.has(key)) return;
     const value = mapGet.call(this.map, key);
-    // An absent key is either new since the view (not in it) or saved when it was deleted.
-    if (value !== undefined || mapHas.call(this.map, key)) saved.set(key, value);
+    // An absent key is either new since the view (not in it) or saved when it was deleted. (No
+    // entry's value is undefined: the encoder refuses one; so no second lookup to tell.)
+    if (value !== undefined) saved.set(key, value);
   }
 
   /** Called before `clear()`: the values not read yet, frozen as the view has them. */

@@ -5,7 +5,9 @@
  *  - extra memory per entry while a view is open (heap and RSS, after a full collection), and per
  *    key written while it is open (beyond the values the writes put in);
  *  - the longest event-loop pause while store.create writes the snapshot with a writer going on
- *    (perf_hooks.monitorEventLoopDelay), per million entries; and the mapSource() call itself;
+ *    (perf_hooks.monitorEventLoopDelay), per million entries, beside the same writer's alone; and
+ *    the mapSource() call itself, its wall and CPU time (the CPU time is what a loaded machine
+ *    does not inflate);
  *  - write throughput with a view open against without (the write path alone: set/delete in a
  *    tight loop), and of a writer doing batches on every turn of the event loop during a
  *    store.create against the same writer alone (which includes the CPU the snapshot takes);
@@ -68,8 +70,13 @@ async function child(n: number): Promise<Record<string, number>> {
   collect();
   const h0 = process.memoryUsage();
   let t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   let view = mapSource(map);
   out.openMs = performance.now() - t0;
+  // CPU time of the call: on a loaded machine the wall time counts the time spent descheduled too
+  // (no other thread of this process runs during it).
+  const cpu = process.cpuUsage(cpu0);
+  out.openCpuMs = (cpu.user + cpu.system) / 1000;
   collect();
   const h1 = process.memoryUsage();
   out.viewHeapPerEntry = (h1.heapUsed - h0.heapUsed) / n;
@@ -170,9 +177,9 @@ if (args[0] === '--child') {
   console.log(JSON.stringify(await child(Number(args[1]))));
 } else {
   const sizes = arg('--entries', '1m').split(',');
-  console.log(`mapSource consistency, Node ${process.version}, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(`mapSource consistency, Node ${process.version}, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the start`);
   const rows = [
-    '| entries | view: heap / RSS per entry | per key written | mapSource() | longest pause (per M) | p99 | writer alone: longest pause | write path viewed / plain | writer during create / alone | create | `new Map(map)`: time, heap per entry |',
+    '| entries | view: heap / RSS per entry | per key written | mapSource(): wall / CPU | longest pause (per M) | p99 | writer alone: longest pause | write path viewed / plain | writer during create / alone | create | `new Map(map)`: time, heap per entry |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const s of sizes) {
@@ -186,7 +193,7 @@ if (args[0] === '--child') {
     const o = JSON.parse(r.stdout) as Record<string, number>;
     const perM = o.maxPauseMs! / (n / 1e6);
     rows.push(
-      `| ${s} | ${o.viewHeapPerEntry!.toFixed(1)} B / ${o.viewRssPerEntry!.toFixed(1)} B | ${o.cowHeapPerWrite!.toFixed(0)} B | ${o.openMs!.toFixed(1)} ms ` +
+      `| ${s} | ${o.viewHeapPerEntry!.toFixed(1)} B / ${o.viewRssPerEntry!.toFixed(1)} B | ${o.cowHeapPerWrite!.toFixed(0)} B | ${o.openMs!.toFixed(1)} / ${o.openCpuMs!.toFixed(1)} ms ` +
         `| ${o.maxPauseMs!.toFixed(1)} ms (${perM.toFixed(1)} ms) | ${o.p99PauseMs!.toFixed(1)} ms | ${o.maxPauseAloneMs!.toFixed(1)} ms ` +
         `| ${(o.writePathViewed! / 1e6).toFixed(2)} / ${(o.writePathPlain! / 1e6).toFixed(2)} M ops/s (${((o.writePathViewed! / o.writePathPlain!) * 100).toFixed(0)}%) ` +
         `| ${(o.writerDuring! / 1e3).toFixed(0)} / ${(o.writerAlone! / 1e3).toFixed(0)} k ops/s (${((o.writerDuring! / o.writerAlone!) * 100).toFixed(0)}%) ` +
@@ -194,4 +201,5 @@ if (args[0] === '--child') {
     );
   }
   console.log(rows.join('\n'));
+  console.log(`load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end`);
 }

@@ -6,7 +6,8 @@
  * `{ t: 'd' | 'f' | 'l', p: relative path, m: mode, i: part, n: parts }` and whose value is the
  * file's bytes (in parts of at most 4 MiB, read one at a time: memory stays bounded whatever the
  * file sizes), or the link's target. The walk is sorted, so the cursor (entries so far) is
- * stable and a creation can resume.
+ * stable and a creation can resume. The source reads a point-in-time view taken at its call
+ * (directory-view.ts): every file opened and its length fixed in the caller's tick.
  *
  * The applier rebuilds the tree in `<target>.restoring`, fsyncs it, then swaps it in for
  * `<target>` with renames; a crash leaves either the old tree or the new one (`recoverDirectory`

@@ -45,6 +45,11 @@ export const ErrorCodes = {
   NOT_FOUND: 'SNAP_ERR_NOT_FOUND',
   /** The snapshot is being read, restored or sent and cannot be deleted now. */
   BUSY: 'SNAP_ERR_BUSY',
+  /**
+   * A source's state changed under its point-in-time view in a way the view cannot hide (a file
+   * rewritten in place, a Map changed behind its patched methods): the snapshot would be torn.
+   */
+  SOURCE_CHANGED: 'SNAP_ERR_SOURCE_CHANGED',
 } as const;
 
 /** One of the {@link ErrorCodes} values, such as `'SNAP_ERR_CHECKSUM'`. */
@@ -215,6 +220,13 @@ export class NotFoundError extends SnapstreamError {
 export class BusyError extends SnapstreamError {
   constructor(message: string, details: ErrorDetails = {}) {
     super(ErrorCodes.BUSY, message, details);
+  }
+}
+
+/** The source changed under its point-in-time view; take the snapshot again. */
+export class SourceChangedError extends SnapstreamError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ErrorCodes.SOURCE_CHANGED, message, details);
   }
 }
 

@@ -50,11 +50,19 @@ export { snapshotIdProblem, checkSnapshotId } from './snapshot/snapshot-id.js';
 export type { Secret } from './transfer/auth.js';
 export type { SnapshotSource, SnapshotApplier } from './store/source-applier.js';
 export { mapSource, mapApplier, type SnapshotMap, type MapEntryValue } from './adapters/map-adapter.js';
-export { SnapshotStore, type StoredSnapshot, type SnapshotStoreOptions, type RestoreResult, type VerifyAllResult } from './store/snapshot-store.js';
+export {
+  SnapshotStore,
+  type StoredSnapshot,
+  type SnapshotStoreOptions,
+  type CreateOptions,
+  type RestoreOptions,
+  type RestoreResult,
+  type VerifyAllResult,
+} from './store/snapshot-store.js';
 export { snapshotsToPrune, type RetentionPolicy, type RetainedSnapshot } from './store/retention.js';
 export type { StoreProblem } from './store/store-problem.js';
 export { CheckpointScheduler, type CheckpointSchedulerOptions } from './store/checkpoint-scheduler.js';
-export { directorySource, directoryApplier, recoverDirectory, linkDirectory, DIRECTORY_PART_SIZE } from './adapters/directory-adapter.js';
+export { directorySource, directoryApplier, recoverDirectory, linkDirectory, DIRECTORY_PART_SIZE, type DirectorySourceOptions } from './adapters/directory-adapter.js';
 export { levelSource, levelApplier, recoverLevel, type LevelLike, type LevelHandle, type LevelIterator } from './adapters/level-adapter.js';
 export { createS3Client, s3ConnectionFromEnv, type S3ConnectionOptions } from './s3/s3-client.js';
 export {

@@ -6,20 +6,22 @@
  * `{ t: 'd' | 'f' | 'l', p: relative path, m: mode, i: part, n: parts }` and whose value is the
  * file's bytes (in parts of at most 4 MiB, read one at a time: memory stays bounded whatever the
  * file sizes), or the link's target. The walk is sorted, so the cursor (entries so far) is
- * stable and a creation can resume.
+ * stable and a creation can resume. The source reads a point-in-time view taken at its call
+ * (directory-view.ts): every file opened and its length fixed in the caller's tick.
  *
  * The applier rebuilds the tree in `<target>.restoring`, fsyncs it, then swaps it in for
  * `<target>` with renames; a crash leaves either the old tree or the new one (`recoverDirectory`
  * finishes a swap a crash interrupted).
  */
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { FormatError } from '../errors.js';
+import { FormatError, InvalidArgumentError, SourceChangedError, SnapstreamError, wrapIoError } from '../errors.js';
 import type { DecodedEntry, Entry } from '../format/entry.js';
 import { fsyncDirectory } from '../sink/durable-file.js';
-import { readFully } from '../sink/read-fully.js';
+import { closeWhenCollected, DirectoryView, forgetOwner as forgetView } from './directory-view.js';
 import { recoverSwap, stagingPathFor, swapIn } from './swap-in.js';
-import type { SnapshotApplier, SnapshotSource } from '../store/source-applier.js';
+import { typedFailures, type SnapshotApplier, type SnapshotSource } from '../store/source-applier.js';
 
 /** Files are cut into entries of at most this many bytes (4 MiB), read one at a time. */
 export const DIRECTORY_PART_SIZE = 4 * 1024 * 1024;
@@ -56,47 +58,112 @@ async function walk(root: string, rel = ''): Promise<TreeItem[]> {
   return out;
 }
 
-function partsOf(item: TreeItem): number {
+function partsOf(item: { type: TreeItem['type']; size: number }): number {
   return item.type === 'f' ? Math.max(1, Math.ceil(item.size / DIRECTORY_PART_SIZE)) : 1;
 }
 
+/** Options of {@link directorySource}. */
+export interface DirectorySourceOptions {
+  /**
+   * Most files the view may hold open at once (one descriptor each, until the file is read).
+   * A bigger tree is refused up front with an InvalidArgumentError. Default 4096.
+   */
+  maxOpenFiles?: number;
+}
+
+/** Files listed one by one in the header's metadata (`files`) up to this many; past it, totals only. */
+const LISTED_FILES = 10_000;
+
 /**
- * The tree under `root` as a snapshot source: one entry per directory, symlink and file part,
- * in sorted path order. Its cursor is the number of entries passed, so a creation can resume.
- * `meta` becomes the snapshot header's user metadata.
+ * The tree under `root` as of this call, as a snapshot source: one entry per directory, symlink
+ * and file part, in sorted path order. Its cursor is the number of entries passed, so a creation
+ * can resume. For trees of append-only files (log segments) the snapshot is a point-in-time view:
+ * every file is opened and its length fixed now, in the caller's tick; appends made later are
+ * left out, a file deleted or renamed later is still read whole, and a file rewritten in place
+ * (shorter, or a new mtime at the same length) fails the snapshot with SNAP_ERR_SOURCE_CHANGED.
+ * Take your own high-water mark in the same tick, with no append of yours in flight, and pass it
+ * in `meta`: the header then says exactly what the snapshot holds. The header also gets
+ * `kind: 'directory'`, `fileCount`, `bytes` and, up to 10,000 files, `files` (path → length).
+ *
+ * The descriptors are closed as each file is read, and all of them when the view closes: read to
+ * the end, stopped early, `close()` (the store calls it), or the source collected as garbage.
  */
-export function directorySource(root: string, meta: Record<string, unknown> = {}): SnapshotSource {
-  return {
+export function directorySource(root: string, meta: Record<string, unknown> = {}, options: DirectorySourceOptions = {}): SnapshotSource {
+  const view = new DirectoryView(root, options.maxOpenFiles);
+  const totals = view.totals();
+  const taken: Record<string, unknown> = {
+    kind: 'directory',
+    ...structuredClone(meta),
+    fileCount: totals.files,
+    bytes: totals.bytes,
+    ...(totals.files <= LISTED_FILES ? { files: Object.fromEntries(view.items.filter((i) => i.type === 'f').map((i) => [i.rel, i.size])) } : {}),
+  };
+  const close = (): void => {
+    forgetView(view);
+    view.close();
+  };
+  const source: SnapshotSource = {
     async *entries(cursor: unknown): AsyncGenerator<Entry> {
+      if (!view.isOpen) throw new InvalidArgumentError('this directorySource view is closed (read once, stopped or closed): take a new directorySource');
+      // Holds the source while it is read: a view is closed as garbage only once nothing reads it.
+      void source;
       let skip = typeof cursor === 'number' ? cursor : 0;
-      for (const item of await walk(root)) {
-        const parts = partsOf(item);
-        if (skip >= parts) {
-          skip -= parts;
-          continue;
-        }
-        const full = path.join(root, item.rel);
-        if (item.type !== 'f') {
-          const value = item.type === 'l' ? await fsp.readlink(full) : '';
-          yield { key: JSON.stringify({ t: item.type, p: item.rel, m: item.mode } satisfies TreeKey), value };
-          continue;
-        }
-        const handle = await fsp.open(full, 'r');
-        try {
+      try {
+        for (const item of view.items) {
+          const parts = partsOf(item);
+          if (skip >= parts) {
+            skip -= parts;
+            view.release(item);
+            continue;
+          }
+          if (item.type !== 'f') {
+            yield { key: JSON.stringify({ t: item.type, p: item.rel, m: item.mode } satisfies TreeKey), value: item.type === 'l' ? item.target : '' };
+            continue;
+          }
+          const full = path.join(root, item.rel);
           for (let i = skip; i < parts; i++) {
-            const length = Math.min(DIRECTORY_PART_SIZE, item.size - i * DIRECTORY_PART_SIZE);
-            const value = Buffer.allocUnsafe(Math.max(0, length));
-            if ((await readFully(handle, value, i * DIRECTORY_PART_SIZE)) < value.length) throw new FormatError(`${full} shrank while being read`);
+            const length = Math.max(0, Math.min(DIRECTORY_PART_SIZE, item.size - i * DIRECTORY_PART_SIZE));
+            const value = Buffer.allocUnsafe(length);
+            let got: number;
+            try {
+              got = await readAt(item.fd, value, i * DIRECTORY_PART_SIZE);
+            } catch (err) {
+              throw wrapIoError(err, `reading ${full}`);
+            }
+            // Checked before the last part goes out: a torn file never completes a snapshot.
+            if (got < length || i === parts - 1) view.check(item);
+            if (got < length) throw new SourceChangedError(`${full} ended at ${i * DIRECTORY_PART_SIZE + got} bytes, short of the ${item.size} the view fixed`);
             yield { key: JSON.stringify({ t: 'f', p: item.rel, m: item.mode, i, n: parts } satisfies TreeKey), value };
           }
-        } finally {
-          await handle.close();
+          view.release(item);
+          skip = 0;
         }
-        skip = 0;
+      } finally {
+        close();
       }
     },
-    meta: () => ({ kind: 'directory', ...meta }),
+    meta: () => taken,
+    close,
   };
+  closeWhenCollected(source, view);
+  return source;
+}
+
+/** A positioned read that does not stop short (until the file ends). */
+function readAt(fd: number, buf: Buffer, position: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let filled = 0;
+    const step = (): void => {
+      if (filled >= buf.length) return resolve(filled);
+      fs.read(fd, buf, filled, buf.length - filled, position + filled, (err, n) => {
+        if (err) return reject(err);
+        if (n === 0) return resolve(filled);
+        filled += n;
+        step();
+      });
+    };
+    step();
+  });
 }
 
 function parseKey(entry: DecodedEntry): TreeKey {
@@ -128,6 +195,10 @@ function parseKey(entry: DecodedEntry): TreeKey {
  * path may come twice. Anything else is a FormatError.
  */
 export function directoryApplier(target: string): SnapshotApplier {
+  return typedFailures(untypedDirectoryApplier(target), `restoring into ${target}`);
+}
+
+function untypedDirectoryApplier(target: string): SnapshotApplier {
   const staging = stagingPathFor(target);
   let open: { rel: string; handle: fsp.FileHandle; mode: number; part: number } | null = null;
   // What each path restored so far is: parents must be directories made here.

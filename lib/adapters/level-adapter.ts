@@ -17,7 +17,8 @@ import fsp from 'node:fs/promises';
 import type { DecodedEntry, Entry } from '../format/entry.js';
 import { fsyncDirectory } from '../sink/durable-file.js';
 import { recoverSwap, stagingPathFor, swapIn } from './swap-in.js';
-import type { SnapshotApplier, SnapshotSource } from '../store/source-applier.js';
+import { wrapIoError } from '../errors.js';
+import { typedFailures, type SnapshotApplier, type SnapshotSource } from '../store/source-applier.js';
 
 const BUFFERS = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const;
 const BATCH = 1000;
@@ -49,8 +50,13 @@ export interface LevelLike {
 /**
  * The view is taken when the source is made — pass `meta` (the applied index) from the same
  * moment, with no `await` in between, and the snapshot holds exactly the state at that index.
+ * This is the model every source follows (docs/GUIDE.md, "Consistency: what a source must
+ * promise"): the database's own snapshot is the point-in-time view, taken in the caller's tick
+ * together with the metadata, which is copied then.
  */
 export function levelSource(db: Pick<LevelLike, 'iterator'>, meta: Record<string, unknown> = {}): SnapshotSource {
+  // The metadata as of now, with the view: a later change to the caller's object must not reach the header.
+  const taken = { kind: 'level', ...structuredClone(meta) };
   let view: LevelIterator | null = db.iterator({ ...BUFFERS });
   const release = async (): Promise<void> => {
     const it = view;
@@ -80,7 +86,7 @@ export function levelSource(db: Pick<LevelLike, 'iterator'>, meta: Record<string
       return batches(db.iterator(options));
     },
     cursorOf: (entry: Entry) => Buffer.from(entry.key as Buffer).toString('base64'),
-    meta: () => ({ kind: 'level', ...meta }),
+    meta: () => taken,
     close: release,
   };
 }
@@ -89,18 +95,27 @@ export function levelSource(db: Pick<LevelLike, 'iterator'>, meta: Record<string
 async function* batches(it: LevelIterator, after: Buffer | null = null): AsyncGenerator<Entry[]> {
   try {
     for (;;) {
-      let rows = await it.nextv(BATCH);
+      let rows = await nextv(it);
       if (after && rows.length > 0 && Buffer.compare(rows[0]![0], after) === 0) rows = rows.slice(1);
       after = null;
       if (rows.length === 0) {
         // (Only the skipped key came back: read on.)
-        rows = await it.nextv(BATCH);
+        rows = await nextv(it);
         if (rows.length === 0) return;
       }
       yield rows.map(([key, value]) => ({ key, value }));
     }
   } finally {
     await it.close();
+  }
+}
+
+/** The next rows; the database's own errors as SnapstreamErrors. */
+async function nextv(it: LevelIterator): Promise<[Buffer, Buffer][]> {
+  try {
+    return await it.nextv(BATCH);
+  } catch (err) {
+    throw wrapIoError(err, 'reading the database');
   }
 }
 
@@ -119,6 +134,10 @@ export interface LevelHandle<D extends LevelLike = LevelLike> {
  * it as `handle.db`; the live database is untouched until then.
  */
 export function levelApplier<D extends LevelLike>(handle: LevelHandle<D>): SnapshotApplier {
+  return typedFailures(untypedLevelApplier(handle), `restoring into ${handle.location}`);
+}
+
+function untypedLevelApplier<D extends LevelLike>(handle: LevelHandle<D>): SnapshotApplier {
   const staging = stagingPathFor(handle.location);
   let fresh: D | null = null;
   let last: DecodedEntry | undefined;

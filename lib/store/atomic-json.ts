@@ -1,12 +1,21 @@
 /** JSON files replaced atomically: write a temp file, fsync it, rename over, fsync the directory. */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { wrapIoError } from '../errors.js';
 import { durableRename } from '../sink/durable-file.js';
 import { createFresh } from '../sink/safe-open.js';
 
 let sequence = 0;
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  try {
+    await writeJson(file, value);
+  } catch (err) {
+    throw wrapIoError(err, `writing ${file}`);
+  }
+}
+
+async function writeJson(file: string, value: unknown): Promise<void> {
   // A name of its own per write: two writes in flight never share (and truncate) a temp file.
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${sequence++}.tmp`);
   // Created afresh: a link planted under the temp name is replaced, never written through.
@@ -27,7 +36,7 @@ export async function readJson<T>(file: string, fallback: T): Promise<T> {
     text = await fsp.readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return fallback;
-    throw err;
+    throw wrapIoError(err, `reading ${file}`);
   }
   try {
     return JSON.parse(text) as T;

@@ -1,8 +1,8 @@
 /**
  * CheckpointScheduler: takes snapshots into a store when enough entries have been applied
  * and/or on a time interval, never closer together than `minInterval`, one at a time, in the
- * background (the application keeps writing; the source must read a consistent view, as a
- * database snapshot does). Prunes after each snapshot. Reports through events: `snapshot`
+ * background (the application keeps writing; the source is a point-in-time view taken with its
+ * metadata in the tick of the trigger — docs/GUIDE.md, "Consistency"). Prunes after each snapshot. Reports through events: `snapshot`
  * (the stored snapshot), `pruned` (ids), `failure` (the error; the scheduler carries on),
  * `pruneFailure` (pruning failed after a snapshot that was stored), `skipped` (a trigger while
  * one was running or too soon).
@@ -17,7 +17,13 @@ import type { RetentionPolicy } from './retention.js';
 export interface CheckpointSchedulerOptions {
   /** The store snapshots are taken into (and pruned from). */
   store: SnapshotStore;
-  /** Makes the source for one snapshot (a fresh consistent view each time). */
+  /**
+   * Makes the source for one snapshot: a fresh point-in-time view each time, with the index it
+   * stands for in its metadata (`() => mapSource(cache, { index: applied })`). It is called in
+   * the tick of the trigger (the `noteApplied()` that crossed `everyEntries`, the timer, or
+   * `checkpoint()`), so nothing is applied between the view and its index — unless the function
+   * itself awaits before taking its view: then it must take the index there too.
+   */
   source: () => SnapshotSource | Promise<SnapshotSource>;
   /** Snapshot once this many entries were applied since the last one. */
   everyEntries?: number;
@@ -110,7 +116,8 @@ export class CheckpointScheduler extends EventEmitter {
     this.lastAt = Date.now();
     try {
       const source = await this.options.source();
-      const stored = await this.options.store.create(source);
+      // Pruned below, with the scheduler's retention and events.
+      const stored = await this.options.store.create(source, undefined, { prune: false });
       this.applied -= appliedBefore;
       this.emit('snapshot', stored, reason);
       await this.prune();

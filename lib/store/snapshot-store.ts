@@ -17,13 +17,17 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { SnapshotApplier, SnapshotSource } from './source-applier.js';
 import type { CodecName } from '../codec/codec.js';
-import { BusyError, FormatError, InvalidArgumentError, IoError, isCorruptionError, NotFoundError, SnapstreamError, wrapIoError } from '../errors.js';
+import { BusyError, ErrorCodes, FormatError, InvalidArgumentError, IoError, isCorruptionError, NotFoundError, SnapstreamError, wrapIoError } from '../errors.js';
+import { analyzePartial } from '../snapshot/analyze-partial.js';
 import { cleanPartials } from '../snapshot/clean-partials.js';
+import type { EntryIterable } from '../snapshot/entry-source.js';
 import { inspectSnapshot, verifySnapshot } from '../snapshot/inspect-snapshot.js';
 import { readSnapshot, type SnapshotEntryStream } from '../snapshot/read-snapshot.js';
 import { writeSnapshot, type WriteSnapshotOptions } from '../snapshot/write-snapshot.js';
 import type { PartialAnalysis } from '../snapshot/analyze-partial.js';
+import { sendSnapshot, type Connect, type SendResult, type SendSnapshotOptions } from '../transfer/send-snapshot.js';
 import { checkSnapshotId, snapshotIdProblem } from '../snapshot/snapshot-id.js';
+import type { Duplex } from 'node:stream';
 import { writeJsonAtomic } from './atomic-json.js';
 import { applySnapshot } from './apply-snapshot.js';
 import { snapshotsToPrune, type RetentionPolicy } from './retention.js';
@@ -59,8 +63,41 @@ export interface StoredSnapshot {
 export interface SnapshotStoreOptions {
   /** Options for new snapshots (codec, level, block size…). */
   write?: Pick<WriteSnapshotOptions, 'codec' | 'level' | 'blockSize' | 'syncEvery' | 'concurrency'>;
-  /** Applied by `prune()` without arguments, and after each scheduled checkpoint. */
+  /**
+   * Applied by `prune()` without arguments, and by itself after each `create()` and each
+   * snapshot received into the store (see `autoPrune`).
+   */
   retention?: RetentionPolicy;
+  /**
+   * Apply `retention` by itself after each `create()` and after each snapshot received into the
+   * store (`serverOptions()`), never removing the snapshot just added or one in use. A failure
+   * there does not fail what came before it: it is reported as a `prune-failure` event. Default
+   * true; `create(…, { prune: false })` skips it once.
+   */
+  autoPrune?: boolean;
+}
+
+/** Options of {@link SnapshotStore.create}. */
+export interface CreateOptions {
+  /** The snapshot's id. Default: one made from the metadata's index and the time. */
+  id?: string;
+  /** Aborting it rejects with an `AbortError`; the partial file is kept (and listed in `pending`). */
+  signal?: AbortSignal;
+  /** Apply the store's retention afterwards (default: the store's `autoPrune`, true). */
+  prune?: boolean;
+}
+
+/** Options of {@link SnapshotStore.restore}. */
+export interface RestoreOptions {
+  /**
+   * Restore this snapshot and no other: a damaged one is an error (the corruption error, the
+   * snapshot left where it is), never a silent fall back to an older one.
+   */
+  id?: string;
+  /** The time expiry is judged against. Default: now. */
+  now?: number;
+  /** Aborting it aborts the restore (the applier is aborted, the live state untouched). */
+  signal?: AbortSignal;
 }
 
 /** What a restore did: the snapshot it restored and the failed ones it moved aside first. */
@@ -104,7 +141,8 @@ export interface VerifyAllResult {
  * A directory of snapshots that creates, lists, verifies, restores, prunes and deletes them, and
  * recovers from crashes and corruption on its own. Open one with {@link SnapshotStore.open}.
  * Events: `created`, `deleted`, `pruned`, `restored`, `corrupt` (`{ id, path, error, movedAside,
- * cause? }`: a damaged snapshot, moved under `corrupt/` unless it could not be), `partials-removed`.
+ * cause? }`: a damaged snapshot, moved under `corrupt/` unless it could not be), `partials-removed`,
+ * `prune-failure` (the error of a retention run after a create or a receive, which stand).
  */
 export class SnapshotStore extends EventEmitter {
   /** Partials left by an interrupted create, which creating the same id again resumes. */
@@ -143,7 +181,7 @@ export class SnapshotStore extends EventEmitter {
       await store.recover();
     } catch (err) {
       await lock.release();
-      throw err;
+      throw wrapIoError(err, `opening the store ${dir}`);
     }
     return store;
   }
@@ -170,16 +208,28 @@ export class SnapshotStore extends EventEmitter {
 
   /**
    * Writes a new snapshot from `source` (resuming a pending partial of the same id) and adds it
-   * to the list. The id defaults to one made from the metadata's index and the time.
+   * to the list, then applies the store's retention (see `autoPrune`). The id defaults to one
+   * made from the metadata's index and the time.
+   *
+   * `source` is a {@link SnapshotSource} — its view and its `meta()` are what the snapshot holds:
+   * take them in one tick, with the index they stand for — or any iterable or async iterable of
+   * entries (an array, a generator), which cannot resume. A create that fails leaves its partial
+   * file listed in `pending` when a later create of the same snapshot can resume it, and removes
+   * it otherwise.
    */
-  async create(source: SnapshotSource, meta?: Record<string, unknown>, options: { id?: string; signal?: AbortSignal } = {}): Promise<StoredSnapshot> {
+  async create(source: SnapshotSource | EntryIterable, meta?: Record<string, unknown>, options: CreateOptions = {}): Promise<StoredSnapshot> {
     let id: string;
     let file: string;
+    // An array has an entries() method too: an iterable is entries, whatever else it has.
+    const iterable = isEntryIterable(source);
+    const snapshotSource = iterable ? null : (source as SnapshotSource);
     // The source is ours to close once handed over, whatever happens (a database source holds
     // a view of the database open until then).
     try {
       this.checkOpen();
-      const fullMeta = { ...((await source.meta?.()) ?? {}), ...(meta ?? {}) };
+      // Called now, in the caller's tick: the metadata of the view the source took.
+      const sourceMeta = snapshotSource?.meta?.();
+      const fullMeta = { ...((await sourceMeta) ?? {}), ...(meta ?? {}) };
       // A pending partial with the same metadata is this snapshot, interrupted: resume it.
       const pending = this.pending.find((p) => JSON.stringify(p.header?.meta) === JSON.stringify(fullMeta));
       const pendingId = pending ? path.basename(pending.path).slice(0, -`${SUFFIX}.partial`.length) : undefined;
@@ -190,24 +240,62 @@ export class SnapshotStore extends EventEmitter {
       file = this.pathOf(id);
       this.use(id);
       try {
-        await writeSnapshot((cursor) => source.entries(cursor), file, {
+        await writeSnapshot(snapshotSource ? (cursor) => snapshotSource.entries(cursor) : (source as EntryIterable), file, {
           ...this.options.write,
           meta: fullMeta,
-          ...(source.cursorOf ? { cursorOf: source.cursorOf.bind(source) } : {}),
+          ...(snapshotSource?.cursorOf ? { cursorOf: snapshotSource.cursorOf.bind(snapshotSource) } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
         });
+      } catch (err) {
+        await this.notePartial(`${file}.partial`, err);
+        throw err;
       } finally {
         this.release(id);
       }
     } finally {
-      await source.close?.();
+      await snapshotSource?.close?.();
     }
     const stored = await describe(id, file);
     this.pending = this.pending.filter((p) => p.path !== `${file}.partial`);
     this.snapshots = sortNewestFirst([...this.snapshots, stored]);
     await this.saveList();
     this.emit('created', stored);
+    if (options.prune ?? true) await this.autoPrune(id);
     return stored;
+  }
+
+  /**
+   * After a failed create: its partial is listed in `pending` when it can be resumed, else
+   * removed, so that the store never holds a partial it does not report.
+   */
+  private async notePartial(partial: string, err: unknown): Promise<void> {
+    this.pending = this.pending.filter((p) => p.path !== partial);
+    const exists = await fsp.access(partial).then(() => true, () => false);
+    if (!exists) return; // the create failed before its first byte
+    // The source changed under its view: what the partial holds may be torn, never resume it.
+    const torn = err instanceof SnapstreamError && err.code === ErrorCodes.SOURCE_CHANGED;
+    if (!torn) {
+      try {
+        const analysis = await analyzePartial(partial);
+        if (analysis.resumable) {
+          this.pending.push(analysis);
+          return;
+        }
+      } catch {
+        // Unreadable: nothing a later create could resume.
+      }
+    }
+    await fsp.rm(partial, { force: true }).catch(() => {});
+  }
+
+  /** Retention by itself, after a create or a receive: never the snapshot just added; failures are an event. */
+  private async autoPrune(added: string): Promise<void> {
+    if (!this.options.retention || this.options.autoPrune === false || this.closed) return;
+    try {
+      await this.prune(this.options.retention, Date.now(), [added]);
+    } catch (err) {
+      this.emit('prune-failure', err);
+    }
   }
 
   /** A verified entry stream of a snapshot (fails at the first damage); the snapshot counts as in use until it ends. */
@@ -264,20 +352,38 @@ export class SnapshotStore extends EventEmitter {
    * that cannot run, an I/O error, a full target disk) is thrown and the snapshot left in place:
    * an older snapshot would fail the same way, or restore older state than the caller expects.
    * Expired entries are skipped.
+   * With `id`, restores that snapshot or fails: a damaged one is the corruption error (the
+   * snapshot left in place), never a fall back to another.
    */
-  async restore(applier: SnapshotApplier, options: { now?: number; signal?: AbortSignal } = {}): Promise<RestoreResult> {
+  async restore(applier: SnapshotApplier, options: RestoreOptions = {}): Promise<RestoreResult> {
     this.checkOpen();
+    const { id, ...applyOptions } = options;
+    if (id !== undefined) {
+      const s = this.get(id);
+      if (!s) throw new NotFoundError(`no snapshot ${id}`);
+      this.use(id);
+      try {
+        const applied = await applySnapshot(this.pathOf(id), s.meta, applier, applyOptions).catch((err: unknown) => {
+          throw systemError(err, `restoring ${id}`);
+        });
+        const result = { snapshot: s, ...applied, corrupt: [] };
+        this.emit('restored', result);
+        return result;
+      } finally {
+        this.release(id);
+      }
+    }
     const corrupt: string[] = [];
     for (const s of this.list()) {
       options.signal?.throwIfAborted();
       this.use(s.id);
       try {
-        const applied = await applySnapshot(this.pathOf(s.id), s.meta, applier, options);
+        const applied = await applySnapshot(this.pathOf(s.id), s.meta, applier, applyOptions);
         const result = { snapshot: s, ...applied, corrupt };
         this.emit('restored', result);
         return result;
       } catch (err) {
-        if (!isCorruptionError(err)) throw err;
+        if (!isCorruptionError(err)) throw systemError(err, `restoring ${s.id}`);
         corrupt.push(s.id);
         await this.quarantine(s.id, err);
       } finally {
@@ -287,24 +393,52 @@ export class SnapshotStore extends EventEmitter {
     throw new NotFoundError(corrupt.length > 0 ? `no snapshot verifies (${corrupt.join(', ')} were corrupt)` : 'the store holds no snapshot');
   }
 
+  /**
+   * Sends a snapshot to a snapshot server (see `sendSnapshot`; the id sent defaults to the
+   * snapshot's). The snapshot counts as in use until the send ends: no retention removes it.
+   */
+  async send(id: string, connection: Duplex | Connect, options: Omit<SendSnapshotOptions, 'id'> & { id?: string } = {}): Promise<SendResult> {
+    this.checkOpen();
+    if (!this.get(id)) throw new NotFoundError(`no snapshot ${id}`);
+    this.use(id);
+    try {
+      return await sendSnapshot(this.pathOf(id), connection, { ...options, id: options.id ?? id });
+    } finally {
+      this.release(id);
+    }
+  }
+
   /** Deletes a snapshot; one in use is a BusyError. */
   async delete(id: string): Promise<void> {
     this.checkOpen();
     if (!this.get(id)) throw new NotFoundError(`no snapshot ${id}`);
     if (this.inUse.has(id)) throw new BusyError(`snapshot ${id} is in use`);
     // The file goes first: a crash before the list is saved leaves an entry that opening drops.
-    await fsp.rm(this.pathOf(id), { force: true });
+    try {
+      await fsp.rm(this.pathOf(id), { force: true });
+    } catch (err) {
+      throw wrapIoError(err, `removing ${this.pathOf(id)}`);
+    }
     this.snapshots = this.snapshots.filter((s) => s.id !== id);
     await this.saveList();
     this.emit('deleted', id);
   }
 
-  /** Applies a retention policy (default: the store's). Never removes the newest snapshot or one in use. */
-  async prune(policy: RetentionPolicy | undefined = this.options.retention, now = Date.now()): Promise<string[]> {
+  /**
+   * Applies a retention policy (default: the store's). Never removes the newest snapshot, one in
+   * use (being created, read, verified, restored or sent) or one of `keep`.
+   */
+  async prune(policy: RetentionPolicy | undefined = this.options.retention, now = Date.now(), keep: readonly string[] = []): Promise<string[]> {
     this.checkOpen();
     if (!policy) return [];
-    const drop = snapshotsToPrune(this.snapshots, policy, now, new Set(this.inUse.keys()));
-    for (const id of drop) await fsp.rm(this.pathOf(id), { force: true });
+    const drop = snapshotsToPrune(this.snapshots, policy, now, new Set([...this.inUse.keys(), ...keep]));
+    for (const id of drop) {
+      try {
+        await fsp.rm(this.pathOf(id), { force: true });
+      } catch (err) {
+        throw wrapIoError(err, `removing ${this.pathOf(id)}`);
+      }
+    }
     if (drop.length > 0) {
       this.snapshots = this.snapshots.filter((s) => !drop.includes(s.id));
       await this.saveList();
@@ -344,7 +478,8 @@ export class SnapshotStore extends EventEmitter {
 
   /**
    * Options for `createSnapshotServer` that receive straight into this store: files land under
-   * the store's names and are adopted (listed) before the sender hears DONE.
+   * the store's names and are adopted (listed) before the sender hears DONE; then the store's
+   * retention runs (see `autoPrune`), never removing the snapshot just received.
    */
   serverOptions(): {
     /** The store's directory. */
@@ -359,6 +494,7 @@ export class SnapshotStore extends EventEmitter {
       fileName: (id) => `${id}${SUFFIX}`,
       onInstalled: async (info) => {
         await this.adopt(info.id);
+        await this.autoPrune(info.id);
       },
     };
   }
@@ -521,6 +657,17 @@ async function describe(id: string, file: string): Promise<StoredSnapshot> {
     codec: info.header.codec,
     meta,
   };
+}
+
+/** An array, a generator, any (async) iterable: entries, not a SnapshotSource (which is not iterable). */
+function isEntryIterable(source: SnapshotSource | EntryIterable): source is EntryIterable {
+  const s = source as unknown as Record<symbol, unknown> | null;
+  return s !== null && typeof s === 'object' && (typeof s[Symbol.iterator] === 'function' || typeof s[Symbol.asyncIterator] === 'function');
+}
+
+/** A system error (it has a `syscall`) from a file operation, as a SnapstreamError; others pass. */
+function systemError(err: unknown, what: string): unknown {
+  return typeof (err as NodeJS.ErrnoException | null)?.syscall === 'string' ? wrapIoError(err, what) : err;
 }
 
 function sortNewestFirst(list: StoredSnapshot[]): StoredSnapshot[] {

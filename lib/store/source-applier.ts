@@ -3,6 +3,7 @@
  * cursor, and an applier that builds new state aside and swaps it in atomically.
  */
 import type { DecodedEntry, Entry } from '../format/entry.js';
+import { wrapIoError } from '../errors.js';
 import type { EntryIterable } from '../snapshot/entry-source.js';
 
 /** Where a snapshot's entries come from: {@link mapSource}, {@link levelSource}, {@link directorySource} or your own. */
@@ -27,4 +28,22 @@ export interface SnapshotApplier {
   commit(): Promise<void>;
   /** Throws the temporary state away; the live state is untouched. */
   abort(): Promise<void>;
+}
+
+/**
+ * The same applier, its failures typed: a system error (ENOENT, EACCES, …) or a database's own
+ * becomes a SnapstreamError (`SNAP_ERR_IO`, `SNAP_ERR_NO_SPACE`) with the original as `cause`.
+ * @internal
+ */
+export function typedFailures(applier: SnapshotApplier, what: string): SnapshotApplier {
+  const typed =
+    <A extends unknown[]>(fn: (...args: A) => Promise<void>) =>
+    async (...args: A): Promise<void> => {
+      try {
+        await fn(...args);
+      } catch (err) {
+        throw wrapIoError(err, what);
+      }
+    };
+  return { begin: typed(applier.begin), write: typed(applier.write), commit: typed(applier.commit), abort: typed(applier.abort) };
 }

@@ -29,8 +29,14 @@ t.test('custom-pipeline.ts', async (t) => {
   t.match(r.stdout, /restored 33333 live ones; all equal/);
 });
 
+t.test('consistent-source.ts', async (t) => {
+  const r = spawnSync(process.execPath, [...process.execArgv, path.join(root, 'examples', 'consistent-source.ts')], { encoding: 'utf8', timeout: 120_000 });
+  t.equal(r.status, 0, r.stderr.slice(-500));
+  t.match(r.stdout, /restored 4447 entries: exactly the state at index 20000/);
+});
+
 t.test('every example is tested here or in its own test', async (t) => {
   // s3-backup.sh needs an S3 server: test/s3/example-s3-backup.ts runs it (npm run test:s3).
-  const listed = new Set([...Object.keys(shellExamples), 'custom-pipeline.ts', 'replicated-kv', 's3-backup.sh']);
+  const listed = new Set([...Object.keys(shellExamples), 'custom-pipeline.ts', 'consistent-source.ts', 'replicated-kv', 's3-backup.sh']);
   for (const entry of fs.readdirSync(path.join(root, 'examples'))) t.ok(listed.has(entry), `${entry} is run by a test`);
 });

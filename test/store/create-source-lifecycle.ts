@@ -9,11 +9,12 @@ import t from 'tap';
 import path from 'node:path';
 import { SnapshotStore, type DecodedEntry, type SnapshotSource } from '../../lib/index.js';
 
-function counted(n: number, options: { delayEvery?: number } = {}): SnapshotSource & { closed: number } {
+function counted(n: number, options: { delayEvery?: number; abortAt?: { entry: number; controller: AbortController } } = {}): SnapshotSource & { closed: number } {
   const source = {
     closed: 0,
     async *entries(cursor: unknown) {
       for (let i = typeof cursor === 'number' ? cursor : 0; i < n; i++) {
+        if (options.abortAt?.entry === i) options.abortAt.controller.abort();
         if (options.delayEvery && i % options.delayEvery === 0) await new Promise((r) => setTimeout(r, 1));
         yield { key: `k${String(i).padStart(6, '0')}`, value: Buffer.alloc(500, i % 251) };
       }
@@ -46,8 +47,9 @@ t.test('two creates of one pending snapshot at once: the second is BUSY', async 
   let store = await SnapshotStore.open(dir, options);
   // Interrupt a create half way: a resumable partial is left.
   const abort = new AbortController();
-  const first = counted(4000, { delayEvery: 50 });
-  setTimeout(() => abort.abort(), 60);
+  // Aborted half way through the source (not after a fixed time, which a loaded machine may
+  // spend before the first block): by then the blocks before it have reached the file.
+  const first = counted(4000, { delayEvery: 50, abortAt: { entry: 2000, controller: abort } });
   await t.rejects(store.create(first, { index: 7 }, { signal: abort.signal }));
   await store.close();
   store = await SnapshotStore.open(dir, options);

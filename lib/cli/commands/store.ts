@@ -88,17 +88,20 @@ const sub: Record<string, { usage: string; flags: { values?: string[]; switches?
       }),
   },
   restore: {
-    usage: 'store restore --dir DIR (--to-dir TARGET | --to-jsonl FILE)',
-    flags: { values: ['--dir', '--to-dir', '--to-jsonl'] },
+    usage: 'store restore --dir DIR [--id ID] (--to-dir TARGET | --to-jsonl FILE)',
+    flags: { values: ['--dir', '--id', '--to-dir', '--to-jsonl'] },
     run: (args, ctx) =>
       withStore(args, async (store) => {
         const toDir = args.values.get('--to-dir');
         const toJsonl = args.values.get('--to-jsonl');
         if (!toDir === !toJsonl) throw new UsageError('give one of --to-dir TARGET or --to-jsonl FILE');
         warnProblems(store.problems);
-        const counted = countingApplier(toDir ? directoryApplier(toDir) : jsonlFileApplier(toJsonl!), store.list());
+        // --id: that snapshot or an error, never a fall back to another.
+        const id = args.values.get('--id');
+        const candidates = id === undefined ? store.list() : store.list().filter((s) => s.id === id);
+        const counted = countingApplier(toDir ? directoryApplier(toDir) : jsonlFileApplier(toJsonl!), candidates);
         const bar = new ProgressBar('restore', { ...ctx, poll: counted.progress });
-        const result = await store.restore(counted.applier).catch((err: unknown) => {
+        const result = await store.restore(counted.applier, id === undefined ? {} : { id }).catch((err: unknown) => {
           bar.stop();
           throw err;
         });
@@ -136,7 +139,7 @@ const sub: Record<string, { usage: string; flags: { values?: string[]; switches?
 
 export const storeCommand: Command = {
   usage: 'store ls|verify|restore|prune|delete --dir DIR ...',
-  summary: 'list, verify, restore (newest that verifies), prune and delete snapshots in a store',
+  summary: 'list, verify, restore (newest that verifies, or --id), prune and delete snapshots in a store',
   flags: { passThrough: true },
   help(args) {
     const command = lookup(sub, args[0]);

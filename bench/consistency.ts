@@ -1,0 +1,205 @@
+/**
+ * What a point-in-time view of a live Map costs (mapSource): for each size, in a fresh process
+ * with a big heap (NODE_OPTIONS=--max-old-space-size=4096, which the worker threads accept, unlike
+ * the same flag on the command line):
+ *  - extra memory per entry while a view is open (heap and RSS, after a full collection), and per
+ *    key written while it is open (beyond the values the writes put in);
+ *  - the longest event-loop pause while store.create writes the snapshot with a writer going on
+ *    (perf_hooks.monitorEventLoopDelay), per million entries, beside the same writer's alone; and
+ *    the mapSource() call itself, its wall and CPU time (the CPU time is what a loaded machine
+ *    does not inflate);
+ *  - write throughput with a view open against without (the write path alone: set/delete in a
+ *    tight loop), and of a writer doing batches on every turn of the event loop during a
+ *    store.create against the same writer alone (which includes the CPU the snapshot takes);
+ *  - for comparison, the stop-the-world copy (`new Map(map)`) a consistent snapshot needed before.
+ *
+ *   npm run bench:consistency -- --entries 1m,3m
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { mapSource, SnapshotStore, type SnapshotMap } from 'snapstream';
+
+const here = fileURLToPath(import.meta.url);
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: string): string => (args.includes(name) ? args[args.indexOf(name) + 1]! : fallback);
+const parseCount = (s: string): number => Number(s.replace(/m$/i, '')) * (/m$/i.test(s) ? 1e6 : 1);
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+const collect = (): void => {
+  gc();
+  gc();
+};
+const mb = (b: number): string => (b / 1024 ** 2).toFixed(0);
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** A seeded PRNG (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let r = Math.imul(a ^ (a >>> 15), 1 | a);
+    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function child(n: number): Promise<Record<string, number>> {
+  const out: Record<string, number> = { entries: n };
+  const map: SnapshotMap = new Map();
+  const value = (i: number, tag: string): string => `${tag}:${i}:`.padEnd(100, 'x');
+  for (let i = 0; i < n; i++) map.set(`key:${i}`, value(i, 'v0'));
+  const rand = rng(7);
+  let next = n;
+  // A writer's op: overwrite 60%, insert 20%, delete 20%.
+  const op = (tag: number): void => {
+    const r = rand();
+    const k = `key:${Math.floor(rand() * next)}`;
+    if (r < 0.6) map.set(k, value(tag, 'w'));
+    else if (r < 0.8) map.set(`key:${next++}`, value(tag, 'n'));
+    else map.delete(k);
+  };
+
+  // 1. Memory of an open view, and its opening pause.
+  collect();
+  const h0 = process.memoryUsage();
+  let t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  let view = mapSource(map);
+  out.openMs = performance.now() - t0;
+  // CPU time of the call: on a loaded machine the wall time counts the time spent descheduled too
+  // (no other thread of this process runs during it).
+  const cpu = process.cpuUsage(cpu0);
+  out.openCpuMs = (cpu.user + cpu.system) / 1000;
+  collect();
+  const h1 = process.memoryUsage();
+  out.viewHeapPerEntry = (h1.heapUsed - h0.heapUsed) / n;
+  out.viewRssPerEntry = (h1.rss - h0.rss) / n;
+  // Writes while it is open: what each costs beyond the value it puts in.
+  const writes = Math.floor(n / 10);
+  const keysWritten = (from: number): string[] => Array.from({ length: writes }, (_, i) => `key:${(from + i * 7) % n}`);
+  const ks = keysWritten(1);
+  collect();
+  const h2 = process.memoryUsage();
+  for (let i = 0; i < writes; i++) map.set(ks[i]!, value(i, 'cow'));
+  collect();
+  const h3 = process.memoryUsage();
+  await view.close!();
+  const ks2 = keysWritten(3);
+  collect();
+  const h4 = process.memoryUsage();
+  for (let i = 0; i < writes; i++) map.set(ks2[i]!, value(i, 'plain'));
+  collect();
+  const h5 = process.memoryUsage();
+  out.cowHeapPerWrite = (h3.heapUsed - h2.heapUsed - (h5.heapUsed - h4.heapUsed)) / writes;
+
+  // 2. The write path alone: ops/s with a view open against without, rounds alternated.
+  const OPS = 200_000;
+  const round = (): number => {
+    const s = performance.now();
+    for (let i = 0; i < OPS; i++) op(i);
+    return OPS / ((performance.now() - s) / 1000);
+  };
+  const plain: number[] = [];
+  const viewed: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    plain.push(round());
+    view = mapSource(map);
+    viewed.push(round());
+    await view.close!();
+  }
+  out.writePathPlain = median(plain);
+  out.writePathViewed = median(viewed);
+
+  // 3. store.create with a writer going on: pauses, and the writer's rate against alone.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'snapstream-consistency-'));
+  const store = await SnapshotStore.open(dir);
+  await store.create([{ key: 'warm', value: 'up' }], { index: 0 }); // starts the workers
+  const BATCH = 2_000;
+  const writer = (until: () => boolean): Promise<number> =>
+    new Promise((resolve) => {
+      let ops = 0;
+      const turn = (): void => {
+        if (until()) return resolve(ops);
+        for (let i = 0; i < BATCH; i++) op(i);
+        ops += BATCH;
+        setImmediate(turn);
+      };
+      setImmediate(turn);
+    });
+  collect();
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  let done = false;
+  t0 = performance.now();
+  h.enable();
+  const creating = store.create(mapSource(map, { index: 1 }));
+  const during = writer(() => done);
+  await creating.finally(() => (done = true));
+  const createMs = performance.now() - t0;
+  const opsDuring = await during;
+  h.disable();
+  out.createMs = createMs;
+  out.maxPauseMs = h.max / 1e6;
+  out.p99PauseMs = h.percentile(99) / 1e6;
+  out.writerDuring = opsDuring / (createMs / 1000);
+  // The same writer alone, as long: its own pauses (collections of the big heap) for comparison.
+  collect();
+  const hAlone = monitorEventLoopDelay({ resolution: 1 });
+  hAlone.enable();
+  t0 = performance.now();
+  const opsAlone = await writer(() => performance.now() - t0 >= createMs);
+  out.writerAlone = opsAlone / ((performance.now() - t0) / 1000);
+  hAlone.disable();
+  out.maxPauseAloneMs = hAlone.max / 1e6;
+  await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+
+  // 4. The stop-the-world copy, for comparison.
+  collect();
+  const c0 = process.memoryUsage().heapUsed;
+  t0 = performance.now();
+  const copy = new Map(map);
+  out.copyMs = performance.now() - t0;
+  collect();
+  out.copyHeapPerEntry = (process.memoryUsage().heapUsed - c0) / map.size;
+  out.copySize = copy.size;
+  out.heapMb = Number(mb(process.memoryUsage().heapUsed));
+  return out;
+}
+
+if (args[0] === '--child') {
+  console.log(JSON.stringify(await child(Number(args[1]))));
+} else {
+  const sizes = arg('--entries', '1m').split(',');
+  console.log(`mapSource consistency, Node ${process.version}, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the start`);
+  const rows = [
+    '| entries | view: heap / RSS per entry | per key written | mapSource(): wall / CPU | longest pause (per M) | p99 | writer alone: longest pause | write path viewed / plain | writer during create / alone | create | `new Map(map)`: time, heap per entry |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const s of sizes) {
+    const n = parseCount(s);
+    const r = spawnSync(process.execPath, [here, '--child', String(n)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=4096`.trim() },
+    });
+    if (r.status !== 0) throw new Error(`child for ${s} failed (${r.status})`);
+    const o = JSON.parse(r.stdout) as Record<string, number>;
+    const perM = o.maxPauseMs! / (n / 1e6);
+    rows.push(
+      `| ${s} | ${o.viewHeapPerEntry!.toFixed(1)} B / ${o.viewRssPerEntry!.toFixed(1)} B | ${o.cowHeapPerWrite!.toFixed(0)} B | ${o.openMs!.toFixed(1)} / ${o.openCpuMs!.toFixed(1)} ms ` +
+        `| ${o.maxPauseMs!.toFixed(1)} ms (${perM.toFixed(1)} ms) | ${o.p99PauseMs!.toFixed(1)} ms | ${o.maxPauseAloneMs!.toFixed(1)} ms ` +
+        `| ${(o.writePathViewed! / 1e6).toFixed(2)} / ${(o.writePathPlain! / 1e6).toFixed(2)} M ops/s (${((o.writePathViewed! / o.writePathPlain!) * 100).toFixed(0)}%) ` +
+        `| ${(o.writerDuring! / 1e3).toFixed(0)} / ${(o.writerAlone! / 1e3).toFixed(0)} k ops/s (${((o.writerDuring! / o.writerAlone!) * 100).toFixed(0)}%) ` +
+        `| ${(o.createMs! / 1000).toFixed(2)} s | ${o.copyMs!.toFixed(0)} ms, ${o.copyHeapPerEntry!.toFixed(0)} B |`,
+    );
+  }
+  console.log(rows.join('\n'));
+  console.log(`load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end`);
+}

@@ -1,0 +1,182 @@
+/**
+ * A point-in-time view of a live `Map` the application goes on writing, without copying its
+ * values (docs/CONSISTENCY.md says why this design).
+ *
+ * Opening a view copies the keys, in order, into one array (8 bytes an entry, about 20 ms per
+ * million on this machine), and patches the map instance's `set`, `delete` and `clear` (own
+ * properties shadowing `Map.prototype`): the first write to a key while the view is open saves
+ * the value it replaces (copy-on-write). The view's value of its i-th key is the saved one if
+ * there is one, else the live one, which cannot have changed. `clear()` freezes the values the
+ * view has not handed out yet into an array (its one O(n) step; it replaces every value).
+ *
+ * Several views may be open at once; each keeps its own saved values. The patches go when the
+ * last view closes (read to the end, stopped early, `close()`, or its source collected as
+ * garbage), and an own `set`/`delete`/`clear` the map had before comes back.
+ */
+import { SourceChangedError } from '../errors.js';
+
+type AnyMap = Map<unknown, unknown>;
+type Method = 'set' | 'delete' | 'clear';
+
+const mapGet = Map.prototype.get;
+const mapHas = Map.prototype.has;
+
+/** What is installed on one map while views of it are open. */
+interface Patch {
+  views: MapView[];
+  /** The methods the patches call (own ones the map had, or the prototype's). */
+  prev: Record<Method, (...args: unknown[]) => unknown>;
+  /** The own properties the map had before, restored when the last view closes. */
+  own: Partial<Record<Method, PropertyDescriptor>>;
+  /** The patches themselves, to tell whether someone replaced them since. */
+  installed: Record<Method, (...args: unknown[]) => unknown>;
+}
+
+const patches = new WeakMap<AnyMap, Patch>();
+
+/** One point-in-time view: its keys in order, and the values writes replaced since it opened. */
+export class MapView {
+  private keys: unknown[];
+  private saved: Map<unknown, unknown> | null = new Map();
+  /** Set by `clear()`: the values from `frozenFrom` on, as of the view. */
+  private frozen: unknown[] | null = null;
+  private frozenFrom = 0;
+  /** How far the view has been read: nothing before it is needed again. */
+  position = 0;
+  private open = true;
+
+  constructor(private readonly map: AnyMap) {
+    this.keys = Array.from(map.keys());
+    attach(map, this);
+  }
+
+  /** Entries in the view. */
+  get size(): number {
+    return this.keys.length;
+  }
+
+  /** True until the view is closed. */
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  /** The i-th key of the view. */
+  keyAt(i: number): unknown {
+    return this.keys[i];
+  }
+
+  /** The view's value of its i-th key. */
+  valueAt(i: number): unknown {
+    if (this.frozen) return this.frozen[i - this.frozenFrom];
+    const key = this.keys[i];
+    const saved = this.saved!;
+    if (saved.size > 0) {
+      const old = saved.get(key); // never undefined when saved
+      if (old !== undefined) return old;
+    }
+    const value = mapGet.call(this.map, key);
+    // Only a write that went round the patches (Map.prototype.delete.call(map, …)) gets here.
+    if (value === undefined && !mapHas.call(this.map, key)) {
+      throw new SourceChangedError(`a key of the map was deleted behind its point-in-time view (not through map.delete)`);
+    }
+    return value;
+  }
+
+  /** Called before `set(key)` or `delete(key)`: saves the value the write replaces, the first time. */
+  beforeWrite(key: unknown): void {
+    const saved = this.saved;
+    if (saved === null || saved.has(key)) return;
+    const value = mapGet.call(this.map, key);
+    // An absent key is either new since the view (not in it) or saved when it was deleted. (No
+    // entry's value is undefined: the encoder refuses one; so no second lookup to tell.)
+    if (value !== undefined) saved.set(key, value);
+  }
+
+  /** Called before `clear()`: the values not read yet, frozen as the view has them. */
+  beforeClear(): void {
+    if (this.saved === null) return;
+    const from = this.position;
+    const values = new Array<unknown>(Math.max(0, this.keys.length - from));
+    for (let i = from; i < this.keys.length; i++) values[i - from] = this.valueAt(i);
+    this.frozen = values;
+    this.frozenFrom = from;
+    this.saved = null;
+  }
+
+  /** Releases the view's memory and, when it was the last one, the map's patches. */
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.keys = [];
+    this.saved = null;
+    this.frozen = null;
+    detach(this.map, this);
+  }
+}
+
+function attach(map: AnyMap, view: MapView): void {
+  const existing = patches.get(map);
+  if (existing) {
+    existing.views.push(view);
+    return;
+  }
+  const views = [view];
+  const prev = { set: map.set, delete: map.delete, clear: map.clear } as Patch['prev'];
+  const own: Patch['own'] = {};
+  for (const name of ['set', 'delete', 'clear'] as const) {
+    const d = Object.getOwnPropertyDescriptor(map, name);
+    if (d) own[name] = d;
+  }
+  const installed: Patch['installed'] = {
+    set: function (this: AnyMap, key: unknown, value: unknown) {
+      if (this === map) for (let i = 0; i < views.length; i++) views[i]!.beforeWrite(key);
+      return prev.set.call(this, key, value);
+    },
+    delete: function (this: AnyMap, key: unknown) {
+      if (this === map) for (let i = 0; i < views.length; i++) views[i]!.beforeWrite(key);
+      return prev.delete.call(this, key);
+    },
+    clear: function (this: AnyMap) {
+      if (this === map) for (let i = 0; i < views.length; i++) views[i]!.beforeClear();
+      return prev.clear.call(this);
+    },
+  } as Patch['installed'];
+  for (const name of ['set', 'delete', 'clear'] as const) {
+    Object.defineProperty(map, name, { value: installed[name], writable: true, configurable: true, enumerable: false });
+  }
+  patches.set(map, { views, prev, own, installed });
+}
+
+function detach(map: AnyMap, view: MapView): void {
+  const patch = patches.get(map);
+  if (!patch) return;
+  const i = patch.views.indexOf(view);
+  if (i >= 0) patch.views.splice(i, 1);
+  if (patch.views.length > 0) return;
+  patches.delete(map);
+  for (const name of ['set', 'delete', 'clear'] as const) {
+    // Replaced by someone since: theirs stays (ours, under it, is a plain pass-through now).
+    if (Object.getOwnPropertyDescriptor(map, name)?.value !== patch.installed[name]) continue;
+    const before = patch.own[name];
+    if (before) Object.defineProperty(map, name, before);
+    else delete (map as unknown as Record<string, unknown>)[name];
+  }
+}
+
+/** Views whose source was dropped without being read to the end or closed. */
+const abandoned = new FinalizationRegistry<MapView>((view) => view.close());
+
+/** Closes `view` once `owner` (the source handed to the application) is garbage. */
+export function closeWhenCollected(owner: object, view: MapView): void {
+  abandoned.register(owner, view, view);
+}
+
+/** Forgets {@link closeWhenCollected} for a view closed by hand. */
+export function forgetOwner(view: MapView): void {
+  abandoned.unregister(view);
+}
+
+/** Views open on `map` now (for tests and diagnostics). */
+export function openViews(map: AnyMap): number {
+  return patches.get(map)?.views.length ?? 0;
+}

@@ -6,7 +6,7 @@
 import type { Duplex } from 'node:stream';
 import type { Progress } from '../../streams/stage-options.js';
 import { pipeline } from 'node:stream/promises';
-import { jsonlParser, jsonlStringer } from 'stream-chain/node/jsonl';
+import { jsonlParser } from 'stream-chain/node/jsonl';
 import { checkCodec } from '../../codec/codec.js';
 import { compressFile, type CompressFileOptions } from '../../snapshot/compress-file.js';
 import { Chunker } from '../../streams/chunker.js';
@@ -21,7 +21,7 @@ import { intOption, type ParsedArgs } from '../args.js';
 import { report, type Command, type CommandContext } from '../command.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatBytes } from '../format.js';
-import { entriesToJson, jsonToEntries } from '../jsonl-entries.js';
+import { entriesToJsonLines, jsonToEntries } from '../jsonl-entries.js';
 import { ProgressBar } from '../progress.js';
 
 /** stdin → stages → stdout, with a progress bar fed by the snapstream stages' `progress` events. */
@@ -55,7 +55,7 @@ export const filterCommands: Record<string, Command> = {
     summary: 'entry records on stdin → JSON Lines on stdout (bytes that are not text as {"base64"})',
     flags: { switches: ['--skip-expired'] },
     run: (args, ctx) =>
-      filter('decode', ctx, [new EntryDecoder({ batch: true, skipExpired: args.switches.has('--skip-expired') }), entriesToJson(), jsonlStringer({ suffix: '\n', emptyValue: '' })]),
+      filter('decode', ctx, [new EntryDecoder({ batch: true, skipExpired: args.switches.has('--skip-expired') }), entriesToJsonLines()]),
   },
   compress: {
     usage: 'compress [--codec zstd|lz4|none] [--level N] [--block-size N] [IN OUT [--crc]]',

@@ -1,6 +1,6 @@
 /** Snapshot files from the shell: pack JSON Lines into one, unpack it, inspect it. */
 import { pipeline } from 'node:stream/promises';
-import { jsonlParser, jsonlStringer } from 'stream-chain/node/jsonl';
+import { jsonlParser } from 'stream-chain/node/jsonl';
 import { checkCodec } from '../../codec/codec.js';
 import { inspectSnapshot, verifySnapshot } from '../../snapshot/inspect-snapshot.js';
 import { readSnapshot } from '../../snapshot/read-snapshot.js';
@@ -9,7 +9,7 @@ import { intOption, type ParsedArgs } from '../args.js';
 import { report, type Command } from '../command.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatBytes, formatCount } from '../format.js';
-import { entriesToJson, jsonToEntries } from '../jsonl-entries.js';
+import { entriesToJsonLines, jsonToEntries } from '../jsonl-entries.js';
 import { ProgressBar } from '../progress.js';
 
 function fileArg(args: ParsedArgs, what: string): string {
@@ -58,7 +58,7 @@ export const snapshotFileCommands: Record<string, Command> = {
     async run(args) {
       const file = fileArg(args, 'unpack');
       try {
-        await pipeline(readSnapshot(file, { batch: true, skipExpired: args.switches.has('--skip-expired') }), entriesToJson(), jsonlStringer({ suffix: '\n', emptyValue: '' }), process.stdout);
+        await pipeline(readSnapshot(file, { batch: true, skipExpired: args.switches.has('--skip-expired') }), entriesToJsonLines(), process.stdout);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EPIPE') return EXIT.OK;
         throw err;

@@ -40,6 +40,21 @@ export function jsonToEntries(): Transform {
   });
 }
 
+/** Entries (or batches of them) → JSON-ready objects. */
+export function entriesToJson(): Transform {
+  const one = (e: DecodedEntry): Record<string, unknown> =>
+    e.expiresAt === undefined ? { key: toJson(e.key), value: toJson(e.value) } : { key: toJson(e.key), value: toJson(e.value), expiresAt: e.expiresAt };
+  return new Transform({
+    objectMode: true,
+    transform(item: DecodedEntry | DecodedEntry[], _e, cb) {
+      if (Array.isArray(item)) {
+        for (const e of item) this.push(one(e));
+        cb();
+      } else cb(null, one(item));
+    },
+  });
+}
+
 /**
  * Entries (or batches of them) → JSON Lines text, each line ending in `\n`: one string per
  * batch. (A stringer stage after {@link entriesToJson} pushed one chunk per entry, and standard

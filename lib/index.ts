@@ -28,7 +28,7 @@ export { SnapshotParser, createSnapshotParser, type ParsedBlock } from './snapsh
 export { writeSnapshot, type WriteSnapshotOptions, type SnapshotSummary } from './snapshot/write-snapshot.js';
 export { compressFile, type CompressFileOptions, type CompressFileSummary } from './snapshot/compress-file.js';
 export { readSnapshot, type ReadSnapshotOptions, type SnapshotEntryStream } from './snapshot/read-snapshot.js';
-export { inspectSnapshot, verifySnapshot, type SnapshotInfo, type VerifyResult } from './snapshot/inspect-snapshot.js';
+export { inspectSnapshot, verifySnapshot, type SnapshotInfo, type VerifyOptions, type VerifyResult } from './snapshot/inspect-snapshot.js';
 export { sampleEntries, type SampleOptions } from './sample/sample-entries.js';
 export { analyzePartial, type PartialAnalysis } from './snapshot/analyze-partial.js';
 export type { EntrySourceFactory } from './snapshot/write-snapshot.js';

@@ -29,10 +29,21 @@ const ROUND = 64 * 1024;
 const free = new Map<number, ArrayBuffer[]>();
 const freeShared = new Map<number, SharedArrayBuffer[]>();
 let freeBytes = 0;
+// Buffers too large for the free list above (a 64 MiB block is), kept only while a reader holds
+// them (holdLargeBlocks): reused block after block inside its closed pipeline, dropped at its end
+// so an idle process does not keep them. A fresh one per block lay as garbage until a full collection.
+const MAX_LARGE = 2;
+const LARGE = 4 * 1024 * 1024;
+const freeLarge: ArrayBuffer[] = [];
+let largeHolds = 0;
 
 /** A buffer of exactly `size` bytes (contents undefined) whose memory the caller owns. */
 export function allocBlock(size: number, shared = false): Buffer {
-  const buffer = (shared ? freeShared : free).get(size)?.pop();
+  let buffer: ArrayBufferLike | undefined = (shared ? freeShared : free).get(size)?.pop();
+  if (!buffer && !shared) {
+    const i = freeLarge.findIndex((b) => b.byteLength === size);
+    if (i >= 0) return Buffer.from(freeLarge.splice(i, 1)[0]!, 0, size);
+  }
   if (!buffer) return shared ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafeSlow(size);
   freeBytes -= size;
   return Buffer.from(buffer, 0, size);
@@ -50,11 +61,31 @@ export function allocStaging(length: number, shared = false): Buffer {
 /** Gives memory back for reuse. The caller must hold the only reference to it. */
 export function recycleBlock(buffer: ArrayBufferLike): void {
   const size = buffer.byteLength;
-  if (size === 0 || freeBytes + size > MAX_FREE_BYTES) return; // detached, or the list is full
+  if (size === 0) return; // detached
+  if (freeBytes + size > MAX_FREE_BYTES) {
+    // The list is full, or this is a large block: kept only while a reader holds large blocks.
+    if (largeHolds > 0 && size > LARGE && buffer instanceof ArrayBuffer && freeLarge.length < MAX_LARGE && !freeLarge.includes(buffer)) freeLarge.push(buffer);
+    return;
+  }
   const lists: Map<number, ArrayBufferLike[]> = buffer instanceof SharedArrayBuffer ? freeShared : free;
   let list = lists.get(size);
   if (!list) lists.set(size, (list = []));
   if (list.length >= MAX_FREE_PER_SIZE) return;
   list.push(buffer);
   freeBytes += size;
+}
+
+/**
+ * For a reader of large blocks: while held, a block too large for the free list is kept for
+ * reuse (at most two) instead of left to the collector. Returns the release, to call once the
+ * reader's pipeline has ended; the last release drops them.
+ */
+export function holdLargeBlocks(): () => void {
+  largeHolds++;
+  let held = true;
+  return () => {
+    if (!held) return;
+    held = false;
+    if (--largeHolds === 0) freeLarge.length = 0;
+  };
 }

@@ -150,7 +150,11 @@ export class EntryParser {
   }
 
   private bytes(buf: Buffer, start: number, end: number): Buffer {
-    return this.copy ? Buffer.from(buf.subarray(start, end)) : buf.subarray(start, end);
+    if (!this.copy) return buf.subarray(start, end);
+    // Copied straight into (pooled) memory: no view object made per key and value just to copy it.
+    const out = Buffer.allocUnsafe(end - start);
+    buf.copy(out, 0, start, end);
+    return out;
   }
 
   private startPartial(chunk: Buffer, at: number, size: number): void {

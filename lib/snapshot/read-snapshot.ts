@@ -1,17 +1,19 @@
 /**
  * readSnapshot: a snapshot file → entries, the composition
- * file → SnapshotParser → Decompressor (block mode) → EntryDecoder (block mode).
+ * file → SnapshotParser → InFlightGate → Decompressor (block mode) → EntryDecoder (block mode).
  * Every block is checked before its entries are emitted; the stream ends with an error at the
  * first damage, after the entries of the blocks before it.
  */
 import { addAbortSignal, pipeline, type Readable } from 'node:stream';
 import { sharedPool } from '../codec/worker-pool.js';
+import { holdLargeBlocks } from '../format/block-buffers.js';
 import { Decompressor } from '../streams/decompressor.js';
 import { EntryDecoder } from '../streams/entry-decoder.js';
 import type { EntryParserOptions } from '../format/entry-parser.js';
 import type { SnapshotHeader } from '../format/snapshot-frames.js';
 import { wrapIoError } from '../errors.js';
 import { RecycledFileReader } from './recycled-file-reader.js';
+import { InFlightGate } from './in-flight-gate.js';
 import { SnapshotParser } from './snapshot-parser.js';
 
 /**
@@ -23,6 +25,12 @@ export interface ReadSnapshotOptions extends EntryParserOptions {
   batch?: boolean;
   /** Blocks decompressed at once. Default: one per worker thread. */
   concurrency?: number;
+  /**
+   * Most bytes of blocks (compressed frame + decompressed data) held between reading and
+   * decoding at once; one block is always let through, however large. Default 64 MiB: a file
+   * of 64 MiB blocks is read one block at a time, one of 1 MiB blocks is not held back at all.
+   */
+  maxBytesInFlight?: number;
   /** Aborting it destroys the stream with an `AbortError`. */
   signal?: AbortSignal;
 }
@@ -31,6 +39,8 @@ export interface ReadSnapshotOptions extends EntryParserOptions {
 export interface SnapshotEntryStream extends EntryDecoder {
   /** The snapshot's header frame; null until it has been read. */
   header: SnapshotHeader | null;
+  /** The most bytes of blocks (compressed frame + decompressed data) held in the reader at once so far: at most `maxBytesInFlight`, or one block. */
+  readonly peakBytesInFlight: number;
 }
 
 /** Streams the entries of the snapshot file at `path` (or of a stream of its bytes). Emits `header` when the header is read. */
@@ -46,13 +56,19 @@ export function readSnapshot(path: string | Readable, options: ReadSnapshotOptio
   // Keys and values are copied out of each block (default), so blocks are recycled at once and
   // entries the caller keeps do not pin megabytes of decompressed data.
   const decoder = new EntryDecoder({ copy: true, ...options, blocks: true }) as SnapshotEntryStream;
+  // Bounds the blocks in flight by bytes, where the stages after it count blocks.
+  const gate = new InFlightGate(options.maxBytesInFlight);
+  decoder.on('progress', (p: { bytes: number }) => gate.consumed(p.bytes));
+  Object.defineProperty(decoder, 'peakBytesInFlight', { get: () => gate.peak, enumerable: true });
   decoder.header = null;
   parser.on('header', (h: SnapshotHeader) => {
     decoder.header = h;
     decoder.emit('header', h);
   });
   file.on('error', (err: Error) => decoder.destroy(wrapIoError(err, `reading ${what}`)));
-  pipeline(file, parser, decompressor, decoder, () => {});
+  // Blocks of 64 MiB are reused inside this pipeline while it runs.
+  const release = holdLargeBlocks();
+  pipeline(file, parser, gate, decompressor, decoder, release);
   if (options.signal) addAbortSignal(options.signal, decoder);
   return decoder;
 }

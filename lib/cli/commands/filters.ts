@@ -8,7 +8,6 @@ import fsp from 'node:fs/promises';
 import { Writable, type Duplex } from 'node:stream';
 import type { Progress } from '../../streams/stage-options.js';
 import { pipeline } from 'node:stream/promises';
-import { jsonlStringer } from 'stream-chain/node/jsonl';
 import { checkCodec, checkLevel } from '../../codec/codec.js';
 import { wrapIoError } from '../../errors.js';
 import { SKIPPABLE_HEADER, SNAP_SKIPPABLE_MAGIC, TAG_HEADER } from '../../format/skippable.js';
@@ -26,7 +25,7 @@ import { intOption, signedIntOption, type ParsedArgs } from '../args.js';
 import { report, type Command, type CommandContext } from '../command.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatBytes } from '../format.js';
-import { entriesToJson, JsonlEntryReader } from '../jsonl-entries.js';
+import { entriesToJsonLines, JsonlEntryReader } from '../jsonl-entries.js';
 import { ByteCounter, fileSize, ProgressBar, stdinSize } from '../progress.js';
 
 /**
@@ -79,7 +78,7 @@ export const filterCommands: Record<string, Command> = {
     flags: { switches: ['--skip-expired'] },
     run: (args, ctx) => {
       const decoder = new EntryDecoder({ batch: true, skipExpired: args.switches.has('--skip-expired') });
-      return filter('decode', ctx, args, [decoder, entriesToJson(), jsonlStringer({ suffix: '\n', emptyValue: '' })], decoder);
+      return filter('decode', ctx, args, [decoder, entriesToJsonLines()], decoder);
     },
   },
   compress: {

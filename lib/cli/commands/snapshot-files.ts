@@ -2,7 +2,6 @@
 import fsp from 'node:fs/promises';
 import { pipeline as pipelineCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { jsonlStringer } from 'stream-chain/node/jsonl';
 import { checkCodec, checkLevel } from '../../codec/codec.js';
 import { decodeFooter, FOOTER_FRAME_SIZE } from '../../format/snapshot-frames.js';
 import { partialPathFor } from '../../sink/resumable-file-sink.js';
@@ -14,7 +13,7 @@ import { intOption, signedIntOption, type ParsedArgs } from '../args.js';
 import { report, type Command } from '../command.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatBytes, formatCount, plural } from '../format.js';
-import { entriesToJson, JsonlEntryReader } from '../jsonl-entries.js';
+import { entriesToJsonLines, JsonlEntryReader } from '../jsonl-entries.js';
 import { ByteCounter, fileSize, ProgressBar, stdinSize } from '../progress.js';
 
 function fileArg(args: ParsedArgs, what: string): string {
@@ -115,7 +114,7 @@ export const snapshotFileCommands: Record<string, Command> = {
       const entries = readSnapshot(file, { batch: true, skipExpired: args.switches.has('--skip-expired') });
       entries.on('progress', (p: Progress) => (decoded = p));
       try {
-        await pipeline(entries, entriesToJson(), jsonlStringer({ suffix: '\n', emptyValue: '' }), output, process.stdout);
+        await pipeline(entries, entriesToJsonLines(), output, process.stdout);
       } catch (err) {
         bar.stop();
         if ((err as NodeJS.ErrnoException).code === 'EPIPE') return EXIT.OK;

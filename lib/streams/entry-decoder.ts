@@ -1,7 +1,7 @@
 /**
  * EntryDecoder: bytes → entries. Records may be cut anywhere across input chunks. Emits one
  * `{ key, value, expiresAt? }` object per entry, or with `batch: true` one array per input
- * chunk of at most {@link MAX_BATCH} entries (far fewer stream operations for millions of small
+ * chunk of at most 2,048 entries (far fewer stream operations for millions of small
  * entries). Backpressure holds inside a chunk too: a block of millions of records is decoded
  * only as fast as its entries are read, a slice of a few milliseconds at a time.
  *
@@ -16,7 +16,7 @@ import { FormatError } from '../errors.js';
 import { nodeStreamOptions, type StageOptions } from './stage-options.js';
 
 export interface EntryDecoderOptions extends StageOptions, EntryParserOptions {
-  /** Emit arrays of entries (one per input chunk, at most {@link MAX_BATCH} each) instead of single entries. */
+  /** Emit arrays of entries (one per input chunk, at most 2,048 each) instead of single entries. */
   batch?: boolean;
   /** Take `{ data: Buffer }` blocks of whole records instead of bytes. */
   blocks?: boolean;
@@ -55,7 +55,7 @@ interface Work {
 
 /**
  * Bytes (or whole blocks with `blocks: true`) → entries: one `{ key, value, expiresAt? }` object
- * per entry, or with `batch: true` one array per input chunk (at most {@link MAX_BATCH} entries
+ * per entry, or with `batch: true` one array per input chunk (at most 2,048 entries
  * each). Entries are decoded only as fast as they are read, even inside one chunk. Made by {@link createEntryDecoder}.
  */
 export class EntryDecoder extends Transform {

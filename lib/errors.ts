@@ -120,10 +120,18 @@ export class LimitError extends SnapstreamError {
   }
 }
 
-/** A native codec failed. */
+/**
+ * A native codec failed. When `environment` is true the codec could not run at all (its worker
+ * thread did not start under this process's options or permissions, or died): the bytes are not
+ * in question, and {@link isCorruptionError} is false.
+ */
 export class CodecError extends SnapstreamError {
-  constructor(message: string, details: ErrorDetails = {}) {
+  /** True when the codec could not run (an environment failure), not when it refused the bytes. */
+  readonly environment: boolean;
+
+  constructor(message: string, details: ErrorDetails & { environment?: boolean } = {}) {
     super(ErrorCodes.CODEC, message, details);
+    this.environment = details.environment === true;
   }
 }
 
@@ -237,7 +245,10 @@ export function wrapIoError(err: unknown, what: string): Error {
   return new IoError(`${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
 
-/** True for errors that mean "the data is damaged" rather than "the call was wrong". */
+/**
+ * True for errors that mean "the data is damaged" rather than "the call was wrong" or "the
+ * environment failed" (a {@link CodecError} whose codec could not run is not corruption).
+ */
 export function isCorruptionError(err: unknown): err is SnapstreamError {
   return (
     err instanceof SnapstreamError &&
@@ -245,6 +256,6 @@ export function isCorruptionError(err: unknown): err is SnapstreamError {
       err.code === ErrorCodes.TRUNCATED ||
       err.code === ErrorCodes.FORMAT ||
       err.code === ErrorCodes.LIMIT ||
-      err.code === ErrorCodes.CODEC)
+      (err.code === ErrorCodes.CODEC && !(err instanceof CodecError && err.environment)))
   );
 }

@@ -18,13 +18,17 @@ const run = promisify(execFile);
 const fixtures = path.join(root, 'test', 'codec', 'fixtures');
 const dist = pathToFileURL(path.join(root, 'dist', 'index.js')).href;
 
-async function failures(preload: string) {
-  const { stdout } = await run(process.execPath, [`--import=${pathToFileURL(path.join(fixtures, preload)).href}`, path.join(fixtures, 'codec-failure.mjs'), dist], {
-    cwd: root,
-    timeout: 120_000,
-  });
+async function failures(flags: string[], withoutNodeOptions = false) {
+  const args = [...flags, path.join(fixtures, 'codec-failure.mjs'), dist];
+  // tap's coverage preload comes in NODE_OPTIONS, which tap adds to every child process it sees
+  // spawned; a shell in between can still drop it.
+  const { stdout } = withoutNodeOptions
+    ? await run('/bin/sh', ['-c', 'unset NODE_OPTIONS; exec "$0" "$@"', process.execPath, ...args], { cwd: root, timeout: 120_000 })
+    : await run(process.execPath, args, { cwd: root, timeout: 120_000 });
   return JSON.parse(stdout) as Record<'compress' | 'decompress', unknown>;
 }
+
+const preload = (file: string) => [`--import=${pathToFileURL(path.join(fixtures, file)).href}`];
 
 const environmentFailure = { code: 'SNAP_ERR_CODEC', environment: true, corruption: false };
 
@@ -32,12 +36,20 @@ t.test('dist is built from the current sources', async (t) => {
   t.equal(distProblem(), null);
 });
 
-t.test('no worker thread can start', async (t) => {
-  t.same(await failures('no-worker-threads.mjs'), { compress: environmentFailure, decompress: environmentFailure });
+t.test('no worker thread can start: each fails as it starts', async (t) => {
+  t.same(await failures(preload('no-worker-threads.mjs')), { compress: environmentFailure, decompress: environmentFailure });
+});
+
+t.test('no worker thread may be created: the permission model without --allow-worker', async (t) => {
+  // new Worker() itself throws (ERR_ACCESS_DENIED). The flag is --experimental-permission on Node 20.
+  const permission = process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';
+  const flags = [permission, '--allow-fs-read=*', '--allow-addons'];
+  // Without tap's NODE_OPTIONS: its coverage preload needs what the permission model denies.
+  t.same(await failures(flags, true), { compress: environmentFailure, decompress: environmentFailure });
 });
 
 t.test('every worker thread dies on its first job', async (t) => {
-  t.same(await failures('worker-dies.mjs'), { compress: environmentFailure, decompress: environmentFailure });
+  t.same(await failures(preload('worker-dies.mjs')), { compress: environmentFailure, decompress: environmentFailure });
 });
 
 t.test('isCorruptionError: a codec that refused the bytes is, one that could not run is not', async (t) => {

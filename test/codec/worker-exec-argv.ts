@@ -10,7 +10,6 @@
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -26,17 +25,24 @@ const dist = pathToFileURL(path.join(root, 'dist', 'index.js')).href;
 const sources = pathToFileURL(path.join(root, 'lib', 'index.ts')).href;
 const tsLoader = process.execArgv.filter((a) => a.includes('@tapjs/typescript'));
 
-/** Runs the round trip in `node ...flags`; resolves with its output and the preload marks its workers left. */
+/**
+ * Runs the round trip in `node ...flags`; resolves with its output and the preload marks its
+ * workers left. The child runs without tap's coverage preload, which tap puts in the NODE_OPTIONS
+ * of every child process it sees spawned (a shell in between drops it): with
+ * --abort-on-uncaught-exception, its exit hook running in a worker thread that Node terminates at
+ * exit aborts the process, on every Node version, snapstream or not.
+ */
 async function roundTripUnder(t: typeof import('tap').default, flags: string[], options: { module?: string; nodeOptions?: string; args?: string[] } = {}) {
   const mark = path.join(t.testdir(), 'marks');
-  const env: NodeJS.ProcessEnv = { ...process.env, SNAP_TEST_MARK: mark, SNAP_TEST_MODULE: options.module ?? dist };
-  // tap's own NODE_OPTIONS (its coverage preload) stays; ours comes after it.
-  if (options.nodeOptions) env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} ${options.nodeOptions}`;
-  const { stdout } = await run(process.execPath, [...flags, ...(options.args ?? [roundTrip, options.module ?? dist])], {
-    cwd: root,
-    env,
-    timeout: 120_000,
-  });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SNAP_TEST_MARK: mark,
+    SNAP_TEST_MODULE: options.module ?? dist,
+    SNAP_TEST_NODE_OPTIONS: options.nodeOptions ?? '',
+  };
+  const shell = 'if [ -n "$SNAP_TEST_NODE_OPTIONS" ]; then export NODE_OPTIONS="$SNAP_TEST_NODE_OPTIONS"; else unset NODE_OPTIONS; fi; exec "$0" "$@"';
+  const args = [...flags, ...(options.args ?? [roundTrip, options.module ?? dist])];
+  const { stdout } = await run('/bin/sh', ['-c', shell, process.execPath, ...args], { cwd: root, env, timeout: 120_000 });
   const marks = fs.existsSync(mark) ? fs.readFileSync(mark, 'utf8').trim().split('\n') : [];
   return { stdout, marks };
 }

@@ -125,10 +125,18 @@ export class LimitError extends SnapstreamError {
   }
 }
 
-/** A native codec failed. */
+/**
+ * A native codec failed. When `environment` is true the codec could not run at all (its worker
+ * thread did not start under this process's options or permissions, or died): the bytes are not
+ * in question, and {@link isCorruptionError} is false.
+ */
 export class CodecError extends SnapstreamError {
-  constructor(message: string, details: ErrorDetails = {}) {
+  /** True when the codec could not run (an environment failure), not when it refused the bytes. */
+  readonly environment: boolean;
+
+  constructor(message: string, details: ErrorDetails & { environment?: boolean } = {}) {
     super(ErrorCodes.CODEC, message, details);
+    this.environment = details.environment === true;
   }
 }
 
@@ -252,10 +260,10 @@ export function wrapIoError(err: unknown, what: string): Error {
 /**
  * True for errors that mean "the data is damaged" (a checksum, truncation, format or limit error
  * found in its own bytes) rather than "the call was wrong" or "the environment failed". A codec
- * that fails (`SNAP_ERR_CODEC`: a worker thread that cannot start, a native library error) is
- * not corruption: in a snapshot every data frame's CRC is checked before it is decompressed, so
- * damage shows as a checksum error, and a failing codec must never get a healthy snapshot moved
- * aside.
+ * that fails (`SNAP_ERR_CODEC`: a worker thread that cannot start — a {@link CodecError} with
+ * `environment` set — or a native library error) is not corruption: in a snapshot every data
+ * frame's CRC is checked before it is decompressed, so damage shows as a checksum error, and a
+ * failing codec must never get a healthy snapshot moved aside.
  */
 export function isCorruptionError(err: unknown): err is SnapstreamError {
   return (

@@ -10,7 +10,7 @@ import { crc32 } from '../format/crc32.js';
 import type { CodecName } from './codec.js';
 import { compressLz4Frame, decompressLz4Frame } from './lz4-frame.js';
 import { storedZstdFrame } from './stored-zstd-frame.js';
-import { sharedPool, type FrameResult } from './worker-pool.js';
+import { sharedPool, WorkerFailure, type FrameResult } from './worker-pool.js';
 
 /**
  * Compresses one block. `owned`: the caller gives up `data` and the whole ArrayBuffer under it
@@ -143,6 +143,8 @@ async function wrapCodec<T>(run: () => Promise<T>, codec: string, offset: number
     throw new CodecError(`${codec} failed${where}: ${(cause as Error).message}`, {
       cause,
       ...(offset >= 0 ? { offset } : {}),
+      // The worker never ran the job: nothing is known about the bytes.
+      ...(cause instanceof WorkerFailure ? { environment: true } : {}),
     });
   }
 }

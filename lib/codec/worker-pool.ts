@@ -29,6 +29,18 @@ interface Slot {
   worker: Worker;
   /** Jobs sent to this worker and not yet answered, by id (a worker answers in order). */
   jobs: Map<number, Job>;
+  /** The worker has answered a job: it did start. */
+  answered: boolean;
+}
+
+/**
+ * The codec could not run: its worker thread did not start, or failed or exited outside any
+ * job. An environment failure, never a sign of damage in the bytes (see CodecError.environment).
+ */
+export class WorkerFailure extends Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+  }
 }
 
 /**
@@ -85,17 +97,24 @@ export class WorkerPool {
   private idleSlot(): Slot | undefined {
     const idle = this.slots.find((s) => s.jobs.size === 0);
     if (idle) return idle;
-    if (this.slots.length < this.size) return this.startWorker();
+    if (this.slots.length < this.size) {
+      try {
+        return this.startWorker();
+      } catch (err) {
+        // No thread could be started: with none running, nothing queued can ever run.
+        if (this.slots.length === 0) this.rejectQueued(new WorkerFailure(`zstd worker could not start: ${(err as Error).message}`, err));
+      }
+    }
     let best: Slot | undefined;
     for (const s of this.slots) if (s.jobs.size < WORKER_QUEUE_DEPTH && (!best || s.jobs.size < best.jobs.size)) best = s;
     return best;
   }
 
   private startWorker(): Slot {
-    const slot: Slot = { worker: new Worker(workerUrl(), { execArgv: workerExecArgv() }), jobs: new Map() };
+    const slot: Slot = { worker: startWorkerThread(workerUrl()), jobs: new Map(), answered: false };
     slot.worker.on('message', (reply: WorkerReply) => this.finish(slot, reply));
-    slot.worker.on('error', (err) => this.fail(slot, err));
-    slot.worker.on('exit', (code) => this.fail(slot, new Error(`zstd worker exited with code ${code}`)));
+    slot.worker.on('error', (err) => this.fail(slot, new WorkerFailure(`zstd worker failed: ${err.message}`, err)));
+    slot.worker.on('exit', (code) => this.fail(slot, new WorkerFailure(`zstd worker exited with code ${code}`)));
     this.slots.push(slot);
     return slot;
   }
@@ -109,6 +128,7 @@ export class WorkerPool {
   }
 
   private finish(slot: Slot, reply: WorkerReply): void {
+    slot.answered = true;
     const job = this.release(slot, reply.id);
     if (job) {
       // A failed decompression says what CRC its input had: the caller tells damage from a codec failure.
@@ -128,17 +148,94 @@ export class WorkerPool {
     if (index < 0) return;
     this.slots.splice(index, 1);
     for (const id of [...slot.jobs.keys()]) this.release(slot, id)?.reject(err);
+    // A worker that died before answering anything did not start (a preload that throws in
+    // workers, a permission model without --allow-worker): the next would die the same way.
+    if (!slot.answered && this.slots.length === 0) this.rejectQueued(err);
     this.dispatch();
+  }
+
+  private rejectQueued(err: Error): void {
+    for (const job of this.queue.splice(0)) job.reject(err);
+  }
+}
+
+/** The options the last worker started with, once Node accepted them. */
+let acceptedExecArgv: string[] | null = null;
+
+/**
+ * Starts a worker thread with the process's own Node options, so that what the main thread was
+ * given to load code (--import, --require, --loader, --conditions, a TypeScript loader) applies
+ * in the worker too, less what a worker refuses.
+ *
+ * Node re-parses an explicit `execArgv` with the worker's option parser, which refuses every
+ * per-process and V8 option (--max-old-space-size, --expose-gc, --stack-size,
+ * --abort-on-uncaught-exception, --title, --jitless ...; those act process-wide anyway), and
+ * throws ERR_WORKER_INVALID_EXEC_ARGV naming them. Which options a worker refuses differs
+ * between Node versions (Node 24's `node --test` children carry --stack-trace-limit,
+ * --tls-cipher-list, --node-snapshot ...), so no list kept here can be right for every version:
+ * Node's own refusal names what to drop, and the rest is passed on. Not passing `execArgv` at all
+ * (inheriting) would not re-parse, but a worker then also inherits --input-type and fails after
+ * it started ("--input-type can only be used with string input"), too late to correct.
+ * NODE_OPTIONS needs nothing: a worker re-parses it itself and ignores what it cannot take.
+ */
+function startWorkerThread(url: URL): Worker {
+  let execArgv = acceptedExecArgv ?? workerExecArgv(process.execArgv);
+  for (;;) {
+    try {
+      const worker = new Worker(url, { execArgv });
+      acceptedExecArgv = execArgv;
+      return worker;
+    } catch (err) {
+      const refused = refusedOptions(err, execArgv);
+      if (refused.length === 0) throw err;
+      execArgv = withoutOptions(execArgv, refused);
+    }
   }
 }
 
 /**
- * The process's Node options, as workers inherit them by default, less those that describe how
- * the main script was given: under `node --input-type=module -e …` a worker would otherwise
- * refuse to start ("--input-type can only be used with string input"). Loaders and the like stay.
+ * The process's Node options less those that describe how the main script was given
+ * (`--input-type`, `-e`/`--eval`, `-p`/`--print` and their values): a worker runs its own file.
  */
-function workerExecArgv(): string[] {
-  return process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
+export function workerExecArgv(argv: readonly string[]): string[] {
+  const mainOnly = new Set(['--input-type', '-e', '--eval', '-p', '--print']);
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const name = arg.startsWith('--') ? arg.split('=', 1)[0]! : arg;
+    if (!mainOnly.has(name)) out.push(arg);
+    else if (!arg.includes('=')) i++;
+  }
+  return out;
+}
+
+/**
+ * The options in `execArgv` that an ERR_WORKER_INVALID_EXEC_ARGV error names (its message ends
+ * "...flags: --a, --b"); none for any other error. Whole entries of the list are matched, so an
+ * option's value that merely contains another's text is never taken for it.
+ */
+export function refusedOptions(err: unknown, execArgv: readonly string[]): string[] {
+  if ((err as NodeJS.ErrnoException | null)?.code !== 'ERR_WORKER_INVALID_EXEC_ARGV') return [];
+  const message = (err as Error).message;
+  const at = message.indexOf(': ');
+  if (at < 0) return [];
+  const list = `, ${message.slice(at + 2)}, `;
+  return execArgv.filter((arg) => list.includes(`, ${arg}, `));
+}
+
+/**
+ * `execArgv` without the `refused` options, and without the separate value of one given as two
+ * entries (`--title name`): left behind, the value would be taken for a script name, and Node
+ * would ignore every option after it.
+ */
+export function withoutOptions(execArgv: readonly string[], refused: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!;
+    if (!refused.includes(arg)) out.push(arg);
+    else if (!arg.includes('=') && i + 1 < execArgv.length && !execArgv[i + 1]!.startsWith('-')) i++;
+  }
+  return out;
 }
 
 function defaultPoolSize(): number {

@@ -66,7 +66,7 @@ export class EntryDecoder extends Transform {
   /** The chunk being decoded; its write completes once it is used up. */
   private work: Work | null = null;
   private pumping = false;
-  /** `_read` was called while a chunk was being decoded and not paused. */
+  /** A `_read` came that could not be answered at once (see `pump`). */
   private readWanted = false;
   /** When the current slice of synchronous work ends (`performance.now()`); -1: none open. */
   private sliceEnd = -1;
@@ -113,16 +113,15 @@ export class EntryDecoder extends Transform {
    */
   private pump(): void {
     this.pumpSlice();
-    // A `_read` that came while the slice ran (a consumer reading from inside a push, as `pipe`
-    // to several destinations does) had nothing to resume then: answer it now, or the stream
-    // waits for a read that Node will not ask for again.
+    // A `_read` is answered by a push. One that found the chunk ending with no entry left to
+    // push (the rest of a record is in the next chunk) must let the next chunk's write go on
+    // itself: Node asks again only after a push, and that write may be held for this read.
     if (this.readWanted && !this.pumping) {
-      if (this.work?.paused) {
-        this.readWanted = false;
-        this.pump();
-      } else if (!this.work) {
+      if (!this.work) {
         this.readWanted = false;
         Transform.prototype._read.call(this, 0);
+      } else if (this.work.paused) {
+        this.readWanted = false; // paused on a push: the read was answered
       }
     }
   }
@@ -217,9 +216,10 @@ export class EntryDecoder extends Transform {
 
   override _read(size: number): void {
     // The consumer wants more: go on with a chunk paused on a full readable side.
-    if (this.pumping) this.readWanted = true;
-    else if (this.work?.paused) this.pump();
-    else if (!this.work) super._read(size);
+    if (this.work?.paused && !this.pumping) {
+      this.readWanted = true;
+      this.pump();
+    } else if (!this.work && !this.pumping) super._read(size);
     else this.readWanted = true;
   }
 

@@ -132,11 +132,13 @@ function keep(slow = false): Branch {
   return { head: k, keepers: [k], done: finished(k) };
 }
 
-/** A next stage, its output kept. */
-function through(stage: Duplex): Branch {
+/** The next stages (piped in a row), the last one's output kept. */
+function through(...stages: Duplex[]): Branch {
   const k = new Keeper();
-  stage.pipe(k);
-  return { head: stage, keepers: [k], done: Promise.all([finished(k), new Promise<void>((res, rej) => stage.once('error', rej).once('end', res))]).then(() => {}) };
+  const failed = stages.map((s) => new Promise<never>((_res, rej) => s.once('error', rej)));
+  for (let i = 1; i < stages.length; i++) stages[i - 1]!.pipe(stages[i]!);
+  stages[stages.length - 1]!.pipe(k);
+  return { head: stages[0]!, keepers: [k], done: Promise.race([finished(k), ...failed]) };
 }
 
 interface Round {
@@ -151,10 +153,16 @@ interface Round {
  */
 async function teeRound(stage: Duplex | Readable, input: unknown[] | null, more: () => Branch[]): Promise<Round> {
   const branches = [keep(false), keep(true), ...more()];
-  for (const b of branches) stage.pipe(b.head);
-  const failed = new Promise<never>((_res, rej) => stage.once('error', rej));
   if (input) Readable.from(input, { objectMode: true }).pipe(stage as Duplex);
-  await Promise.race([Promise.all(branches.map((b) => b.done)), failed]);
+  const tee = async (): Promise<void> => {
+    // Every chunk to every branch, each waited for when it pushes back.
+    for await (const chunk of stage) {
+      const full = branches.filter((b) => !b.head.write(chunk));
+      await Promise.all(full.map((b) => new Promise((resolve) => b.head.once('drain', resolve))));
+    }
+    for (const b of branches) b.head.end();
+  };
+  await Promise.all([tee(), ...branches.map((b) => b.done)]);
   return { keepers: branches.flatMap((b) => b.keepers), branches };
 }
 
@@ -222,6 +230,11 @@ t.before(async () => {
       inputs.set(`bytes-${codec}${seed}`, await compressed(seed, codec));
       inputs.set(`snap-${codec}${seed}`, await snapshotBytes(seed, codec));
     }
+  }
+  for (const seed of [1, 2]) {
+    const data = Buffer.concat([bytesOf(seed), bytesOf(seed + 10), bytesOf(seed + 20), bytesOf(seed + 30), bytesOf(seed + 40), bytesOf(seed + 50), bytesOf(seed + 60)]);
+    const z = Buffer.concat((await collect(new Compressor({ codec: 'zstd', blockSize: BLOCK }), [data])) as Buffer[]);
+    inputs.set(`chunked${seed}`, Buffer.concat((await collect(new Chunker({ chunkSize: 4 * 1024 * KiB }), [z, Buffer.from(z)])) as Buffer[]));
   }
 });
 
@@ -298,7 +311,7 @@ const cases: Case[] = [
       input: frameInputs(prepared<CompressedBlock[]>(`blocks-${codec}${seed}`)),
       next: () => [
         through(new EntryDecoder({ blocks: true, copy: true })),
-        through(new EntryDecoder({ blocks: true, copy: true, batch: true }).pipe(flatten())),
+        through(new EntryDecoder({ blocks: true, copy: true, batch: true }), flatten()),
       ],
     }),
   })),
@@ -349,8 +362,8 @@ const cases: Case[] = [
       stage: new SnapshotParser(),
       input: [...chunks(prepared<Buffer>(`snap-${codec}${seed}`), -20_000, seed)],
       next: () => [
-        through(new Decompressor({ blocks: true }).pipe(new EntryDecoder({ blocks: true, copy: true }))),
-        through(new Decompressor({ blocks: true }).pipe(new EntryDecoder({ blocks: true, copy: true }))),
+        through(new Decompressor({ blocks: true }), new EntryDecoder({ blocks: true, copy: true })),
+        through(new Decompressor({ blocks: true }), new EntryDecoder({ blocks: true, copy: true })),
       ],
     }),
   })),
@@ -369,13 +382,6 @@ function flatten(): Duplex {
 
 const withTrailer = (data: Buffer): Buffer => Buffer.concat([data, crcTrailer(crc32(data), data.length)]);
 
-t.before(async () => {
-  for (const seed of [1, 2]) {
-    const data = Buffer.concat([bytesOf(seed), bytesOf(seed + 10), bytesOf(seed + 20), bytesOf(seed + 30), bytesOf(seed + 40), bytesOf(seed + 50), bytesOf(seed + 60)]);
-    const z = Buffer.concat((await collect(new Compressor({ codec: 'zstd', blockSize: BLOCK }), [data])) as Buffer[]);
-    inputs.set(`chunked${seed}`, Buffer.concat((await collect(new Chunker({ chunkSize: 4 * 1024 * KiB }), [z, Buffer.from(z)])) as Buffer[]));
-  }
-});
 
 for (const c of cases) if (!process.env.ONLY || c.name.startsWith(process.env.ONLY)) t.test(c.name, (t) => check(t, c));
 
@@ -385,7 +391,7 @@ t.test('readSnapshot, entries and batches', async (t) => {
     const rounds: Keeper[][] = [];
     for (const seed of [1, 2]) {
       const file = path.join(dir, `s${seed}-${batch}.snap`);
-      await writeSnapshot(file, entries(seed, 2 * 1024 * KiB), { blockSize: BLOCK });
+      await writeSnapshot(entries(seed, 2 * 1024 * KiB), file, { blockSize: BLOCK });
       t.ok(fs.statSync(file).size > 0);
       const stream = readSnapshot(file, { batch });
       const round = await teeRound(stream, null, () => [through(flattenIf(batch))]);

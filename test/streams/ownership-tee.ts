@@ -9,6 +9,7 @@
 import t, { type Test } from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { PassThrough, Readable, Transform, Writable, type Duplex } from 'node:stream';
 import {
   Chunker,
@@ -182,11 +183,15 @@ async function check(t: Test, c: Case): Promise<void> {
   for (const [r, round] of rounds.entries()) {
     const [fast, slow] = round.keepers as [Keeper, Keeper];
     t.ok(fast.kept.length > 0, `${c.name}, round ${r}: output arrived`);
-    t.same(slow.copies(), fast.copies(), `${c.name}, round ${r}: the slow consumer got what the fast one got`);
+    t.ok(isDeepStrictEqual(slow.copies(), fast.copies()), `${c.name}, round ${r}: the slow consumer got what the fast one got`);
     for (const [i, k] of round.keepers.entries()) t.equal(k.changed(), null, `${c.name}, round ${r}, consumer ${i}: every kept chunk intact`);
     // Branches made of the same next stage must agree with each other.
-    const outs = round.branches.slice(2).map((b) => b.keepers[0]!.copies());
-    for (let i = 1; i < outs.length; i++) t.same(outs[i], outs[0], `${c.name}, round ${r}: branch ${i + 2} agrees with branch 2`);
+    const next = round.branches.slice(2);
+    for (let i = 1; i < next.length; i++) {
+      if (next[i]!.head.constructor !== next[0]!.head.constructor) continue;
+      const same = isDeepStrictEqual(next[i]!.keepers[0]!.copies(), next[0]!.keepers[0]!.copies());
+      t.ok(same, `${c.name}, round ${r}: branch ${i + 2} agrees with branch 2`);
+    }
   }
 }
 
@@ -383,7 +388,7 @@ function flatten(): Duplex {
 const withTrailer = (data: Buffer): Buffer => Buffer.concat([data, crcTrailer(crc32(data), data.length)]);
 
 
-for (const c of cases) if (!process.env.ONLY || c.name.startsWith(process.env.ONLY)) t.test(c.name, (t) => check(t, c));
+for (const c of cases) t.test(c.name, (t) => check(t, c));
 
 t.test('readSnapshot, entries and batches', async (t) => {
   const dir = t.testdir();
@@ -398,7 +403,7 @@ t.test('readSnapshot, entries and batches', async (t) => {
       rounds.push(round.keepers);
     }
     for (const [r, keepers] of rounds.entries()) {
-      t.same(keepers[1]!.copies(), keepers[0]!.copies(), `batch ${batch}, round ${r}: slow and fast consumers agree`);
+      t.ok(isDeepStrictEqual(keepers[1]!.copies(), keepers[0]!.copies()), `batch ${batch}, round ${r}: slow and fast consumers agree`);
       for (const [i, k] of keepers.entries()) t.equal(k.changed(), null, `batch ${batch}, round ${r}, consumer ${i}: intact`);
     }
   }

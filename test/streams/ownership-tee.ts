@@ -159,7 +159,8 @@ async function teeRound(stage: Duplex | Readable, input: unknown[] | null, more:
     // Every chunk to every branch, each waited for when it pushes back.
     for await (const chunk of stage) {
       const full = branches.filter((b) => !b.head.write(chunk));
-      await Promise.all(full.map((b) => new Promise((resolve) => b.head.once('drain', resolve))));
+      // A branch that failed or closed is not waited for: its `done` says why.
+      await Promise.all(full.map((b) => new Promise((resolve) => b.head.once('drain', resolve).once('close', resolve))));
     }
     for (const b of branches) b.head.end();
   };

@@ -5,7 +5,7 @@
  */
 import { CodecError, FormatError } from '../errors.js';
 import { allocStaging, recycleBlock } from '../format/block-buffers.js';
-import { markRecyclable } from '../format/recyclable.js';
+import type { Leases } from '../format/leases.js';
 import { crc32 } from '../format/crc32.js';
 import type { CodecName } from './codec.js';
 import { compressLz4Frame, decompressLz4Frame } from './lz4-frame.js';
@@ -16,16 +16,22 @@ import { sharedPool, WorkerFailure, type FrameResult } from './worker-pool.js';
  * Compresses one block. `owned`: the caller gives up `data` and the whole ArrayBuffer under it
  * (its own allocation, never Node's shared pool), which is then moved to a worker thread
  * instead of copied (or, in shared memory, used there), and afterwards reused for other blocks.
- * `recyclable`: the frame is made in recycled memory (shared, for zstd's worker threads) and
- * marked so that its last reader (a file sink) hands it back.
+ * `frames`: the frame is made in pooled memory (shared, for zstd's worker threads) and lent
+ * along the caller's closed pipeline, whose last reader (a file sink) gives it back.
  */
 export async function compressBlock(
   codec: CodecName,
   level: number,
   data: Buffer,
   owned: boolean,
-  recyclable = false,
+  frames: Leases | null = null,
 ): Promise<FrameResult> {
+  const recyclable = frames !== null;
+  const stagingFrame = (length: number): Buffer => {
+    const frame = allocStaging(length);
+    frames!.lend(frame);
+    return frame;
+  };
   if (codec === 'none') {
     const frame = storedZstdFrame(data, recyclable ? stagingFrame : undefined);
     // The block is copied into the frame: one the caller gave up is free for the next one.
@@ -51,15 +57,8 @@ export async function compressBlock(
     ...(out ? { out } : {}),
   };
   const result = recycled(await wrapCodec(() => sharedPool().run(req, true), 'zstd', -1));
-  if (out && result.data.buffer === out) markRecyclable(result.data);
+  if (out && result.data.buffer === out) frames!.lend(result.data);
   return result;
-}
-
-/** A frame in recycled memory, marked for its last reader (a file sink) to hand back. */
-function stagingFrame(length: number): Buffer {
-  const frame = allocStaging(length);
-  markRecyclable(frame);
-  return frame;
 }
 
 /**

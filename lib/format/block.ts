@@ -8,8 +8,6 @@ export interface RawBlock {
   entries: number;
   /** The source cursor after this block's last entry (JSON-serialisable). */
   cursor?: unknown;
-  /** True when the stage that made `data` gives up its memory (lets it move to a worker). */
-  owned?: boolean;
 }
 
 /** A block compressed into one standard frame. */

@@ -81,17 +81,3 @@ function x2nModP(n: number, k: number): number {
 export function crc32Combine(crcA: number, crcB: number, lengthB: number): number {
   return (multModP(x2nModP(lengthB, 3), crcA >>> 0) ^ crcB) >>> 0;
 }
-
-/** CRCs already computed for buffers travelling down a pipeline (set by compressors). */
-const knownCrcs = new WeakMap<Uint8Array, number>();
-
-/** Records that `crc32(buf) === crc`, so later stages need not read `buf` again. */
-export function rememberCrc(buf: Uint8Array, crc: number): void {
-  knownCrcs.set(buf, crc);
-}
-
-/** Extends `previous` over `buf`, using a remembered CRC of `buf` when there is one. */
-export function crc32Extend(buf: Uint8Array, previous: number): number {
-  const known = knownCrcs.get(buf);
-  return known === undefined ? crc32(buf, previous) : crc32Combine(previous, known, buf.length);
-}

@@ -14,7 +14,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { InvalidArgumentError, TruncatedError, wrapIoError } from '../errors.js';
-import { recycleMarked } from '../format/recyclable.js';
+import { leasesOf, type Leases } from '../format/leases.js';
 import { dropBytes } from '../streams/byte-queue.js';
 import { nodeStreamOptions, type StageOptions } from '../streams/stage-options.js';
 import { durableRename } from './durable-file.js';
@@ -63,6 +63,8 @@ export class ResumableFileSink extends Writable {
   private readonly resumeAt: number;
   private readonly syncEvery: number;
   private readonly mode: number;
+  /** A recipe's pipeline (writeSnapshot, compressFile): frames lent along it go back to the pool once written. */
+  private readonly leases: Leases | null;
   private handle: FileHandle | null = null;
   /** Bytes in the partial file (written, not necessarily durable). */
   written: number;
@@ -86,6 +88,7 @@ export class ResumableFileSink extends Writable {
     const syncEvery = options.syncEvery ?? DEFAULT_SYNC_EVERY;
     if (!Number.isSafeInteger(syncEvery) || syncEvery < 0) throw new InvalidArgumentError('syncEvery must be a non-negative integer');
     super({ ...nodeStreamOptions(options), decodeStrings: true });
+    this.leases = leasesOf(options);
     this.path = options.path;
     this.partialPath = options.partialPath ?? partialPathFor(options.path);
     this.resumeAt = resumeAt;
@@ -158,8 +161,8 @@ export class ResumableFileSink extends Writable {
       done += bytesWritten;
       pending = dropBytes(pending, bytesWritten);
     }
-    // Frames made in recycled memory (see Compressor's recycleFrames) are free again.
-    for (const c of chunks) recycleMarked(c);
+    // Frames lent along a recipe's pipeline (pooled memory) are free again once written.
+    if (this.leases) for (const c of chunks) this.leases.giveBack(c);
     this.sinceSync += total;
     this.emit('progress', { bytes: this.written, entries: 0 });
     if (this.syncEvery > 0 && this.sinceSync >= this.syncEvery) {

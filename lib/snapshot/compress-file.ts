@@ -19,6 +19,7 @@ import { partialPathFor, ResumableFileSink } from '../sink/resumable-file-sink.j
 import { Compressor } from '../streams/compressor.js';
 import { CrcFooter } from '../streams/crc-footer.js';
 import type { Progress } from '../streams/stage-options.js';
+import { Leases, withLeases } from '../format/leases.js';
 import { RecycledFileReader } from './recycled-file-reader.js';
 
 /** Options of {@link compressFile}. */
@@ -57,26 +58,28 @@ export async function compressFile(source: string, target: string, options: Comp
   if (typeof target !== 'string' || target === '') throw new InvalidArgumentError('target must be a file path');
   const codec = checkCodec(options.codec ?? 'zstd');
   const blockSize = checkBlockSize(options.blockSize ?? DEFAULT_BLOCK_SIZE);
-  const compressor = new Compressor({
+  // Pooled memory lent along this closed pipeline only: file chunks from the reader to the
+  // compressor, frames (with their CRCs, for the footer) from the compressor to the sink, which
+  // gives them back once written.
+  const leases = new Leases();
+  const compressor = new Compressor(withLeases({
     codec,
     blockSize,
-    // The sink below is the frames' last reader (CrcFooter passes them on as they are).
-    recycleFrames: true,
     ...(options.level !== undefined ? { level: options.level } : {}),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-  });
+  }, leases));
   // Chunks of exactly one block, in memory that only the compressor below ever reads. Shared
   // memory is what zstd's worker threads use in place; lz4 and none compress on this thread.
-  const reader = new RecycledFileReader(source, { chunkSize: blockSize, shared: codec === 'zstd' });
+  const reader = new RecycledFileReader(source, { chunkSize: blockSize, shared: codec === 'zstd', leases });
   let bytesIn = 0;
   compressor.on('progress', (p: Progress) => {
     bytesIn = p.bytes;
     options.onProgress?.(p);
   });
-  const footer = options.crc === false ? null : new CrcFooter();
+  const footer = options.crc === false ? null : new CrcFooter(withLeases({}, leases));
   // Nothing resumes a partial output, but checkpoints (in the background) flush it as it is
   // written, so the fsync before the rename has little left to wait for.
-  const sink = new ResumableFileSink({ path: target });
+  const sink = new ResumableFileSink(withLeases({ path: target }, leases));
   try {
     await pipeline([reader, compressor, ...(footer ? [footer] : []), sink], ...(options.signal ? [{ signal: options.signal }] : []));
   } catch (err) {

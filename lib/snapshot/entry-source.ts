@@ -11,6 +11,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { RawBlock } from '../format/block.js';
 import type { Entry } from '../format/entry.js';
 import { EntryBlockWriter } from '../format/entry-record.js';
+import { leasesOf, type Leases } from '../format/leases.js';
 import { nodeStreamOptions, type StageOptions } from '../streams/stage-options.js';
 
 /** Entries, or batches of entries, from a sync or async iterable (a generator, an array, a database iterator). */
@@ -24,13 +25,6 @@ export interface EntrySourceOptions extends StageOptions {
   cursorOf?: (entry: Entry, count: number) => unknown;
   /** Entries already written before this source (resuming): counts continue from here. */
   startCount?: number;
-  /**
-   * Blocks in shared memory (a SharedArrayBuffer), which the compressor's worker threads use in
-   * place. Only when the blocks go to a Compressor and nowhere else (writeSnapshot): Web APIs
-   * such as fetch and crypto.subtle refuse views of shared memory.
-   * @internal
-   */
-  sharedBlocks?: boolean;
 }
 
 type AnyIterator = Iterator<Entry | Entry[]> | AsyncIterator<Entry | Entry[]>;
@@ -44,6 +38,7 @@ export class EntrySource extends Readable {
   private readonly writer: EntryBlockWriter;
   private readonly cursorOf: (entry: Entry, count: number) => unknown;
   private readonly startCount: number;
+  private readonly leases: Leases | null;
   private last: Entry | null = null;
   private pumping = false;
   private readWanted = false;
@@ -56,7 +51,11 @@ export class EntrySource extends Readable {
     if (typeof asyncIt === 'function') this.entriesIt = asyncIt.call(source) as AnyIterator;
     else if (typeof syncIt === 'function') this.entriesIt = syncIt.call(source) as AnyIterator;
     else throw new InvalidArgumentError('the entry source must be an iterable or async iterable');
-    this.writer = new EntryBlockWriter(checkBlockSize(options.blockSize ?? DEFAULT_BLOCK_SIZE), options.sharedBlocks === true);
+    // writeSnapshot's pipeline: blocks in shared memory (a SharedArrayBuffer) that its
+    // Compressor's worker threads use in place, lent to it alone. Never for blocks anyone else
+    // receives: they may keep them, and Web APIs (fetch, crypto.subtle) refuse shared views.
+    this.leases = leasesOf(options);
+    this.writer = new EntryBlockWriter(checkBlockSize(options.blockSize ?? DEFAULT_BLOCK_SIZE), this.leases !== null);
     this.cursorOf = options.cursorOf ?? ((_entry, count) => count);
     this.startCount = options.startCount ?? 0;
   }
@@ -119,7 +118,8 @@ export class EntrySource extends Readable {
   private pushBlock(): boolean {
     const entries = this.writer.count;
     const data = this.writer.take();
-    const block: RawBlock = { data, entries, cursor: this.cursorOf(this.last!, this.startCount + this.writer.total), owned: true };
+    this.leases?.lend(data);
+    const block: RawBlock = { data, entries, cursor: this.cursorOf(this.last!, this.startCount + this.writer.total) };
     return this.push(block);
   }
 

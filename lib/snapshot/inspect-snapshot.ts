@@ -10,7 +10,8 @@ import { Writable, type Readable } from 'node:stream';
 import { FormatError, wrapIoError } from '../errors.js';
 import { FOOTER_FRAME_SIZE, type BlockHeader, type SnapshotFooter, type SnapshotHeader } from '../format/snapshot-frames.js';
 import { Decompressor } from '../streams/decompressor.js';
-import { holdLargeBlocks, recycleBlock } from '../format/block-buffers.js';
+import { holdLargeBlocks } from '../format/block-buffers.js';
+import { Leases, withLeases } from '../format/leases.js';
 import { walkSnapshotFrames } from './block-index.js';
 import { InFlightGate } from './in-flight-gate.js';
 import { SnapshotParser } from './snapshot-parser.js';
@@ -99,17 +100,19 @@ export interface VerifyOptions {
  * Resolves with the header and footer, or rejects with the first damage found.
  */
 export async function verifySnapshot(path: string | Readable, options: VerifyOptions = {}): Promise<VerifyResult> {
-  const parser = new SnapshotParser();
+  // Pooled memory lent along this closed pipeline only: decompressed blocks go back once checked.
+  const leases = new Leases();
+  const parser = new SnapshotParser(withLeases({}, leases));
   const what = typeof path === 'string' ? path : 'the snapshot stream';
   // Blocks in flight bounded by bytes: four 64 MiB blocks at once took the process past 300 MB.
   const gate = new InFlightGate(options.maxBytesInFlight);
   let checked = 0;
   const sink = new Writable({
     objectMode: true,
-    write: (block: { data: Buffer; owned?: boolean }, _enc, cb) => {
+    write: (block: { data: Buffer }, _enc, cb) => {
       checked += block.data.length;
       // Checked and dropped: the decompressed memory is refilled, not left to the collector.
-      if (block.owned) recycleBlock(block.data.buffer);
+      leases.giveBack(block.data);
       gate.consumed(checked);
       cb();
     },
@@ -119,7 +122,7 @@ export async function verifySnapshot(path: string | Readable, options: VerifyOpt
     typeof path === 'string' ? fs.createReadStream(path, { highWaterMark: 1024 * 1024 }) : path,
     parser,
     gate,
-    new Decompressor({ blocks: true }),
+    new Decompressor(withLeases({ blocks: true }, leases)),
     sink,
     ...(options.signal ? [{ signal: options.signal }] : []),
   ).catch((err: unknown) => {

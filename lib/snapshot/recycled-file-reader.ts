@@ -1,5 +1,5 @@
 /**
- * A file's bytes as a Readable, read into recycled buffers marked recyclable: the one stage
+ * A file's bytes as a Readable, read into pooled buffers lent along a recipe's pipeline: the one stage
  * reading them hands each back once it has used it up, so reading a file leaves no garbage per
  * chunk. (fs.createReadStream allocates a fresh buffer for every read; those outlived a young
  * collection often enough to pile up as old garbage and hold ≈ 10 MB more memory for the whole
@@ -12,18 +12,21 @@ import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { wrapIoError } from '../errors.js';
 import { allocBlock, recycleBlock } from '../format/block-buffers.js';
-import { markRecyclable } from '../format/recyclable.js';
+import type { Leases } from '../format/leases.js';
 
 export interface RecycledFileReaderOptions {
   /** Bytes per read. Default 1 MiB. */
   chunkSize?: number;
   /** Read into shared memory, which a Compressor hands to its worker threads as it is. */
   shared?: boolean;
+  /** The recipe's leases: every chunk is lent along its pipeline. */
+  leases: Leases;
 }
 
 export class RecycledFileReader extends Readable {
   private readonly chunkSize: number;
   private readonly shared: boolean;
+  private readonly leases: Leases;
   private fd: number | null = null;
   private position = 0;
   /** A read is in flight: closing waits for it (its fd must not be reused under it). */
@@ -32,12 +35,13 @@ export class RecycledFileReader extends Readable {
 
   constructor(
     private readonly path: string,
-    options: RecycledFileReaderOptions = {},
+    options: RecycledFileReaderOptions,
   ) {
     const chunkSize = options.chunkSize ?? 1024 * 1024;
     super({ highWaterMark: chunkSize });
     this.chunkSize = chunkSize;
     this.shared = options.shared === true;
+    this.leases = options.leases;
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
@@ -58,7 +62,7 @@ export class RecycledFileReader extends Readable {
         return err ? this.destroy(wrapIoError(err, `reading ${this.path}`)) : void this.push(null);
       }
       this.position += n;
-      markRecyclable(chunk);
+      this.leases.lend(chunk);
       this.push(n === this.chunkSize ? chunk : chunk.subarray(0, n));
     });
   }

@@ -7,7 +7,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { CodecName } from '../codec/codec.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { CompressedBlock } from '../format/block.js';
-import { crc32Extend, rememberCrc } from '../format/crc32.js';
+import { crc32, crc32Combine } from '../format/crc32.js';
 import { checkBlockLimits } from '../format/block-limits.js';
 import { encodeBlockHeader, encodeFooter, encodeHeader } from '../format/snapshot-frames.js';
 import { nodeStreamOptions, type StageOptions } from '../streams/stage-options.js';
@@ -101,8 +101,8 @@ export class SnapshotFramer extends Transform {
       s.blocks++;
       s.cursor = block.cursor;
       this.out(header);
-      rememberCrc(block.frame, block.crc);
-      this.out(block.frame);
+      // The block carries its frame's CRC (recorded in the header above): no need to read the frame.
+      this.out(block.frame, block.crc);
       this.emit('progress', { bytes: s.offset, entries: s.entriesTotal });
     } catch (err) {
       return callback(err as Error);
@@ -124,8 +124,8 @@ export class SnapshotFramer extends Transform {
     this.headerFrame = null;
   }
 
-  private out(bytes: Buffer): void {
-    this.state.crc = crc32Extend(bytes, this.state.crc);
+  private out(bytes: Buffer, crc?: number): void {
+    this.state.crc = crc === undefined ? crc32(bytes, this.state.crc) : crc32Combine(this.state.crc, crc, bytes.length);
     this.state.offset += bytes.length;
     this.push(bytes);
   }

@@ -8,7 +8,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { LZ4_MAGIC, ZSTD_MAGIC } from '../codec/frame-format.js';
 import { ChecksumError, FormatError, LimitError, TruncatedError } from '../errors.js';
-import { isRecyclable, recycleMarked } from '../format/recyclable.js';
+import { leasesOf, type Leases } from '../format/leases.js';
 import { checkBlockLimits } from '../format/block-limits.js';
 import { crc32 } from '../format/crc32.js';
 import {
@@ -39,8 +39,6 @@ export interface ParsedBlock {
   crc: number;
   /** File offset of the data frame. */
   offset: number;
-  /** True when `frame` is the parser's own copy, which the Decompressor may take over. */
-  owned: boolean;
   /** Block number, from 0. */
   seq: number;
   /** Entries in this block. */
@@ -61,9 +59,10 @@ export class SnapshotParser extends Transform {
   header: SnapshotHeader | null = null;
   /** The footer frame; null until it has been read (the file is whole once it is set). */
   footer: SnapshotFooter | null = null;
-  /** Chunks marked recyclable (readSnapshot's file reader) go back to the pool once parsed. */
-  private readonly input = new ByteQueue(recycleMarked);
-  /** Set once such a chunk arrives: data frames are then copied out, never views of it. */
+  /** readSnapshot's pipeline: file chunks lent along it go back to the pool once parsed. */
+  private readonly leases: Leases | null;
+  private readonly input: ByteQueue;
+  /** Set once a lent chunk arrives: data frames are then copied out, never views of it. */
   private copyFrames = false;
   private offset = 0;
   private crc = 0;
@@ -74,10 +73,13 @@ export class SnapshotParser extends Transform {
 
   constructor(options: StageOptions = {}) {
     super({ ...nodeStreamOptions(options), readableObjectMode: true, readableHighWaterMark: 2 });
+    const leases = leasesOf(options);
+    this.leases = leases;
+    this.input = new ByteQueue(leases ? (chunk) => leases.giveBack(chunk) : undefined);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    if (isRecyclable(chunk)) this.copyFrames = true;
+    if (this.leases?.isLent(chunk)) this.copyFrames = true;
     this.input.push(chunk);
     try {
       while (this.step());
@@ -145,6 +147,9 @@ export class SnapshotParser extends Transform {
     const at = this.offset;
     const { data: frame, owned } = this.consumeOwned(b.frameLength, this.copyFrames);
     this.checkFrameKind(frame, b, at);
+    // Our own copy goes on lent to readSnapshot's Decompressor, which moves it to a worker;
+    // in any other pipeline the frame is the consumer's.
+    if (owned) this.leases?.lend(frame);
     this.block = null;
     this.blocks++;
     this.entriesTotal = b.entriesTotal;
@@ -154,7 +159,6 @@ export class SnapshotParser extends Transform {
       rawLength: b.rawLength,
       crc: b.frameCrc,
       offset: at,
-      owned,
       seq: b.seq,
       entries: b.entries,
       entriesTotal: b.entriesTotal,

@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { checkBlockSize, checkCodec, DEFAULT_BLOCK_SIZE, type CodecName } from '../codec/codec.js';
 import { InvalidArgumentError, wrapIoError } from '../errors.js';
 import type { Entry } from '../format/entry.js';
+import { Leases, withLeases } from '../format/leases.js';
 import type { SnapshotHeader } from '../format/snapshot-frames.js';
 import { partialPathFor, ResumableFileSink, unsyncedTail } from '../sink/resumable-file-sink.js';
 import { Compressor } from '../streams/compressor.js';
@@ -107,22 +108,21 @@ export async function writeSnapshot(
   }
 
   const entries = restartable ? (source as EntrySourceFactory)(partial?.cursor) : (source as EntryIterable);
-  const entrySource = new EntrySource(entries, {
+  // Pooled memory lent along this closed pipeline only: blocks in shared memory from the source
+  // to the compressor, frames from the compressor to the sink, which gives them back once written.
+  const leases = new Leases();
+  const entrySource = new EntrySource(entries, withLeases({
     blockSize,
-    // Its blocks go to the compressor below only.
-    sharedBlocks: true,
     startCount: partial?.entries ?? 0,
     ...(options.cursorOf ? { cursorOf: options.cursorOf } : {}),
-  });
-  const compressor = new Compressor({
+  }, leases));
+  const compressor = new Compressor(withLeases({
     blocks: true,
     codec,
     blockSize,
-    // The sink below is the frames' last reader: it hands their memory back once written.
-    recycleFrames: true,
     ...(options.level !== undefined ? { level: options.level } : {}),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-  });
+  }, leases));
   const framer = new SnapshotFramer({
     codec,
     blockSize,
@@ -130,11 +130,11 @@ export async function writeSnapshot(
     ...(options.createdAt !== undefined ? { createdAt: options.createdAt } : {}),
     ...(partial ? { resume: partial.state! } : {}),
   });
-  const sink = new ResumableFileSink({
+  const sink = new ResumableFileSink(withLeases({
     path,
     resumeAt: partial?.durableBytes ?? 0,
     ...(options.syncEvery !== undefined ? { syncEvery: options.syncEvery } : {}),
-  });
+  }, leases));
   if (options.onProgress) {
     const report = options.onProgress;
     framer.on('progress', (p: Progress) => report(p));

@@ -14,8 +14,7 @@ import { sharedPool, WORKER_QUEUE_DEPTH } from '../codec/worker-pool.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { CompressedBlock, RawBlock } from '../format/block.js';
 import { allocBlock } from '../format/block-buffers.js';
-import { rememberCrc } from '../format/crc32.js';
-import { claimRecyclable, recycleMarked } from '../format/recyclable.js';
+import { leasesOf, type Leases } from '../format/leases.js';
 import { OrderedTransform } from './ordered-transform.js';
 import type { StageOptions } from './stage-options.js';
 
@@ -33,12 +32,6 @@ export interface CompressorOptions extends StageOptions {
   concurrency?: number;
   /** Object mode: RawBlock in, CompressedBlock out. */
   blocks?: boolean;
-  /**
-   * Make zstd frames in recycled memory that a ResumableFileSink hands back once it has written
-   * them. Only for pipelines where that sink is the frames' last reader (writeSnapshot's).
-   * @internal
-   */
-  recycleFrames?: boolean;
 }
 
 /**
@@ -53,7 +46,11 @@ export class Compressor extends OrderedTransform<CompressedBlock> {
   readonly level: number;
   /** Bytes per block in byte mode. */
   readonly blockSize: number;
-  private readonly recycleFrames: boolean;
+  /**
+   * Given only by a recipe that built the whole pipeline: input lent along it is taken over
+   * (moved to a worker, reused), and frames are made in pooled memory lent to the next stages.
+   */
+  private readonly leases: Leases | null;
   private block: Buffer | null = null;
   private filled = 0;
   private bytesIn = 0;
@@ -69,7 +66,7 @@ export class Compressor extends OrderedTransform<CompressedBlock> {
     this.codec = codec;
     this.level = level;
     this.blockSize = blockSize;
-    this.recycleFrames = options.recycleFrames === true;
+    this.leases = leasesOf(options);
   }
 
   override _transform(chunk: Buffer | RawBlock, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -78,7 +75,8 @@ export class Compressor extends OrderedTransform<CompressedBlock> {
       if (!raw || !Buffer.isBuffer(raw.data)) {
         return callback(new InvalidArgumentError('Compressor in block mode takes { data: Buffer, entries }'));
       }
-      this.submit(raw.data, raw.owned === true, raw.entries ?? 0, raw.cursor);
+      // A block anyone else gave us stays theirs: it is copied for the worker, never moved or reused.
+      this.submit(raw.data, this.leases?.takeOver(raw.data) === true, raw.entries ?? 0, raw.cursor);
     } else {
       this.assemble(chunk as Buffer);
     }
@@ -96,8 +94,8 @@ export class Compressor extends OrderedTransform<CompressedBlock> {
   }
 
   private assemble(chunk: Buffer): void {
-    if (this.filled === 0 && chunk.length === this.blockSize && claimRecyclable(chunk)) {
-      // A whole block in memory whose last reader we are (compressFile's reader): no copy.
+    if (this.filled === 0 && chunk.length === this.blockSize && this.leases?.takeOver(chunk, true)) {
+      // A whole block lent to us alone (compressFile's reader): no copy.
       this.submit(chunk, true, 0, undefined);
       return;
     }
@@ -115,14 +113,14 @@ export class Compressor extends OrderedTransform<CompressedBlock> {
         this.filled = 0;
       }
     }
-    recycleMarked(chunk); // copied out: if it was lent to us alone, its memory can be reused
+    this.leases?.giveBack(chunk); // copied out: if it was lent to us alone, its memory can be reused
   }
 
   private submit(data: Buffer, owned: boolean, entries: number, cursor: unknown): void {
     const rawLength = data.length;
     this.frames++;
     this.results.add(
-      compressBlock(this.codec, this.level, data, owned, this.recycleFrames).then((r) => ({ frame: r.data, crc: r.crc, rawLength, entries, cursor })),
+      compressBlock(this.codec, this.level, data, owned, this.leases).then((r) => ({ frame: r.data, crc: r.crc, rawLength, entries, cursor })),
     );
   }
 
@@ -130,8 +128,8 @@ export class Compressor extends OrderedTransform<CompressedBlock> {
     this.bytesIn += out.rawLength;
     this.bytesOut += out.frame.length;
     this.entries += out.entries;
-    // Later stages (CrcFooter) extend their running CRC from this instead of re-reading the frame.
-    rememberCrc(out.frame, out.crc);
+    // The recipe's CrcFooter extends its running CRC from this instead of re-reading the frame.
+    this.leases?.rememberCrc(out.frame, out.crc);
     this.push(this.blockMode ? out : out.frame);
     this.emit('progress', { bytes: this.bytesIn, entries: this.entries, compressedBytes: this.bytesOut });
   }

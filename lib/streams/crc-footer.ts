@@ -6,7 +6,8 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { InvalidArgumentError } from '../errors.js';
 import { writeU64 } from '../format/binary.js';
-import { crc32Extend } from '../format/crc32.js';
+import { crc32, crc32Combine } from '../format/crc32.js';
+import { leasesOf, type Leases } from '../format/leases.js';
 import { SKIPPABLE_HEADER, TAG_CRC, writeSkippableHeader } from '../format/skippable.js';
 import { CRC_TRAILER_SIZE } from '../format/stream-trailer.js';
 import { nodeStreamOptions, type StageOptions } from './stage-options.js';
@@ -45,8 +46,12 @@ export class CrcFooter extends Transform {
   /** Bytes passed so far. */
   length: number;
 
+  /** A recipe's pipeline: CRCs its Compressor already computed. */
+  private readonly leases: Leases | null;
+
   constructor(options: CrcFooterOptions = {}) {
     super(nodeStreamOptions(options));
+    this.leases = leasesOf(options);
     const initial = options.initial ?? { crc: 0, length: 0 };
     if (!Number.isInteger(initial.crc) || !Number.isSafeInteger(initial.length) || initial.length < 0) {
       throw new InvalidArgumentError('initial must be { crc: uint32, length: non-negative integer }');
@@ -56,7 +61,8 @@ export class CrcFooter extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.crc = crc32Extend(chunk, this.crc);
+    const known = this.leases?.crcOf(chunk);
+    this.crc = known === undefined ? crc32(chunk, this.crc) : crc32Combine(this.crc, known, chunk.length);
     this.length += chunk.length;
     callback(null, chunk);
   }

@@ -21,6 +21,7 @@ import { sharedPool } from '../codec/worker-pool.js';
 import { ZstdStreamDecoder } from '../codec/zstd-stream-decoder.js';
 import { ChecksumError, FormatError, InvalidArgumentError, LimitError, TruncatedError } from '../errors.js';
 import { crc32 } from '../format/crc32.js';
+import { leasesOf, type Leases } from '../format/leases.js';
 import { ByteQueue } from './byte-queue.js';
 import { OrderedTransform } from './ordered-transform.js';
 import type { StageOptions } from './stage-options.js';
@@ -50,8 +51,6 @@ export interface FrameInput {
   crc?: number;
   /** The frame's place in its file, for error messages. */
   offset?: number;
-  /** The sender gives up `frame`'s memory (it may be moved to a worker and reused). */
-  owned?: boolean;
   [field: string]: unknown;
 }
 
@@ -68,11 +67,17 @@ export class Decompressor extends OrderedTransform<Output> {
   private streaming: StreamingFrameDecoder | null = null;
   private skipping = 0;
   private bytesOut = 0;
+  /**
+   * Given only by readSnapshot: frames lent along its pipeline are taken over (moved to a
+   * worker), and decompressed blocks in pooled memory are lent to its EntryDecoder.
+   */
+  private readonly leases: Leases | null;
 
   constructor(options: DecompressorOptions = {}) {
     // One block per worker: with more, the decompressed blocks outrun V8's collections of them
     // (`npm run bench`, read-bytes: 4 in flight peaked at 170 MB and 1157 MB/s, 2 at 120 MB and 1132 MB/s).
     super(options, Math.max(2, sharedPool().size));
+    this.leases = leasesOf(options);
   }
 
   override _transform(chunk: Buffer | FrameInput, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -135,7 +140,7 @@ export class Decompressor extends OrderedTransform<Output> {
         actual: block.rawLength,
       });
     }
-    const { frame, crc, rawLength, owned, ...fields } = block;
+    const { frame, crc, rawLength, ...fields } = block;
     const at = typeof fields.offset === 'number' ? fields.offset : this.offset;
     let header: FrameHeader | null;
     try {
@@ -156,12 +161,13 @@ export class Decompressor extends OrderedTransform<Output> {
     }
     this.offset += frame.length;
     this.results.add(
-      decompressFrame(header.kind, frame, rawLength, owned === true, at).then((r) => {
+      decompressFrame(header.kind, frame, rawLength, this.leases?.takeOver(frame) === true, at).then((r) => {
         if (crc !== undefined && r.crc !== crc) {
           throw new ChecksumError(`frame at byte ${at} fails its CRC32`, { offset: at, expected: crc, actual: r.crc });
         }
-        // `owned`: the block's memory is the next stage's to recycle when done with it.
-        return { data: r.data, rawLength, ...fields, owned: r.recyclable === true };
+        // Emitted blocks are the consumer's; only inside readSnapshot is one lent, for its decoder to give back.
+        if (this.leases && r.recyclable === true) this.leases.lend(r.data);
+        return { data: r.data, rawLength, ...fields };
       }, (err: unknown) => {
         // A frame that failed to decompress and fails its CRC is damaged (SNAP_ERR_CHECKSUM);
         // one whose CRC matches met a failing codec (SNAP_ERR_CODEC), not damage.

@@ -11,7 +11,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { DecodedEntry } from '../format/entry.js';
 import { EntryParser, type EntryParserOptions } from '../format/entry-parser.js';
-import { recycleBlock } from '../format/block-buffers.js';
+import { leasesOf, type Leases } from '../format/leases.js';
 import { FormatError } from '../errors.js';
 import { nodeStreamOptions, type StageOptions } from './stage-options.js';
 
@@ -28,8 +28,6 @@ interface DecoderBlock {
   /** Entries the block's header says it holds (checked when given). */
   entries?: number;
   seq?: number;
-  /** The block's memory is ours to reuse once decoded. */
-  owned?: boolean;
 }
 
 /** Most entries in one array with `batch: true`. */
@@ -63,9 +61,13 @@ export class EntryDecoder extends Transform {
   private readonly batch: boolean;
   private readonly blockMode: boolean;
   private readonly copy: boolean;
+  /** readSnapshot's pipeline: blocks lent along it go back to the pool once copied out of. */
+  private readonly leases: Leases | null;
   /** The chunk being decoded; its write completes once it is used up. */
   private work: Work | null = null;
   private pumping = false;
+  /** A `_read` came that could not be answered at once (see `pump`). */
+  private readWanted = false;
   /** When the current slice of synchronous work ends (`performance.now()`); -1: none open. */
   private sliceEnd = -1;
   /** Work stopped because the slice ran out (not for a full readable side). */
@@ -82,6 +84,7 @@ export class EntryDecoder extends Transform {
     });
     this.parser = new EntryParser(options);
     this.copy = options.copy === true;
+    this.leases = leasesOf(options);
     this.batch = options.batch === true;
     this.blockMode = options.blocks === true;
   }
@@ -109,6 +112,21 @@ export class EntryDecoder extends Transform {
    * of them took gigabytes).
    */
   private pump(): void {
+    this.pumpSlice();
+    // A `_read` is answered by a push. One that found the chunk ending with no entry left to
+    // push (the rest of a record is in the next chunk) must let the next chunk's write go on
+    // itself: Node asks again only after a push, and that write may be held for this read.
+    if (this.readWanted && !this.pumping) {
+      if (!this.work) {
+        this.readWanted = false;
+        Transform.prototype._read.call(this, 0);
+      } else if (this.work.paused) {
+        this.readWanted = false; // paused on a push: the read was answered
+      }
+    }
+  }
+
+  private pumpSlice(): void {
     const w = this.work;
     if (!w || this.pumping || this.destroyed) return;
     this.pumping = true;
@@ -192,14 +210,17 @@ export class EntryDecoder extends Transform {
     if (this.batch && w.out.length > 0) this.pushBatch(w);
     this.work = null;
     // Nothing refers to the block any more when every key and value was copied out of it.
-    if (block?.owned && this.copy) recycleBlock(block.data.buffer);
+    if (block && this.copy) this.leases?.giveBack(block.data);
     this.emit('progress', { bytes: this.parser.offset, entries: this.parser.entries });
   }
 
   override _read(size: number): void {
     // The consumer wants more: go on with a chunk paused on a full readable side.
-    if (this.work?.paused) this.pump();
-    else if (!this.work) super._read(size);
+    if (this.work?.paused && !this.pumping) {
+      this.readWanted = true;
+      this.pump();
+    } else if (!this.work && !this.pumping) super._read(size);
+    else this.readWanted = true;
   }
 
   override _flush(callback: TransformCallback): void {

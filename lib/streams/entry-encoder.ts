@@ -84,7 +84,7 @@ export class EntryEncoder extends Transform {
     const data = this.writer.take();
     this.bytes += data.length;
     if (this.blockMode) {
-      const block: RawBlock = { data, entries, cursor: this.cursorOf(this.last!, this.writer.total), owned: true };
+      const block: RawBlock = { data, entries, cursor: this.cursorOf(this.last!, this.writer.total) };
       this.push(block);
     } else {
       this.push(data);

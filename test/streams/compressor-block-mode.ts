@@ -19,6 +19,7 @@ import {
   type Entry,
   type RawBlock,
 } from '../../lib/index.js';
+import { Leases, withLeases } from '../../lib/format/leases.js';
 
 async function collect<T>(input: Iterable<unknown>, ...stages: NodeJS.ReadWriteStream[]): Promise<T[]> {
   const out: T[] = [];
@@ -75,13 +76,21 @@ for (const codec of ['zstd', 'lz4', 'none'] as CodecName[]) {
   });
 }
 
-t.test('owned blocks may be given up to the compressor without changing the result', async (t) => {
+t.test('a block given to the compressor stays the caller\'s; one lent along a recipe\'s pipeline may be taken over', async (t) => {
   const data = randomBytes(50_000);
-  const owned = Buffer.allocUnsafeSlow(data.length);
-  data.copy(owned);
-  const [c] = await collect<CompressedBlock>([{ data: owned, entries: 1, owned: true }], new Compressor({ blocks: true }));
+  const mine = Buffer.allocUnsafeSlow(data.length);
+  data.copy(mine);
+  const [c] = await collect<CompressedBlock>([{ data: mine, entries: 1 }], new Compressor({ blocks: true }));
+  t.ok(mine.equals(data), 'the caller\'s block is neither moved nor reused');
   const [d] = await collect<{ data: Buffer }>([{ frame: c!.frame, rawLength: c!.rawLength }], new Decompressor({ blocks: true }));
   t.ok(d!.data.equals(data));
+  const leases = new Leases();
+  const lent = Buffer.allocUnsafeSlow(data.length);
+  data.copy(lent);
+  leases.lend(lent);
+  const [c2] = await collect<CompressedBlock>([{ data: lent, entries: 1 }], new Compressor(withLeases({ blocks: true }, leases)));
+  t.equal(lent.byteLength, 0, 'a lent block was moved to a worker, not copied');
+  t.ok(c2!.frame.equals(c!.frame), 'same frame either way');
 });
 
 t.test('a wrong CRC, a wrong rawLength or a non-frame is a typed error', async (t) => {

@@ -10,17 +10,21 @@ import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { compressBlock } from '../../lib/codec/block-codec.js';
 import { crc32 } from '../../lib/format/crc32.js';
+import { Leases, withLeases } from '../../lib/format/leases.js';
 import { isCorruptionError } from '../../lib/index.js';
 import { Decompressor } from '../../lib/streams/decompressor.js';
 import { textWithNoise } from '../fixtures/random.js';
 
 const raw = textWithNoise(200_000, 7, 5);
 
+/** `owned`: the frame is lent along a recipe's pipeline, so the Decompressor moves it to a worker. */
 async function decode(frame: Buffer, rawLength: number, crc: number, owned: boolean): Promise<unknown> {
+  const leases = new Leases();
+  if (owned) leases.lend(frame);
   try {
     await pipeline(
-      Readable.from([{ frame, rawLength, crc, owned }], { objectMode: true }),
-      new Decompressor({ blocks: true }),
+      Readable.from([{ frame, rawLength, crc }], { objectMode: true }),
+      new Decompressor(withLeases({ blocks: true }, leases)),
       new Writable({ objectMode: true, write: (_b, _e, cb) => cb() }),
     );
   } catch (err) {

@@ -66,7 +66,7 @@ t.test('no worker thread can start: a codec failure, not corruption; nothing mov
   const r = verify([`--import=${noWorkers}`], dir);
   t.not(r.code, 0, 'the verification fails');
   t.not(r.code, 3, 'but not as corruption');
-  t.match(r.err, /SNAP_ERR_CODEC|zstd/);
+  t.match(r.out + r.err, /could not be verified .*\[SNAP_ERR_CODEC\], left in place/);
   t.notMatch(r.out + r.err, /corrupt|moved aside/i);
   t.same(tree(dir), before, 'the store directory is untouched');
 });

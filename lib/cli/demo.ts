@@ -182,11 +182,16 @@ async function demoResume(
     (err: unknown) => (err as Error).name === 'AbortError',
   );
   if (!interrupted) throw new Error('the demo could not interrupt its snapshot');
-  const partial = await analyzePartial(`${file}.partial`);
-  out(`  interrupt  stopped at ${formatBytes(partial.fileSize)}; the partial holds ${plural(partial.blocks, 'whole block')}`);
+  const partial = await analyzePartial(`${file}.partial`).catch(() => null);
+  out(
+    partial
+      ? `  interrupt  stopped at ${formatBytes(partial.fileSize)}; the partial holds ${plural(partial.blocks, 'whole block')}`
+      : '  interrupt  stopped before anything was written; no partial to resume from',
+  );
   const t = performance.now();
   const resumed = await writeSnapshot(source, file, options);
-  const kept = resumed.resumed!;
+  // A small demo may be stopped before its first block was whole: then nothing is reused.
+  const kept = resumed.resumed ?? { bytes: 0, blocks: 0, entries: 0 };
   const same = (await fs.readFile(file)).equals(await fs.readFile(reference));
   out(
     `  resume     reused ${formatBytes(kept.bytes)} (${plural(kept.blocks, 'block')}, ${plural(kept.entries, 'entry', 'entries')}), ` +

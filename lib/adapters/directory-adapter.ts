@@ -13,12 +13,12 @@
  * `<target>` with renames; a crash leaves either the old tree or the new one (`recoverDirectory`
  * finishes a swap a crash interrupted).
  */
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { FormatError, InvalidArgumentError, SourceChangedError, SnapstreamError, wrapIoError } from '../errors.js';
 import type { DecodedEntry, Entry } from '../format/entry.js';
 import { fsyncDirectory } from '../sink/durable-file.js';
+import { readFully } from '../sink/read-fully.js';
 import { closeWhenCollected, DirectoryView, forgetOwner as forgetView } from './directory-view.js';
 import { recoverSwap, stagingPathFor, swapIn } from './swap-in.js';
 import { typedFailures, type SnapshotApplier, type SnapshotSource } from '../store/source-applier.js';
@@ -126,7 +126,7 @@ export function directorySource(root: string, meta: Record<string, unknown> = {}
             const value = Buffer.allocUnsafe(length);
             let got: number;
             try {
-              got = await readAt(item.fd, value, i * DIRECTORY_PART_SIZE);
+              got = await readFully(item.fd, value, i * DIRECTORY_PART_SIZE);
             } catch (err) {
               throw wrapIoError(err, `reading ${full}`);
             }
@@ -147,23 +147,6 @@ export function directorySource(root: string, meta: Record<string, unknown> = {}
   };
   closeWhenCollected(source, view);
   return source;
-}
-
-/** A positioned read that does not stop short (until the file ends). */
-function readAt(fd: number, buf: Buffer, position: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let filled = 0;
-    const step = (): void => {
-      if (filled >= buf.length) return resolve(filled);
-      fs.read(fd, buf, filled, buf.length - filled, position + filled, (err, n) => {
-        if (err) return reject(err);
-        if (n === 0) return resolve(filled);
-        filled += n;
-        step();
-      });
-    };
-    step();
-  });
 }
 
 function parseKey(entry: DecodedEntry): TreeKey {

@@ -1,7 +1,7 @@
 /**
  * What a point-in-time view of a live Map costs (mapSource): for each size, in a fresh process
- * with a big heap (NODE_OPTIONS=--max-old-space-size=4096, which the worker threads accept, unlike
- * the same flag on the command line):
+ * started as a database or cache process is, `node --max-old-space-size=4096` (the worker threads
+ * take the process's options less those they refuse):
  *  - extra memory per entry while a view is open (heap and RSS, after a full collection), and per
  *    key written while it is open (beyond the values the writes put in);
  *  - the longest event-loop pause while store.create writes the snapshot with a writer going on
@@ -184,10 +184,9 @@ if (args[0] === '--child') {
   ];
   for (const s of sizes) {
     const n = parseCount(s);
-    const r = spawnSync(process.execPath, [here, '--child', String(n)], {
+    const r = spawnSync(process.execPath, ['--max-old-space-size=4096', here, '--child', String(n)], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=4096`.trim() },
     });
     if (r.status !== 0) throw new Error(`child for ${s} failed (${r.status})`);
     const o = JSON.parse(r.stdout) as Record<string, number>;

@@ -19,7 +19,8 @@ import { FormatError, InvalidArgumentError, SourceChangedError, SnapstreamError,
 import type { DecodedEntry, Entry } from '../format/entry.js';
 import { fsyncDirectory } from '../sink/durable-file.js';
 import { readFully } from '../sink/read-fully.js';
-import { closeWhenCollected, DirectoryView, forgetOwner as forgetView } from './directory-view.js';
+import { closeWhenCollected, forgetOwner as forgetView } from './close-when-collected.js';
+import { DirectoryView } from './directory-view.js';
 import { recoverSwap, stagingPathFor, swapIn } from './swap-in.js';
 import { typedFailures, type SnapshotApplier, type SnapshotSource } from '../store/source-applier.js';
 

@@ -192,14 +192,3 @@ function walkSync(root: string, rel: string, out: ViewItem[], fds: { max: number
 }
 
 /** Views whose source was dropped unread and unclosed: their descriptors are closed. */
-const abandoned = new FinalizationRegistry<DirectoryView>((view) => view.close());
-
-/** Closes `view` once `owner` (the source handed to the application) is garbage. */
-export function closeWhenCollected(owner: object, view: DirectoryView): void {
-  abandoned.register(owner, view, view);
-}
-
-/** Forgets {@link closeWhenCollected} for a view closed by hand. */
-export function forgetOwner(view: DirectoryView): void {
-  abandoned.unregister(view);
-}

@@ -9,7 +9,8 @@
  */
 import type { DecodedEntry, Entry } from '../format/entry.js';
 import { InvalidArgumentError } from '../errors.js';
-import { closeWhenCollected, forgetOwner, MapView } from './map-view.js';
+import { closeWhenCollected, forgetOwner } from './close-when-collected.js';
+import { MapView } from './map-view.js';
 import type { SnapshotApplier, SnapshotSource } from '../store/source-applier.js';
 
 // Not exported: `@inline` spells them out in the API reference.

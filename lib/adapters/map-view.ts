@@ -164,17 +164,6 @@ function detach(map: AnyMap, view: MapView): void {
 }
 
 /** Views whose source was dropped without being read to the end or closed. */
-const abandoned = new FinalizationRegistry<MapView>((view) => view.close());
-
-/** Closes `view` once `owner` (the source handed to the application) is garbage. */
-export function closeWhenCollected(owner: object, view: MapView): void {
-  abandoned.register(owner, view, view);
-}
-
-/** Forgets {@link closeWhenCollected} for a view closed by hand. */
-export function forgetOwner(view: MapView): void {
-  abandoned.unregister(view);
-}
 
 /** Views open on `map` now (for tests and diagnostics). */
 export function openViews(map: AnyMap): number {

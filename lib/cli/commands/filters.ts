@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { checkCodec, checkLevel } from '../../codec/codec.js';
 import { wrapIoError } from '../../errors.js';
 import { SKIPPABLE_HEADER, SNAP_SKIPPABLE_MAGIC, TAG_HEADER } from '../../format/skippable.js';
+import { readFully } from '../../sink/read-fully.js';
 import { verifySnapshot } from '../../snapshot/inspect-snapshot.js';
 import { compressFile, type CompressFileOptions } from '../../snapshot/compress-file.js';
 import { Chunker } from '../../streams/chunker.js';
@@ -159,7 +160,7 @@ async function isSnapshotFile(file: string): Promise<boolean> {
   }
   try {
     const head = Buffer.alloc(SKIPPABLE_HEADER + 4);
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    const bytesRead = await readFully(handle, head, 0);
     return bytesRead === head.length && head.readUInt32LE(0) === SNAP_SKIPPABLE_MAGIC && head.toString('latin1', SKIPPABLE_HEADER) === TAG_HEADER;
   } finally {
     await handle.close();

@@ -54,44 +54,42 @@ t.test('entries of the wrong shape name their line', async (t) => {
   t.match(run(['--json', 'inspect', path.join(dir, 'ok.snap')]).out.toString(), /"entries":3/);
 });
 
-t.test('a bad line after blocks were written: the partial is removed', async (t) => {
-  const dir = t.testdir();
-  const child = spawn(process.execPath, [cli, 'pack', 'big.snap', '--block-size', '4096'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d));
+/**
+ * `snapstream pack NAME` in `dir`, fed 20,000 good lines with standard input left open, once
+ * whole blocks of them are in NAME.partial: the child, its stderr so far, its exit, the text fed.
+ */
+async function packWithBlocksOnDisk(dir: string, name: string) {
+  const child = spawn(process.execPath, [cli, 'pack', name, '--block-size', '4096'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+  const stderr = { text: '' };
+  child.stderr.on('data', (d: Buffer) => (stderr.text += d));
   // The command may end before it has read all we gave it.
   child.stdin.on('error', () => {});
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   let text = '';
   for (let i = 1; i <= 20_000; i++) text += good(i);
   child.stdin.write(text);
-  // Wait until blocks are on disk in the partial file.
-  const partial = path.join(dir, 'big.snap.partial');
+  const partial = path.join(dir, `${name}.partial`);
   while ((fs.statSync(partial, { throwIfNoEntry: false })?.size ?? 0) < 16 * 1024 && child.exitCode === null) await sleep(20);
+  return { child, stderr, exited, text, partial };
+}
+
+t.test('a bad line after blocks were written: the partial is removed', async (t) => {
+  const dir = t.testdir();
+  const { child, stderr, exited, text, partial } = await packWithBlocksOnDisk(dir, 'big.snap');
   child.stdin.end('{"key": oops}\n');
   t.equal(await exited, 2);
-  t.match(err, new RegExp(`^snapstream: line 20001 \\(byte ${Buffer.byteLength(text)}\\): not valid JSON .*\\[SNAP_ERR_INVALID_ENTRY\\]\\n$`));
+  t.match(stderr.text, new RegExp(`^snapstream: line 20001 \\(byte ${Buffer.byteLength(text)}\\): not valid JSON .*\\[SNAP_ERR_INVALID_ENTRY\\]\\n$`));
   t.notOk(fs.existsSync(partial), 'standard input cannot be read again: no partial left');
   t.notOk(fs.existsSync(path.join(dir, 'big.snap')));
 });
 
 t.test('pack interrupted (Ctrl-C): exit 130, no partial', async (t) => {
   const dir = t.testdir();
-  const child = spawn(process.execPath, [cli, 'pack', 'int.snap', '--block-size', '4096'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d));
-  // The command may end before it has read all we gave it.
-  child.stdin.on('error', () => {});
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  let text = '';
-  for (let i = 1; i <= 20_000; i++) text += good(i);
   // Standard input stays open: only the signal ends the command.
-  child.stdin.write(text);
-  const partial = path.join(dir, 'int.snap.partial');
-  while ((fs.statSync(partial, { throwIfNoEntry: false })?.size ?? 0) < 16 * 1024 && child.exitCode === null) await sleep(20);
+  const { child, stderr, exited } = await packWithBlocksOnDisk(dir, 'int.snap');
   child.kill('SIGINT');
   t.equal(await exited, 130);
-  t.equal(err, 'snapstream: interrupted\n');
+  t.equal(stderr.text, 'snapstream: interrupted\n');
   t.same(fs.readdirSync(dir), [], 'no partial, no file');
 });
 

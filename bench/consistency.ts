@@ -23,7 +23,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { mapSource, SnapshotStore, type SnapshotMap } from 'snapstream';
+import { mapSource, DirectorySnapshotStore, type SnapshotMap } from 'snapstream';
 
 const here = fileURLToPath(import.meta.url);
 const args = process.argv.slice(2);
@@ -119,7 +119,7 @@ async function child(n: number): Promise<Record<string, number>> {
 
   // 3. store.create with a writer going on: pauses, and the writer's rate against alone.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'snapstream-consistency-'));
-  const store = await SnapshotStore.open(dir);
+  const store = await DirectorySnapshotStore.at(dir);
   await store.create([{ key: 'warm', value: 'up' }], { index: 0 }); // starts the workers
   const BATCH = 2_000;
   const writer = (until: () => boolean): Promise<number> =>

@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { mapApplier, SnapshotStore, type Entry, type SnapshotMap, type SnapshotSource } from 'snapstream';
+import { mapApplier, DirectorySnapshotStore, type Entry, type SnapshotMap, type SnapshotSource } from 'snapstream';
 
 class VersionedStore {
   /** key → versions, oldest first: [version, value or null for a delete]. */
@@ -59,7 +59,7 @@ const db = new VersionedStore();
 const key = (i: number): string => `user:${(i * 7919) % 5003}`;
 for (let i = 0; i < 20_000; i++) db.set(key(i), i % 9 === 0 ? null : `profile ${i}`);
 
-const store = await SnapshotStore.open(path.join(dir, 'store'), { write: { codec: 'lz4' } });
+const store = await DirectorySnapshotStore.at(path.join(dir, 'store'), { write: { codec: 'lz4' } });
 // The expected state at this index, and the snapshot's view, in one tick.
 const expected: SnapshotMap = new Map();
 for (let i = 0; i < 20_000; i++) {

@@ -50,15 +50,16 @@ export { snapshotIdProblem, checkSnapshotId } from './snapshot/snapshot-id.js';
 export type { Secret } from './transfer/auth.js';
 export type { SnapshotSource, SnapshotApplier } from './store/source-applier.js';
 export { mapSource, mapApplier, type SnapshotMap, type MapEntryValue } from './adapters/map-adapter.js';
-export {
+export type {
   SnapshotStore,
-  type StoredSnapshot,
-  type SnapshotStoreOptions,
-  type CreateOptions,
-  type RestoreOptions,
-  type RestoreResult,
-  type VerifyAllResult,
+  StoredSnapshot,
+  CreateOptions,
+  OpenSnapshotOptions,
+  RestoreOptions,
+  RestoreResult,
+  VerifyAllResult,
 } from './store/snapshot-store.js';
+export { DirectorySnapshotStore, type DirectorySnapshotStoreOptions } from './store/directory-snapshot-store.js';
 export { snapshotsToPrune, type RetentionPolicy, type RetainedSnapshot } from './store/retention.js';
 export type { StoreProblem } from './store/store-problem.js';
 export { CheckpointScheduler, type CheckpointSchedulerOptions } from './store/checkpoint-scheduler.js';

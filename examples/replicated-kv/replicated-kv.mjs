@@ -1,6 +1,6 @@
 // A replicated key-value store in miniature, the way Raft uses snapshots:
 //  - the leader applies writes to a LevelDB (classic-level) and keeps an applied index;
-//  - a CheckpointScheduler snapshots it into a SnapshotStore every N writes, in the background;
+//  - a CheckpointScheduler snapshots it into a DirectorySnapshotStore every N writes, in the background;
 //  - a follower runs a snapshot server that receives straight into its own store (HMAC auth);
 //  - the leader ships its latest snapshot to the follower over TCP;
 //  - the follower restores it into its LevelDB (built aside, swapped in atomically) and serves
@@ -16,7 +16,7 @@ import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import {
   CheckpointScheduler,
-  SnapshotStore,
+  DirectorySnapshotStore,
   createSnapshotServer,
   levelApplier,
   levelSource,
@@ -34,7 +34,7 @@ const openDb = async (location) => {
 
 // ---- leader ----
 const leader = { db: await openDb(path.join(root, 'leader-db')), index: 0 };
-const leaderStore = await SnapshotStore.open(path.join(root, 'leader-snapshots'), { retention: { maxSnapshots: 3 } });
+const leaderStore = await DirectorySnapshotStore.at(path.join(root, 'leader-snapshots'), { retention: { maxSnapshots: 3 } });
 // Each snapshot reads one consistent view of the database (an iterator) while writes go on.
 const scheduler = new CheckpointScheduler({
   store: leaderStore,
@@ -57,13 +57,13 @@ for (let i = 1; i <= WRITES; i++) {
 // the follower will get exactly the leader's current state.
 await scheduler.stop();
 await scheduler.checkpoint();
-const latest = leaderStore.latest();
+const latest = await leaderStore.latest();
 if (latest.index !== WRITES) throw new Error(`the latest snapshot is at index ${latest.index}, not ${WRITES}`);
-console.log(`leader: ${WRITES} writes applied, ${leaderStore.list().length} snapshots kept, latest ${latest.id} (index ${latest.index}, ${latest.entries} keys)`);
+console.log(`leader: ${WRITES} writes applied, ${(await leaderStore.list()).length} snapshots kept, latest ${latest.id} (index ${latest.index}, ${latest.entries} keys)`);
 
 // ---- follower ----
 const secret = randomBytes(32);
-const followerStore = await SnapshotStore.open(path.join(root, 'follower-snapshots'));
+const followerStore = await DirectorySnapshotStore.at(path.join(root, 'follower-snapshots'));
 const server = createSnapshotServer({ ...followerStore.serverOptions(), secret });
 const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
 

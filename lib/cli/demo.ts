@@ -18,7 +18,7 @@ import { sendSnapshot } from '../transfer/send-snapshot.js';
 import { createSnapshotServer } from '../transfer/snapshot-server.js';
 import { levelApplier } from '../adapters/level-adapter.js';
 import { mapSource } from '../adapters/map-adapter.js';
-import { SnapshotStore } from '../store/snapshot-store.js';
+import { DirectorySnapshotStore } from '../store/directory-snapshot-store.js';
 import { writeSnapshot, type EntrySourceFactory, type WriteSnapshotOptions } from '../snapshot/write-snapshot.js';
 import { intOption, parseArgs } from './args.js';
 import { EXIT } from './exit-codes.js';
@@ -85,7 +85,7 @@ export async function runDemo(args: string[], ctx: { quiet?: boolean } = {}): Pr
  * restores the newest one that verifies into a LevelDB (built aside, swapped in atomically).
  */
 async function demoStore(dir: string, now: number, out: (line: string) => void): Promise<void> {
-  const store = await SnapshotStore.open(path.join(dir, 'store'), { retention: { maxSnapshots: 3 } });
+  const store = await DirectorySnapshotStore.at(path.join(dir, 'store'), { retention: { maxSnapshots: 3 } });
   try {
     const cache = new Map<string, string | { value: string; expiresAt: number }>();
     for (let round = 1; round <= 5; round++) {
@@ -95,7 +95,7 @@ async function demoStore(dir: string, now: number, out: (line: string) => void):
       await store.create(mapSource(cache, { index: round * 20_000, term: 1 }));
       await store.prune();
     }
-    const kept = store.list();
+    const kept = await store.list();
     out(`  store      5 snapshots taken, ${kept.length} kept by the retention policy (newest: index ${kept[0]!.index})`);
     // Damage the newest: restore must fall back to the one before it.
     const newest = store.pathOf(kept[0]!.id);

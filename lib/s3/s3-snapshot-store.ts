@@ -1,7 +1,9 @@
 /**
- * S3SnapshotStore: snapshots under a bucket prefix, with the disk store's operations: list,
- * latest, upload (resumable), create from entries, verify, download, restore with fallback to an
- * older snapshot, prune by the same retention rules, delete.
+ * S3SnapshotStore: the {@link SnapshotStore} on a bucket prefix — list, latest, create from
+ * entries, verify, restore with fallback to an older snapshot (the loop shared with the directory
+ * store), prune by the same retention rules, delete — plus upload (resumable) and download.
+ * Opened with `S3SnapshotStore.at({ client, bucket, prefix })`; `store.open(id)` opens one
+ * snapshot's bytes.
  *
  * Layout: `<prefix><id>.snap` (snapshot objects), `<prefix>corrupt/<id>.snap.<time>` (snapshots
  * that failed verification, moved aside for inspection). The bucket holds no list of its own:
@@ -17,20 +19,22 @@ import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { sdk } from './sdk.js';
 import type { SnapshotApplier, SnapshotSource } from '../store/source-applier.js';
+import type { Readable } from 'node:stream';
 import { DEFAULT_BLOCK_SIZE } from '../codec/codec.js';
 import { ErrorCodes, FormatError, InvalidArgumentError, isCorruptionError, NotFoundError, SnapstreamError, wrapIoError } from '../errors.js';
 import { decodeFooter, decodeHeader, FOOTER_FRAME_SIZE, metaFrameLength, MAX_META_PAYLOAD } from '../format/snapshot-frames.js';
 import { SKIPPABLE_HEADER } from '../format/skippable.js';
 import { durableRename, fsyncFile } from '../sink/durable-file.js';
-import { EntrySource } from '../snapshot/entry-source.js';
+import { EntrySource, type EntryIterable } from '../snapshot/entry-source.js';
 import { inspectSnapshot, verifySnapshot, type VerifyResult } from '../snapshot/inspect-snapshot.js';
 import { SnapshotFramer } from '../snapshot/snapshot-framer.js';
 import type { WriteSnapshotOptions } from '../snapshot/write-snapshot.js';
 import { Compressor } from '../streams/compressor.js';
-import { applySnapshot } from '../store/apply-snapshot.js';
 import { readJson, writeJsonAtomic } from '../store/atomic-json.js';
 import { snapshotsToPrune, type RetentionPolicy } from '../store/retention.js';
-import { defaultId, type RestoreResult, type StoredSnapshot, type VerifyAllResult } from '../store/snapshot-store.js';
+import { defaultId } from '../store/default-snapshot-id.js';
+import { restoreWithFallback, verifyAllSnapshots, type StoreInternals } from '../store/restore-with-fallback.js';
+import type { CreateOptions, OpenSnapshotOptions, RestoreOptions, RestoreResult, SnapshotStore, StoredSnapshot, VerifyAllResult } from '../store/snapshot-store.js';
 import { storeProblem, type StoreProblem } from '../store/store-problem.js';
 import { createFresh, openExisting } from '../sink/safe-open.js';
 import { checkSnapshotId, snapshotIdProblem } from '../snapshot/snapshot-id.js';
@@ -40,7 +44,7 @@ import { S3Source } from './s3-source.js';
 
 const SUFFIX = '.snap';
 
-/** Options for {@link S3SnapshotStore.open}. */
+/** Options for {@link S3SnapshotStore.at}. */
 export interface S3SnapshotStoreOptions {
   /** The S3 client to send requests with ({@link createS3Client} makes one). */
   client: S3Client;
@@ -67,12 +71,12 @@ export interface S3StoredSnapshot extends StoredSnapshot {
 }
 
 /**
- * Snapshots under an S3 bucket prefix, with the {@link SnapshotStore}'s operations: list, upload
- * (resumable), create, verify, download, restore with fallback, prune and delete. Open one with
- * {@link S3SnapshotStore.open}. Events: `created`, `deleted`, `pruned`, `restored`, `corrupt`,
- * `unreadable`.
+ * Snapshots under an S3 bucket prefix: the {@link SnapshotStore} on object storage (list, create,
+ * verify, restore with fallback, prune, delete), plus upload (resumable) and download. Open one
+ * with {@link S3SnapshotStore.at}. Events: `created`, `deleted`, `pruned`, `restored`, `corrupt`
+ * (`{ id, key, error, movedAside, cause? }`), `unreadable`.
  */
-export class S3SnapshotStore extends EventEmitter {
+export class S3SnapshotStore extends EventEmitter implements SnapshotStore<S3StoredSnapshot> {
   /** The S3 client the store sends requests with. */
   readonly client: S3Client;
   /** The store's bucket. */
@@ -97,8 +101,11 @@ export class S3SnapshotStore extends EventEmitter {
     this.prefix = p === '' || p.endsWith('/') ? p : `${p}/`;
   }
 
-  /** Opens the store on a bucket (which must exist) and prefix. */
-  static async open(options: S3SnapshotStoreOptions): Promise<S3SnapshotStore> {
+  /**
+   * Opens the store on a bucket (which must exist) and prefix. (Named `at`, not `open`:
+   * `store.open(id)` opens a snapshot.)
+   */
+  static async at(options: S3SnapshotStoreOptions): Promise<S3SnapshotStore> {
     if (!options.client || !options.bucket) throw new InvalidArgumentError('client and bucket are required');
     try {
       await options.client.send(new sdk.HeadBucketCommand({ Bucket: options.bucket }));
@@ -106,6 +113,11 @@ export class S3SnapshotStore extends EventEmitter {
       throw wrapS3Error(err, `opening bucket ${options.bucket}`);
     }
     return new S3SnapshotStore(options);
+  }
+
+  /** `s3://bucket/prefix`, for messages. */
+  get location(): string {
+    return `s3://${this.bucket}/${this.prefix}`;
   }
 
   /** The key of a snapshot. */
@@ -159,17 +171,28 @@ export class S3SnapshotStore extends EventEmitter {
     return (await this.list())[0];
   }
 
-  /** One snapshot's description: a HEAD and (unless cached) its header and footer, not a listing. */
-  async get(id: string): Promise<S3StoredSnapshot> {
+  /**
+   * One snapshot's description, or undefined when there is none: a HEAD and (unless cached) its
+   * header and footer, not a listing.
+   */
+  async get(id: string): Promise<S3StoredSnapshot | undefined> {
     const key = this.keyOf(id);
     let head;
     try {
       head = await this.client.send(new sdk.HeadObjectCommand({ Bucket: this.bucket, Key: key }));
     } catch (err) {
       const wrapped = wrapS3Error(err, `reading s3://${this.bucket}/${key}`);
-      throw wrapped instanceof NotFoundError ? new NotFoundError(`no snapshot ${id} in s3://${this.bucket}/${this.prefix}`, { cause: err }) : wrapped;
+      if (wrapped instanceof NotFoundError) return undefined;
+      throw wrapped;
     }
     return this.describe(id, key, head.ETag ?? '', head.ContentLength ?? 0);
+  }
+
+  /** {@link S3SnapshotStore.get}, a missing snapshot being a NotFoundError. */
+  private async mustGet(id: string): Promise<S3StoredSnapshot> {
+    const s = await this.get(id);
+    if (!s) throw new NotFoundError(`no snapshot ${id} in ${this.location}`);
+    return s;
   }
 
   /**
@@ -188,40 +211,45 @@ export class S3SnapshotStore extends EventEmitter {
     await pipeline(fs.createReadStream(file, { start: offset, highWaterMark: 1024 * 1024 }), sink).catch((err: unknown) => {
       throw wrapIoError(err, `uploading ${file}`);
     });
-    this.emit('created', id);
+    this.emit('created', await this.mustGet(id));
     return { ...sink.result!, id };
   }
 
   /**
-   * Writes a snapshot of `source` straight into the bucket (no local file). Not resumable from
-   * a cursor: an interrupted create starts again (an upload of a file is the resumable way).
+   * Writes a snapshot of `source` — a {@link SnapshotSource} or any (async) iterable of entries —
+   * straight into the bucket (no local file). Not resumable from a cursor: an interrupted create
+   * starts again (an upload of a file is the resumable way). The store's retention is not applied
+   * by itself (`prune()` applies it).
    */
-  async create(source: SnapshotSource, meta?: Record<string, unknown>, options: { id?: string; signal?: AbortSignal } = {}): Promise<S3StoredSnapshot> {
+  async create(source: SnapshotSource | EntryIterable, meta?: Record<string, unknown>, options: CreateOptions = {}): Promise<S3StoredSnapshot> {
     let id: string;
+    // An array has an entries() method too: an iterable is entries, whatever else it has.
+    const snapshotSource = isEntryIterable(source) ? null : source;
     try {
-      const fullMeta = { ...((await source.meta?.()) ?? {}), ...(meta ?? {}) };
+      const fullMeta = { ...((await snapshotSource?.meta?.()) ?? {}), ...(meta ?? {}) };
       const createdAt = Date.now();
       id = checkSnapshotId(options.id ?? defaultId(fullMeta, createdAt));
       const w = this.options.write ?? {};
       const codec = w.codec ?? 'zstd';
       const blockSize = w.blockSize ?? DEFAULT_BLOCK_SIZE;
-      const entries = source.entries(undefined);
+      const entries = snapshotSource ? snapshotSource.entries(undefined) : (source as EntryIterable);
       await pipeline(
-        new EntrySource(entries, { blockSize, ...(source.cursorOf ? { cursorOf: source.cursorOf.bind(source) } : {}) }),
+        new EntrySource(entries, { blockSize, ...(snapshotSource?.cursorOf ? { cursorOf: snapshotSource.cursorOf.bind(snapshotSource) } : {}) }),
         new Compressor({ codec, blocks: true, ...(w.level !== undefined ? { level: w.level } : {}), ...(w.concurrency ? { concurrency: w.concurrency } : {}) }),
         new SnapshotFramer({ codec, blockSize, meta: fullMeta, createdAt }),
         this.sink(id, options.signal, false),
       );
     } finally {
-      await source.close?.();
+      await snapshotSource?.close?.();
     }
-    this.emit('created', id);
-    return this.get(id);
+    const stored = await this.mustGet(id);
+    this.emit('created', stored);
+    return stored;
   }
 
   /** Reads every byte of a snapshot from the bucket and checks it; rejects with the damage found. */
   async verify(id: string, options: { signal?: AbortSignal } = {}): Promise<VerifyResult> {
-    return verifySnapshot(this.source(id, options.signal), options);
+    return verifySnapshot(this.open(id, options), options);
   }
 
   /**
@@ -229,24 +257,7 @@ export class S3SnapshotStore extends EventEmitter {
    * those that could not be checked (a codec that cannot run, a failing read) are left (`failed`).
    */
   async verifyAll(): Promise<VerifyAllResult> {
-    const list = await this.list();
-    const result: VerifyAllResult = { ok: [], corrupt: [], failed: [], problems: [...this.problems] };
-    for (const s of list) {
-      try {
-        await this.verify(s.id);
-        result.ok.push(s.id);
-      } catch (err) {
-        if (isCorruptionError(err)) {
-          await this.quarantine(s, err);
-          result.corrupt.push({ id: s.id, error: err });
-        } else if (err instanceof SnapstreamError && err.code !== ErrorCodes.INVALID_ARGUMENT) {
-          result.failed.push({ id: s.id, error: err });
-        } else {
-          throw err;
-        }
-      }
-    }
-    return result;
+    return verifyAllSnapshots(this, this.internals);
   }
 
   /**
@@ -259,7 +270,7 @@ export class S3SnapshotStore extends EventEmitter {
     // The partial's object version: a partial of another object under the same id (replaced
     // since) is started afresh rather than continued with the new object's bytes.
     const origin = `${partial}.json`;
-    const object = await this.get(id);
+    const object = await this.mustGet(id);
     const etag = object.etag ?? '';
     // lstat: a link planted at the partial's path is not a partial (it is replaced below).
     const have = await fsp.lstat(partial).then(
@@ -280,7 +291,7 @@ export class S3SnapshotStore extends EventEmitter {
         // Never through a link planted at the partial's path: a fresh partial replaces the entry,
         // a continued one must be a regular file.
         const handle = start > 0 ? await openExisting(partial, 'r+') : await createFresh(partial);
-        await pipeline(this.source(id, options.signal, start, etag || undefined), handle.createWriteStream({ start }));
+        await pipeline(this.open(id, { start, ...(options.signal ? { signal: options.signal } : {}), ...(etag ? { etag } : {}) }), handle.createWriteStream({ start }));
       }
     } catch (err) {
       throw wrapIoError(err, `downloading ${id} to ${partial}`);
@@ -300,27 +311,22 @@ export class S3SnapshotStore extends EventEmitter {
 
 
   /**
-   * Restores the newest snapshot that verifies into `applier`, streaming from the bucket. One
-   * that fails is aborted, moved aside (event `corrupt`), and the next older one is tried.
+   * Restores into `applier`, streaming from the bucket: with `id`, that snapshot or an error;
+   * without, the newest that verifies — one damaged in its own bytes is aborted, moved aside under
+   * `corrupt/` (event `corrupt`), and the next older one tried. Any other failure is thrown.
    */
-  async restore(applier: SnapshotApplier, options: { now?: number; signal?: AbortSignal } = {}): Promise<RestoreResult> {
-    const corrupt: string[] = [];
-    for (const s of await this.list()) {
-      options.signal?.throwIfAborted();
-      try {
-        const applied = await applySnapshot(() => this.source(s.id, options.signal), s.meta, applier, options);
-        const result = { snapshot: s, ...applied, corrupt };
-        this.emit('restored', result);
-        return result;
-      } catch (err) {
-        // Only damage in the snapshot's own bytes moves it aside and falls back.
-        if (!isCorruptionError(err)) throw err;
-        corrupt.push(s.id);
-        await this.quarantine(s, err);
-      }
-    }
-    throw new NotFoundError(corrupt.length > 0 ? `no snapshot verifies (${corrupt.join(', ')} were corrupt)` : `s3://${this.bucket}/${this.prefix} holds no snapshot`);
+  async restore(applier: SnapshotApplier, options: RestoreOptions = {}): Promise<RestoreResult<S3StoredSnapshot>> {
+    return restoreWithFallback(this, this.internals, applier, options);
   }
+
+  /** What the shared restore and verify loops need: a resuming stream of the object, the move aside. */
+  private readonly internals: StoreInternals<S3StoredSnapshot> = {
+    bytes: (s, signal) => () => this.open(s.id, { ...(signal ? { signal } : {}), ...(s.etag ? { etag: s.etag } : {}) }),
+    quarantine: (s, error) => this.quarantine(s, error),
+  };
+
+  /** Nothing to release: the S3 client is the caller's. */
+  async close(): Promise<void> {}
 
   /** Applies a retention policy (default: the store's); never removes the newest snapshot. */
   async prune(policy: RetentionPolicy | undefined = this.options.retention, now = Date.now()): Promise<string[]> {
@@ -333,13 +339,17 @@ export class S3SnapshotStore extends EventEmitter {
 
   /** Deletes a snapshot's object; a missing one is a NotFoundError. */
   async delete(id: string): Promise<void> {
-    await this.get(id);
+    await this.mustGet(id);
     await this.remove(this.keyOf(id));
     this.emit('deleted', id);
   }
 
-  /** A resuming byte stream of a snapshot object (of that version only, given its `etag`). */
-  source(id: string, signal?: AbortSignal, start = 0, etag?: string): S3Source {
+  /**
+   * A snapshot object's bytes, as a stream that resumes a broken download by itself (of that
+   * object version only, given its `etag`).
+   */
+  open(id: string, options: OpenSnapshotOptions & { etag?: string } = {}): Readable {
+    const { signal, start = 0, etag } = options;
     return new S3Source({ client: this.client, bucket: this.bucket, key: this.keyOf(id), start, ...(signal ? { signal } : {}), ...(etag ? { etag } : {}) });
   }
 
@@ -440,4 +450,10 @@ export class S3SnapshotStore extends EventEmitter {
     this.emit('corrupt', { id: s.id, key: target, error, movedAside: true });
   }
 
+}
+
+/** An array, a generator, any (async) iterable: entries, not a SnapshotSource (which is not iterable). */
+function isEntryIterable(source: SnapshotSource | EntryIterable): source is EntryIterable {
+  const s = source as unknown as Record<symbol, unknown> | null;
+  return s !== null && typeof s === 'object' && (typeof s[Symbol.iterator] === 'function' || typeof s[Symbol.asyncIterator] === 'function');
 }

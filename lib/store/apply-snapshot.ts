@@ -8,7 +8,7 @@ import type { SnapshotApplier } from './source-applier.js';
 import type { DecodedEntry } from '../format/entry.js';
 import { readSnapshot, type SnapshotEntryStream } from '../snapshot/read-snapshot.js';
 
-export interface AppliedSnapshot {
+export interface ApplyResult {
   /** Entries restored. */
   entries: number;
   /** Entries skipped because they had expired. */
@@ -20,7 +20,7 @@ export async function applySnapshot(
   meta: Record<string, unknown>,
   applier: SnapshotApplier,
   options: { now?: number; signal?: AbortSignal } = {},
-): Promise<AppliedSnapshot> {
+): Promise<ApplyResult> {
   let stream: SnapshotEntryStream | null = null;
   try {
     await applier.begin(meta);

@@ -1,11 +1,12 @@
 /**
  * CheckpointScheduler: takes snapshots into a store when enough entries have been applied
- * and/or on a time interval, never closer together than `minInterval`, one at a time, in the
+ * and/or on a time interval, never closer together than `minIntervalMs`, one at a time, in the
  * background (the application keeps writing; the source is a point-in-time view taken with its
- * metadata in the tick of the trigger — docs/GUIDE.md, "Consistency"). Prunes after each snapshot. Reports through events: `snapshot`
- * (the stored snapshot), `pruned` (ids), `failure` (the error; the scheduler carries on),
- * `pruneFailure` (pruning failed after a snapshot that was stored), `skipped` (a trigger while
- * one was running or too soon).
+ * metadata in the tick of the trigger — docs/GUIDE.md, "Consistency"). Prunes after each snapshot.
+ * Works with any {@link SnapshotStore}: a directory or an S3 bucket prefix. Reports through events:
+ * `snapshot` (the stored snapshot), `pruned` (ids), `failure` (the error; the scheduler carries
+ * on), `prune-failure` (pruning failed after a snapshot that was stored), `skipped` (a trigger
+ * while one was running or too soon).
  */
 import { EventEmitter } from 'node:events';
 import type { SnapshotSource } from './source-applier.js';
@@ -13,9 +14,9 @@ import { InvalidArgumentError } from '../errors.js';
 import type { SnapshotStore, StoredSnapshot } from './snapshot-store.js';
 import type { RetentionPolicy } from './retention.js';
 
-/** Options for a {@link CheckpointScheduler}: give `everyEntries`, `interval`, or both. */
+/** Options for a {@link CheckpointScheduler}: give `everyEntries`, `intervalMs`, or both. */
 export interface CheckpointSchedulerOptions {
-  /** The store snapshots are taken into (and pruned from). */
+  /** The store snapshots are taken into (and pruned from): a directory or an S3 store. */
   store: SnapshotStore;
   /**
    * Makes the source for one snapshot: a fresh point-in-time view each time, with the index it
@@ -28,17 +29,17 @@ export interface CheckpointSchedulerOptions {
   /** Snapshot once this many entries were applied since the last one. */
   everyEntries?: number;
   /** Snapshot this often (ms). */
-  interval?: number;
+  intervalMs?: number;
   /** Never two snapshots closer than this (ms). Default 0. */
-  minInterval?: number;
+  minIntervalMs?: number;
   /** Retention applied after each snapshot. Default: the store's. */
   retention?: RetentionPolicy;
 }
 
 /**
  * Takes snapshots into a {@link SnapshotStore} in the background, after `everyEntries` applied
- * entries (see {@link CheckpointScheduler.noteApplied}) and/or every `interval` ms, one at a time,
- * pruning after each. Events: `snapshot`, `pruned`, `failure`, `pruneFailure`, `skipped`.
+ * entries (see {@link CheckpointScheduler.noteApplied}) and/or every `intervalMs`, one at a time,
+ * pruning after each. Events: `snapshot`, `pruned`, `failure`, `prune-failure`, `skipped`.
  */
 export class CheckpointScheduler extends EventEmitter {
   private applied = 0;
@@ -49,8 +50,8 @@ export class CheckpointScheduler extends EventEmitter {
 
   constructor(private readonly options: CheckpointSchedulerOptions) {
     super();
-    if (options.everyEntries === undefined && options.interval === undefined) {
-      throw new InvalidArgumentError('give everyEntries, interval, or both');
+    if (options.everyEntries === undefined && options.intervalMs === undefined) {
+      throw new InvalidArgumentError('give everyEntries, intervalMs, or both');
     }
   }
 
@@ -59,12 +60,12 @@ export class CheckpointScheduler extends EventEmitter {
     return this.applied;
   }
 
-  /** Arms the triggers: until then neither `interval` nor `everyEntries` takes a snapshot. Returns the scheduler. */
+  /** Arms the triggers: until then neither `intervalMs` nor `everyEntries` takes a snapshot. Returns the scheduler. */
   start(): this {
     this.stopped = false;
-    if (this.options.interval !== undefined) {
+    if (this.options.intervalMs !== undefined) {
       if (this.timer) clearInterval(this.timer); // started again: one timer, not two
-      this.timer = setInterval(() => void this.trigger('interval'), this.options.interval);
+      this.timer = setInterval(() => void this.trigger('interval'), this.options.intervalMs);
       this.timer.unref();
     }
     return this;
@@ -86,7 +87,7 @@ export class CheckpointScheduler extends EventEmitter {
   }
 
   /**
-   * Takes a snapshot of the state as of this call (stopped or not, whatever `minInterval`
+   * Takes a snapshot of the state as of this call (stopped or not, whatever `minIntervalMs`
    * says): when one is under way — it began earlier, and may hold an older state — it waits
    * for it and then takes a new one. Resolves with the snapshot, or null if it failed (the
    * `failure` event has the error).
@@ -103,7 +104,7 @@ export class CheckpointScheduler extends EventEmitter {
     }
     if (!force && this.stopped) return Promise.resolve(null);
     const since = Date.now() - this.lastAt;
-    if (!force && since < (this.options.minInterval ?? 0)) {
+    if (!force && since < (this.options.minIntervalMs ?? 0)) {
       this.emit('skipped', { reason, why: `only ${since} ms since the last snapshot` });
       return Promise.resolve(null);
     }
@@ -134,7 +135,7 @@ export class CheckpointScheduler extends EventEmitter {
       const pruned = await this.options.store.prune(this.options.retention ?? this.options.store.options.retention);
       if (pruned.length > 0) this.emit('pruned', pruned);
     } catch (err) {
-      this.emit('pruneFailure', err);
+      this.emit('prune-failure', err);
     }
   }
 }

@@ -3,8 +3,8 @@
  *
  * Snapshots are taken newest first; each is kept unless a rule drops it:
  *  - `maxSnapshots`: this many newer ones are kept already;
- *  - `maxAge`: it is older than this (ms);
- *  - `minInterval`: it is closer than this (ms) to the next newer snapshot kept;
+ *  - `maxAgeMs`: it is older than this;
+ *  - `minIntervalMs`: it is closer than this to the next newer snapshot kept;
  *  - `maxTotalBytes`: keeping it would take the kept total over this.
  * The newest snapshot and those in use are never dropped (they still count towards the limits).
  */
@@ -12,9 +12,9 @@ export interface RetentionPolicy {
   /** Most snapshots kept. */
   maxSnapshots?: number;
   /** Age in ms (at `now`) past which a snapshot is dropped. */
-  maxAge?: number;
+  maxAgeMs?: number;
   /** Least time in ms between snapshots kept: one closer than this to the next newer kept one is dropped. */
-  minInterval?: number;
+  minIntervalMs?: number;
   /** Most bytes kept: the kept snapshots' sizes summed. */
   maxTotalBytes?: number;
 }
@@ -49,8 +49,8 @@ export function snapshotsToPrune(
     const dropIt =
       !protectedSnapshot &&
       ((policy.maxSnapshots !== undefined && kept >= policy.maxSnapshots) ||
-        (policy.maxAge !== undefined && now - s.createdAt > policy.maxAge) ||
-        (policy.minInterval !== undefined && lastKept !== null && lastKept - s.createdAt < policy.minInterval) ||
+        (policy.maxAgeMs !== undefined && now - s.createdAt > policy.maxAgeMs) ||
+        (policy.minIntervalMs !== undefined && lastKept !== null && lastKept - s.createdAt < policy.minIntervalMs) ||
         (policy.maxTotalBytes !== undefined && total + s.size > policy.maxTotalBytes));
     if (dropIt) {
       drop.push(s.id);

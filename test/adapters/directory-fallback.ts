@@ -8,7 +8,7 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import { directoryApplier, directorySource, SnapshotStore } from '../../lib/index.js';
+import { directoryApplier, directorySource, DirectorySnapshotStore } from '../../lib/index.js';
 import { FOOTER_FRAME_SIZE } from '../../lib/format/snapshot-frames.js';
 import { buildTree, readTree } from './fixtures/tree.js';
 
@@ -21,7 +21,7 @@ t.test('damaged newest directory snapshot: the older tree is restored whole', as
   fs.mkdirSync(path.join(newer, 'aa-only-in-newer/sub'), { recursive: true });
   fs.chmodSync(path.join(newer, 'aa-only-in-newer'), 0o500);
 
-  const store = await SnapshotStore.open(path.join(root, 'store'), { write: { blockSize: 256 * 1024 } });
+  const store = await DirectorySnapshotStore.at(path.join(root, 'store'), { write: { blockSize: 256 * 1024 } });
   t.teardown(() => store.close());
   const a = await store.create(directorySource(older), { index: 1 });
   const b = await store.create(directorySource(newer), { index: 2 });

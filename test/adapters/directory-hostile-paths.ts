@@ -14,7 +14,7 @@ import {
   directoryApplier,
   directorySource,
   readSnapshot,
-  SnapshotStore,
+  DirectorySnapshotStore,
   writeSnapshot,
   type DecodedEntry,
   type Entry,
@@ -78,7 +78,7 @@ for (const [name, entries] of hostile) {
 
 t.test('through a store: the hostile snapshot is moved aside and an older sound one restored', async (t) => {
   const root = t.testdir({ src: { 'a.txt': 'sound' }, outside: {}, target: {} });
-  const store = await SnapshotStore.open(path.join(root, 'store'));
+  const store = await DirectorySnapshotStore.at(path.join(root, 'store'));
   t.teardown(() => store.close());
   const sound = await store.create(directorySource(path.join(root, 'src')), { index: 1 });
   // A snapshot planted in the store (received from a hostile peer, say), newer than the sound one.
@@ -88,7 +88,7 @@ t.test('through a store: the hostile snapshot is moved aside and an older sound 
     createdAt: Date.now() + 1000,
   });
   await store.adopt(planted);
-  t.equal(store.latest()?.id, planted);
+  t.equal((await store.latest())?.id, planted);
 
   const corrupt: { id: string; error: { code?: string } }[] = [];
   store.on('corrupt', (e) => corrupt.push(e));

@@ -9,7 +9,7 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import { directoryApplier, directorySource, DIRECTORY_PART_SIZE, SnapshotStore, type DecodedEntry } from '../../lib/index.js';
+import { readSnapshot, directoryApplier, directorySource, DIRECTORY_PART_SIZE, DirectorySnapshotStore, type DecodedEntry } from '../../lib/index.js';
 import { buildTree, readTree } from './fixtures/tree.js';
 
 t.test('create(directorySource) → restore(directoryApplier) gives the same tree', async (t) => {
@@ -19,14 +19,14 @@ t.test('create(directorySource) → restore(directoryApplier) gives the same tre
   const before = readTree(src);
   t.ok(before.some((r) => r.type === 'file' && r.size! > DIRECTORY_PART_SIZE), 'a file over 4 MiB');
 
-  const store = await SnapshotStore.open(path.join(dir, 'store'));
+  const store = await DirectorySnapshotStore.at(path.join(dir, 'store'));
   t.teardown(() => store.close());
   const snap = await store.create(directorySource(src, { app: 'log' }));
   t.match(snap.meta, { kind: 'directory', app: 'log' });
 
   // The big file went in as several parts.
   const parts: number[] = [];
-  for await (const batch of store.open(snap.id, { batch: true }) as AsyncIterable<DecodedEntry[]>) {
+  for await (const batch of readSnapshot(store.open(snap.id), { batch: true }) as AsyncIterable<DecodedEntry[]>) {
     for (const e of batch) {
       const key = JSON.parse(e.key.toString()) as { p: string; i?: number; n?: number };
       if (key.p === 'big/blob.bin') parts.push(key.i!);
@@ -51,7 +51,7 @@ t.test('restoring over an existing tree replaces it whole', async (t) => {
   fs.writeFileSync(path.join(target, 'only-in-old'), 'stale');
   fs.mkdirSync(path.join(target, 'old-dir/sub'), { recursive: true });
 
-  const store = await SnapshotStore.open(path.join(dir, 'store'));
+  const store = await DirectorySnapshotStore.at(path.join(dir, 'store'));
   t.teardown(() => store.close());
   await store.create(directorySource(src));
   await store.restore(directoryApplier(target));
@@ -61,7 +61,7 @@ t.test('restoring over an existing tree replaces it whole', async (t) => {
 
 t.test('an empty directory round-trips as an empty directory', async (t) => {
   const dir = t.testdir({ src: {} });
-  const store = await SnapshotStore.open(path.join(dir, 'store'));
+  const store = await DirectorySnapshotStore.at(path.join(dir, 'store'));
   t.teardown(() => store.close());
   const snap = await store.create(directorySource(path.join(dir, 'src')));
   t.equal(snap.entries, 0);

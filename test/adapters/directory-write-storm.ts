@@ -11,7 +11,7 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import { directoryApplier, directorySource, SnapshotStore } from '../../lib/index.js';
+import { directoryApplier, directorySource, DirectorySnapshotStore } from '../../lib/index.js';
 import { mulberry32 } from '../fixtures/random.js';
 
 const SEED = 4242;
@@ -53,7 +53,7 @@ t.test('a segment directory under appends and segment deletion', async (t) => {
   };
   for (let i = 0; i < 4 * PER_SEGMENT + 1234; i++) append();
 
-  const store = await SnapshotStore.open(path.join(work, 'store'), { write: { codec: 'lz4', blockSize: 64 * 1024 } });
+  const store = await DirectorySnapshotStore.at(path.join(work, 'store'), { write: { codec: 'lz4', blockSize: 64 * 1024 } });
   t.teardown(() => store.close());
   let done = false;
   const storm = (): void => {
@@ -93,7 +93,7 @@ t.test('a file rewritten in place or cut short under the view: SNAP_ERR_SOURCE_C
   fs.mkdirSync(log);
   fs.writeFileSync(path.join(log, 'a.log'), 'a'.repeat(100_000));
   fs.writeFileSync(path.join(log, 'b.log'), 'b'.repeat(100_000));
-  const store = await SnapshotStore.open(path.join(work, 'store'), { write: { codec: 'lz4', blockSize: 16 * 1024 } });
+  const store = await DirectorySnapshotStore.at(path.join(work, 'store'), { write: { codec: 'lz4', blockSize: 16 * 1024 } });
   t.teardown(() => store.close());
 
   const rewritten = directorySource(log);
@@ -108,7 +108,7 @@ t.test('a file rewritten in place or cut short under the view: SNAP_ERR_SOURCE_C
   await t.rejects(store.create(cut, {}, { id: 'cut' }), { code: 'SNAP_ERR_SOURCE_CHANGED', message: /a\.log/ });
   t.same(fs.readdirSync(path.join(work, 'store')).filter((n) => n.endsWith('.partial')), [], 'no partial left');
   t.same(store.pending, []);
-  t.same(store.list(), []);
+  t.same(await store.list(), []);
 });
 
 t.test('more files than maxOpenFiles: refused up front, nothing left open', async (t) => {

@@ -7,7 +7,7 @@
  */
 import t from 'tap';
 import path from 'node:path';
-import { mapApplier, mapSource, SnapshotStore, type SnapshotMap } from '../../lib/index.js';
+import { mapApplier, mapSource, DirectorySnapshotStore, type SnapshotMap } from '../../lib/index.js';
 
 const T = 1_900_000_000_000; // the restore's "now"
 const DAY = 86_400_000;
@@ -28,7 +28,7 @@ function source(): SnapshotMap {
 }
 
 t.test('restore skips what has expired and keeps the rest of the expiries as they were', async (t) => {
-  const store = await SnapshotStore.open(path.join(t.testdir(), 'store'));
+  const store = await DirectorySnapshotStore.at(path.join(t.testdir(), 'store'));
   t.teardown(() => store.close());
   const original = source();
   const snap = await store.create(mapSource(original));

@@ -8,7 +8,7 @@
  */
 import t from 'tap';
 import path from 'node:path';
-import { mapApplier, mapSource, SnapshotStore, type SnapshotMap } from '../../lib/index.js';
+import { mapApplier, mapSource, DirectorySnapshotStore, type SnapshotMap } from '../../lib/index.js';
 import { mulberry32 } from '../fixtures/random.js';
 
 const N = 1_000_000;
@@ -40,7 +40,7 @@ t.test('a snapshot of a Map under a write storm holds exactly the state at its i
   // Some history before the snapshot.
   for (let i = 0; i < 50_000; i++) write();
 
-  const store = await SnapshotStore.open(path.join(t.testdir(), 'store'), { write: { codec: 'lz4' } });
+  const store = await DirectorySnapshotStore.at(path.join(t.testdir(), 'store'), { write: { codec: 'lz4' } });
   t.teardown(() => store.close());
 
   let done = false;

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SnapshotStore, mapSource, writeSnapshot, sampleEntries } from '../../lib/index.js';
+import { DirectorySnapshotStore, mapSource, writeSnapshot, sampleEntries } from '../../lib/index.js';
 import { distProblem, root } from '../fixtures/built-dist.js';
 
 const cli = path.join(root, 'dist', 'cli', 'main.js');
@@ -142,7 +142,7 @@ t.test('verify FILE verifies the file, not standard input', async (t) => {
 
 t.test('store restore --to-jsonl into a missing directory: an I/O error line, exit 1', async (t) => {
   const dir = t.testdir();
-  const store = await SnapshotStore.open(path.join(dir, 'store'));
+  const store = await DirectorySnapshotStore.at(path.join(dir, 'store'));
   await store.create(mapSource(new Map([['a', 'b']])));
   await store.close();
   const r = run(['store', 'restore', '--dir', path.join(dir, 'store'), '--to-jsonl', path.join(dir, 'nonexistent', 'out.jsonl')]);

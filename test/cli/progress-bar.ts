@@ -84,13 +84,13 @@ t.test('not in a pipe, not with --quiet; --json progress goes to stderr as JSON 
 });
 
 t.test('store restore: a bar against the snapshot being restored', async (t) => {
-  const { SnapshotStore, mapSource } = await import('../../lib/index.js');
+  const { DirectorySnapshotStore, mapSource } = await import('../../lib/index.js');
   const dir = t.testdir();
-  const store = await SnapshotStore.open(path.join(dir, 'store'));
+  const store = await DirectorySnapshotStore.at(path.join(dir, 'store'));
   const map = new Map<string, string>();
   for (let i = 0; i < 50_000; i++) map.set(`key:${i}`, `value ${i}`);
   await store.create(mapSource(map));
-  const [snapshot] = store.list();
+  const [snapshot] = await store.list();
   await store.close();
   const { code, shown } = inTerminal(`${node} ${cli} store restore --dir ${path.join(dir, 'store')} --to-jsonl ${path.join(dir, 'out.jsonl')}`);
   t.equal(code, 0, shown);

@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { mapSource, SnapshotStore, type SnapshotMap } from '../../lib/index.js';
+import { mapSource, DirectorySnapshotStore, type SnapshotMap } from '../../lib/index.js';
 import { distProblem, root } from '../fixtures/built-dist.js';
 
 const cli = path.join(root, 'dist', 'cli', 'main.js');
@@ -28,7 +28,7 @@ function tree(dir: string): Record<string, string> {
 }
 
 async function goodStore(dir: string): Promise<string[]> {
-  const store = await SnapshotStore.open(dir);
+  const store = await DirectorySnapshotStore.at(dir);
   const ids: string[] = [];
   for (let round = 0; round < 3; round++) {
     const m: SnapshotMap = new Map();

@@ -29,7 +29,7 @@ t.test('typedoc: no warnings, and a page for the package and every class', async
   t.notMatch(output, /\[(warning|error)\]/, 'no warnings or errors');
   const made = pages(out);
   t.ok(made.includes('index.html'), 'an index page');
-  for (const cls of ['SnapshotStore', 'Compressor', 'EntryDecoder', 'ResumableFileSink']) {
+  for (const cls of ['DirectorySnapshotStore', 'Compressor', 'EntryDecoder', 'ResumableFileSink']) {
     t.ok(made.includes(`classes/${cls}.html`), `a page for ${cls}`);
   }
 });

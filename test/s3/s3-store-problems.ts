@@ -17,7 +17,7 @@ const client = testClient();
 
 async function storeWithTwo(t: Parameters<Parameters<typeof t.test>[1]>[0]): Promise<{ store: S3SnapshotStore; bucket: string; dir: string; keys: () => Promise<string[]> }> {
   const bucket = await freshBucket(t, client);
-  const store = await S3SnapshotStore.open({ client, bucket, prefix: 'p' });
+  const store = await S3SnapshotStore.at({ client, bucket, prefix: 'p' });
   const dir = t.testdir();
   for (const index of [1, 2]) {
     const file = path.join(dir, `snap-${index}.snap`);
@@ -74,7 +74,7 @@ t.test('a download does not write through a link at its partial', async (t) => {
   const file = path.join(dir, 'down.snap');
   fs.symlinkSync(victim, `${file}.partial`);
   // With the record of the very object beside it, the link looks like a download to continue.
-  fs.writeFileSync(`${file}.partial.json`, JSON.stringify({ etag: (await store.get('snap-2')).etag }));
+  fs.writeFileSync(`${file}.partial.json`, JSON.stringify({ etag: (await store.get('snap-2'))!.etag }));
   await store.download('snap-2', file);
   t.equal(fs.readFileSync(victim, 'utf8'), 'victim\n');
   t.ok(fs.lstatSync(file).isFile());

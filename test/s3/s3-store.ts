@@ -49,7 +49,7 @@ async function files(dir: string): Promise<string[]> {
 
 async function storeWithThree(t: Parameters<Parameters<typeof t.test>[1]>[0]): Promise<{ store: S3SnapshotStore; bucket: string; paths: string[]; dir: string }> {
   const bucket = await freshBucket(t, client);
-  const store = await S3SnapshotStore.open({ client, bucket, prefix: 'cache-1' });
+  const store = await S3SnapshotStore.at({ client, bucket, prefix: 'cache-1' });
   const dir = t.testdir(); // (a second call would empty it)
   const paths = await files(dir);
   for (const f of paths) await store.upload(f);
@@ -105,7 +105,7 @@ t.test('a truncated object fails verification with a typed error and is not list
 t.test('prune applies the retention rules and keeps the newest', async (t) => {
   const { store } = await storeWithThree(t);
   t.same(await store.prune({ maxSnapshots: 2 }, base + 4 * HOUR), ['snap-1']);
-  t.same(await store.prune({ maxAge: 1 }, base + 10 * HOUR), ['snap-2'], 'the newest is kept even when too old');
+  t.same(await store.prune({ maxAgeMs: 1 }, base + 10 * HOUR), ['snap-2'], 'the newest is kept even when too old');
   t.same((await store.list()).map((s) => s.id), ['snap-3']);
   await store.delete('snap-3');
   t.same(await store.list(), []);
@@ -117,7 +117,7 @@ t.test('download continues a partial of the same object, verifies and installs i
   const { store, paths, dir } = await storeWithThree(t);
   const target = path.join(dir, 'restored.snap');
   const want = fs.readFileSync(paths[0]!);
-  const { etag } = await store.get('snap-1');
+  const { etag } = (await store.get('snap-1'))!;
   // What an interrupted download of this object left: its first bytes, and which object it was.
   fs.writeFileSync(`${target}.partial`, want.subarray(0, 10_000));
   fs.writeFileSync(`${target}.partial.json`, JSON.stringify({ etag }));
@@ -157,7 +157,7 @@ t.test('a partial of an object since replaced, or of unknown origin, is started 
 
 t.test('create streams entries straight into the bucket', async (t) => {
   const bucket = await freshBucket(t, client);
-  const store = await S3SnapshotStore.open({ client, bucket, prefix: 'direct/', partSize: 5 * 1024 * 1024 });
+  const store = await S3SnapshotStore.at({ client, bucket, prefix: 'direct/', partSize: 5 * 1024 * 1024 });
   const source = entriesFor(9, 50_000);
   const stored = await store.create(mapSource(source, { index: 9, term: 2 }));
   t.equal(stored.index, 9);
@@ -171,5 +171,5 @@ t.test('create streams entries straight into the bucket', async (t) => {
 });
 
 t.test('a missing bucket is NOT_FOUND', async (t) => {
-  await t.rejects(S3SnapshotStore.open({ client, bucket: 'snapstream-nope' }), { code: 'SNAP_ERR_NOT_FOUND' });
+  await t.rejects(S3SnapshotStore.at({ client, bucket: 'snapstream-nope' }), { code: 'SNAP_ERR_NOT_FOUND' });
 });

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { mapSource, readSnapshot, sampleEntries, SnapshotStore, writeSnapshot, type DecodedEntry } from '../../lib/index.js';
+import { mapSource, readSnapshot, sampleEntries, DirectorySnapshotStore, writeSnapshot, type DecodedEntry } from '../../lib/index.js';
 import { jsonlFileApplier } from '../../lib/cli/jsonl-applier.js';
 import { ChunkedReceiver } from '../../lib/sink/chunked-receiver.js';
 import { ResumableFileSink } from '../../lib/sink/resumable-file-sink.js';
@@ -148,7 +148,7 @@ t.test("the store's temporary list files and corrupt/ are not followed", async (
   const elsewhere = path.join(dir, 'elsewhere');
   fs.mkdirSync(elsewhere);
   const target = victim(elsewhere);
-  const store = await SnapshotStore.open(path.join(dir, 'store'));
+  const store = await DirectorySnapshotStore.at(path.join(dir, 'store'));
   t.teardown(() => store.close());
   // Links at every name the next list updates of this process could take.
   const names = fs.readdirSync(store.dir);

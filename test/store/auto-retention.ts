@@ -8,47 +8,47 @@ import t from 'tap';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createSnapshotServer, mapSource, SnapshotStore, type SnapshotMap } from '../../lib/index.js';
+import { createSnapshotServer, mapSource, DirectorySnapshotStore, type SnapshotMap } from '../../lib/index.js';
 import { mulberry32 } from '../fixtures/random.js';
 
 const state = (n: number): SnapshotMap => new Map(Array.from({ length: n }, (_, i) => [`k${i}`, `${i}`] as [string, string]));
-const ids = (store: SnapshotStore): string[] => store.list().map((s) => s.id);
+const ids = async (store: DirectorySnapshotStore): Promise<string[]> => (await store.list()).map((s) => s.id);
 
 t.test('after each create, the store applies its retention', async (t) => {
-  const store = await SnapshotStore.open(path.join(t.testdir(), 'store'), { write: { codec: 'lz4' }, retention: { maxSnapshots: 2 } });
+  const store = await DirectorySnapshotStore.at(path.join(t.testdir(), 'store'), { write: { codec: 'lz4' }, retention: { maxSnapshots: 2 } });
   t.teardown(() => store.close());
   const pruned: string[][] = [];
   store.on('pruned', (p: string[]) => pruned.push(p));
   for (const i of [1, 2, 3]) await store.create(mapSource(state(10), { index: i }), undefined, { id: `s${i}` });
-  t.same(ids(store), ['s3', 's2'], 'two kept');
+  t.same(await ids(store), ['s3', 's2'], 'two kept');
   t.same(pruned, [['s1']], 'the oldest pruned, with the event');
 
   await store.create(mapSource(state(10), { index: 4 }), undefined, { id: 's4', prune: false });
-  t.same(ids(store), ['s4', 's3', 's2'], 'prune: false skips it once');
+  t.same(await ids(store), ['s4', 's3', 's2'], 'prune: false skips it once');
 
   // s2 is being read: the next create prunes s3 but not s2.
   const reading = store.open('s2');
   await store.create(mapSource(state(10), { index: 5 }), undefined, { id: 's5' });
-  t.same(ids(store), ['s5', 's4', 's2'], 'the snapshot in use is kept');
+  t.same(await ids(store), ['s5', 's4', 's2'], 'the snapshot in use is kept');
   reading.destroy();
   await new Promise((resolve) => reading.once('close', resolve));
   await store.create(mapSource(state(10), { index: 6 }), undefined, { id: 's6' });
-  t.same(ids(store), ['s6', 's5'], 'and pruned once released');
+  t.same(await ids(store), ['s6', 's5'], 'and pruned once released');
 });
 
 t.test('autoPrune: false', async (t) => {
-  const store = await SnapshotStore.open(path.join(t.testdir(), 'store'), { write: { codec: 'lz4' }, retention: { maxSnapshots: 1 }, autoPrune: false });
+  const store = await DirectorySnapshotStore.at(path.join(t.testdir(), 'store'), { write: { codec: 'lz4' }, retention: { maxSnapshots: 1 }, autoPrune: false });
   t.teardown(() => store.close());
   for (const i of [1, 2, 3]) await store.create(mapSource(state(10), { index: i }));
-  t.equal(store.list().length, 3, 'nothing pruned by itself');
+  t.equal((await store.list()).length, 3, 'nothing pruned by itself');
   t.equal((await store.prune()).length, 2, 'prune() still applies the policy');
 });
 
 t.test('after a snapshot is received into the store; a snapshot being sent is kept', async (t) => {
   const dir = t.testdir();
-  const leader = await SnapshotStore.open(path.join(dir, 'leader'), { write: { codec: 'lz4' } });
+  const leader = await DirectorySnapshotStore.at(path.join(dir, 'leader'), { write: { codec: 'lz4' } });
   t.teardown(() => leader.close());
-  const follower = await SnapshotStore.open(path.join(dir, 'follower'), { write: { codec: 'lz4' }, retention: { maxSnapshots: 1 } });
+  const follower = await DirectorySnapshotStore.at(path.join(dir, 'follower'), { write: { codec: 'lz4' }, retention: { maxSnapshots: 1 } });
   t.teardown(() => follower.close());
   for (const i of [1, 2]) await follower.create(mapSource(state(10), { index: i }), undefined, { id: `local${i}`, prune: false });
   const secret = randomBytes(32);
@@ -73,6 +73,6 @@ t.test('after a snapshot is received into the store; a snapshot being sent is ke
   });
   t.ok(big.size > 8 * 1024 * 1024, `${big.size} bytes: several chunks`);
   t.same(prunedMidSend, [], 'a prune during the send left the snapshot being sent');
-  t.same(ids(leader), ['newer', 'big']);
-  t.same(ids(follower), ['big'], 'the follower applied its retention after the receive, keeping the received snapshot');
+  t.same(await ids(leader), ['newer', 'big']);
+  t.same(await ids(follower), ['big'], 'the follower applied its retention after the receive, keeping the received snapshot');
 });

@@ -8,18 +8,18 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import { SnapshotStore, type DecodedEntry, type Entry, type SnapshotSource } from '../../lib/index.js';
+import { readSnapshot, DirectorySnapshotStore, type DecodedEntry, type Entry, type SnapshotSource } from '../../lib/index.js';
 
 const entries = (n: number): Entry[] => Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: `v${i}` }));
 
-async function readAll(store: SnapshotStore, id: string): Promise<string[]> {
+async function readAll(store: DirectorySnapshotStore, id: string): Promise<string[]> {
   const out: string[] = [];
-  for await (const batch of store.open(id, { batch: true }) as AsyncIterable<DecodedEntry[]>) for (const e of batch) out.push(`${e.key}=${e.value}`);
+  for await (const batch of readSnapshot(store.open(id), { batch: true }) as AsyncIterable<DecodedEntry[]>) for (const e of batch) out.push(`${e.key}=${e.value}`);
   return out;
 }
 
 t.test('an array, a generator and an async generator of entries', async (t) => {
-  const store = await SnapshotStore.open(path.join(t.testdir(), 'store'), { write: { codec: 'lz4' } });
+  const store = await DirectorySnapshotStore.at(path.join(t.testdir(), 'store'), { write: { codec: 'lz4' } });
   t.teardown(() => store.close());
   const want = entries(1000).map((e) => `${e.key}=${e.value}`);
   const fromArray = await store.create([...entries(1000)], { index: 1 });
@@ -38,7 +38,7 @@ t.test('an array, a generator and an async generator of entries', async (t) => {
 t.test('a failed create: its partial is pending, or gone', async (t) => {
   const dir = path.join(t.testdir(), 'store');
   const options = { write: { codec: 'lz4' as const, blockSize: 16 * 1024 } };
-  let store = await SnapshotStore.open(dir, options);
+  let store = await DirectorySnapshotStore.at(dir, options);
   const failing = (after: number): SnapshotSource => ({
     *entries() {
       for (let i = 0; i < 100_000; i++) {
@@ -53,7 +53,7 @@ t.test('a failed create: its partial is pending, or gone', async (t) => {
   t.same(store.pending.map((p) => path.basename(p.path)), partials, 'and reported as pending');
   t.ok(store.pending[0]!.entries > 0, `${store.pending[0]!.entries} entries in it`);
   await store.close();
-  store = await SnapshotStore.open(dir, options);
+  store = await DirectorySnapshotStore.at(dir, options);
   t.teardown(() => store.close());
   t.same(store.pending.map((p) => path.basename(p.path)), partials, 'the same after reopening');
 

@@ -7,7 +7,7 @@
  */
 import t from 'tap';
 import path from 'node:path';
-import { SnapshotStore, type DecodedEntry, type SnapshotSource } from '../../lib/index.js';
+import { readSnapshot, DirectorySnapshotStore, type DecodedEntry, type SnapshotSource } from '../../lib/index.js';
 
 function counted(n: number, options: { delayEvery?: number; abortAt?: { entry: number; controller: AbortController } } = {}): SnapshotSource & { closed: number } {
   const source = {
@@ -28,7 +28,7 @@ function counted(n: number, options: { delayEvery?: number; abortAt?: { entry: n
 
 t.test('the source is closed when the create succeeds and when it is refused', async (t) => {
   const dir = path.join(t.testdir(), 'store');
-  const store = await SnapshotStore.open(dir);
+  const store = await DirectorySnapshotStore.at(dir);
   const ok = counted(10);
   await store.create(ok, { index: 1 }, { id: 'one' });
   t.equal(ok.closed, 1, 'closed after a create');
@@ -44,7 +44,7 @@ t.test('the source is closed when the create succeeds and when it is refused', a
 t.test('two creates of one pending snapshot at once: the second is BUSY', async (t) => {
   const dir = path.join(t.testdir(), 'store');
   const options = { write: { codec: 'lz4' as const, blockSize: 16 * 1024 } };
-  let store = await SnapshotStore.open(dir, options);
+  let store = await DirectorySnapshotStore.at(dir, options);
   // Interrupt a create half way: a resumable partial is left.
   const abort = new AbortController();
   // Aborted half way through the source (not after a fixed time, which a loaded machine may
@@ -52,7 +52,7 @@ t.test('two creates of one pending snapshot at once: the second is BUSY', async 
   const first = counted(4000, { delayEvery: 50, abortAt: { entry: 2000, controller: abort } });
   await t.rejects(store.create(first, { index: 7 }, { signal: abort.signal }));
   await store.close();
-  store = await SnapshotStore.open(dir, options);
+  store = await DirectorySnapshotStore.at(dir, options);
   t.teardown(() => store.close());
   t.equal(store.pending.length, 1, 'a pending partial');
 
@@ -62,7 +62,7 @@ t.test('two creates of one pending snapshot at once: the second is BUSY', async 
   t.equal(second.closed, 1, 'and its source closed');
   const done = await a;
   let count = 0;
-  for await (const batch of store.open(done.id, { batch: true }) as AsyncIterable<DecodedEntry[]>) count += batch.length;
+  for await (const batch of readSnapshot(store.open(done.id), { batch: true }) as AsyncIterable<DecodedEntry[]>) count += batch.length;
   t.equal(count, 4000, 'the first create finished a whole, verified snapshot');
   await store.verify(done.id);
 });

@@ -8,7 +8,7 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import { IoError, mapApplier, mapSource, NoSpaceError, SnapshotStore, type SnapshotApplier, type SnapshotMap } from '../../lib/index.js';
+import { IoError, mapApplier, mapSource, NoSpaceError, DirectorySnapshotStore, type SnapshotApplier, type SnapshotMap } from '../../lib/index.js';
 import { sharedPool } from '../../lib/codec/worker-pool.js';
 
 type Test = typeof t;
@@ -19,9 +19,9 @@ function state(round: number): SnapshotMap {
   return m;
 }
 
-async function threeSnapshots(t: Test): Promise<{ store: SnapshotStore; ids: string[]; files: () => string[] }> {
+async function threeSnapshots(t: Test): Promise<{ store: DirectorySnapshotStore; ids: string[]; files: () => string[] }> {
   const dir = t.testdir();
-  const store = await SnapshotStore.open(dir, { write: { codec: 'zstd', blockSize: 64 * 1024 } });
+  const store = await DirectorySnapshotStore.at(dir, { write: { codec: 'zstd', blockSize: 64 * 1024 } });
   t.teardown(() => store.close());
   const ids: string[] = [];
   for (let round = 1; round <= 3; round++) ids.unshift((await store.create(mapSource(state(round)), { index: round })).id);
@@ -55,7 +55,7 @@ t.test('a codec that cannot run: verifyAll moves nothing, restore throws SNAP_ER
   t.same([...live], [['live', 'state']], 'the live state is untouched');
   t.same(moved, [], 'no corrupt event');
   t.same(files(), before, 'every file in place, no corrupt/');
-  t.same(store.list().map((s) => s.id), ids, 'every snapshot still listed');
+  t.same((await store.list()).map((s) => s.id), ids, 'every snapshot still listed');
 
   healthy();
   t.same((await store.verifyAll()).ok, ids, 'with the codec back, every snapshot verifies');
@@ -77,7 +77,7 @@ t.test('an applier failing for its environment never gets a snapshot moved aside
     };
     await t.rejects(store.restore(applier), { code: error.code }, `${error.code} from the applier is thrown as it is`);
     t.same(files(), before, `${error.code}: nothing moved`);
-    t.same(store.list().map((s) => s.id), ids);
+    t.same((await store.list()).map((s) => s.id), ids);
   }
 });
 

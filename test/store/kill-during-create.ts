@@ -10,7 +10,7 @@
 import t, { type Test } from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import { SnapshotStore, type DecodedEntry } from '../../lib/index.js';
+import { readSnapshot, DirectorySnapshotStore, type DecodedEntry } from '../../lib/index.js';
 import { childLib, startChild } from './fixtures/child.js';
 import { entryAt, slowSource } from './fixtures/data.mjs';
 
@@ -21,7 +21,7 @@ const options = { write: { codec: 'lz4' as const, blockSize: 64 * 1024, syncEver
 
 /** A store holding one valid snapshot, made before any child runs. */
 async function storeWithOne(dir: string): Promise<string> {
-  const store = await SnapshotStore.open(dir, options);
+  const store = await DirectorySnapshotStore.at(dir, options);
   const first = await store.create(slowSource(500, { seed: 7 }), { index: 1, term: 1 });
   await store.close();
   return first.id;
@@ -44,10 +44,10 @@ async function waitFor<T>(what: string, check: () => T | undefined | false, time
 const lockPid = (dir: string): number => (JSON.parse(fs.readFileSync(path.join(dir, 'LOCK'), 'utf8')) as { pid: number }).pid;
 
 /** Every entry of snapshot `id` equals the source's. */
-async function checkContent(t: Test, store: SnapshotStore, id: string, count: number, seed = 1): Promise<void> {
+async function checkContent(t: Test, store: DirectorySnapshotStore, id: string, count: number, seed = 1): Promise<void> {
   let i = 0;
   let wrong = 0;
-  for await (const batch of store.open(id, { batch: true }) as AsyncIterable<DecodedEntry[]>) {
+  for await (const batch of readSnapshot(store.open(id), { batch: true }) as AsyncIterable<DecodedEntry[]>) {
     for (const e of batch) {
       const want = entryAt(i++, seed);
       if (e.key !== want.key || !(want.value as Buffer).equals(e.value as Buffer)) wrong++;
@@ -75,11 +75,11 @@ t.test('killed mid-write: opens cleanly, the partial is pending, the same create
   t.ok(held < COUNT * 1500, `the kill left a partial of ${held} bytes`);
   t.equal(lockPid(dir), child.process.pid, "the dead process's lock is still there");
 
-  const store = await SnapshotStore.open(dir, options);
+  const store = await DirectorySnapshotStore.at(dir, options);
   t.teardown(() => store.close());
   t.equal(lockPid(dir), process.pid, 'the stale lock was taken over');
   t.same(
-    store.list().map((s) => s.id),
+    (await store.list()).map((s) => s.id),
     [first],
     'the valid snapshot is still listed',
   );
@@ -97,7 +97,7 @@ t.test('killed mid-write: opens cleanly, the partial is pending, the same create
   t.same(store.pending, [], 'nothing pending any more');
   t.notOk(fs.existsSync(path.join(dir, partial)), 'the partial became the snapshot');
   t.same(
-    store.list().map((s) => s.id),
+    (await store.list()).map((s) => s.id),
     [created.id, first],
   );
   await store.verify(created.id);
@@ -114,10 +114,10 @@ t.test('killed as soon as the partial appears: opens cleanly, the next create wr
   await waitFor('the partial', () => partialIn(dir));
   await child.kill();
 
-  const store = await SnapshotStore.open(dir, options);
+  const store = await DirectorySnapshotStore.at(dir, options);
   t.teardown(() => store.close());
   t.same(
-    store.list().map((s) => s.id),
+    (await store.list()).map((s) => s.id),
     [first],
   );
   await store.verify(first);
@@ -152,9 +152,9 @@ t.test('killed after the final rename, before the list was saved: the file is ad
     'but the list does not know it',
   );
 
-  const store = await SnapshotStore.open(dir, options);
+  const store = await DirectorySnapshotStore.at(dir, options);
   t.teardown(() => store.close());
-  const list = store.list();
+  const list = await store.list();
   t.equal(list.length, 2, 'adopted on open');
   t.equal(list[1]!.id, first);
   t.same(list[0]!.meta, META);

@@ -9,11 +9,11 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import { mapSource, SnapshotStore } from '../../lib/index.js';
+import { mapSource, DirectorySnapshotStore } from '../../lib/index.js';
 import { startChild } from './fixtures/child.js';
 
 async function storeWithSix(dir: string): Promise<string[]> {
-  const store = await SnapshotStore.open(dir);
+  const store = await DirectorySnapshotStore.at(dir);
   const ids: string[] = [];
   for (let i = 1; i <= 6; i++) {
     const m = new Map(Array.from({ length: 200 }, (_, j) => [`k${j}`, `v${i}:${j}`] as [string, string]));
@@ -44,9 +44,9 @@ for (const crash of ['after-first-rm', 'before-list'] as const) {
     const saved = JSON.parse(fs.readFileSync(path.join(dir, 'store.json'), 'utf8')) as { snapshots: { id: string }[] };
     t.equal(saved.snapshots.length, 6, 'the list on disk still names all six');
 
-    const store = await SnapshotStore.open(dir);
+    const store = await DirectorySnapshotStore.at(dir);
     t.teardown(() => store.close());
-    const listed = store.list().map((s) => s.id);
+    const listed = (await store.list()).map((s) => s.id);
     t.same(listed, ids.filter((id) => left.includes(id)), 'listed: exactly the snapshots whose files exist, newest first');
     for (const id of ids.slice(0, 2)) t.ok(listed.includes(id), `${id}, kept by the policy, is there`);
     for (const id of listed) await t.resolves(store.verify(id), `${id} verifies`);
@@ -64,7 +64,7 @@ for (const crash of ['after-first-rm', 'before-list'] as const) {
 
     await store.prune({ maxSnapshots: 2 });
     t.same(
-      store.list().map((s) => s.id),
+      (await store.list()).map((s) => s.id),
       ids.slice(0, 2),
       'a second prune finishes the job',
     );

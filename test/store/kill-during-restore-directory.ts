@@ -9,7 +9,7 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import { directoryApplier, directorySource, recoverDirectory, SnapshotStore } from '../../lib/index.js';
+import { directoryApplier, directorySource, recoverDirectory, DirectorySnapshotStore } from '../../lib/index.js';
 import { buildTree, readTree } from '../adapters/fixtures/tree.js';
 import { startChild } from './fixtures/child.js';
 
@@ -33,7 +33,7 @@ for (const [crash, expect, delay] of cases) {
     fs.writeFileSync(path.join(target, 'only-in-old'), 'old');
     const NEW = readTree(src);
     const OLD = readTree(target);
-    const store = await SnapshotStore.open(storeDir, options);
+    const store = await DirectorySnapshotStore.at(storeDir, options);
     const snap = await store.create(directorySource(src), { index: 3 });
     await store.close();
 
@@ -57,10 +57,10 @@ for (const [crash, expect, delay] of cases) {
     else if (expect === 'new') t.same(state, NEW, 'the new tree, whole');
     else t.ok(isOld || isNew, `old or new, never a mix (restored: ${child.events.some((e) => e.event === 'restored')})`);
 
-    const again = await SnapshotStore.open(storeDir, options);
+    const again = await DirectorySnapshotStore.at(storeDir, options);
     t.teardown(() => again.close());
     t.same(
-      again.list().map((s) => s.id),
+      (await again.list()).map((s) => s.id),
       [snap.id],
       'the snapshot is still listed',
     );

@@ -10,7 +10,7 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import { levelApplier, mapSource, recoverLevel, SnapshotStore } from '../../lib/index.js';
+import { levelApplier, mapSource, recoverLevel, DirectorySnapshotStore } from '../../lib/index.js';
 import { startChild } from './fixtures/child.js';
 import { newState, oldState } from './fixtures/data.mjs';
 import { diff, dump, fill, openDb } from './fixtures/level.js';
@@ -31,7 +31,7 @@ for (const [crash, expect, delay] of cases) {
     const dir = t.testdir({ snapshots: {} });
     const storeDir = path.join(dir, 'snapshots');
     const location = path.join(dir, 'db');
-    const store = await SnapshotStore.open(storeDir, options);
+    const store = await DirectorySnapshotStore.at(storeDir, options);
     const snap = await store.create(mapSource(NEW), { index: 9 });
     await store.close();
     await fill(location, OLD);
@@ -62,10 +62,10 @@ for (const [crash, expect, delay] of cases) {
     else if (expect === 'new') t.ok(isNew, `the new state, whole: ${diff(state, NEW).join('; ')}`);
     else t.ok(isOld || isNew, `old or new, never a mix (${state.size} keys; restored: ${child.events.some((e) => e.event === 'restored')})`);
 
-    const again = await SnapshotStore.open(storeDir, options);
+    const again = await DirectorySnapshotStore.at(storeDir, options);
     t.teardown(() => again.close());
     t.same(
-      again.list().map((s) => s.id),
+      (await again.list()).map((s) => s.id),
       [snap.id],
       'the snapshot is still listed',
     );

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { SnapshotStore } from '../../lib/index.js';
+import { DirectorySnapshotStore } from '../../lib/index.js';
 import { startChild, type Child, type ChildEvent } from './fixtures/child.js';
 
 const lockPid = (dir: string): number => (JSON.parse(fs.readFileSync(path.join(dir, 'LOCK'), 'utf8')) as { pid: number }).pid;
@@ -28,14 +28,14 @@ t.test('refused while the holder lives; a SIGKILLed holder is taken over', async
   t.equal((await outcome(first)).event, 'opened', 'a child process holds the store');
   t.equal(lockPid(dir), first.process.pid);
 
-  await t.rejects(SnapshotStore.open(dir), { code: 'SNAP_ERR_LOCKED', message: new RegExp(`process ${first.process.pid}`) }, 'refused here');
+  await t.rejects(DirectorySnapshotStore.at(dir), { code: 'SNAP_ERR_LOCKED', message: new RegExp(`process ${first.process.pid}`) }, 'refused here');
   t.equal(lockPid(dir), first.process.pid, 'the refused opener left the lock alone');
 
   await first.kill();
   t.equal(lockPid(dir), first.process.pid, 'the killed process left its lock behind');
-  const store = await SnapshotStore.open(dir);
+  const store = await DirectorySnapshotStore.at(dir);
   t.equal(lockPid(dir), process.pid, 'the stale lock was taken over');
-  await t.rejects(SnapshotStore.open(dir), { code: 'SNAP_ERR_LOCKED' }, 'a second open in one process is refused too');
+  await t.rejects(DirectorySnapshotStore.at(dir), { code: 'SNAP_ERR_LOCKED' }, 'a second open in one process is refused too');
 
   const other = startChild(['open', dir]);
   t.teardown(() => other.kill());
@@ -50,7 +50,7 @@ t.test('refused while the holder lives; a SIGKILLed holder is taken over', async
     [],
     'and leaves no lock file of any kind',
   );
-  const again = await SnapshotStore.open(dir);
+  const again = await DirectorySnapshotStore.at(dir);
   await again.close();
 });
 

@@ -8,13 +8,13 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { isCorruptionError, mapApplier, mapSource, SnapshotStore, type SnapshotMap } from '../../lib/index.js';
+import { isCorruptionError, mapApplier, mapSource, DirectorySnapshotStore, type SnapshotMap } from '../../lib/index.js';
 import { distProblem, root } from '../fixtures/built-dist.js';
 
 const state = (version: number): SnapshotMap => new Map(Array.from({ length: 500 }, (_, i) => [`k${i}`, `v${i} of ${version}`] as [string, string]));
 
-async function threeSnapshots(dir: string): Promise<SnapshotStore> {
-  const store = await SnapshotStore.open(dir, { write: { codec: 'lz4' } });
+async function threeSnapshots(dir: string): Promise<DirectorySnapshotStore> {
+  const store = await DirectorySnapshotStore.at(dir, { write: { codec: 'lz4' } });
   for (const v of [1, 2, 3]) await store.create(mapSource(state(v), { index: v }), undefined, { id: `v${v}` });
   return store;
 }
@@ -39,7 +39,7 @@ t.test('an older snapshot by id, and errors for a missing or damaged one', async
   t.ok(isCorruptionError(err), `a corruption error: ${String((err as Error).message)}`);
   t.same(live, state(1), 'the live state is untouched: no fall back to v3 or v1');
   t.ok(fs.existsSync(store.pathOf('v2')), 'the damaged snapshot is left where it is');
-  t.same(store.list().map((s) => s.id), ['v3', 'v2', 'v1'], 'and still listed');
+  t.same((await store.list()).map((s) => s.id), ['v3', 'v2', 'v1'], 'and still listed');
 });
 
 t.test('snapstream store restore --id', async (t) => {

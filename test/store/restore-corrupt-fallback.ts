@@ -14,7 +14,7 @@ import {
   isCorruptionError,
   mapApplier,
   mapSource,
-  SnapshotStore,
+  DirectorySnapshotStore,
   type DecodedEntry,
   type SnapshotApplier,
   type SnapshotMap,
@@ -70,11 +70,11 @@ async function flipOffset(file: string, place: (typeof places)[number]): Promise
 for (const place of places) {
   t.test(`a byte flipped in the newest snapshot's ${place}: restore falls back`, async (t) => {
     const dir = t.testdir();
-    const store = await SnapshotStore.open(dir, { write: { blockSize: 16 * 1024 } });
+    const store = await DirectorySnapshotStore.at(dir, { write: { blockSize: 16 * 1024 } });
     t.teardown(() => store.close());
     const older = await store.create(mapSource(state(1)), { index: 1, term: 1 });
     const newest = await store.create(mapSource(state(2)), { index: 2, term: 1 });
-    t.equal(store.latest()?.id, newest.id);
+    t.equal((await store.latest())?.id, newest.id);
 
     const file = store.pathOf(newest.id);
     t.ok((await inspectSnapshot(file)).blocks.length >= 3, 'several blocks');
@@ -101,7 +101,7 @@ for (const place of places) {
     t.ok(fs.readFileSync(events[0]!.path).equals(bytes), 'kept byte for byte for inspection');
     t.notOk(fs.existsSync(file), 'no longer under its own name');
     t.same(
-      store.list().map((s) => s.id),
+      (await store.list()).map((s) => s.id),
       [older.id],
       'gone from the list',
     );
@@ -123,9 +123,9 @@ for (const place of places) {
 
     // A store opened again sees the same: the corrupt one stays aside.
     await store.close();
-    const again = await SnapshotStore.open(dir);
+    const again = await DirectorySnapshotStore.at(dir);
     t.same(
-      again.list().map((s) => s.id),
+      (await again.list()).map((s) => s.id),
       [older.id],
     );
     await again.close();
@@ -134,7 +134,7 @@ for (const place of places) {
 
 t.test('every snapshot damaged: NOT_FOUND, both moved aside, live state untouched', async (t) => {
   const dir = t.testdir();
-  const store = await SnapshotStore.open(dir, { write: { blockSize: 16 * 1024 } });
+  const store = await DirectorySnapshotStore.at(dir, { write: { blockSize: 16 * 1024 } });
   t.teardown(() => store.close());
   const a = await store.create(mapSource(state(1)), { index: 1 });
   const b = await store.create(mapSource(state(2)), { index: 2 });
@@ -151,13 +151,13 @@ t.test('every snapshot damaged: NOT_FOUND, both moved aside, live state untouche
   t.same(corrupt, [b.id, a.id], 'newest first, both reported');
   t.notOk(applier.log.includes('commit'), 'nothing committed');
   t.same([...live], [['live', 'v']], 'live state untouched');
-  t.same(store.list(), []);
+  t.same(await store.list(), []);
   t.equal(fs.readdirSync(path.join(dir, 'corrupt')).length, 2, 'both kept in corrupt/');
 });
 
 t.test('with no corrupt/ to be had, a damaged snapshot is renamed in place, and not adopted again', async (t) => {
   const dir = path.join(t.testdir(), 'store');
-  const store = await SnapshotStore.open(dir);
+  const store = await DirectorySnapshotStore.at(dir);
   const a = await store.create(mapSource(state(1)), { index: 1 });
   const b = await store.create(mapSource(state(2)), { index: 2 });
   const bytes = fs.readFileSync(store.pathOf(b.id));
@@ -175,7 +175,7 @@ t.test('with no corrupt/ to be had, a damaged snapshot is renamed in place, and 
   t.ok(fs.existsSync(events[0]!.path), 'kept for inspection');
   t.notOk(fs.existsSync(store.pathOf(b.id)), 'no longer under its name');
   await store.close();
-  const again = await SnapshotStore.open(dir);
+  const again = await DirectorySnapshotStore.at(dir);
   t.teardown(() => again.close());
-  t.same(again.list().map((s) => s.id), [a.id], 'opening again does not take it back');
+  t.same((await again.list()).map((s) => s.id), [a.id], 'opening again does not take it back');
 });

@@ -2,14 +2,14 @@
  * CheckpointScheduler.checkpoint() snapshots the state as of the call: when a scheduled
  * snapshot is under way (begun earlier, at an older index), checkpoint() waits for it and then
  * takes a new one at the current index, instead of handing back the older one. It works after
- * stop() too, and whatever minInterval says.
+ * stop() too, and whatever minIntervalMs says.
  */
 import t from 'tap';
 import path from 'node:path';
-import { CheckpointScheduler, SnapshotStore, type SnapshotSource } from '../../lib/index.js';
+import { CheckpointScheduler, DirectorySnapshotStore, type SnapshotSource } from '../../lib/index.js';
 
 t.test('checkpoint() during a running snapshot takes a new one at the current index', async (t) => {
-  const store = await SnapshotStore.open(path.join(t.testdir(), 'store'), { write: { codec: 'lz4' } });
+  const store = await DirectorySnapshotStore.at(path.join(t.testdir(), 'store'), { write: { codec: 'lz4' } });
   t.teardown(() => store.close());
   let index = 0;
   // A slow source: 50 entries, 4 ms apart, labelled with the index of the moment it was made.
@@ -25,7 +25,7 @@ t.test('checkpoint() during a running snapshot takes a new one at the current in
       meta: () => ({ index: at }),
     };
   };
-  const scheduler = new CheckpointScheduler({ store, source, everyEntries: 10, minInterval: 60_000 });
+  const scheduler = new CheckpointScheduler({ store, source, everyEntries: 10, minIntervalMs: 60_000 });
   const taken: number[] = [];
   scheduler.on('snapshot', (s: { index: number }) => taken.push(s.index));
   scheduler.start();
@@ -42,9 +42,9 @@ t.test('checkpoint() during a running snapshot takes a new one at the current in
   await scheduler.stop();
   index = 20;
   const afterStop = await scheduler.checkpoint();
-  t.equal(afterStop?.index, 20, 'after stop(), and within minInterval, checkpoint() still takes one');
+  t.equal(afterStop?.index, 20, 'after stop(), and within minIntervalMs, checkpoint() still takes one');
   t.same(
-    store.list().map((s) => s.index),
+    (await store.list()).map((s) => s.index),
     [20, 15, 10],
   );
 });

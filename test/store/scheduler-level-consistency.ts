@@ -12,10 +12,11 @@ import t from 'tap';
 import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import {
+  readSnapshot,
   CheckpointScheduler,
   levelApplier,
   levelSource,
-  SnapshotStore,
+  DirectorySnapshotStore,
   type DecodedEntry,
   type StoredSnapshot,
 } from '../../lib/index.js';
@@ -36,7 +37,7 @@ t.test('every scheduled snapshot holds the state at its index, while writes go o
   const db = new ClassicLevel<string, string>(path.join(dir, 'db'), { keyEncoding: 'utf8', valueEncoding: 'utf8' });
   await db.open();
   t.teardown(() => db.close());
-  const store = await SnapshotStore.open(path.join(dir, 'snapshots'), { write: { blockSize: 16 * 1024 } });
+  const store = await DirectorySnapshotStore.at(path.join(dir, 'snapshots'), { write: { blockSize: 16 * 1024 } });
   t.teardown(() => store.close());
 
   let applied = 0;
@@ -78,7 +79,7 @@ t.test('every scheduled snapshot holds the state at its index, while writes go o
   t.ok(overlapped.length >= taken.length - 2, `writes went on during ${overlapped.length} of ${taken.length - 1} snapshots taken under load`);
   t.comment(`writes during each snapshot: ${taken.slice(1).map((s) => s.appliedWhenDone - s.snapshot.index!).join(', ')}; slowest put ${slowest.toFixed(1)} ms`);
   t.same(
-    store.list().map((s) => s.id),
+    (await store.list()).map((s) => s.id),
     taken.map((s) => s.snapshot.id).reverse(),
     'all of them in the store, newest first',
   );
@@ -87,7 +88,7 @@ t.test('every scheduled snapshot holds the state at its index, while writes go o
     const n = snapshot.index!;
     t.ok(n >= 0 && n <= WRITES, `index ${n}`);
     const got = new Map<string, string>();
-    for await (const batch of store.open(snapshot.id, { batch: true }) as AsyncIterable<DecodedEntry[]>) {
+    for await (const batch of readSnapshot(store.open(snapshot.id), { batch: true }) as AsyncIterable<DecodedEntry[]>) {
       for (const e of batch) got.set(e.key.toString(), e.value.toString());
     }
     const want = stateAt(n);

@@ -7,7 +7,7 @@
  */
 import t from 'tap';
 import path from 'node:path';
-import { CheckpointScheduler, mapSource, SnapshotStore, type DecodedEntry, type SnapshotMap, type StoredSnapshot } from '../../lib/index.js';
+import { readSnapshot, CheckpointScheduler, mapSource, DirectorySnapshotStore, type DecodedEntry, type SnapshotMap, type StoredSnapshot } from '../../lib/index.js';
 
 const key = (i: number): string => `key:${(i * 7919) % 40_009}`;
 const apply = (m: Map<string, string>, i: number): void => {
@@ -23,7 +23,7 @@ const stateAt = (n: number): Map<string, string> => {
 t.test('every scheduled snapshot of a live Map holds the state at its index', async (t) => {
   const cache: SnapshotMap = new Map();
   let applied = 0;
-  const store = await SnapshotStore.open(path.join(t.testdir(), 'store'), { write: { codec: 'lz4', blockSize: 32 * 1024 } });
+  const store = await DirectorySnapshotStore.at(path.join(t.testdir(), 'store'), { write: { codec: 'lz4', blockSize: 32 * 1024 } });
   t.teardown(() => store.close());
   const scheduler = new CheckpointScheduler({ store, everyEntries: 40_000, source: () => mapSource(cache, { index: applied }) });
   const taken: { snapshot: StoredSnapshot; appliedWhenDone: number }[] = [];
@@ -50,7 +50,7 @@ t.test('every scheduled snapshot of a live Map holds the state at its index', as
   t.ok(overlapped >= 1, `writes went on during ${overlapped} of them`);
   for (const { snapshot } of taken) {
     const got = new Map<string, string>();
-    for await (const batch of store.open(snapshot.id, { batch: true }) as AsyncIterable<DecodedEntry[]>) {
+    for await (const batch of readSnapshot(store.open(snapshot.id), { batch: true }) as AsyncIterable<DecodedEntry[]>) {
       for (const e of batch) got.set(String(e.key), String(e.value));
     }
     const want = stateAt(snapshot.index!);

@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import path from 'node:path';
-import { CheckpointScheduler, SnapshotStore, type SnapshotSource } from '../../lib/index.js';
+import { CheckpointScheduler, DirectorySnapshotStore, type SnapshotSource } from '../../lib/index.js';
 
 const source = (): SnapshotSource => ({
   *entries() {
@@ -15,22 +15,22 @@ const source = (): SnapshotSource => ({
 });
 
 t.test('a failed prune keeps the snapshot it followed', async (t) => {
-  const store = await SnapshotStore.open(path.join(t.testdir(), 'store'), { write: { codec: 'lz4' } });
+  const store = await DirectorySnapshotStore.at(path.join(t.testdir(), 'store'), { write: { codec: 'lz4' } });
   t.teardown(() => store.close());
   store.prune = () => Promise.reject(new Error('prune broke'));
   const scheduler = new CheckpointScheduler({ store, source, everyEntries: 1000 });
   const events: string[] = [];
   scheduler.on('snapshot', () => events.push('snapshot'));
   scheduler.on('failure', () => events.push('failure'));
-  scheduler.on('pruneFailure', (err: Error) => events.push(`pruneFailure: ${err.message}`));
+  scheduler.on('prune-failure', (err: Error) => events.push(`prune-failure: ${err.message}`));
   const stored = await scheduler.checkpoint();
   t.ok(stored, 'checkpoint() resolves with the snapshot');
-  t.same(events, ['snapshot', 'pruneFailure: prune broke']);
-  t.equal(store.list().length, 1, 'and it is in the store');
+  t.same(events, ['snapshot', 'prune-failure: prune broke']);
+  t.equal((await store.list()).length, 1, 'and it is in the store');
 });
 
 t.test('start() twice: one timer, and none once stopped', async (t) => {
-  const store = await SnapshotStore.open(path.join(t.testdir(), 'store'), { write: { codec: 'lz4' } });
+  const store = await DirectorySnapshotStore.at(path.join(t.testdir(), 'store'), { write: { codec: 'lz4' } });
   t.teardown(() => store.close());
   // Every interval timer the scheduler makes, and whether it was cleared.
   const live = new Set<unknown>();
@@ -49,7 +49,7 @@ t.test('start() twice: one timer, and none once stopped', async (t) => {
     globalThis.setInterval = realSet;
     globalThis.clearInterval = realClear;
   });
-  const scheduler = new CheckpointScheduler({ store, source, interval: 50 });
+  const scheduler = new CheckpointScheduler({ store, source, intervalMs: 50 });
   scheduler.start();
   scheduler.start();
   t.equal(live.size, 1, 'one timer running');

@@ -10,18 +10,18 @@ import fs from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createSnapshotServer, mapApplier, mapSource, sendSnapshot, SnapshotStore, type SnapshotMap, type StoredSnapshot } from '../../lib/index.js';
+import { createSnapshotServer, mapApplier, mapSource, sendSnapshot, DirectorySnapshotStore, type SnapshotMap, type StoredSnapshot } from '../../lib/index.js';
 
 t.test('a sent snapshot is adopted by the receiving store before the sender hears DONE', async (t) => {
   const dir = t.testdir();
-  const leader = await SnapshotStore.open(path.join(dir, 'leader'));
+  const leader = await DirectorySnapshotStore.at(path.join(dir, 'leader'));
   t.teardown(() => leader.close());
   const state: SnapshotMap = new Map();
   for (let i = 0; i < 25_000; i++) state.set(`user:${i}`, randomBytes(200).toString('base64'));
   const sent = await leader.create(mapSource(state), { index: 42, term: 3 });
   t.ok(sent.size > 4 * 1024 * 1024, `${sent.size} bytes: more than one chunk`);
 
-  const follower = await SnapshotStore.open(path.join(dir, 'follower'));
+  const follower = await DirectorySnapshotStore.at(path.join(dir, 'follower'));
   t.teardown(() => follower.close());
   const secret = randomBytes(32);
   const server = createSnapshotServer({ ...follower.serverOptions(), secret });
@@ -32,12 +32,13 @@ t.test('a sent snapshot is adopted by the receiving store before the sender hear
   let listedAtAdoption: string[] = [];
   follower.on('created', (s: StoredSnapshot) => {
     order.push(`adopted ${s.id}`);
-    listedAtAdoption = follower.list().map((x) => x.id);
+    // list() copies the list when called: what was listed at adoption.
+    void follower.list().then((l) => (listedAtAdoption = l.map((x) => x.id)));
   });
-  t.same(follower.list(), [], 'the follower starts empty');
+  t.same(await follower.list(), [], 'the follower starts empty');
   const result = await sendSnapshot(leader.pathOf(sent.id), () => net.connect(port, '127.0.0.1'), { id: sent.id, secret });
   order.push('sendSnapshot resolved');
-  const listedWhenResolved = follower.list();
+  const listedWhenResolved = await follower.list();
 
   t.same(order, [`adopted ${sent.id}`, 'sendSnapshot resolved'], 'adopted first, then the sender is told');
   t.same(listedAtAdoption, [sent.id]);

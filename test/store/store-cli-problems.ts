@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { mapSource, SnapshotStore } from '../../lib/index.js';
+import { mapSource, DirectorySnapshotStore } from '../../lib/index.js';
 import { distProblem, root } from '../fixtures/built-dist.js';
 
 const cli = path.join(root, 'dist', 'cli', 'main.js');
@@ -22,7 +22,7 @@ function run(args: string[], nodeArgs: string[] = []) {
 }
 
 async function storeWithTwo(dir: string): Promise<string[]> {
-  const store = await SnapshotStore.open(dir);
+  const store = await DirectorySnapshotStore.at(dir);
   const a = await store.create(mapSource(new Map([['k', 'one']])), { index: 1 });
   const b = await store.create(mapSource(new Map([['k', 'two']])), { index: 2 });
   await store.close();

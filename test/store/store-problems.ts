@@ -11,13 +11,13 @@ import t from 'tap';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { mapApplier, mapSource, SnapshotStore, type SnapshotMap, type StoreProblem } from '../../lib/index.js';
+import { mapApplier, mapSource, DirectorySnapshotStore, type SnapshotMap, type StoreProblem } from '../../lib/index.js';
 
 type Test = typeof t;
 
 /** A store with two good snapshots (index 1 and 2), closed; returns its directory and the ids. */
 async function twoSnapshots(dir: string): Promise<{ dir: string; older: string; newer: string }> {
-  const store = await SnapshotStore.open(dir);
+  const store = await DirectorySnapshotStore.at(dir);
   const older = await store.create(mapSource(new Map([['k', 'one']])), { index: 1 });
   const newer = await store.create(mapSource(new Map([['k', 'two'], ['l', 'two']])), { index: 2 });
   await store.close();
@@ -52,7 +52,7 @@ function unreadable(t: Test, file: string): void {
   });
 }
 
-async function restoredValue(t: Test, store: SnapshotStore): Promise<string | undefined> {
+async function restoredValue(t: Test, store: DirectorySnapshotStore): Promise<string | undefined> {
   const live: SnapshotMap = new Map();
   const result = await store.restore(mapApplier(live));
   t.same(result.corrupt, [], 'nothing was taken for damage');
@@ -69,9 +69,9 @@ t.test('a bad file of every kind: each reported and skipped, every good snapshot
   fs.symlinkSync(path.join(dir, `${older}.snap`), path.join(dir, 'alink.snap'));
   fs.mkdirSync(path.join(dir, 'pdir.snap.partial'));
 
-  const store = await SnapshotStore.open(dir);
+  const store = await DirectorySnapshotStore.at(dir);
   t.teardown(() => store.close());
-  t.same(store.list().map((s) => s.id), [newer, older], 'every good snapshot is listed');
+  t.same((await store.list()).map((s) => s.id), [newer, older], 'every good snapshot is listed');
   t.same(summary(store.problems), [
     ['-dash.snap', 'SNAP_ERR_INVALID_ARGUMENT'],
     ['adir.snap', 'SNAP_ERR_IO'],
@@ -106,12 +106,12 @@ t.test('malformed store.json: its bad entries reported, the list rebuilt from th
   ] as const) {
     const { dir, older, newer } = await twoSnapshots(path.join(t.testdir(), what.replace(/\W/g, '-')));
     fs.writeFileSync(path.join(dir, 'store.json'), text);
-    const store = await SnapshotStore.open(dir);
-    t.same(store.list().map((s) => s.id), [newer, older], `${what}: both snapshots listed`);
+    const store = await DirectorySnapshotStore.at(dir);
+    t.same((await store.list()).map((s) => s.id), [newer, older], `${what}: both snapshots listed`);
     t.same(summary(store.problems), [['store.json', 'SNAP_ERR_FORMAT']], `${what}: reported`);
     t.equal(await restoredValue(t, store), 'two');
     await store.close();
-    const again = await SnapshotStore.open(dir);
+    const again = await DirectorySnapshotStore.at(dir);
     t.same(again.problems, [], `${what}: the rebuilt list is whole`);
     await again.close();
   }
@@ -121,9 +121,9 @@ t.test('store.json a directory: reported, and the store still serves its snapsho
   const { dir, older, newer } = await twoSnapshots(t.testdir());
   fs.rmSync(path.join(dir, 'store.json'));
   fs.mkdirSync(path.join(dir, 'store.json'));
-  const store = await SnapshotStore.open(dir);
+  const store = await DirectorySnapshotStore.at(dir);
   t.teardown(() => store.close());
-  t.same(store.list().map((s) => s.id), [newer, older]);
+  t.same((await store.list()).map((s) => s.id), [newer, older]);
   t.ok(store.problems.length >= 1 && store.problems.every((p) => p.code === 'SNAP_ERR_IO' && p.path.endsWith('store.json')));
   t.same((await store.verifyAll()).ok, [newer, older]);
   t.equal(await restoredValue(t, store), 'two');
@@ -132,9 +132,9 @@ t.test('store.json a directory: reported, and the store still serves its snapsho
 t.test('an unreadable store.json: reported, the list rebuilt', async (t) => {
   const { dir, older, newer } = await twoSnapshots(t.testdir());
   unreadable(t, path.join(dir, 'store.json'));
-  const store = await SnapshotStore.open(dir);
+  const store = await DirectorySnapshotStore.at(dir);
   t.teardown(() => store.close());
-  t.same(store.list().map((s) => s.id), [newer, older]);
+  t.same((await store.list()).map((s) => s.id), [newer, older]);
   t.same(summary(store.problems), [['store.json', 'SNAP_ERR_IO']]);
   t.match(store.problems[0]!.message, /EACCES/);
 });
@@ -145,7 +145,7 @@ t.test('an unreadable snapshot file: not corruption, left in place', async (t) =
   const bytes = fs.readFileSync(file);
 
   t.test('listed: verify reports it as failed, restore as an I/O error', async (t) => {
-    const store = await SnapshotStore.open(dir);
+    const store = await DirectorySnapshotStore.at(dir);
     t.teardown(() => store.close());
     unreadable(t, file);
     const verified = await store.verifyAll();
@@ -155,7 +155,7 @@ t.test('an unreadable snapshot file: not corruption, left in place', async (t) =
     const live: SnapshotMap = new Map([['k', 'live']]);
     await t.rejects(store.restore(mapApplier(live)), { code: 'SNAP_ERR_IO' }, 'restore stops at an environment failure');
     t.equal(live.get('k'), 'live', 'the live state is untouched');
-    t.same(store.list().map((s) => s.id), [newer, older], 'still listed');
+    t.same((await store.list()).map((s) => s.id), [newer, older], 'still listed');
     t.ok(fs.readFileSync(file).equals(bytes), 'the file is in place, unchanged');
     t.notOk(fs.existsSync(path.join(dir, 'corrupt')), 'nothing moved aside');
   });
@@ -163,9 +163,9 @@ t.test('an unreadable snapshot file: not corruption, left in place', async (t) =
   t.test('unknown to the list at opening: reported and skipped, left in place', async (t) => {
     fs.rmSync(path.join(dir, 'store.json'));
     unreadable(t, file);
-    const store = await SnapshotStore.open(dir);
+    const store = await DirectorySnapshotStore.at(dir);
     t.teardown(() => store.close());
-    t.same(store.list().map((s) => s.id), [older]);
+    t.same((await store.list()).map((s) => s.id), [older]);
     t.same(store.problems.map((p) => [p.id, p.code]), [[newer, 'SNAP_ERR_IO']]);
     t.ok(fs.readFileSync(file).equals(bytes));
     t.equal(await restoredValue(t, store), 'one');

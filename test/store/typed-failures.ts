@@ -7,7 +7,7 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import { directoryApplier, directorySource, mapSource, SnapshotStore, SnapstreamError } from '../../lib/index.js';
+import { directoryApplier, directorySource, mapSource, DirectorySnapshotStore, SnapstreamError } from '../../lib/index.js';
 
 const typedIo = (t: Tap.Test, err: unknown, what: string): void => {
   t.ok(err instanceof SnapstreamError, `${what}: a SnapstreamError (${(err as Error)?.name}: ${(err as Error)?.message})`);
@@ -28,7 +28,7 @@ t.test('directorySource of a missing directory', async (t) => {
 
 t.test('a restore into a target that cannot be made', async (t) => {
   const work = t.testdir({ 'a-file': 'x', src: { 'seg.log': 'records' } });
-  const store = await SnapshotStore.open(path.join(work, 'store'), { write: { codec: 'lz4' } });
+  const store = await DirectorySnapshotStore.at(path.join(work, 'store'), { write: { codec: 'lz4' } });
   t.teardown(() => store.close());
   await store.create(directorySource(path.join(work, 'src')), { index: 1 });
   const err = await store.restore(directoryApplier(path.join(work, 'a-file', 'target'))).catch((e: unknown) => e);
@@ -37,7 +37,7 @@ t.test('a restore into a target that cannot be made', async (t) => {
 
 t.test('a store whose list cannot be written', async (t) => {
   const dir = path.join(t.testdir(), 'store');
-  const store = await SnapshotStore.open(dir, { write: { codec: 'lz4' } });
+  const store = await DirectorySnapshotStore.at(dir, { write: { codec: 'lz4' } });
   t.teardown(() => store.close());
   // Opening the list's temporary file fails, as on a directory made read-only.
   const realOpen = fs.promises.open;

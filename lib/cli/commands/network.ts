@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import tls from 'node:tls';
 import { ChunkedReceiver } from '../../sink/chunked-receiver.js';
 import { Dechunker } from '../../streams/dechunker.js';
-import { SnapshotStore } from '../../store/snapshot-store.js';
+import { DirectorySnapshotStore } from '../../store/directory-snapshot-store.js';
 import { sendSnapshot } from '../../transfer/send-snapshot.js';
 import { createSnapshotServer, type SnapshotServerOptions } from '../../transfer/snapshot-server.js';
 import { intOption, type ParsedArgs } from '../args.js';
@@ -88,7 +88,7 @@ export const networkCommands: Record<string, Command> = {
       if (!dir) throw new UsageError('--dir is required');
       const where = parseAddress(args.values.get('--listen'), '--listen');
       const secret = await readSecret(args);
-      const store = args.switches.has('--store') ? await SnapshotStore.open(dir) : null;
+      const store = args.switches.has('--store') ? await DirectorySnapshotStore.at(dir) : null;
       const certFile = args.values.get('--tls-cert');
       const keyFile = args.values.get('--tls-key');
       if (!!certFile !== !!keyFile) throw new UsageError('--tls-cert and --tls-key go together');

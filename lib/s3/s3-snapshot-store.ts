@@ -18,7 +18,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { sdk } from './sdk.js';
-import type { SnapshotApplier, SnapshotSource } from '../store/source-applier.js';
+import { isEntryIterable, type SnapshotApplier, type SnapshotSource } from '../store/source-applier.js';
 import type { Readable } from 'node:stream';
 import { DEFAULT_BLOCK_SIZE } from '../codec/codec.js';
 import { ErrorCodes, FormatError, InvalidArgumentError, isCorruptionError, NotFoundError, SnapstreamError, wrapIoError } from '../errors.js';
@@ -211,7 +211,8 @@ export class S3SnapshotStore extends EventEmitter implements SnapshotStore<S3Sto
     await pipeline(fs.createReadStream(file, { start: offset, highWaterMark: 1024 * 1024 }), sink).catch((err: unknown) => {
       throw wrapIoError(err, `uploading ${file}`);
     });
-    this.emit('created', await this.mustGet(id));
+    // Describing it costs a HEAD and two ranged GETs: only for someone listening.
+    if (this.listenerCount('created') > 0) this.emit('created', await this.mustGet(id));
     return { ...sink.result!, id };
   }
 
@@ -450,10 +451,4 @@ export class S3SnapshotStore extends EventEmitter implements SnapshotStore<S3Sto
     this.emit('corrupt', { id: s.id, key: target, error, movedAside: true });
   }
 
-}
-
-/** An array, a generator, any (async) iterable: entries, not a SnapshotSource (which is not iterable). */
-function isEntryIterable(source: SnapshotSource | EntryIterable): source is EntryIterable {
-  const s = source as unknown as Record<symbol, unknown> | null;
-  return s !== null && typeof s === 'object' && (typeof s[Symbol.iterator] === 'function' || typeof s[Symbol.asyncIterator] === 'function');
 }

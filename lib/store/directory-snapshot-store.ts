@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { SnapshotApplier, SnapshotSource } from './source-applier.js';
+import { isEntryIterable, type SnapshotApplier, type SnapshotSource } from './source-applier.js';
 import { BusyError, ErrorCodes, FormatError, InvalidArgumentError, IoError, isCorruptionError, NotFoundError, SnapstreamError, wrapIoError } from '../errors.js';
 import { analyzePartial } from '../snapshot/analyze-partial.js';
 import { cleanPartials } from '../snapshot/clean-partials.js';
@@ -557,12 +557,6 @@ async function describe(id: string, file: string): Promise<StoredSnapshot> {
     codec: info.header.codec,
     meta,
   };
-}
-
-/** An array, a generator, any (async) iterable: entries, not a SnapshotSource (which is not iterable). */
-function isEntryIterable(source: SnapshotSource | EntryIterable): source is EntryIterable {
-  const s = source as unknown as Record<symbol, unknown> | null;
-  return s !== null && typeof s === 'object' && (typeof s[Symbol.iterator] === 'function' || typeof s[Symbol.asyncIterator] === 'function');
 }
 
 /** A system error (it has a `syscall`) from a file operation, as a SnapstreamError; others pass. */

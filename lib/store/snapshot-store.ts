@@ -127,8 +127,11 @@ export interface OpenSnapshotOptions {
 export interface SnapshotStore<S extends StoredSnapshot = StoredSnapshot> extends EventEmitter {
   /** Where the store is, for messages: its directory, or `s3://bucket/prefix`. */
   readonly location: string;
-  /** The options the store was opened with; `retention` is what `prune()` applies by default. */
-  readonly options: { readonly retention?: RetentionPolicy | undefined };
+  /** The options the store was opened with. */
+  readonly options: {
+    /** The retention `prune()` applies when given no policy. */
+    readonly retention?: RetentionPolicy | undefined;
+  };
   /**
    * What the store skipped rather than fail on (when it opened, or at the last listing), each
    * with its path and a typed error. Every good snapshot is listed anyway.

@@ -31,6 +31,16 @@ export interface SnapshotApplier {
 }
 
 /**
+ * An array, a generator, any (async) iterable: entries, not a SnapshotSource (which is not
+ * iterable). An array has an `entries()` method too, so "has `entries`" is no test.
+ * @internal
+ */
+export function isEntryIterable(source: SnapshotSource | EntryIterable): source is EntryIterable {
+  const s = source as unknown as Record<symbol, unknown> | null;
+  return s !== null && typeof s === 'object' && (typeof s[Symbol.iterator] === 'function' || typeof s[Symbol.asyncIterator] === 'function');
+}
+
+/**
  * The same applier, its failures typed: a system error (ENOENT, EACCES, …) or a database's own
  * becomes a SnapstreamError (`SNAP_ERR_IO`, `SNAP_ERR_NO_SPACE`) with the original as `cause`.
  * @internal

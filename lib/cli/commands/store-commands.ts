@@ -51,7 +51,7 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000,
 const SIZES: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 
 /** `90s`, `15m`, `12h`, `7d` or plain milliseconds. */
-export function parseDuration(text: string, flag: string): number {
+function parseDuration(text: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text);
   if (!m) throw new UsageError(`${flag} must be a duration like 90s, 15m, 12h or 7d`);
   return Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']!);

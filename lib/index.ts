@@ -58,7 +58,7 @@ export type {
   RestoreOptions,
   RestoreResult,
   VerifyAllResult,
-} from './store/snapshot-store.js';
+} from './store/snapshot-store-interface.js';
 export { DirectorySnapshotStore, type DirectorySnapshotStoreOptions } from './store/directory-snapshot-store.js';
 export { snapshotsToPrune, type RetentionPolicy, type RetainedSnapshot } from './store/retention.js';
 export type { StoreProblem } from './store/store-problem.js';

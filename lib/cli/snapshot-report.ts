@@ -1,5 +1,5 @@
 /** How `store` and `s3` print a snapshot list and a verify-all result (one format for both). */
-import type { StoredSnapshot, VerifyAllResult } from '../store/snapshot-store.js';
+import type { StoredSnapshot, VerifyAllResult } from '../store/snapshot-store-interface.js';
 import type { StoreProblem } from '../store/store-problem.js';
 import { report, type CommandContext } from './command.js';
 import { EXIT } from './exit-codes.js';

@@ -34,7 +34,7 @@ import { readJson, writeJsonAtomic } from '../store/atomic-json.js';
 import { snapshotsToPrune, type RetentionPolicy } from '../store/retention.js';
 import { defaultId } from '../store/default-snapshot-id.js';
 import { restoreWithFallback, verifyAllSnapshots, type StoreInternals } from '../store/restore-with-fallback.js';
-import type { CreateOptions, OpenSnapshotOptions, RestoreOptions, RestoreResult, SnapshotStore, StoredSnapshot, VerifyAllResult } from '../store/snapshot-store.js';
+import type { CreateOptions, OpenSnapshotOptions, RestoreOptions, RestoreResult, SnapshotStore, StoredSnapshot, VerifyAllResult } from '../store/snapshot-store-interface.js';
 import { storeProblem, type StoreProblem } from '../store/store-problem.js';
 import { createFresh, openExisting } from '../sink/safe-open.js';
 import { checkSnapshotId, snapshotIdProblem } from '../snapshot/snapshot-id.js';

@@ -11,7 +11,7 @@
 import { EventEmitter } from 'node:events';
 import type { SnapshotSource } from './source-applier.js';
 import { InvalidArgumentError } from '../errors.js';
-import type { SnapshotStore, StoredSnapshot } from './snapshot-store.js';
+import type { SnapshotStore, StoredSnapshot } from './snapshot-store-interface.js';
 import type { RetentionPolicy } from './retention.js';
 
 /** Options for a {@link CheckpointScheduler}: give `everyEntries`, `intervalMs`, or both. */

@@ -34,7 +34,7 @@ import { defaultId } from './default-snapshot-id.js';
 import { restoreWithFallback, verifyAllSnapshots, type StoreInternals } from './restore-with-fallback.js';
 import { snapshotsToPrune, type RetentionPolicy } from './retention.js';
 import { StoreLock } from './store-lock.js';
-import type { CreateOptions, OpenSnapshotOptions, RestoreOptions, RestoreResult, SnapshotStore, StoredSnapshot, VerifyAllResult } from './snapshot-store.js';
+import type { CreateOptions, OpenSnapshotOptions, RestoreOptions, RestoreResult, SnapshotStore, StoredSnapshot, VerifyAllResult } from './snapshot-store-interface.js';
 import { storeProblem, type StoreProblem } from './store-problem.js';
 
 const SUFFIX = '.snap';

@@ -12,7 +12,7 @@
 import type { Readable } from 'node:stream';
 import { ErrorCodes, isCorruptionError, NotFoundError, SnapstreamError } from '../errors.js';
 import { applySnapshot } from './apply-snapshot.js';
-import type { RestoreOptions, RestoreResult, SnapshotStore, StoredSnapshot, VerifyAllResult } from './snapshot-store.js';
+import type { RestoreOptions, RestoreResult, SnapshotStore, StoredSnapshot, VerifyAllResult } from './snapshot-store-interface.js';
 import type { SnapshotApplier } from './source-applier.js';
 
 /**

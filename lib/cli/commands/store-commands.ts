@@ -8,7 +8,7 @@
  */
 import { directoryApplier } from '../../adapters/directory-adapter.js';
 import type { RetentionPolicy } from '../../store/retention.js';
-import type { SnapshotStore } from '../../store/snapshot-store.js';
+import type { SnapshotStore } from '../../store/snapshot-store-interface.js';
 import { parseArgs, type ParsedArgs } from '../args.js';
 import { lookup, report, type Command, type CommandContext } from '../command.js';
 import { EXIT, UsageError } from '../exit-codes.js';

@@ -1,6 +1,6 @@
 /**
- * SnapshotStore: what every store of snapshots offers, whatever holds the bytes. Two backends
- * implement it: {@link DirectorySnapshotStore} (a directory on disk, opened with
+ * The SnapshotStore interface: what every store of snapshots offers, whatever holds the bytes.
+ * Two backends implement it: {@link DirectorySnapshotStore} (a directory on disk, opened with
  * `DirectorySnapshotStore.at(dir)`) and `S3SnapshotStore` (a bucket prefix, opened with
  * `S3SnapshotStore.at({ client, bucket, prefix })`). Code written against this interface — the
  * restore with fallback, `CheckpointScheduler`, the CLI's `store` and `s3` commands — works with

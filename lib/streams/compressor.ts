@@ -18,6 +18,7 @@ import { leasesOf, type Leases } from '../format/leases.js';
 import { OrderedTransform } from './ordered-transform.js';
 import type { StageOptions } from './stage-options.js';
 
+/** Options of {@link Compressor} (and {@link createCompressor}). */
 export interface CompressorOptions extends StageOptions {
   /** `zstd` (default), `lz4` or `none`. */
   codec?: CodecName;

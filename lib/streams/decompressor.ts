@@ -32,6 +32,7 @@ export const WHOLE_FRAME_LIMIT = 16 * 1024 * 1024;
 export const MAX_RAW_BLOCK = 256 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 
+/** Options of {@link Decompressor} (and {@link createDecompressor}). */
 export interface DecompressorOptions extends StageOptions {
   /** Frames decoded at once. Default: one per worker thread (at least 2). */
   concurrency?: number;

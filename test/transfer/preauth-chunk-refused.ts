@@ -33,7 +33,7 @@ async function answerAndClose(conn: WireConnection): Promise<{ answer: Message; 
 t.test('a chunk header before HELLO or before AUTH is refused at once', async (t) => {
   const dir = t.testdir();
   // The idle timeout is far away: the refusal must come from the header itself.
-  const server = createSnapshotServer({ dir, idleTimeout: 60_000, handshakeTimeout: 60_000 });
+  const server = createSnapshotServer({ dir, idleTimeoutMs: 60_000, handshakeTimeoutMs: 60_000 });
   const refused: { code: string }[] = [];
   server.on('refused', (r) => refused.push(r));
   const { port } = (await server.listen({ port: 0 })) as net.AddressInfo;
@@ -61,7 +61,7 @@ t.test('a chunk header before HELLO or before AUTH is refused at once', async (t
 t.test('many unauthenticated peers sending chunk data: all refused, a sender still gets through', async (t) => {
   const dir = t.testdir({ out: {} });
   const out = path.join(dir, 'out');
-  const server = createSnapshotServer({ dir: out, idleTimeout: 60_000, handshakeTimeout: 60_000 });
+  const server = createSnapshotServer({ dir: out, idleTimeoutMs: 60_000, handshakeTimeoutMs: 60_000 });
   const { port } = (await server.listen({ port: 0 })) as net.AddressInfo;
   t.teardown(() => server.close());
 

@@ -19,11 +19,13 @@ const poolModule = pathToFileURL(path.resolve(here, '../../lib/codec/worker-pool
 const loaderArgs = process.execArgv.filter((a) => a.includes('@tapjs/typescript') || a === '--enable-source-maps');
 
 const script = `
-import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Compressor, Decompressor } from '${lib}';
 import { sharedPool } from '${poolModule}';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x52e382ff);
 
 const say = (line) => process.stdout.write(line + '\\n');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -11,10 +11,12 @@ import { once } from 'node:events';
 import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { createSnapshotServer, type SnapshotServer } from '../../lib/transfer/snapshot-server.js';
 import { chunk, connect, handshake } from './fixtures/raw-client.js';
 import type { WireConnection } from '../../lib/transfer/wire-connection.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0xf93de3de);
 
 const IDLE = 1000;
 const MiB = 1024 * 1024;

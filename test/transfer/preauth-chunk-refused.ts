@@ -9,13 +9,15 @@ import t from 'tap';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { CHUNK_DATA, encodeChunkHeader, MAX_CHUNK_SIZE } from '../../lib/format/chunk-frame.js';
 import { createSnapshotServer } from '../../lib/transfer/snapshot-server.js';
 import { sendSnapshot } from '../../lib/transfer/send-snapshot.js';
 import type { Message } from '../../lib/transfer/wire.js';
 import type { WireConnection } from '../../lib/transfer/wire-connection.js';
 import { connect } from './fixtures/raw-client.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x2e97d607);
 
 /** The header of a 16 MiB data chunk (its data is never sent). */
 const header = encodeChunkHeader({ type: CHUNK_DATA, seq: 0, offset: 0, length: MAX_CHUNK_SIZE, crc32: 0 });

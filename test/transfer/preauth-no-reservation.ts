@@ -10,11 +10,13 @@ import t from 'tap';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { createSnapshotServer } from '../../lib/transfer/snapshot-server.js';
 import { sendSnapshot } from '../../lib/transfer/send-snapshot.js';
 import { connect } from './fixtures/raw-client.js';
 import type { WireConnection } from '../../lib/transfer/wire-connection.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x2ebd0a4e);
 
 const MiB = 1024 * 1024;
 

@@ -76,7 +76,7 @@ export class Decompressor extends OrderedTransform<Output> {
 
   constructor(options: DecompressorOptions = {}) {
     // One block per worker: with more, the decompressed blocks outrun V8's collections of them
-    // (`npm run bench`, read-bytes: 4 in flight peaked at 170 MB and 1157 MB/s, 2 at 120 MB and 1132 MB/s).
+    // and peak memory grows for no speed (docs/BENCHMARKS.md, "Figures behind choices in the code").
     super(options, Math.max(2, sharedPool().size));
     this.leases = leasesOf(options);
   }

@@ -31,7 +31,7 @@ export interface CasePaths {
 const nullSink = (objectMode = false): Writable =>
   new Writable({ objectMode, highWaterMark: objectMode ? 16 : 1 << 20, write: (_c, _e, cb) => cb() });
 
-const read = (path: string): fs.ReadStream => fs.createReadStream(path, { highWaterMark: 1 << 20 });
+const read = (path: string, highWaterMark = 1 << 20): fs.ReadStream => fs.createReadStream(path, { highWaterMark });
 
 export const cases: Record<string, (p: CasePaths) => Promise<void>> = {
   /** Raw encoded bytes → Compressor zstd 1 → CrcFooter → file, as the compressFile recipe composes it. */
@@ -44,6 +44,10 @@ export const cases: Record<string, (p: CasePaths) => Promise<void>> = {
   /** The same stages composed by hand around fs streams (a copy per byte, a fresh buffer per read). */
   async 'bytes-zstd-fs'(p) {
     await pipeline(read(p.raw), createCompressor({ codec: 'zstd', level: 1 }), createCrcFooter(), fs.createWriteStream(p.out));
+  },
+  /** The same with 256 KiB reads: what smaller read buffers trade (less memory, more calls). */
+  async 'bytes-zstd-fs-256k'(p) {
+    await pipeline(read(p.raw, 256 * 1024), createCompressor({ codec: 'zstd', level: 1 }), createCrcFooter(), fs.createWriteStream(p.out));
   },
   /** writeSnapshot from generated Buffer entries (the same data as the raw file). */
   async 'entries-buffer'(p) {

@@ -125,6 +125,7 @@ const runners: Record<Dataset, Runner> = {
     add('bytes-zstd', await ours('bytes-zstd', raw, f('ours.zst'), size));
     add('bytes-lz4', await ours('bytes-lz4', raw, f('ours.lz4'), size));
     add('bytes-zstd-fs', await ours('bytes-zstd-fs', raw, f('ours-fs.zst'), size));
+    add('bytes-zstd-fs-256k', await ours('bytes-zstd-fs-256k', raw, f('ours-fs.zst'), size));
     add('entries-buffer', await ours('entries-buffer', raw, f('snapshot-buffer.zst'), size));
     add('entries-string', await ours('entries-string', raw, f('snapshot-string.zst'), size));
     add('zstd -d bytes', tool('zstd', ['-d', '-q', '-c', f('ours.zst')]));
@@ -159,13 +160,14 @@ function plan(name: Dataset, size: number): Plan {
         { what: 'byte path zstd-1 (`compressFile`: Compressor + CrcFooter → file) vs `zstd -1 -T1`', ours: 'bytes-zstd', theirs: 'zstd -1 -T1', target: 1.5 },
         { what: 'byte path zstd-1 vs `zstd -1 -T2`', ours: 'bytes-zstd', theirs: 'zstd -1 -T2', target: 0.9 },
         { what: 'the same stages composed by hand around `fs` streams vs `zstd -1 -T1`', ours: 'bytes-zstd-fs', theirs: 'zstd -1 -T1' },
+        { what: 'the same with 256 KiB reads vs `zstd -1 -T1`', ours: 'bytes-zstd-fs-256k', theirs: 'zstd -1 -T1' },
         { what: 'entry path, Buffer entries (`writeSnapshot`) vs `zstd -1 -T1`', ours: 'entries-buffer', theirs: 'zstd -1 -T1', target: 1.2 },
         { what: 'entry path, string entries (`writeSnapshot`) vs `zstd -1 -T1`', ours: 'entries-string', theirs: 'zstd -1 -T1', target: 1.0 },
         { what: 'lz4 byte path vs `lz4 -1`', ours: 'bytes-lz4', theirs: 'lz4', target: 1.0 },
         { what: 'read + verify bytes (CrcVerifier + Decompressor) vs `zstd -d`', ours: 'read-bytes', theirs: 'zstd -d bytes', target: 1.0 },
         { what: '`readSnapshot` to entries vs `zstd -d`', ours: 'read-entries', theirs: 'zstd -d snapshot', target: 0.4 },
       ],
-      rss: ['bytes-zstd', 'bytes-lz4', 'bytes-zstd-fs', 'entries-buffer', 'entries-string', 'read-bytes', 'read-entries'],
+      rss: ['bytes-zstd', 'bytes-lz4', 'bytes-zstd-fs', 'bytes-zstd-fs-256k', 'entries-buffer', 'entries-string', 'read-bytes', 'read-entries'],
     };
   }
   // Random data: the issue's targets (issue 15). Mixed data: at least the compressible set's.
@@ -184,6 +186,39 @@ function plan(name: Dataset, size: number): Plan {
     ],
     rss: ['bytes-zstd', 'bytes-lz4', `entries-${name}`, 'read-bytes', 'read-bytes-lz4', 'read-entries'],
   };
+}
+
+/**
+ * Peak RSS must not grow with the data: a run of another size than 1 GiB compares each case's
+ * peak with the 1 GiB table in docs/BENCHMARKS.md (written by `--size 1g --update-docs`) and
+ * fails when one is more than 10% above it.
+ */
+function rssAgainst1GiB(size: number, peaks: Map<string, number>): { lines: string[]; failed: boolean } {
+  if (size === 1024 ** 3) return { lines: [], failed: false };
+  const doc = path.join(here, '..', '..', 'docs', 'BENCHMARKS.md');
+  const block = fs.existsSync(doc) ? /<!-- bench:1GiB:start -->([\s\S]*?)<!-- bench:1GiB:end -->/.exec(fs.readFileSync(doc, 'utf8')) : null;
+  if (!block) return { lines: ['', 'Peak RSS against 1 GiB: no 1 GiB table in docs/BENCHMARKS.md to compare with.'], failed: false };
+  // The sample set's table: from its title to its compression-ratio line.
+  const sample = block[1]!.slice(Math.max(0, block[1]!.indexOf('Data set:')));
+  const table = sample.slice(0, sample.indexOf('Compression ratio') >>> 0);
+  const base = new Map([...table.matchAll(/^\| ([a-z0-9-]+)(?: \(composed by hand\))? \| (\d+) MB \|/gm)].map((m) => [m[1]!, Number(m[2])]));
+  const lines = ['', `| snapstream case | peak RSS, 1 GiB | peak RSS, ${sizeLabel(size)} | change | limit | |`, '|---|---|---|---|---|---|'];
+  let failed = false;
+  for (const [k, peak] of peaks) {
+    const was = base.get(k);
+    if (was === undefined) continue;
+    const change = (peak - was) / was;
+    const shown = `| ${k} | ${was} MB | ${peak.toFixed(0)} MB | ${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)}%`;
+    // The stages composed by hand are shown for comparison: their peak follows the collector.
+    if (k.startsWith('bytes-zstd-fs')) {
+      lines.push(`${shown} | — | for comparison |`);
+      continue;
+    }
+    const ok = change <= 0.1;
+    if (!ok) failed = true;
+    lines.push(`${shown} | +10% | ${ok ? 'ok' : 'MISSED'} |`);
+  }
+  return { lines, failed };
 }
 
 async function main(): Promise<void> {
@@ -237,13 +272,18 @@ async function main(): Promise<void> {
     }
     lines.push('', '| snapstream case | peak RSS | target | |', '|---|---|---|---|');
     for (const k of rssCases) {
-      if (k === 'bytes-zstd-fs') {
+      if (k === 'bytes-zstd-fs' || k === 'bytes-zstd-fs-256k') {
         lines.push(`| ${k} (composed by hand) | ${rss(k).toFixed(0)} MB | — | for comparison |`);
         continue;
       }
       const ok = rss(k) <= 160;
       if (!ok) failed++;
       lines.push(`| ${k} | ${rss(k).toFixed(0)} MB | ≤ 160 MB | ${ok ? 'ok' : 'MISSED'} |`);
+    }
+    if (name === 'sample') {
+      const spread = rssAgainst1GiB(size, new Map(rssCases.map((k) => [k, rss(k)])));
+      if (spread.failed) failed++;
+      lines.push(...spread.lines);
     }
     const ratio = (file: string): string => `${(size / fs.statSync(f(file)).size).toFixed(2)}×`;
     lines.push('', `Compression ratio: zstd -1 ${ratio('tool.zst')}, snapstream zstd-1 ${ratio('ours.zst')}; lz4 -1 ${ratio('tool.lz4')}, snapstream lz4 ${ratio('ours.lz4')}.`);

@@ -97,157 +97,191 @@ export class SnapstreamError extends Error {
   }
 }
 
-/** A checksum did not match. */
-export class ChecksumError extends SnapstreamError {
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(ErrorCodes.CHECKSUM, message, details);
-  }
+/**
+ * The one table every error class comes from (Node's `E()` style): the class name and the message
+ * used when a caller gives none. Adding a code means adding a row here and an export below.
+ */
+const errorTable = {
+  CHECKSUM: { name: 'ChecksumError', message: 'a checksum did not match' },
+  TRUNCATED: { name: 'TruncatedError', message: 'the input ended early' },
+  FORMAT: { name: 'FormatError', message: 'the input is malformed' },
+  LIMIT: { name: 'LimitError', message: 'a declared size exceeds a limit' },
+  CODEC: { name: 'CodecError', message: 'the codec failed' },
+  UNSUPPORTED: { name: 'UnsupportedError', message: 'not supported by this build' },
+  INVALID_ARGUMENT: { name: 'InvalidArgumentError', message: 'invalid argument' },
+  INVALID_ENTRY: { name: 'InvalidEntryError', message: 'invalid entry' },
+  NO_SPACE: { name: 'NoSpaceError', message: 'no space left on device' },
+  IO: { name: 'IoError', message: 'I/O failed' },
+  AUTH: { name: 'AuthError', message: 'authentication failed' },
+  REFUSED: { name: 'RefusedError', message: 'the peer refused' },
+  PROTOCOL: { name: 'ProtocolError', message: 'the peer broke the protocol' },
+  TIMEOUT: { name: 'TimeoutError', message: 'timed out' },
+  NETWORK: { name: 'NetworkError', message: 'the connection failed' },
+  CANCELLED: { name: 'CancelledError', message: 'the peer cancelled' },
+  LOCKED: { name: 'LockedError', message: 'another process holds the lock' },
+  NOT_FOUND: { name: 'NotFoundError', message: 'no such snapshot' },
+  BUSY: { name: 'BusyError', message: 'in use' },
+  SOURCE_CHANGED: { name: 'SourceChangedError', message: 'the source changed under its point-in-time view' },
+} as const satisfies Record<keyof typeof ErrorCodes, { name: string; message: string }>;
+
+type ErrorKey = keyof typeof errorTable;
+
+/** An error of one table row: a {@link SnapstreamError} whose `code` is the row's code. */
+export interface CodedError<C extends ErrorCode> extends SnapstreamError {
+  /** The row's code; see {@link ErrorCodes}. */
+  readonly code: C;
 }
+
+/**
+ * The class of one table row, such as {@link ChecksumError}: `new X(message?, details?)` makes a
+ * {@link CodedError} (the row's message when `message` is left out).
+ */
+export interface SnapstreamErrorClass<C extends ErrorCode> {
+  /** Makes the error: `message` (the table's message when left out) and the typed `details`. */
+  new (message?: string, details?: ErrorDetails): CodedError<C>;
+}
+
+const classByCode = new Map<ErrorCode, SnapstreamErrorClass<ErrorCode>>();
+
+/** Builds the class of one table row (named as the row says, so `err.name` and stacks show it). */
+function E<K extends ErrorKey>(key: K): SnapstreamErrorClass<(typeof ErrorCodes)[K]> {
+  const code = ErrorCodes[key];
+  const row = errorTable[key];
+  const cls = class extends SnapstreamError {
+    constructor(message: string = row.message, details: ErrorDetails = {}) {
+      super(code, message, details);
+    }
+  };
+  Object.defineProperty(cls, 'name', { value: row.name });
+  classByCode.set(code, cls);
+  return cls as unknown as SnapstreamErrorClass<(typeof ErrorCodes)[K]>;
+}
+
+/** A checksum did not match. */
+export const ChecksumError = E('CHECKSUM');
+/** A checksum did not match. */
+export type ChecksumError = InstanceType<typeof ChecksumError>;
 
 /** Input ended early. */
-export class TruncatedError extends SnapstreamError {
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(ErrorCodes.TRUNCATED, message, details);
-  }
-}
+export const TruncatedError = E('TRUNCATED');
+/** Input ended early. */
+export type TruncatedError = InstanceType<typeof TruncatedError>;
 
 /** Input is malformed. */
-export class FormatError extends SnapstreamError {
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(ErrorCodes.FORMAT, message, details);
-  }
-}
+export const FormatError = E('FORMAT');
+/** Input is malformed. */
+export type FormatError = InstanceType<typeof FormatError>;
 
 /** A declared size exceeds a limit. */
-export class LimitError extends SnapstreamError {
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(ErrorCodes.LIMIT, message, details);
-  }
-}
+export const LimitError = E('LIMIT');
+/** A declared size exceeds a limit. */
+export type LimitError = InstanceType<typeof LimitError>;
 
 /**
  * A native codec failed. When `environment` is true the codec could not run at all (its worker
  * thread did not start under this process's options or permissions, or died): the bytes are not
  * in question, and {@link isCorruptionError} is false.
  */
-export class CodecError extends SnapstreamError {
+export class CodecError extends E('CODEC') {
   /** True when the codec could not run (an environment failure), not when it refused the bytes. */
   readonly environment: boolean;
 
-  constructor(message: string, details: ErrorDetails & { environment?: boolean } = {}) {
-    super(ErrorCodes.CODEC, message, details);
+  constructor(message?: string, details: ErrorDetails & { environment?: boolean } = {}) {
+    super(message, details);
     this.environment = details.environment === true;
   }
 }
+classByCode.set(ErrorCodes.CODEC, CodecError);
 
 /** Not supported by this build. */
-export class UnsupportedError extends SnapstreamError {
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(ErrorCodes.UNSUPPORTED, message, details);
-  }
-}
+export const UnsupportedError = E('UNSUPPORTED');
+/** Not supported by this build. */
+export type UnsupportedError = InstanceType<typeof UnsupportedError>;
 
 /** A bad option or argument. */
-export class InvalidArgumentError extends SnapstreamError {
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(ErrorCodes.INVALID_ARGUMENT, message, details);
-  }
-}
+export const InvalidArgumentError = E('INVALID_ARGUMENT');
+/** A bad option or argument. */
+export type InvalidArgumentError = InstanceType<typeof InvalidArgumentError>;
 
 /** A bad entry given to the encoder. */
-export class InvalidEntryError extends SnapstreamError {
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(ErrorCodes.INVALID_ENTRY, message, details);
-  }
-}
+export const InvalidEntryError = E('INVALID_ENTRY');
+/** A bad entry given to the encoder. */
+export type InvalidEntryError = InstanceType<typeof InvalidEntryError>;
 
 /** The disk is full. */
-export class NoSpaceError extends SnapstreamError {
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(ErrorCodes.NO_SPACE, message, details);
-  }
-}
+export const NoSpaceError = E('NO_SPACE');
+/** The disk is full. */
+export type NoSpaceError = InstanceType<typeof NoSpaceError>;
 
 /** A file-system failure. */
-export class IoError extends SnapstreamError {
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(ErrorCodes.IO, message, details);
-  }
-}
+export const IoError = E('IO');
+/** A file-system failure. */
+export type IoError = InstanceType<typeof IoError>;
 
 /** Authentication failed. */
-export class AuthError extends SnapstreamError {
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(ErrorCodes.AUTH, message, details);
-  }
-}
+export const AuthError = E('AUTH');
+/** Authentication failed. */
+export type AuthError = InstanceType<typeof AuthError>;
 
 /** The peer refused. */
-export class RefusedError extends SnapstreamError {
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(ErrorCodes.REFUSED, message, details);
-  }
-}
+export const RefusedError = E('REFUSED');
+/** The peer refused. */
+export type RefusedError = InstanceType<typeof RefusedError>;
 
 /** The peer broke the protocol. */
-export class ProtocolError extends SnapstreamError {
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(ErrorCodes.PROTOCOL, message, details);
-  }
-}
+export const ProtocolError = E('PROTOCOL');
+/** The peer broke the protocol. */
+export type ProtocolError = InstanceType<typeof ProtocolError>;
 
 /** Timed out. */
-export class TimeoutError extends SnapstreamError {
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(ErrorCodes.TIMEOUT, message, details);
-  }
-}
+export const TimeoutError = E('TIMEOUT');
+/** Timed out. */
+export type TimeoutError = InstanceType<typeof TimeoutError>;
 
 /** The connection failed. */
-export class NetworkError extends SnapstreamError {
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(ErrorCodes.NETWORK, message, details);
-  }
-}
+export const NetworkError = E('NETWORK');
+/** The connection failed. */
+export type NetworkError = InstanceType<typeof NetworkError>;
 
 /** Another process holds the lock. */
-export class LockedError extends SnapstreamError {
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(ErrorCodes.LOCKED, message, details);
-  }
-}
+export const LockedError = E('LOCKED');
+/** Another process holds the lock. */
+export type LockedError = InstanceType<typeof LockedError>;
 
 /** No such snapshot. */
-export class NotFoundError extends SnapstreamError {
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(ErrorCodes.NOT_FOUND, message, details);
-  }
-}
+export const NotFoundError = E('NOT_FOUND');
+/** No such snapshot. */
+export type NotFoundError = InstanceType<typeof NotFoundError>;
 
 /** In use. */
-export class BusyError extends SnapstreamError {
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(ErrorCodes.BUSY, message, details);
-  }
-}
+export const BusyError = E('BUSY');
+/** In use. */
+export type BusyError = InstanceType<typeof BusyError>;
 
 /** The source changed under its point-in-time view; take the snapshot again. */
-export class SourceChangedError extends SnapstreamError {
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(ErrorCodes.SOURCE_CHANGED, message, details);
-  }
-}
+export const SourceChangedError = E('SOURCE_CHANGED');
+/** The source changed under its point-in-time view; take the snapshot again. */
+export type SourceChangedError = InstanceType<typeof SourceChangedError>;
 
 /** The peer cancelled. */
-export class CancelledError extends SnapstreamError {
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(ErrorCodes.CANCELLED, message, details);
-  }
+export const CancelledError = E('CANCELLED');
+/** The peer cancelled. */
+export type CancelledError = InstanceType<typeof CancelledError>;
+
+/**
+ * The table's class for `code`, built with `message`: how an error code that crossed the wire
+ * becomes a typed error again.
+ * @internal
+ */
+export function errorForCode(code: ErrorCode, message: string, details: ErrorDetails = {}): SnapstreamError {
+  const cls = classByCode.get(code);
+  return cls ? new cls(message, details) : new SnapstreamError(code, message, details);
 }
 
 /**
  * Wraps a system error from file I/O: a full disk becomes {@link NoSpaceError}, anything else
  * {@link IoError}; snapstream's own errors pass through.
+ * @internal
  */
 export function wrapIoError(err: unknown, what: string): Error {
   if (err instanceof SnapstreamError) return err;

@@ -2,7 +2,35 @@
  * snapstream: composable Node.js streams for state snapshots.
  * Every stage is a class plus a `createX(options)` factory; recipes compose them.
  */
-export * from './errors.js';
+export {
+  ErrorCodes,
+  type ErrorCode,
+  type ErrorDetails,
+  type SnapstreamErrorClass,
+  type CodedError,
+  SnapstreamError,
+  ChecksumError,
+  TruncatedError,
+  FormatError,
+  LimitError,
+  CodecError,
+  UnsupportedError,
+  InvalidArgumentError,
+  InvalidEntryError,
+  NoSpaceError,
+  IoError,
+  AuthError,
+  RefusedError,
+  ProtocolError,
+  TimeoutError,
+  NetworkError,
+  CancelledError,
+  LockedError,
+  NotFoundError,
+  BusyError,
+  SourceChangedError,
+  isCorruptionError,
+} from './errors.js';
 export type { Entry, DecodedEntry, Bytes } from './format/entry.js';
 export type { RawBlock, CompressedBlock } from './format/block.js';
 export { crc32, crc32Implementation } from './format/crc32.js';

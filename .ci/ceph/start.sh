@@ -69,7 +69,7 @@ rgw gc processor period = 10
 rgw gc processor max time = 10
 C
 t0=$(date +%s%N)
-monmaptool --create --clobber --add a 127.0.0.1:$MONPORT --fsid $FSID $D/monmap >/dev/null
+monmaptool --create --clobber --addv a "[v1:127.0.0.1:$MONPORT]" --fsid $FSID $D/monmap >/dev/null
 ceph-mon -c $CONF --mkfs -i a --monmap $D/monmap
 ceph-mon -c $CONF -i a
 C="ceph -c $CONF"

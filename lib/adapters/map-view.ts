@@ -2,8 +2,8 @@
  * A point-in-time view of a live `Map` the application goes on writing, without copying its
  * values (docs/CONSISTENCY.md says why this design).
  *
- * Opening a view copies the keys, in order, into one array (8 bytes an entry, about 20 ms per
- * million on this machine), and patches the map instance's `set`, `delete` and `clear` (own
+ * Opening a view copies the keys, in order, into one array (8 bytes an entry; its time is
+ * measured by `npm run bench:consistency`, docs/BENCHMARKS.md), and patches the map instance's `set`, `delete` and `clear` (own
  * properties shadowing `Map.prototype`): the first write to a key while the view is open saves
  * the value it replaces (copy-on-write). The view's value of its i-th key is the saved one if
  * there is one, else the live one, which cannot have changed. `clear()` freezes the values the

@@ -4,8 +4,9 @@
  *
  * Blocks over 256 KiB are compressed as independent 256 KiB pieces (lz4-napi's block API, all
  * at once) and put in one frame here. lz4-napi allocates its output and scratch with its own
- * allocator (mimalloc) on the pool's threads; for whole 1 MiB blocks those threads kept ≈ 80 MB
- * of freed memory resident, for 256 KiB pieces they do not. The output is ≈ 1.3% larger than `lz4 -1`'s (npm run bench prints both ratios).
+ * allocator (mimalloc) on the pool's threads; for whole 1 MiB blocks those threads kept freed
+ * memory resident, for 256 KiB pieces they do not. The output is slightly larger than `lz4 -1`'s
+ * (`npm run bench` prints both ratios; docs/BENCHMARKS.md, "Figures behind choices in the code").
  */
 import { createRequire } from 'node:module';
 import type * as Lz4Napi from 'lz4-napi';

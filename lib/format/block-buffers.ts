@@ -9,8 +9,9 @@
  * worker job has finished.
  *
  * `shared` memory (a SharedArrayBuffer) is used by the worker threads in place, never moved:
- * V8 counted each buffer moved back as new memory, so a writeSnapshot ran a full collection
- * every ≈ 30 blocks (with shared memory, about once a run) and used ≈ 8% more CPU time. Only for
+ * V8 counted each buffer moved back as new memory, so a writeSnapshot ran full collections
+ * every few dozen blocks, and spent CPU time on them (docs/BENCHMARKS.md, "Figures behind
+ * choices in the code"). Only for
  * memory that stays inside snapstream: Web APIs (fetch, crypto.subtle) refuse shared views.
  */
 import os from 'node:os';

@@ -1,8 +1,8 @@
 /**
  * CRC32 (IEEE 802.3, the one in zlib, gzip, PNG and Python's `zlib.crc32`).
  *
- * Node's built-in `zlib.crc32` (Node ≥ 20.15) runs ≈ 2× faster than the `crc-32`
- * package on these machines, so it is used where present; `crc-32` gives the same
+ * Node's built-in `zlib.crc32` (Node ≥ 20.15) is the faster of the two (docs/BENCHMARKS.md,
+ * "Figures behind choices in the code"), so it is used where present; `crc-32` gives the same
  * values everywhere else and serves as the cross-check in tests.
  */
 import zlib from 'node:zlib';

@@ -1,7 +1,8 @@
 /**
  * A deterministic sample data set: user-profile-like JSON values under `user:NNNNNNNNNNNN` keys,
- * a quarter of them with an expiry (half of those already past). Compresses about 4× with zstd
- * level 1, like real cache and database contents. Used by `snapstream demo` and the benchmarks.
+ * a quarter of them with an expiry (half of those already past). It compresses with zstd level 1
+ * about as real cache and database contents do (`npm run bench` prints the ratio). Used by
+ * `snapstream demo` and the benchmarks.
  */
 import type { Entry } from '../format/entry.js';
 

@@ -41,6 +41,7 @@ export type ChunkOutcome =
   /** The end frame checked out: the file is installed. */
   | 'installed';
 
+/** Options of {@link ChunkedReceiver} (and {@link createChunkedReceiver}). */
 export interface ChunkedReceiverOptions extends StageOptions {
   /** The final path. */
   path: string;

@@ -33,6 +33,7 @@ export function unsyncedTail(syncEvery = DEFAULT_SYNC_EVERY): number {
   return syncEvery > 0 ? 2 * syncEvery + 16 * 1024 * 1024 : Number.POSITIVE_INFINITY;
 }
 
+/** Options of {@link ResumableFileSink} (and {@link createResumableFileSink}). */
 export interface ResumableFileSinkOptions extends StageOptions {
   /** The final path; data goes to `partialPath` until the end. */
   path: string;

@@ -53,8 +53,9 @@ export function readSnapshot(path: string | Readable, options: ReadSnapshotOptio
   const file = typeof path === 'string' ? new RecycledFileReader(path, { leases }) : path;
   const what = typeof path === 'string' ? path : 'the snapshot stream';
   const parser = new SnapshotParser(withLeases({}, leases));
-  // One block per worker, not two: with more decoded ahead, a 4 GiB read made V8 double its
-  // young generation (≈ 35 MB more resident) for ≈ 15% more speed.
+  // One block per worker, not two: with more decoded ahead, V8 doubled its young generation on a
+  // long read, trading resident memory for a little speed (docs/BENCHMARKS.md, "Figures behind
+  // choices in the code").
   const decompressor = new Decompressor(withLeases({ blocks: true, concurrency: options.concurrency ?? sharedPool().size }, leases));
   // Keys and values are copied out of each block (default), so blocks go back to the pool at once and
   // entries the caller keeps do not pin megabytes of decompressed data.

@@ -18,6 +18,7 @@ import {
 import { crc32, crc32Combine } from '../format/crc32.js';
 import { nodeStreamOptions, type StageOptions } from './stage-options.js';
 
+/** Options of {@link Chunker} (and {@link createChunker}). */
 export interface ChunkerOptions extends StageOptions {
   /** Bytes per chunk, 4–16 MiB. Default 4 MiB. */
   chunkSize?: number;

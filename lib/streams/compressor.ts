@@ -18,6 +18,7 @@ import { leasesOf, type Leases } from '../format/leases.js';
 import { OrderedTransform } from './ordered-transform.js';
 import type { StageOptions } from './stage-options.js';
 
+/** Options of {@link Compressor} (and {@link createCompressor}). */
 export interface CompressorOptions extends StageOptions {
   /** `zstd` (default), `lz4` or `none`. */
   codec?: CodecName;
@@ -136,8 +137,8 @@ export class Compressor extends OrderedTransform<CompressedBlock> {
 }
 
 /**
- * lz4 at one block per core was as fast as at two and held less memory (a 4 GiB compressFile
- * peaked at 125 MB against 136; lz4-napi's allocator keeps more per busy pool thread).
+ * lz4 at one block per core was as fast as at two and held less memory (lz4-napi's allocator
+ * keeps more per busy pool thread; docs/BENCHMARKS.md, "Figures behind choices in the code").
  */
 function defaultConcurrency(codec: CodecName): number {
   const cores = sharedPool().size;

@@ -16,6 +16,7 @@ import { nodeStreamOptions, type StageOptions } from './stage-options.js';
 export { CRC_TRAILER_SIZE };
 const PAYLOAD = CRC_TRAILER_SIZE - SKIPPABLE_HEADER;
 
+/** Options of {@link CrcFooter} (and {@link createCrcFooter}). */
 export interface CrcFooterOptions extends StageOptions {
   /** Continue from bytes already written elsewhere (resuming): their CRC32 and length. */
   initial?: {

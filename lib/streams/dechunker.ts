@@ -14,6 +14,7 @@ import { ByteQueue } from './byte-queue.js';
 import { checkChunkStart } from './chunker.js';
 import { nodeStreamOptions, type StageOptions } from './stage-options.js';
 
+/** Options of {@link Dechunker} (and {@link createDechunker}). */
 export interface DechunkerOptions extends StageOptions {
   /** Emit ChunkFrame objects (data checked) instead of bytes. */
   objects?: boolean;

@@ -32,6 +32,7 @@ export const WHOLE_FRAME_LIMIT = 16 * 1024 * 1024;
 export const MAX_RAW_BLOCK = 256 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 
+/** Options of {@link Decompressor} (and {@link createDecompressor}). */
 export interface DecompressorOptions extends StageOptions {
   /** Frames decoded at once. Default: one per worker thread (at least 2). */
   concurrency?: number;
@@ -75,7 +76,7 @@ export class Decompressor extends OrderedTransform<Output> {
 
   constructor(options: DecompressorOptions = {}) {
     // One block per worker: with more, the decompressed blocks outrun V8's collections of them
-    // (`npm run bench`, read-bytes: 4 in flight peaked at 170 MB and 1157 MB/s, 2 at 120 MB and 1132 MB/s).
+    // and peak memory grows for no speed (docs/BENCHMARKS.md, "Figures behind choices in the code").
     super(options, Math.max(2, sharedPool().size));
     this.leases = leasesOf(options);
   }

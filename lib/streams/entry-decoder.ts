@@ -15,6 +15,7 @@ import { leasesOf, type Leases } from '../format/leases.js';
 import { FormatError } from '../errors.js';
 import { nodeStreamOptions, type StageOptions } from './stage-options.js';
 
+/** Options of {@link EntryDecoder} (and {@link createEntryDecoder}). */
 export interface EntryDecoderOptions extends StageOptions, EntryParserOptions {
   /** Emit arrays of entries (one per input chunk, at most 2,048 each) instead of single entries. */
   batch?: boolean;

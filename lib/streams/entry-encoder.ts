@@ -13,6 +13,7 @@ import type { Entry } from '../format/entry.js';
 import { EntryBlockWriter } from '../format/entry-record.js';
 import { nodeStreamOptions, type StageOptions } from './stage-options.js';
 
+/** Options of {@link EntryEncoder} (and {@link createEntryEncoder}). */
 export interface EntryEncoderOptions extends StageOptions {
   /** Largest block emitted, in bytes (a bigger record gets a block of its own). Default 1 MiB. */
   blockSize?: number;

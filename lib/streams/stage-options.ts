@@ -12,8 +12,10 @@ export interface Progress {
   bytes: number;
   /** Total bytes expected, when known. */
   total?: number;
-  /** Entries processed so far, where the stream knows entries. */
+  /** Entries processed so far; 0 from stages that see bytes only (chunker, sink, decompressor). */
   entries: number;
+  /** Bytes written after compression so far: from the {@link Compressor} only. */
+  compressedBytes?: number;
 }
 
 /** Picks the stream-construction options Node understands from a stage's options. */

@@ -18,7 +18,9 @@ import {
   CancelledError,
   ErrorCodes,
   type ErrorCode,
+  errorForCode,
   InvalidArgumentError,
+  IoError,
   NetworkError,
   ProtocolError,
   RefusedError,
@@ -53,8 +55,6 @@ export interface TransferProgress {
   rate: number;
   /** Seconds left at that rate. */
   eta: number;
-  /** Always 0: the transfer moves bytes and does not count entries. */
-  entries: number;
 }
 
 /** Options of {@link sendSnapshot}. */
@@ -72,7 +72,7 @@ export interface SendSnapshotOptions {
   /** Unacknowledged chunks in flight. Default 4. */
   window?: number;
   /** Milliseconds to wait for any answer. Default 30 s. */
-  idleTimeout?: number;
+  idleTimeoutMs?: number;
   /**
    * When `connection` is a function: connection attempts in a row that may fail without the
    * receiver getting any further (an attempt that moved the transfer on starts the count
@@ -229,7 +229,7 @@ class Sender {
     private readonly id: string,
     private readonly options: SendSnapshotOptions,
   ) {
-    this.idle = options.idleTimeout ?? 30_000;
+    this.idle = options.idleTimeoutMs ?? 30_000;
     this.window = options.window ?? 4;
     if (!Number.isInteger(this.window) || this.window < 1) throw new InvalidArgumentError('window must be a positive integer');
     this.chunkSize = checkChunkSize(options.chunkSize ?? MIN_CHUNK_SIZE);
@@ -393,7 +393,7 @@ class Sender {
   private async read(position: number, length: number): Promise<Buffer> {
     const buf = allocStaging(length);
     const filled = await readFully(this.file, buf, position);
-    if (filled < length) throw new SnapstreamError('SNAP_ERR_IO', `the file being sent shrank at byte ${position + filled}`);
+    if (filled < length) throw new IoError(`the file being sent shrank at byte ${position + filled}`);
     return buf;
   }
 
@@ -422,7 +422,6 @@ class Sender {
       total: this.size,
       rate,
       eta: rate > 0 ? (this.size - acked) / rate : Infinity,
-      entries: 0,
     });
   }
 }
@@ -439,7 +438,7 @@ function refusal(body: Record<string, unknown>): SnapstreamError {
 function receiverCancel(body: Record<string, unknown>): SnapstreamError {
   const message = `the receiver cancelled: ${String(body.reason ?? 'no reason given')}`;
   const code = typeof body.code === 'string' && (Object.values(ErrorCodes) as string[]).includes(body.code) ? (body.code as ErrorCode) : null;
-  const err = code ? new SnapstreamError(code, message) : new CancelledError(message);
+  const err = code ? errorForCode(code, message) : new CancelledError(message);
   if (code === ErrorCodes.CHECKSUM) transientRefusals.add(err);
   return err;
 }

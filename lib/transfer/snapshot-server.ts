@@ -8,11 +8,11 @@
  * proof. A server refuses to listen beyond loopback without a secret unless told `insecure`.
  * Until a client has authenticated it costs little and holds nothing: it may send only control
  * messages (a chunk frame is refused at its first four bytes), at most `maxHandshakes` such
- * clients are served at once, each has `handshakeTimeout` to authenticate, and the id and a
+ * clients are served at once, each has `handshakeTimeoutMs` to authenticate, and the id and a
  * transfer slot are taken only after AUTH checks out. Every bad handshake gets a typed REFUSE.
  * Each transfer has an idle timeout per message and an overall timeout scaled by its size.
  * DONE (and `installed`) comes only once the file is fsync'd, renamed and its directory fsync'd.
- * Partials abandoned for longer than `partialTtl` are removed.
+ * Partials abandoned for longer than `partialTtlMs` are removed.
  */
 import { EventEmitter } from 'node:events';
 import fsp from 'node:fs/promises';
@@ -51,15 +51,15 @@ export interface SnapshotServerOptions {
    * Milliseconds a connection has to authenticate (HELLO → AUTH): from the moment it is
    * accepted, or for a stream handed to `handle()`, from its HELLO. Default 5 s.
    */
-  handshakeTimeout?: number;
+  handshakeTimeoutMs?: number;
   /** Milliseconds to wait for each message or chunk. Default 30 s. */
-  idleTimeout?: number;
+  idleTimeoutMs?: number;
   /** Overall time allowed: 60 s plus the size at this many bytes per second. Default 1 MB/s. */
   minRate?: number;
   /** Free bytes to keep on the disk beyond the snapshot. Default 64 MiB. */
   reserveBytes?: number;
   /** Partials untouched for this long (ms) are removed. Default 24 hours. */
-  partialTtl?: number;
+  partialTtlMs?: number;
   /** Bytes between fsyncs while receiving. */
   syncEvery?: number;
   /** The file name a snapshot id is stored under in `dir`. Default: the id itself. */
@@ -131,7 +131,7 @@ export class SnapshotServer extends EventEmitter {
       void this.serve(socket, remote, true);
     };
     // The TLS handshake comes before ours: it gets the same short deadline (Node's default is 120 s).
-    const tlsOptions = this.options.tls && { handshakeTimeout: this.options.handshakeTimeout ?? 5_000, ...this.options.tls };
+    const tlsOptions = this.options.tls && { handshakeTimeout: this.options.handshakeTimeoutMs ?? 5_000, ...this.options.tls };
     this.server = tlsOptions ? tls.createServer(tlsOptions, onConnection) : net.createServer(onConnection);
     const server = this.server;
     await new Promise<void>((resolve, reject) => {
@@ -159,7 +159,7 @@ export class SnapshotServer extends EventEmitter {
   /**
    * Serves one transfer over any duplex stream. Resolves when it ends, either way. The stream
    * is one the application chose (a child process's stdio, say, which may take a while to
-   * start): its `handshakeTimeout` runs from the HELLO, which `idleTimeout` bounds.
+   * start): its `handshakeTimeoutMs` runs from the HELLO, which `idleTimeoutMs` bounds.
    */
   handle(stream: Duplex, remote?: string): Promise<void> {
     return this.serve(stream, remote, false);
@@ -169,13 +169,13 @@ export class SnapshotServer extends EventEmitter {
   private async serve(stream: Duplex, remote: string | undefined, accepted: boolean): Promise<void> {
     this.connections.add(stream);
     const conn = new WireConnection(stream); // takes no chunk until the peer has authenticated
-    const idle = this.options.idleTimeout ?? 30_000;
+    const idle = this.options.idleTimeoutMs ?? 30_000;
     let id: string | null = null;
     let receiver: ChunkedReceiver | null = null;
     let overall: NodeJS.Timeout | null = null;
     let hello: Record<string, unknown> = {};
     // Until AUTH checks out, a peer costs one small buffer and a place among maxHandshakes; it
-    // holds no transfer slot and no id, and has handshakeTimeout in all to authenticate.
+    // holds no transfer slot and no id, and has handshakeTimeoutMs in all to authenticate.
     let authenticating = false;
     const authenticated = (): void => {
       if (authenticating) this.authenticating--;
@@ -254,7 +254,7 @@ export class SnapshotServer extends EventEmitter {
   }
 
   /**
-   * HELLO → CHALLENGE → AUTH, within `handshakeTimeout` (from the connection when `accepted`,
+   * HELLO → CHALLENGE → AUTH, within `handshakeTimeoutMs` (from the connection when `accepted`,
    * else from the HELLO). Checks what can be checked without the
    * client's proof (version, id, size), then the proof. Answers REFUSE and returns null if
    * anything is wrong. Reserves nothing: an unauthenticated peer holds no slot and no id.
@@ -266,11 +266,11 @@ export class SnapshotServer extends EventEmitter {
     refuse: (code: string, message: string, retry?: boolean) => Promise<null>,
     onHello: (hello: Record<string, unknown>) => void,
   ): Promise<TransferInfo | null> {
-    const limit = this.options.handshakeTimeout ?? 5_000;
+    const limit = this.options.handshakeTimeoutMs ?? 5_000;
     let deadline = accepted ? Date.now() + limit : Number.POSITIVE_INFINITY;
     const expect = async (types: MessageTypeName[]): Promise<Message> => {
       const left = deadline - Date.now();
-      const wait = Math.max(1, Math.min(this.options.idleTimeout ?? 30_000, left));
+      const wait = Math.max(1, Math.min(this.options.idleTimeoutMs ?? 30_000, left));
       try {
         return await conn.expect(types, wait);
       } catch (err) {
@@ -379,7 +379,7 @@ export class SnapshotServer extends EventEmitter {
       const seq = item.frame.seq;
       const ack = done
         .then(() => conn.send('ACK', { seq, offset, durable: receiver.durable }))
-        .then(() => this.emit('progress', { id: info.id, bytes: offset, total: info.size, entries: 0 }))
+        .then(() => this.emit('progress', { id: info.id, bytes: offset, total: info.size }))
         .catch((err: unknown) => (failed ??= err));
       pending.push(ack);
       void ack.finally(() => pending.splice(pending.indexOf(ack), 1));
@@ -392,9 +392,9 @@ export class SnapshotServer extends EventEmitter {
     return path.join(this.options.dir, this.options.fileName ? this.options.fileName(id) : id);
   }
 
-  /** Removes partials nobody has written to for `partialTtl`. */
+  /** Removes partials nobody has written to for `partialTtlMs`. */
   async expirePartials(): Promise<string[]> {
-    const ttl = this.options.partialTtl ?? 24 * 3600 * 1000;
+    const ttl = this.options.partialTtlMs ?? 24 * 3600 * 1000;
     const removed: string[] = [];
     let names: string[] = [];
     try {

@@ -3,12 +3,14 @@
 // block), a refused connection, a wrong secret, and a secret on the command line.
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createSnapshotServer, writeSnapshot, sampleEntries } from '../../lib/index.js';
 import { distProblem, root } from '../fixtures/built-dist.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0xf88041ba);
 
 const cli = path.join(root, 'dist', 'cli', 'main.js');
 
@@ -94,7 +96,7 @@ t.test('a wrong secret: exit 5; a secret on the command line: exit 2', async (t)
   const server = createSnapshotServer({ dir: path.join(dir, 'in'), secret: 'the right one' });
   const { port } = (await server.listen({ port: 0 })) as net.AddressInfo;
   t.teardown(() => server.close());
-  const wrong = await runAsync(['send', path.join(dir, 'x.bin'), '--to', `127.0.0.1:${port}`], { SNAPSTREAM_SECRET: crypto.randomBytes(8).toString('hex') });
+  const wrong = await runAsync(['send', path.join(dir, 'x.bin'), '--to', `127.0.0.1:${port}`], { SNAPSTREAM_SECRET: randomBytes(8).toString('hex') });
   t.equal(wrong.code, 5, wrong.err);
   t.match(wrong.err, /authentication failed.*\[SNAP_ERR_AUTH\]/);
   const right = await runAsync(['send', path.join(dir, 'x.bin'), '--to', `127.0.0.1:${port}`, '--secret-file', path.join(dir, 'secret'), '--id', 'x']);

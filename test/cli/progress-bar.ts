@@ -5,10 +5,12 @@
 // lines on stderr instead.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { root } from '../fixtures/built-dist.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0xfb1a46dc);
 
 const cli = path.join(root, 'dist', 'cli', 'main.js');
 const node = process.execPath;
@@ -22,7 +24,7 @@ function inTerminal(line: string): { code: number | null; shown: string } {
 t.test('stdin from a file: percentage, bar, time left, then the summary line', async (t) => {
   const dir = t.testdir();
   const input = path.join(dir, 'in.bin');
-  fs.writeFileSync(input, crypto.randomBytes(40 * 1024 * 1024));
+  fs.writeFileSync(input, randomBytes(40 * 1024 * 1024));
   const out = path.join(dir, 'out.zst');
   const { code, shown } = inTerminal(`${node} ${cli} compress < ${input} > ${out}`);
   t.equal(code, 0);
@@ -36,7 +38,7 @@ t.test('stdin from a file: percentage, bar, time left, then the summary line', a
 t.test('stdin from a pipe: no percentage, bytes and rate only', async (t) => {
   const dir = t.testdir();
   const input = path.join(dir, 'in.bin');
-  fs.writeFileSync(input, crypto.randomBytes(8 * 1024 * 1024));
+  fs.writeFileSync(input, randomBytes(8 * 1024 * 1024));
   const { shown } = inTerminal(`cat ${input} | ${node} ${cli} compress > ${path.join(dir, 'out.zst')}`);
   t.match(shown, /\r\x1b\[Kcompress\s+[\d.]+ (B|KiB|MiB)\s+[\d.]+ (B|KiB|MiB|GiB)\/s/);
   t.notMatch(shown, /%/, 'no percentage without a known size');
@@ -69,7 +71,7 @@ t.test('pack counts JSON Lines bytes and entries read, not the compressed output
 t.test('not in a pipe, not with --quiet; --json progress goes to stderr as JSON lines', async (t) => {
   const dir = t.testdir();
   const input = path.join(dir, 'in.bin');
-  fs.writeFileSync(input, crypto.randomBytes(4 * 1024 * 1024));
+  fs.writeFileSync(input, randomBytes(4 * 1024 * 1024));
   t.notMatch(inTerminal(`${node} ${cli} compress --quiet < ${input} > ${path.join(dir, 'out.zst')}`).shown, /compress/, '--quiet turns it off');
   t.notMatch(inTerminal(`${node} ${cli} --quiet compress < ${input} > ${path.join(dir, 'out.zst')}`).shown, /compress/, '--quiet before the command too');
   const piped = spawnSync(node, [cli, 'compress'], { input: fs.readFileSync(input), stdio: ['pipe', 'ignore', 'pipe'], timeout: 60_000 });

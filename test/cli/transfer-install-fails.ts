@@ -3,12 +3,14 @@
 // SNAP_ERR_IO message, and the partial keeps everything for the next run.
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createSnapshotServer } from '../../lib/index.js';
 import { distProblem, root } from '../fixtures/built-dist.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x5914ee82);
 
 const cli = path.join(root, 'dist', 'cli', 'main.js');
 
@@ -18,7 +20,7 @@ t.test('dist is built from the current sources', async (t) => {
 
 t.test('receive: a directory at the final name fails the command', async (t) => {
   const dir = t.testdir();
-  const data = crypto.randomBytes(3 * 1024 * 1024 + 5);
+  const data = randomBytes(3 * 1024 * 1024 + 5);
   const frames = spawnSync(process.execPath, [cli, 'chunk'], { input: data, maxBuffer: 1 << 26 });
   t.equal(frames.status, 0, frames.stderr.toString());
   const file = path.join(dir, 'snap');
@@ -39,7 +41,7 @@ t.test('receive: a directory at the final name fails the command', async (t) => 
 t.test('send: the server cannot install, the sender exits non-zero', async (t) => {
   const dir = t.testdir({ out: { snap: { keep: 'x' } } });
   const source = path.join(dir, 'src');
-  fs.writeFileSync(source, crypto.randomBytes(1024 * 1024));
+  fs.writeFileSync(source, randomBytes(1024 * 1024));
   const server = createSnapshotServer({ dir: path.join(dir, 'out') });
   const { port } = (await server.listen({ port: 0 })) as net.AddressInfo;
   t.teardown(() => server.close());

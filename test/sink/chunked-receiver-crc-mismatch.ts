@@ -9,11 +9,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { randomBytes } from 'node:crypto';
 import { Chunker } from '../../lib/streams/chunker.js';
 import { ChunkedReceiver } from '../../lib/sink/chunked-receiver.js';
 import { ChecksumError } from '../../lib/errors.js';
 import { crc32 } from '../../lib/format/crc32.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0xe24625f7);
 
 const MiB = 1024 * 1024;
 const data = randomBytes(3 * 4 * MiB + 10);

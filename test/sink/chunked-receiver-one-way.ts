@@ -8,11 +8,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { randomBytes } from 'node:crypto';
 import { Chunker } from '../../lib/streams/chunker.js';
 import { ChunkedReceiver } from '../../lib/sink/chunked-receiver.js';
 import { Dechunker } from '../../lib/streams/dechunker.js';
 import { type ChunkFrame } from '../../lib/format/chunk-frame.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0xb4b3375a);
 
 const MiB = 1024 * 1024;
 const data = randomBytes(3 * 4 * MiB + 4321);

@@ -7,8 +7,10 @@ import t from 'tap';
 import fsp from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { readFully } from '../../lib/sink/read-fully.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x98707708);
 
 t.test('fills the buffer from a position; short only at the end of the file', async (t) => {
   const file = path.join(t.testdir(), 'data');

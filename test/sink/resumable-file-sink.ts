@@ -9,8 +9,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { randomBytes } from 'node:crypto';
 import { createResumableFileSink, partialPathFor, ResumableFileSink } from '../../lib/index.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x97e89ff9);
 
 function* pieces(data: Buffer, size: number): Generator<Buffer> {
   for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);

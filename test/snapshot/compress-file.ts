@@ -7,7 +7,6 @@
  */
 import t from 'tap';
 import { execFile, execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +23,9 @@ import {
   SnapstreamError,
   type CodecName,
 } from '../../lib/index.js';
-import { textWithNoise } from '../fixtures/random.js';
+import { textWithNoise, seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x3a1a2874);
 
 const run = promisify(execFile);
 const BLOCK = 64 * 1024;

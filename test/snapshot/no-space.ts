@@ -8,6 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ErrorCodes, NoSpaceError, sampleEntries, verifySnapshot, writeSnapshot } from '../../lib/index.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x11ab0c11);
 
 const NOW = 1_800_000_000_000;
 const opts = { codec: 'none' as const, createdAt: NOW, blockSize: 64 * 1024, syncEvery: 1024 * 1024 };
@@ -29,7 +32,7 @@ t.test('ENOSPC on a 6 MiB tmpfs', async (t) => {
   t.ok(refBytes.length > 8 * 1024 * 1024, `the snapshot (${refBytes.length} B) is larger than the disk`);
 
   const other = path.join(mnt, 'other.snap');
-  fs.writeFileSync(other, crypto.randomBytes(512 * 1024));
+  fs.writeFileSync(other, randomBytes(512 * 1024));
   const otherHash = crypto.createHash('sha256').update(fs.readFileSync(other)).digest('hex');
 
   const target = path.join(mnt, 'big.snap');

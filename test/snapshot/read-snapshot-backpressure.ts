@@ -6,10 +6,12 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readSnapshot, writeSnapshot, type DecodedEntry, type Entry } from '../../lib/index.js';
 import { RecycledFileReader } from '../../lib/snapshot/recycled-file-reader.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x91342ad9);
 
 const MiB = 1024 * 1024;
 const ENTRIES = 24 * 1024; // 24 Ki entries of ~1 KiB of noise: ~24 MiB of file

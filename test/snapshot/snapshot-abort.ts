@@ -6,9 +6,11 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { partialPathFor, readSnapshot, SnapstreamError, writeSnapshot, type DecodedEntry, type Entry } from '../../lib/index.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x63d5e2a8);
 
 const noise = randomBytes(256 * 1024);
 

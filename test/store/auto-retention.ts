@@ -7,9 +7,10 @@
 import t from 'tap';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { createSnapshotServer, mapSource, DirectorySnapshotStore, type SnapshotMap } from '../../lib/index.js';
-import { mulberry32 } from '../fixtures/random.js';
+import { mulberry32, seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x13a60226);
 
 const state = (n: number): SnapshotMap => new Map(Array.from({ length: n }, (_, i) => [`k${i}`, `${i}`] as [string, string]));
 const ids = async (store: DirectorySnapshotStore): Promise<string[]> => (await store.list()).map((s) => s.id);

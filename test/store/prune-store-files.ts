@@ -9,8 +9,10 @@
 import t, { type Test } from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { snapshotsToPrune, DirectorySnapshotStore, writeSnapshot, type Entry, type RetentionPolicy } from '../../lib/index.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x00d81998);
 
 const NOW = Date.now() + 60_000;
 const UNIT = 100; // entries of ~1000 incompressible bytes: about 100 KB

@@ -9,8 +9,10 @@ import t from 'tap';
 import fs from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { createSnapshotServer, mapApplier, mapSource, sendSnapshot, DirectorySnapshotStore, type SnapshotMap, type StoredSnapshot } from '../../lib/index.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x548ea259);
 
 t.test('a sent snapshot is adopted by the receiving store before the sender hears DONE', async (t) => {
   const dir = t.testdir();

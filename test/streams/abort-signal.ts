@@ -5,7 +5,6 @@
 import t, { type Test } from 'tap';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { randomBytes } from 'node:crypto';
 import {
   Compressor,
   CrcFooter,
@@ -18,6 +17,9 @@ import {
   type CodecName,
   type Entry,
 } from '../../lib/index.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0xe405cfc9);
 
 /** An endless source of 64 KiB chunks; reports how many it made. */
 function endless(): { stream: Readable; made: () => number } {

@@ -4,12 +4,14 @@
  * Lowered below what is already held, nothing is lost; `start` is validated like the Dechunker's.
  */
 import t from 'tap';
-import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Chunker } from '../../lib/streams/chunker.js';
 import { Dechunker } from '../../lib/streams/dechunker.js';
 import { CHUNK_DATA, encodeChunkHeader, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, type ChunkFrame } from '../../lib/format/chunk-frame.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x1c3ec921);
 
 const MiB = 1024 * 1024;
 

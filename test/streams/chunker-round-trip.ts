@@ -7,7 +7,6 @@
 import t from 'tap';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { randomBytes } from 'node:crypto';
 import {
   CHUNK_DATA,
   CHUNK_END,
@@ -17,6 +16,9 @@ import {
   type ChunkFrame,
 } from '../../lib/index.js';
 import { crc32Portable } from '../../lib/format/crc32.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x12875277);
 
 const MiB = 1024 * 1024;
 const CHUNK = 4 * MiB;

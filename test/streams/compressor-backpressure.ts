@@ -7,9 +7,11 @@
 import t from 'tap';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Compressor, Decompressor, type CodecName } from '../../lib/index.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x4f73e1b9);
 
 const BLOCK = 64 * 1024;
 const BLOCKS = 40;

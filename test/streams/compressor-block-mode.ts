@@ -6,7 +6,6 @@
 import t from 'tap';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { randomBytes } from 'node:crypto';
 import {
   Compressor,
   Decompressor,
@@ -20,6 +19,9 @@ import {
   type RawBlock,
 } from '../../lib/index.js';
 import { Leases, withLeases } from '../../lib/format/leases.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x0987552c);
 
 async function collect<T>(input: Iterable<unknown>, ...stages: NodeJS.ReadWriteStream[]): Promise<T[]> {
   const out: T[] = [];

@@ -8,7 +8,7 @@ import t from 'tap';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createRequire } from 'node:module';
-import { Compressor, createCompressor, createDecompressor, Decompressor, type CodecName } from '../../lib/index.js';
+import { Compressor, createCompressor, createDecompressor, Decompressor, type CodecName, type Progress } from '../../lib/index.js';
 import { mulberry32, randomBytesSeeded, testSeed } from '../fixtures/random.js';
 
 const require = createRequire(import.meta.url);
@@ -147,8 +147,16 @@ t.test('progress events count input bytes', async (t) => {
   const data = sample(100 * KiB);
   const compressor = new Compressor({ blockSize: 16 * KiB });
   const seen: number[] = [];
-  compressor.on('progress', (p: { bytes: number }) => seen.push(p.bytes));
-  await chunksOf([data], compressor);
+  let last: Progress | undefined;
+  compressor.on('progress', (p: Progress) => {
+    seen.push(p.bytes);
+    last = p;
+  });
+  const out = Buffer.concat(await chunksOf([data], compressor));
   t.equal(seen.at(-1), data.length, 'last progress reports every input byte');
   t.ok(seen.every((v, i) => i === 0 || v > seen[i - 1]!), 'progress only grows');
+  // The Progress type names every field the Compressor emits.
+  const keys: (keyof Progress)[] = ['bytes', 'entries', 'compressedBytes'];
+  t.same(Object.keys(last!).sort(), keys.sort(), 'the fields Progress declares');
+  t.equal(last!.compressedBytes, out.length, 'compressedBytes counts every output byte');
 });

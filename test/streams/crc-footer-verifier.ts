@@ -6,7 +6,6 @@
 import t from 'tap';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 import {
@@ -19,6 +18,9 @@ import {
   createCrcVerifier,
   InvalidArgumentError,
 } from '../../lib/index.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0xecb4c0fb);
 
 const require = createRequire(import.meta.url);
 const CRC32 = require('crc-32') as { buf(data: Uint8Array, seed?: number): number };

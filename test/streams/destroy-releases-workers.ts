@@ -11,19 +11,27 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { testSeed } from '../fixtures/random.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const lib = pathToFileURL(path.resolve(here, '../../lib/index.ts')).href;
 const poolModule = pathToFileURL(path.resolve(here, '../../lib/codec/worker-pool.ts')).href;
 // The child runs the TypeScript sources with the same loader tap gives this process.
 const loaderArgs = process.execArgv.filter((a) => a.includes('@tapjs/typescript') || a === '--enable-source-maps');
+const seed = testSeed(t, 0x52e382ff);
 
 const script = `
-import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Compressor, Decompressor } from '${lib}';
 import { sharedPool } from '${poolModule}';
+import { createCipheriv } from 'node:crypto';
+
+// Seeded bytes (AES-128-CTR of zeros, as test/fixtures/random.ts makes them): the seed is the parent's.
+const key = Buffer.alloc(16);
+key.writeUInt32LE(${seed}, 0);
+const cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
+const randomBytes = (n) => cipher.update(Buffer.alloc(n));
 
 const say = (line) => process.stdout.write(line + '\\n');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

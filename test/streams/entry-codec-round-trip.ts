@@ -6,10 +6,12 @@
 import t, { type Test } from 'tap';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { randomBytes } from 'node:crypto';
 import { EntryDecoder, EntryEncoder, createEntryDecoder, createEntryEncoder, type DecodedEntry, type Entry } from '../../lib/index.js';
 import type { RawBlock } from '../../lib/format/block.js';
 import { EntryParser } from '../../lib/format/entry-parser.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0xfbd64341);
 
 async function collect<T>(...streams: NodeJS.ReadWriteStream[] | any[]): Promise<T[]> {
   const out: T[] = [];

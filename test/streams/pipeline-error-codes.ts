@@ -7,7 +7,6 @@ import t from 'tap';
 import { once } from 'node:events';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { randomBytes } from 'node:crypto';
 import {
   ChecksumError,
   Compressor,
@@ -23,6 +22,9 @@ import {
   TruncatedError,
   type Entry,
 } from '../../lib/index.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x240eb06c);
 
 function sink(): Writable {
   return new Writable({ objectMode: true, write: (_c, _e, cb) => cb() });

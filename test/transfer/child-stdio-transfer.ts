@@ -8,9 +8,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { Duplex } from 'node:stream';
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createSnapshotServer } from '../../lib/transfer/snapshot-server.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0xb886016b);
 
 const MiB = 1024 * 1024;
 const script = fileURLToPath(new URL('./fixtures/stdio-sender.ts', import.meta.url));

@@ -18,7 +18,7 @@ t.test('a refused connection rejects at once', async (t) => {
   const source = path.join(t.testdir(), 'src');
   fs.writeFileSync(source, 'x');
   const started = Date.now();
-  await t.rejects(sendSnapshot(source, net.connect(port, '127.0.0.1'), { id: 'x', idleTimeout: 10_000 }), {
+  await t.rejects(sendSnapshot(source, net.connect(port, '127.0.0.1'), { id: 'x', idleTimeoutMs: 10_000 }), {
     code: 'SNAP_ERR_NETWORK',
     message: /ECONNREFUSED/,
   });

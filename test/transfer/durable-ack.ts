@@ -11,9 +11,11 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { createSnapshotServer } from '../../lib/transfer/snapshot-server.js';
 import { sendSnapshot } from '../../lib/transfer/send-snapshot.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x3a7c5b7f);
 
 const MiB = 1024 * 1024;
 

@@ -46,7 +46,7 @@ t.test('256 MiB through drops and bit flips arrives intact, resending at most a 
   const source = path.join(dir, 'in', 'big.snap');
   const digest = makeFile(source, SIZE);
 
-  const server = createSnapshotServer({ dir: path.join(dir, 'out'), idleTimeout: 5000 });
+  const server = createSnapshotServer({ dir: path.join(dir, 'out'), idleTimeoutMs: 5000 });
   const bad: { id: string; seq: number; offset: number; remote?: string }[] = [];
   const transferErrors: unknown[] = [];
   server.on('bad-chunk', (e) => bad.push(e));
@@ -73,7 +73,7 @@ t.test('256 MiB through drops and bit flips arrives intact, resending at most a 
     fixedChunkSize: true,
     window: WINDOW,
     retries: 8,
-    idleTimeout: 5000,
+    idleTimeoutMs: 5000,
   });
   t.comment(`sent in ${Date.now() - started} ms over ${result.connections} connections; ${result.nacks} NACKs, ${result.resentBytes} bytes resent`);
   t.comment(`faults: ${JSON.stringify(proxy.faults)}`);

@@ -1,5 +1,5 @@
 /**
- * The server's `idleTimeout` drops a client that goes silent: one that connects and says
+ * The server's `idleTimeoutMs` drops a client that goes silent: one that connects and says
  * nothing, one that says HELLO and then nothing (both told so in a REFUSE SNAP_ERR_TIMEOUT: the
  * handshake is bounded by the shorter of the idle and handshake timeouts), one that stops in the
  * middle of sending chunks (whose partial stays, for a later resume). Each is dropped not before
@@ -11,10 +11,12 @@ import { once } from 'node:events';
 import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { createSnapshotServer, type SnapshotServer } from '../../lib/transfer/snapshot-server.js';
 import { chunk, connect, handshake } from './fixtures/raw-client.js';
 import type { WireConnection } from '../../lib/transfer/wire-connection.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0xf93de3de);
 
 const IDLE = 1000;
 const MiB = 1024 * 1024;
@@ -53,7 +55,7 @@ async function timeToDrop(server: SnapshotServer, event: 'refused' | 'transfer-e
 
 t.test('silent clients are dropped after the idle timeout', async (t) => {
   const dir = t.testdir();
-  const server = createSnapshotServer({ dir, idleTimeout: IDLE });
+  const server = createSnapshotServer({ dir, idleTimeoutMs: IDLE });
   const { port } = (await server.listen({ port: 0 })) as net.AddressInfo;
   t.teardown(() => server.close());
 

@@ -10,9 +10,11 @@ import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { sendSnapshot } from '../../lib/transfer/send-snapshot.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0xd4e227b1);
 
 const MiB = 1024 * 1024;
 const script = fileURLToPath(new URL('./fixtures/server-process.ts', import.meta.url));

@@ -7,11 +7,13 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { createSnapshotServer } from '../../lib/transfer/snapshot-server.js';
 import { RefusedError } from '../../lib/errors.js';
 import { sendSnapshot } from '../../lib/transfer/send-snapshot.js';
 import { connect, handshake } from './fixtures/raw-client.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x2746589f);
 
 t.test('the transfer over the limit is refused', async (t) => {
   const dir = t.testdir({ out: {} });

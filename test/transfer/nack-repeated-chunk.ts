@@ -8,17 +8,19 @@ import t from 'tap';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { createSnapshotServer } from '../../lib/transfer/snapshot-server.js';
 import { sendSnapshot } from '../../lib/transfer/send-snapshot.js';
 import { WireConnection } from '../../lib/transfer/wire-connection.js';
 import { chunk, connect, end, handshake } from './fixtures/raw-client.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x500b67fa);
 
 const MiB = 1024 * 1024;
 
 t.test('the server NACKs a resent chunk that is damaged again', async (t) => {
   const dir = t.testdir();
-  const server = createSnapshotServer({ dir, idleTimeout: 20_000 });
+  const server = createSnapshotServer({ dir, idleTimeoutMs: 20_000 });
   const bad: unknown[] = [];
   server.on('bad-chunk', (e) => bad.push(e));
   const { port } = (await server.listen({ port: 0 })) as net.AddressInfo;
@@ -93,7 +95,7 @@ t.test('the sender goes back again for a resent chunk reported damaged again', a
     id: 'x',
     fixedChunkSize: true,
     window: 4,
-    idleTimeout: 3000,
+    idleTimeoutMs: 3000,
   });
   t.ok(Date.now() - started < 2500, 'no idle timeout was waited out');
   t.equal(result.nacks, 2, 'went back twice');

@@ -8,11 +8,13 @@ import t from 'tap';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { createSnapshotServer } from '../../lib/transfer/snapshot-server.js';
 import { RefusedError } from '../../lib/errors.js';
 import { sendSnapshot } from '../../lib/transfer/send-snapshot.js';
 import { chunk, connect, end, handshake } from './fixtures/raw-client.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x6878f1a5);
 
 const MiB = 1024 * 1024;
 const MAX = 8 * MiB;

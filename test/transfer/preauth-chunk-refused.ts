@@ -9,13 +9,15 @@ import t from 'tap';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { CHUNK_DATA, encodeChunkHeader, MAX_CHUNK_SIZE } from '../../lib/format/chunk-frame.js';
 import { createSnapshotServer } from '../../lib/transfer/snapshot-server.js';
 import { sendSnapshot } from '../../lib/transfer/send-snapshot.js';
 import type { Message } from '../../lib/transfer/wire.js';
 import type { WireConnection } from '../../lib/transfer/wire-connection.js';
 import { connect } from './fixtures/raw-client.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x2e97d607);
 
 /** The header of a 16 MiB data chunk (its data is never sent). */
 const header = encodeChunkHeader({ type: CHUNK_DATA, seq: 0, offset: 0, length: MAX_CHUNK_SIZE, crc32: 0 });
@@ -33,7 +35,7 @@ async function answerAndClose(conn: WireConnection): Promise<{ answer: Message; 
 t.test('a chunk header before HELLO or before AUTH is refused at once', async (t) => {
   const dir = t.testdir();
   // The idle timeout is far away: the refusal must come from the header itself.
-  const server = createSnapshotServer({ dir, idleTimeout: 60_000, handshakeTimeout: 60_000 });
+  const server = createSnapshotServer({ dir, idleTimeoutMs: 60_000, handshakeTimeoutMs: 60_000 });
   const refused: { code: string }[] = [];
   server.on('refused', (r) => refused.push(r));
   const { port } = (await server.listen({ port: 0 })) as net.AddressInfo;
@@ -61,7 +63,7 @@ t.test('a chunk header before HELLO or before AUTH is refused at once', async (t
 t.test('many unauthenticated peers sending chunk data: all refused, a sender still gets through', async (t) => {
   const dir = t.testdir({ out: {} });
   const out = path.join(dir, 'out');
-  const server = createSnapshotServer({ dir: out, idleTimeout: 60_000, handshakeTimeout: 60_000 });
+  const server = createSnapshotServer({ dir: out, idleTimeoutMs: 60_000, handshakeTimeoutMs: 60_000 });
   const { port } = (await server.listen({ port: 0 })) as net.AddressInfo;
   t.teardown(() => server.close());
 

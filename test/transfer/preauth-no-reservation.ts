@@ -3,18 +3,20 @@
  * a legitimate sender wants, and more of them than `maxConcurrent`) and never AUTH, and
  * connections that say nothing at all, do not keep a legitimate sender out. `maxHandshakes`
  * caps the connections still authenticating (one more is told REFUSE SNAP_ERR_BUSY, `retry`),
- * and `handshakeTimeout` ends a handshake that does not finish (REFUSE SNAP_ERR_TIMEOUT), however
+ * and `handshakeTimeoutMs` ends a handshake that does not finish (REFUSE SNAP_ERR_TIMEOUT), however
  * long the idle timeout is.
  */
 import t from 'tap';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { createSnapshotServer } from '../../lib/transfer/snapshot-server.js';
 import { sendSnapshot } from '../../lib/transfer/send-snapshot.js';
 import { connect } from './fixtures/raw-client.js';
 import type { WireConnection } from '../../lib/transfer/wire-connection.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x2ebd0a4e);
 
 const MiB = 1024 * 1024;
 
@@ -37,7 +39,7 @@ t.test('stalled HELLOs and silent connections take no slot and no id', async (t)
   const dir = t.testdir({ out: {} });
   const out = path.join(dir, 'out');
   // Long timeouts: the stalled connections stay for the whole test.
-  const server = createSnapshotServer({ dir: out, maxConcurrent: 2, idleTimeout: 60_000, handshakeTimeout: 60_000 });
+  const server = createSnapshotServer({ dir: out, maxConcurrent: 2, idleTimeoutMs: 60_000, handshakeTimeoutMs: 60_000 });
   const { port } = (await server.listen({ port: 0 })) as net.AddressInfo;
   t.teardown(() => server.close());
 
@@ -57,7 +59,7 @@ t.test('stalled HELLOs and silent connections take no slot and no id', async (t)
 t.test('maxHandshakes: one more unauthenticated connection is refused SNAP_ERR_BUSY', async (t) => {
   const dir = t.testdir({ out: {} });
   const out = path.join(dir, 'out');
-  const server = createSnapshotServer({ dir: out, maxHandshakes: 2, idleTimeout: 60_000, handshakeTimeout: 60_000 });
+  const server = createSnapshotServer({ dir: out, maxHandshakes: 2, idleTimeoutMs: 60_000, handshakeTimeoutMs: 60_000 });
   const refused: { code: string }[] = [];
   server.on('refused', (r) => refused.push(r));
   const { port } = (await server.listen({ port: 0 })) as net.AddressInfo;
@@ -80,9 +82,9 @@ t.test('maxHandshakes: one more unauthenticated connection is refused SNAP_ERR_B
   b.destroy();
 });
 
-t.test('handshakeTimeout ends a handshake that does not finish, whatever the idle timeout', async (t) => {
+t.test('handshakeTimeoutMs ends a handshake that does not finish, whatever the idle timeout', async (t) => {
   const dir = t.testdir();
-  const server = createSnapshotServer({ dir, idleTimeout: 60_000, handshakeTimeout: 300 });
+  const server = createSnapshotServer({ dir, idleTimeoutMs: 60_000, handshakeTimeoutMs: 300 });
   const { port } = (await server.listen({ port: 0 })) as net.AddressInfo;
   t.teardown(() => server.close());
 

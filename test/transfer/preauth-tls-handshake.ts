@@ -1,6 +1,6 @@
 /**
  * Over TLS, the TLS handshake comes before the protocol's: a connection that never even starts
- * it is closed after `handshakeTimeout` too, not after Node's default of two minutes.
+ * it is closed after `handshakeTimeoutMs` too, not after Node's default of two minutes.
  */
 import t from 'tap';
 import net from 'node:net';
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { createSnapshotServer } from '../../lib/transfer/snapshot-server.js';
 
-t.test('a silent TCP connection to a TLS server is closed after handshakeTimeout', async (t) => {
+t.test('a silent TCP connection to a TLS server is closed after handshakeTimeoutMs', async (t) => {
   const dir = t.testdir({ out: {} });
   const key = path.join(dir, 'key.pem');
   const cert = path.join(dir, 'cert.pem');
@@ -19,7 +19,7 @@ t.test('a silent TCP connection to a TLS server is closed after handshakeTimeout
   const server = createSnapshotServer({
     dir: path.join(dir, 'out'),
     secret: 's',
-    handshakeTimeout: 200,
+    handshakeTimeoutMs: 200,
     tls: { key: fs.readFileSync(key), cert: fs.readFileSync(cert) },
   });
   const { port } = (await server.listen({ port: 0 })) as net.AddressInfo;

@@ -4,9 +4,11 @@
  * forgetting boundaries evenly past the limit.
  */
 import t from 'tap';
-import { randomBytes } from 'node:crypto';
 import { crc32 } from '../../lib/format/crc32.js';
 import { PrefixCrcs } from '../../lib/transfer/prefix-crcs.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x9ec5cf13);
 
 const data = randomBytes(64 * 1024);
 const prefixCrc = (n: number): number => crc32(data.subarray(0, n));

@@ -10,9 +10,11 @@ import net from 'node:net';
 import tls from 'node:tls';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createSnapshotServer } from '../../lib/transfer/snapshot-server.js';
 import { sendSnapshot } from '../../lib/transfer/send-snapshot.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x8a20a435);
 
 const MiB = 1024 * 1024;
 

@@ -7,9 +7,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { createSnapshotServer } from '../../lib/transfer/snapshot-server.js';
-import { sendSnapshot } from '../../lib/transfer/send-snapshot.js';
+import { sendSnapshot, type TransferProgress } from '../../lib/transfer/send-snapshot.js';
+import { seededRandomBytes } from '../fixtures/random.js';
+
+const randomBytes = seededRandomBytes(t, 0x2288dcab);
 
 const MiB = 1024 * 1024;
 
@@ -37,8 +39,14 @@ t.test('over a Unix socket', async (t) => {
     sockets.push(socket);
     return socket;
   };
-  const result = await sendSnapshot(source, connect, { id: 'unix', fixedChunkSize: true });
+  const reports: TransferProgress[] = [];
+  const result = await sendSnapshot(source, connect, { id: 'unix', fixedChunkSize: true, onProgress: (p) => reports.push(p) });
   t.equal(result.connections, 2);
+  // What TransferProgress declares, and only that (no entries count: a transfer moves bytes).
+  const keys: (keyof TransferProgress)[] = ['bytes', 'eta', 'rate', 'total'];
+  t.ok(reports.length > 0, 'progress was reported');
+  t.same(Object.keys(reports.at(-1)!).sort(), keys, 'the fields TransferProgress declares');
+  t.equal(reports.at(-1)!.bytes, data.length, 'the last report covers the file');
   t.ok(result.resumes[0]! >= 8 * MiB, `resumed from ${result.resumes[0]}`);
   t.ok(fs.readFileSync(path.join(dir, 'out', 'unix')).equals(data), 'byte-identical');
 });

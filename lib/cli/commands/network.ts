@@ -76,10 +76,10 @@ export const networkCommands: Record<string, Command> = {
     },
   },
   serve: {
-    usage: 'serve --dir DIR --listen HOST:PORT|SOCKET [--store] [--secret-file FILE] [--tls-cert FILE --tls-key FILE] [--insecure] [--max-size N] [--max-concurrent N] [--idle-timeout MS]',
+    usage: 'serve --dir DIR --listen HOST:PORT|SOCKET [--store] [--secret-file FILE] [--tls-cert FILE --tls-key FILE] [--insecure] [--max-size N] [--max-concurrent N] [--max-handshakes N] [--handshake-timeout MS] [--idle-timeout MS]',
     summary: 'receive snapshots into DIR (or a snapshot store) until interrupted',
     flags: {
-      values: ['--dir', '--listen', '--secret-file', '--secret', '--tls-cert', '--tls-key', '--max-size', '--max-concurrent', '--idle-timeout'],
+      values: ['--dir', '--listen', '--secret-file', '--secret', '--tls-cert', '--tls-key', '--max-size', '--max-concurrent', '--max-handshakes', '--handshake-timeout', '--idle-timeout'],
       switches: ['--insecure', '--store'],
     },
     async run(args, ctx) {
@@ -99,7 +99,9 @@ export const networkCommands: Record<string, Command> = {
         ...(certFile && keyFile ? { tls: { cert: await fs.readFile(certFile), key: await fs.readFile(keyFile) } } : {}),
         ...(args.values.has('--max-size') ? { maxSize: intOption(args, '--max-size', 0) } : {}),
         ...(args.values.has('--max-concurrent') ? { maxConcurrent: intOption(args, '--max-concurrent', 0) } : {}),
-        ...(args.values.has('--idle-timeout') ? { idleTimeout: intOption(args, '--idle-timeout', 0) } : {}),
+        ...(args.values.has('--max-handshakes') ? { maxHandshakes: intOption(args, '--max-handshakes', 1) } : {}),
+        ...(args.values.has('--handshake-timeout') ? { handshakeTimeoutMs: intOption(args, '--handshake-timeout', 1) } : {}),
+        ...(args.values.has('--idle-timeout') ? { idleTimeoutMs: intOption(args, '--idle-timeout', 0) } : {}),
       };
       const server = createSnapshotServer(options);
       const say = (event: string, data: Record<string, unknown>, line: string): void => {

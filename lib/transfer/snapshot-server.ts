@@ -387,6 +387,7 @@ export class SnapshotServer extends EventEmitter {
         const item = await conn.next(idle);
         let frame: ChunkFrame;
         let copy: string | null = null; // the digest, for a COPY
+        let copyBase: string | undefined; // the base file it is read from
         let unread = false; // a COPY answered without reading the frame
         if (item.kind === 'message') {
           const { type, body } = item.message;
@@ -424,6 +425,7 @@ export class SnapshotServer extends EventEmitter {
             }
             frame = { type: CHUNK_DATA, seq: c.seq, offset: c.offset, length: c.length, crc32: c.crc, parts: [bytes] };
             copy = c.digest;
+            copyBase = base!.path;
           }
         } else frame = item.frame;
         const before = receiver.offset;
@@ -442,7 +444,7 @@ export class SnapshotServer extends EventEmitter {
           // A frame here whose bytes no longer match its CRC: never written, forgotten, and
           // asked of the sender instead.
           bases!.forget(copy);
-          await this.missing(conn, info, frame.seq, receiver.offset, frame.offset, undefined);
+          await this.missing(conn, info, frame.seq, receiver.offset, frame.offset, copyBase);
           nacked = receiver.offset;
           continue;
         }

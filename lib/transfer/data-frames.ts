@@ -4,7 +4,7 @@
  * revision has one, else computed from the bytes: {@link frameDigest}).
  */
 import type { FileHandle } from 'node:fs/promises';
-import { frameDigest, headerDigest } from '../format/frame-digest.js';
+import { frameDigest } from '../format/frame-digest.js';
 import { walkSnapshotFrames, readAt } from '../snapshot/block-index.js';
 
 /** One data frame of a snapshot file. */
@@ -44,7 +44,8 @@ export async function readDataFrames(file: FileHandle, size: number, options: Re
       const length = f.block.frameLength;
       if (offset + length <= from) continue;
       if (frames.length >= max) break;
-      const digest = headerDigest(f.block) ?? frameDigest(await readAt(file, offset, length));
+      // Files written before the digest revision: the digest is computed from the bytes.
+      const digest = f.block.digest ?? frameDigest(await readAt(file, offset, length));
       frames.push({ offset, length, crc: f.block.frameCrc, digest });
     }
   } catch {

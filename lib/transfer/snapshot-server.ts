@@ -29,7 +29,7 @@ import { BASE_PROTOCOL_VERSION, MAX_OFFER_FRAMES, PROTOCOL_VERSION, type Message
 import { BaseFrames } from './base-frames.js';
 import { checkAssembledSnapshot } from './check-assembled.js';
 import { CHUNK_DATA, type ChunkFrame } from '../format/chunk-frame.js';
-import { FRAME_DIGEST_SIZE } from '../format/frame-digest.js';
+import { FRAME_DIGEST_BYTES } from '../format/frame-digest.js';
 import { WireConnection } from './wire-connection.js';
 
 /** Options of {@link createSnapshotServer}. */
@@ -533,7 +533,7 @@ const MIN_DATA_FRAME = 16;
 /** The digests (hex) of an OFFER, checked: the next batch in order, at most MAX_OFFER_FRAMES. */
 function checkOffer(body: Record<string, unknown>, expected: number): string[] {
   const { index, digests } = body;
-  const width = FRAME_DIGEST_SIZE * 2;
+  const width = FRAME_DIGEST_BYTES * 2;
   if (index !== expected || typeof digests !== 'string' || digests.length === 0 || digests.length % width !== 0 || digests.length > MAX_OFFER_FRAMES * width || !/^[0-9a-f]+$/.test(digests)) {
     throw new ProtocolError(`a malformed OFFER (index ${String(index)}, expected ${expected})`);
   }

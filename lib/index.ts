@@ -7,7 +7,8 @@ export type { Entry, DecodedEntry, Bytes } from './format/entry.js';
 export type { RawBlock, CompressedBlock } from './format/block.js';
 export { crc32, crc32Implementation } from './format/crc32.js';
 export type { SnapshotHeader, BlockHeader, SnapshotFooter } from './format/snapshot-frames.js';
-export { FORMAT_VERSION } from './format/snapshot-frames.js';
+export { FORMAT_VERSION, HEADER_FLAG_DIGESTS } from './format/snapshot-frames.js';
+export { frameDigest, FRAME_DIGEST_BYTES } from './format/frame-digest.js';
 export type { CodecName } from './codec/codec.js';
 export type { StageOptions, Progress } from './streams/stage-options.js';
 export { EntryEncoder, createEntryEncoder, type EntryEncoderOptions } from './streams/entry-encoder.js';
@@ -24,7 +25,7 @@ export {
 } from './sink/resumable-file-sink.js';
 export { EntrySource, type EntryIterable, type EntrySourceOptions } from './snapshot/entry-source.js';
 export { SnapshotFramer, createSnapshotFramer, type SnapshotFramerOptions, type FramerState } from './snapshot/snapshot-framer.js';
-export { SnapshotParser, createSnapshotParser, type ParsedBlock } from './snapshot/snapshot-parser.js';
+export { SnapshotParser, createSnapshotParser, type ParsedBlock, type SnapshotParserOptions } from './snapshot/snapshot-parser.js';
 export { writeSnapshot, type WriteSnapshotOptions, type SnapshotSummary } from './snapshot/write-snapshot.js';
 export { compressFile, type CompressFileOptions, type CompressFileSummary } from './snapshot/compress-file.js';
 export { readSnapshot, type ReadSnapshotOptions, type SnapshotEntryStream } from './snapshot/read-snapshot.js';

@@ -42,6 +42,13 @@ export interface WriteSnapshotOptions {
    * resume. Default: the number of entries so far. A sorted database source returns the key.
    */
   cursorOf?: (entry: Entry, count: number) => unknown;
+  /**
+   * Give every block header its data frame's digest (docs/FORMAT.md 3.5), the identity that
+   * lets a receiver holding equal frames skip them. Default true. False writes files that
+   * snapstream readers before the digest revision read (they refuse the flag with
+   * `SNAP_ERR_UNSUPPORTED`).
+   */
+  digests?: boolean;
   /** Resume a matching `<path>.partial`. Default: true when the source is a function. */
   resume?: boolean;
   /** Blocks compressed at once. */
@@ -92,6 +99,7 @@ export async function writeSnapshot(
   const codec = checkCodec(options.codec ?? 'zstd');
   const blockSize = checkBlockSize(options.blockSize ?? DEFAULT_BLOCK_SIZE);
   const meta = options.meta ?? {};
+  const digests = options.digests !== false;
   const restartable = typeof source === 'function';
   if (options.resume && !restartable) {
     throw new InvalidArgumentError('resume needs a source function (cursor) => entries');
@@ -101,7 +109,7 @@ export async function writeSnapshot(
   if (options.resume ?? restartable) {
     const found = await findPartial(partialPathFor(path), unsyncedTail(options.syncEvery));
     if (found) {
-      const mismatch = headerMismatch(found, { codec, blockSize, meta, createdAt: options.createdAt });
+      const mismatch = headerMismatch(found, { codec, blockSize, meta, createdAt: options.createdAt, digests });
       if (mismatch === null) partial = found;
       else summary.discarded = mismatch;
     }
@@ -118,6 +126,7 @@ export async function writeSnapshot(
   }, leases));
   const compressor = new Compressor(withLeases({
     blocks: true,
+    digests,
     codec,
     blockSize,
     ...(options.level !== undefined ? { level: options.level } : {}),
@@ -127,6 +136,7 @@ export async function writeSnapshot(
     codec,
     blockSize,
     meta,
+    digests,
     ...(options.createdAt !== undefined ? { createdAt: options.createdAt } : {}),
     ...(partial ? { resume: partial.state! } : {}),
   });
@@ -180,12 +190,13 @@ async function findPartial(partialPath: string, verifyBytes: number): Promise<Pa
 /** Why a partial cannot be continued with these options, or null if it can. */
 function headerMismatch(
   found: PartialAnalysis,
-  want: { codec: CodecName; blockSize: number; meta: Record<string, unknown>; createdAt: number | undefined },
+  want: { codec: CodecName; blockSize: number; meta: Record<string, unknown>; createdAt: number | undefined; digests: boolean },
 ): string | null {
   if (!found.resumable || !found.header) return found.reason ?? 'not resumable';
   const h: SnapshotHeader = found.header;
   if (h.codec !== want.codec) return `the partial uses codec ${h.codec}, not ${want.codec}`;
   if (h.blockSize !== want.blockSize) return `the partial uses block size ${h.blockSize}, not ${want.blockSize}`;
+  if ((h.digests === true) !== want.digests) return `the partial was written ${want.digests ? 'without' : 'with'} frame digests`;
   if (JSON.stringify(h.meta) !== JSON.stringify(want.meta)) return 'the partial has different metadata';
   if (want.createdAt !== undefined && h.createdAt !== want.createdAt) return 'the partial has a different creation time';
   return null;

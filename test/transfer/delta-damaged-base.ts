@@ -87,3 +87,42 @@ t.test('a base that vanishes after the receiver offered its frames: they are fet
   t.equal(result.copiedBytes, 0, 'nothing copied');
   t.ok(result.refetchedFrames > 0, `${result.refetchedFrames} frames fetched instead`);
 });
+
+t.test('a base frame damaged before the transfer: its header still names it, its CRC catches it', async (t) => {
+  const dir = t.testdir({ out: {} });
+  const yesterday = path.join(dir, 'yesterday');
+  const today = path.join(dir, 'today');
+  await writeDeltaPair(yesterday, today);
+  const base = path.join(dir, 'out', 'snap');
+  fs.copyFileSync(yesterday, base);
+  const handle = await fs.promises.open(base, 'r');
+  const frames = (await readDataFrames(handle, (await handle.stat()).size))!;
+  await handle.close();
+  t.ok(frames.every((f) => f.digest.length === 16), 'digests from the block headers');
+  const victim = frames[3]!;
+  const fd = fs.openSync(base, 'r+');
+  fs.writeSync(fd, Buffer.from([0xff, 0x00, 0xff]), 0, 3, victim.offset + 10);
+  fs.closeSync(fd);
+
+  const server = createSnapshotServer({ dir: path.join(dir, 'out') });
+  const port = ((await server.listen({ port: 0 })) as net.AddressInfo).port;
+  t.teardown(() => server.close());
+  const result = await sendSnapshot(today, () => net.connect(port, '127.0.0.1'), { id: 'snap' });
+  t.ok(fs.readFileSync(base).equals(fs.readFileSync(today)), 'byte-identical to the sender file');
+  t.equal(result.refetchedFrames, 1, 'the damaged frame fetched instead');
+  t.ok(result.copiedBytes > 0);
+});
+
+t.test('files without digests in their block headers: the digests are computed, the delta works', async (t) => {
+  const dir = t.testdir({ out: {} });
+  const yesterday = path.join(dir, 'yesterday');
+  const today = path.join(dir, 'today');
+  await writeDeltaPair(yesterday, today, 20_000, 16 * 1024, false);
+  fs.copyFileSync(yesterday, path.join(dir, 'out', 'snap'));
+  const server = createSnapshotServer({ dir: path.join(dir, 'out') });
+  const port = ((await server.listen({ port: 0 })) as net.AddressInfo).port;
+  t.teardown(() => server.close());
+  const result = await sendSnapshot(today, () => net.connect(port, '127.0.0.1'), { id: 'snap' });
+  t.ok(fs.readFileSync(path.join(dir, 'out', 'snap')).equals(fs.readFileSync(today)), 'byte-identical to the sender file');
+  t.ok(result.sentBytes < fs.statSync(today).size * 0.1, `${result.sentBytes} bytes sent`);
+});

@@ -58,6 +58,8 @@ export interface TransferProgress {
   eta: number;
   /** Always 0: the transfer moves bytes and does not count entries. */
   entries: number;
+  /** Of `bytes`, those the receiver took from frames it already held (a delta transfer): not sent. */
+  copied: number;
 }
 
 /** Options of {@link sendSnapshot}. */
@@ -542,6 +544,7 @@ class Sender {
       rate,
       eta: rate > 0 ? (this.size - acked) / rate : Infinity,
       entries: 0,
+      copied: this.copiedBytes,
     });
   }
 }

@@ -9,6 +9,7 @@ export { crc32, crc32Implementation } from './format/crc32.js';
 export type { SnapshotHeader, BlockHeader, SnapshotFooter } from './format/snapshot-frames.js';
 export { FORMAT_VERSION, HEADER_FLAG_DIGESTS } from './format/snapshot-frames.js';
 export { frameDigest, FRAME_DIGEST_BYTES } from './format/frame-digest.js';
+export { contentBlockLimits, type BlockBoundaries, type ContentBlockLimits } from './format/content-boundaries.js';
 export type { CodecName } from './codec/codec.js';
 export type { StageOptions, Progress } from './streams/stage-options.js';
 export { EntryEncoder, createEntryEncoder, type EntryEncoderOptions } from './streams/entry-encoder.js';

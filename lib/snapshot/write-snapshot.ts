@@ -15,6 +15,7 @@ import { InvalidArgumentError, wrapIoError } from '../errors.js';
 import type { Entry } from '../format/entry.js';
 import { Leases, withLeases } from '../format/leases.js';
 import type { SnapshotHeader } from '../format/snapshot-frames.js';
+import { headerBlockSize, type BlockBoundaries } from '../format/content-boundaries.js';
 import { partialPathFor, ResumableFileSink, unsyncedTail } from '../sink/resumable-file-sink.js';
 import { Compressor } from '../streams/compressor.js';
 import type { Progress } from '../streams/stage-options.js';
@@ -31,8 +32,18 @@ export interface WriteSnapshotOptions {
   codec?: CodecName;
   /** zstd level. Default 1. */
   level?: number;
-  /** Raw bytes per block. Default 1 MiB. */
+  /**
+   * Raw bytes per block. Default 1 MiB. With content boundaries (the default) the size blocks
+   * average about: from half to twice it (at most 64 MiB, the header's `blockSize`).
+   */
   blockSize?: number;
+  /**
+   * `'content'` (default): blocks end where the entries' keys say (docs/FORMAT.md 3.10), so an
+   * update or insert changes only the block it falls in, and snapshots of similar state share
+   * most data frames byte for byte (what a delta transfer skips). `'fixed'`: every block filled
+   * up to `blockSize`, as before.
+   */
+  boundaries?: BlockBoundaries;
   /** User metadata for the header (Raft index and term, anything JSON). */
   meta?: Record<string, unknown>;
   /** Creation time in ms. Default: now (or, when resuming, the partial's). */
@@ -98,6 +109,9 @@ export async function writeSnapshot(
 ): Promise<SnapshotSummary> {
   const codec = checkCodec(options.codec ?? 'zstd');
   const blockSize = checkBlockSize(options.blockSize ?? DEFAULT_BLOCK_SIZE);
+  const boundaries = checkBoundaries(options.boundaries ?? 'content');
+  // What the header records: the largest block of several records, which readers bound blocks by.
+  const maxBlock = headerBlockSize(blockSize, boundaries);
   const meta = options.meta ?? {};
   const digests = options.digests !== false;
   const restartable = typeof source === 'function';
@@ -109,7 +123,7 @@ export async function writeSnapshot(
   if (options.resume ?? restartable) {
     const found = await findPartial(partialPathFor(path), unsyncedTail(options.syncEvery));
     if (found) {
-      const mismatch = headerMismatch(found, { codec, blockSize, meta, createdAt: options.createdAt, digests });
+      const mismatch = headerMismatch(found, { codec, blockSize: maxBlock, meta, createdAt: options.createdAt, digests });
       if (mismatch === null) partial = found;
       else summary.discarded = mismatch;
     }
@@ -121,6 +135,7 @@ export async function writeSnapshot(
   const leases = new Leases();
   const entrySource = new EntrySource(entries, withLeases({
     blockSize,
+    boundaries,
     startCount: partial?.entries ?? 0,
     ...(options.cursorOf ? { cursorOf: options.cursorOf } : {}),
   }, leases));
@@ -128,13 +143,13 @@ export async function writeSnapshot(
     blocks: true,
     digests,
     codec,
-    blockSize,
+    blockSize: maxBlock,
     ...(options.level !== undefined ? { level: options.level } : {}),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
   }, leases));
   const framer = new SnapshotFramer({
     codec,
-    blockSize,
+    blockSize: maxBlock,
     meta,
     digests,
     ...(options.createdAt !== undefined ? { createdAt: options.createdAt } : {}),
@@ -170,6 +185,11 @@ export async function writeSnapshot(
       ? { resumed: { bytes: partial.durableBytes, blocks: partial.blocks, entries: partial.entries, rawBytes: partial.rawBytes } }
       : {}),
   };
+}
+
+function checkBoundaries(b: unknown): BlockBoundaries {
+  if (b === 'content' || b === 'fixed') return b;
+  throw new InvalidArgumentError(`boundaries must be 'content' or 'fixed', got ${String(b)}`);
 }
 
 /** The analysis of a partial file, or null if there is none. */

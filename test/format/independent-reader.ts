@@ -372,7 +372,7 @@ const recJson = (r: Rec): EntryJson => ({
 const load = (name: string): Buffer => fs.readFileSync(GOLDEN + name);
 const loadJson = (name: string): any => JSON.parse(load(name).toString('utf8'));
 
-const NAMES = ['snapshot-none', 'snapshot-zstd', 'snapshot-lz4', 'tiny-none', 'tiny-lz4', 'tiny-digest'];
+const NAMES = ['snapshot-none', 'snapshot-zstd', 'snapshot-lz4', 'tiny-none', 'tiny-lz4', 'cdc-none', 'cdc-zstd', 'cdc-lz4', 'tiny-digest'];
 
 for (const name of NAMES) {
   t.test(`${name}.snap read by the independent reader`, async (t) => {

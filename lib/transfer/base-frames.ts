@@ -6,6 +6,7 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { allocStaging, recycleBlock } from '../format/block-buffers.js';
 import { readFully } from '../sink/read-fully.js';
 import { readDataFrames } from './data-frames.js';
 
@@ -19,7 +20,13 @@ export interface BaseFrame {
   length: number;
   /** Its CRC32, as its block header says. */
   crc: number;
+  /** The frame after it in the same file, if indexed: read ahead, as copies mostly follow the base's order. */
+  next?: BaseFrame;
 }
+
+/** Frames read ahead at most, and their bytes at most. */
+const READ_AHEAD_FRAMES = 3;
+const READ_AHEAD_BYTES = 16 * 1024 * 1024;
 
 /** Limits of a {@link BaseFrames} index. */
 export interface BaseFramesOptions {
@@ -36,6 +43,9 @@ const NOT_A_BASE = /\.(partial|tmp)$|^\./;
 export class BaseFrames {
   private readonly byDigest = new Map<string, BaseFrame>();
   private readonly handles = new Map<string, Promise<fsp.FileHandle | null>>();
+  /** Reads started ahead of being asked for, oldest first. */
+  private readonly ahead = new Map<BaseFrame, Promise<Buffer | null>>();
+  private aheadBytes = 0;
   /** The base files indexed. */
   readonly files: string[] = [];
 
@@ -64,9 +74,13 @@ export class BaseFrames {
         if (!frames || frames.length === 0) continue;
         index.files.push(file);
         room -= frames.length;
+        let previous: BaseFrame | undefined;
         for (const f of frames) {
           const key = f.digest.toString('hex');
-          if (!index.byDigest.has(key)) index.byDigest.set(key, { path: file, offset: f.offset, length: f.length, crc: f.crc });
+          const frame: BaseFrame = { path: file, offset: f.offset, length: f.length, crc: f.crc };
+          if (previous) previous.next = frame;
+          previous = frame;
+          if (!index.byDigest.has(key)) index.byDigest.set(key, frame);
         }
       } finally {
         await handle.close();
@@ -102,6 +116,33 @@ export class BaseFrames {
    * CRC32 it was asked for, once, as it writes them, and forgets the frame if they fail.
    */
   async read(digest: string, frame: BaseFrame): Promise<Buffer | null> {
+    let pending = this.ahead.get(frame);
+    if (pending) {
+      this.ahead.delete(frame);
+      this.aheadBytes -= frame.length;
+    } else pending = this.readFrame(frame);
+    // The next frames of the same base are read while this one is checked and written; reads
+    // ahead of another run (the copies went elsewhere) are dropped.
+    const wanted = new Set<BaseFrame>();
+    for (let f = frame.next, n = 0; f && n < READ_AHEAD_FRAMES; f = f.next, n++) wanted.add(f);
+    for (const [f, read] of this.ahead) {
+      if (wanted.has(f)) continue;
+      this.ahead.delete(f);
+      this.aheadBytes -= f.length;
+      void read.then((b) => b && recycleBlock(b.buffer));
+    }
+    for (const f of wanted) {
+      if (this.ahead.has(f)) continue;
+      if (this.aheadBytes + f.length > READ_AHEAD_BYTES) break;
+      this.ahead.set(f, this.readFrame(f));
+      this.aheadBytes += f.length;
+    }
+    const bytes = await pending;
+    if (!bytes) this.forget(digest);
+    return bytes;
+  }
+
+  private async readFrame(frame: BaseFrame): Promise<Buffer | null> {
     let opening = this.handles.get(frame.path);
     if (!opening) {
       opening = fsp.open(frame.path, 'r').catch(() => null);
@@ -109,10 +150,10 @@ export class BaseFrames {
     }
     const handle = await opening;
     if (!handle) return null;
-    const buf = Buffer.allocUnsafe(frame.length);
+    const buf = allocStaging(frame.length);
     const filled = await readFully(handle, buf, frame.offset).catch(() => -1);
     if (filled !== frame.length) {
-      this.forget(digest);
+      recycleBlock(buf.buffer);
       return null;
     }
     return buf;
@@ -120,6 +161,10 @@ export class BaseFrames {
 
   /** Closes the base files opened for reads. */
   async close(): Promise<void> {
+    const ahead = [...this.ahead.values()];
+    this.ahead.clear();
+    this.aheadBytes = 0;
+    await Promise.all(ahead);
     const handles = [...this.handles.values()];
     this.handles.clear();
     for (const h of handles) await (await h)?.close().catch(() => {});

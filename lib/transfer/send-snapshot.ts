@@ -404,8 +404,16 @@ class Sender {
           this.highest = Math.max(this.highest, pos);
           continue;
         }
-        if (inflight.filter((c) => c.data).length >= window) break;
         const length = Math.min(this.chunkSize, this.size - pos, (copy?.offset ?? this.size) - pos);
+        const chunks = inflight.filter((c) => c.data);
+        if (copies.length === 0) {
+          if (chunks.length >= window) break;
+        } else {
+          // Between copied frames go small chunks (a block header, a changed frame): the window
+          // counts their bytes, so a run of them is not held to `window` round trips.
+          const bytes = chunks.reduce((n, c) => n + c.data!.length, 0);
+          if (chunks.length >= window + MAX_COPIES_IN_FLIGHT || (chunks.length > 0 && bytes + length > window * this.chunkSize)) break;
+        }
         const data = await this.read(pos, length);
         await this.throttle(length);
         const crc = crc32(data);

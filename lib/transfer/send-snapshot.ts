@@ -412,7 +412,7 @@ class Sender {
           // Between copied frames go small chunks (a block header, a changed frame): the window
           // counts their bytes, so a run of them is not held to `window` round trips.
           const bytes = chunks.reduce((n, c) => n + c.data!.length, 0);
-          if (chunks.length >= window + MAX_COPIES_IN_FLIGHT || (chunks.length > 0 && bytes + length > window * this.chunkSize)) break;
+          if (chunks.length >= window + MAX_COPIES_IN_FLIGHT || (chunks.length > 0 && bytes + length > Math.min(window * this.chunkSize, WINDOW_BYTES))) break;
         }
         const data = await this.read(pos, length);
         await this.throttle(length);

@@ -114,6 +114,11 @@ const CANCEL_CODES = new Set<string>([ErrorCodes.NO_SPACE, ErrorCodes.CHECKSUM, 
 
 /** Chunk writes in flight on the receiving side before it stops reading. */
 const WRITES_AHEAD = 2;
+/**
+ * In a delta transfer: a block header and a copied frame per block, each a write of its own, so
+ * more writes may be pending (still bounded: a few frames' bytes).
+ */
+const DELTA_WRITES_AHEAD = 8;
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.1']);
 
@@ -476,7 +481,7 @@ export class SnapshotServer extends EventEmitter {
           .catch((err: unknown) => (failed ??= err));
         pending.push(ack);
         void ack.finally(() => pending.splice(pending.indexOf(ack), 1));
-        if (pending.length >= WRITES_AHEAD) await Promise.race(pending);
+        if (pending.length >= (bases ? DELTA_WRITES_AHEAD : WRITES_AHEAD)) await Promise.race(pending);
       }
     } finally {
       await bases?.close();

@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeSnapshot } from 'snapstream';
+import { EntrySource, writeSnapshot, type RawBlock } from 'snapstream';
 import { datasetEntries, DATASETS, type Dataset } from './datasets.js';
 
 const LAYOUTS = {
@@ -59,8 +59,26 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
+/**
+ * The encoder alone (EntrySource: entries → blocks, nothing compressed), for an instruction
+ * count that does not depend on the machine's load:
+ * `valgrind --tool=callgrind --callgrind-out-file=/dev/null node bench/dist/cdc.js --encode sample content 64m`.
+ */
+async function encodeOnly(data: Dataset, boundaries: 'content' | 'fixed', size: number): Promise<void> {
+  let blocks = 0;
+  let raw = 0;
+  const t0 = process.hrtime.bigint();
+  for await (const b of new EntrySource(datasetEntries(data, size), { boundaries }) as AsyncIterable<RawBlock>) {
+    blocks++;
+    raw += b.data.length;
+  }
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  process.stdout.write(`${JSON.stringify({ data, boundaries, blocks, raw, ms })}\n`);
+}
+
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === '--child') return child(argv[1] as Dataset, argv[2] as Layout, Number(argv[3]), argv[4]!);
+  if (argv[0] === '--encode') return encodeOnly(argv[1] as Dataset, argv[2] as 'content' | 'fixed', parseSize(argv[3]!));
   let size = 256 * 1024 ** 2;
   let runs = 3;
   let data: Dataset[] = [...DATASETS];

@@ -68,6 +68,8 @@ export class EntryBlockWriter {
   /** The largest block of several records: `blockSize`, or for content boundaries their maximum. */
   readonly blockSize: number;
   private buf: FastBuffer;
+  /** A view of `buf` for the key hash (content boundaries): words read in one operation. */
+  private view: DataView | null = null;
   private pos = 0;
   /** Entries in the current block. */
   count = 0;
@@ -101,6 +103,7 @@ export class EntryBlockWriter {
       this.cutRate = 0;
     }
     this.buf = allocBlock(this.blockSize, shared);
+    if (this.cutRate !== 0) this.view = viewOf(this.buf);
   }
 
   /** Bytes in the current block. */
@@ -149,6 +152,7 @@ export class EntryBlockWriter {
         }
         // An empty block too small for this record: give the record a block of its own.
         this.buf = Buffer.allocUnsafeSlow(size);
+        if (this.cutRate !== 0) this.view = viewOf(this.buf);
         return this.append(entry);
       }
     }
@@ -166,7 +170,7 @@ export class EntryBlockWriter {
     this.count++;
     this.total++;
     // Content boundaries: the key already lies in the block; hashed only once a cut may happen.
-    if (this.cutRate !== 0 && end >= this.cutMin) this.boundary = keyHash(buf, at - keyLength, at) < (end - start) * this.cutRate;
+    if (this.cutRate !== 0 && end >= this.cutMin) this.boundary = keyHash(this.view!, at - keyLength, at) < (end - start) * this.cutRate;
     return true;
   }
 
@@ -174,11 +178,16 @@ export class EntryBlockWriter {
   take(): Buffer {
     const block = this.buf.subarray(0, this.pos);
     this.buf = allocBlock(this.blockSize, this.shared);
+    if (this.cutRate !== 0) this.view = viewOf(this.buf);
     this.pos = 0;
     this.count = 0;
     this.boundary = false;
     return block;
   }
+}
+
+function viewOf(buf: Buffer): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
 function writeText(buf: FastBuffer, text: string, at: number): number {

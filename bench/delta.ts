@@ -69,9 +69,10 @@ const CASES = {
   uniform: { count: N, version: (i: number) => (hash(i) % 1000 === 0 ? 1 : 0), what: '0.1% updated, uniformly' },
 } as const;
 
-async function ensure(file: string, count: number, version: Version): Promise<void> {
+// Yesterday's and today's snapshots differ in their creation time, as real ones do.
+async function ensure(file: string, count: number, version: Version, createdAt: number): Promise<void> {
   if (fs.existsSync(file)) return;
-  await writeSnapshot(entries(count, version), `${file}.tmp`, { createdAt: 1 });
+  await writeSnapshot(entries(count, version), `${file}.tmp`, { createdAt });
   fs.renameSync(`${file}.tmp`, file);
 }
 
@@ -138,7 +139,7 @@ async function longestSharedRun(today: string, base: string): Promise<number> {
 }
 
 const yesterday = path.join(dir, `yesterday-${sizeText}.snap`);
-await ensure(yesterday, N, () => 0);
+await ensure(yesterday, N, () => 0, Date.UTC(2026, 11, 6));
 const blocks = (await inspectSnapshot(yesterday)).blocks.length;
 const runs: string[] = [];
 const rows: string[] = [];
@@ -147,7 +148,7 @@ const mb = (n: number): string => `${(n / 1e6).toFixed(1)} MB`;
 const pct = (a: number, b: number): string => `${((100 * a) / b).toFixed(2)}%`;
 for (const [name, c] of Object.entries(CASES)) {
   const today = path.join(dir, `today-${name}-${sizeText}.snap`);
-  await ensure(today, c.count, c.version);
+  await ensure(today, c.count, c.version, Date.UTC(2026, 11, 7));
   const size = fs.statSync(today).size;
   runs.push(`${name} ${(await longestSharedRun(today, yesterday) / 2 ** 20).toFixed(2)} MiB`);
   for (const limit of [0, ...rates]) {

@@ -101,7 +101,7 @@ export interface SendSnapshotOptions {
    */
   delta?: boolean;
   /**
-   * The highest protocol version to speak (1 or 2). Default: {@link PROTOCOL_VERSION}. 1 speaks
+   * The highest protocol version to speak (1 or 2). Default 2 (delta transfers). 1 speaks
    * exactly as a build without delta transfers does.
    */
   protocolVersion?: number;

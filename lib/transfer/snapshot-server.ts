@@ -85,7 +85,7 @@ export interface SnapshotServerOptions {
   maxBaseFiles?: number;
   /** Most frames indexed, over all base files. Default 1,048,576. */
   maxBaseFrames?: number;
-  /** The highest protocol version to speak (1 or 2). Default: {@link PROTOCOL_VERSION}. 1 answers as a build without delta transfers does. */
+  /** The highest protocol version to speak (1 or 2). Default 2 (delta transfers). 1 answers as a build without delta transfers does. */
   protocolVersion?: number;
 }
 

@@ -17,6 +17,8 @@ export interface InputProgress {
   total?: number | undefined;
   /** Entries read, where the command knows entries. */
   entries?: number | undefined;
+  /** Bytes that did not have to cross the wire (a delta transfer), where the command knows it. */
+  saved?: number | undefined;
 }
 
 export interface ProgressOptions {
@@ -66,6 +68,7 @@ export class ProgressBar {
       bytes: progress.bytes,
       total: progress.total ?? this.last.total,
       entries: progress.entries ?? this.last.entries,
+      saved: progress.saved ?? this.last.saved,
     };
   }
 
@@ -113,10 +116,10 @@ export class ProgressBar {
   private draw(): void {
     if (this.options.poll && !this.finished) this.update(this.options.poll());
     const ms = performance.now() - this.started;
-    const { bytes, total, entries } = this.last;
+    const { bytes, total, entries, saved } = this.last;
     const rate = bytes / Math.max(ms / 1000, 0.001);
     if (this.mode === 'json') {
-      this.stream.write(`${JSON.stringify({ event: 'progress', command: this.label, bytes, ...(total !== undefined ? { total } : {}), ...(entries !== undefined ? { entries } : {}), ms: Math.round(ms) })}\n`);
+      this.stream.write(`${JSON.stringify({ event: 'progress', command: this.label, bytes, ...(total !== undefined ? { total } : {}), ...(entries !== undefined ? { entries } : {}), ...(saved ? { saved } : {}), ms: Math.round(ms) })}\n`);
       return;
     }
     const parts = [this.label];
@@ -129,6 +132,7 @@ export class ProgressBar {
     }
     parts.push(`${formatBytes(rate)}/s`);
     if (entries !== undefined) parts.push(plural(entries, 'entry', 'entries'));
+    if (saved) parts.push(`${formatBytes(saved)} saved`);
     if (total !== undefined && total > 0 && bytes > 0 && bytes < total) parts.push(`${formatDuration(((total - bytes) / rate) * 1000)} left`);
     let line = parts.join('  ');
     // A line that wraps cannot be redrawn in place.

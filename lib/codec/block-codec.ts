@@ -7,6 +7,8 @@ import { CodecError, FormatError } from '../errors.js';
 import { allocStaging, recycleBlock } from '../format/block-buffers.js';
 import type { Leases } from '../format/leases.js';
 import { crc32 } from '../format/crc32.js';
+import { FRAME_DIGEST_BYTES, frameDigest } from '../format/frame-digest.js';
+import { webcrypto } from 'node:crypto';
 import type { CodecName } from './codec.js';
 import { compressLz4Frame, decompressLz4Frame } from './lz4-frame.js';
 import { storedZstdFrame } from './stored-zstd-frame.js';
@@ -18,6 +20,8 @@ import { sharedPool, WorkerFailure, type FrameResult } from './worker-pool.js';
  * instead of copied (or, in shared memory, used there), and afterwards reused for other blocks.
  * `frames`: the frame is made in pooled memory (shared, for zstd's worker threads) and lent
  * along the caller's closed pipeline, whose last reader (a file sink) gives it back.
+ * `digest`: the result carries the frame's digest (lib/format/frame-digest.ts), computed off the
+ * main thread: in the zstd worker that made the frame, on libuv's pool for the others.
  */
 export async function compressBlock(
   codec: CodecName,
@@ -25,6 +29,7 @@ export async function compressBlock(
   data: Buffer,
   owned: boolean,
   frames: Leases | null = null,
+  digest = false,
 ): Promise<FrameResult> {
   const recyclable = frames !== null;
   const stagingFrame = (length: number): Buffer => {
@@ -36,7 +41,7 @@ export async function compressBlock(
     const frame = storedZstdFrame(data, recyclable ? stagingFrame : undefined);
     // The block is copied into the frame: one the caller gave up is free for the next one.
     if (owned && isOwnable(data.buffer)) recycleBlock(data.buffer);
-    return { data: frame, crc: crc32(frame) };
+    return withDigest({ data: frame, crc: crc32(frame) }, digest);
   }
   if (codec === 'lz4') {
     // Recycled memory for the frame, as for zstd: fresh megabytes per block were page faults,
@@ -44,7 +49,7 @@ export async function compressBlock(
     const frame = await wrapCodec(() => compressLz4Frame(data, recyclable ? stagingFrame : undefined), 'lz4', -1);
     // lz4-napi is done with the input: a block the caller gave up is free for the next one.
     if (owned && isOwnable(data.buffer)) recycleBlock(data.buffer);
-    return { data: frame, crc: crc32(frame) };
+    return withDigest({ data: frame, crc: crc32(frame) }, digest);
   }
   const src = movable(data, owned);
   const out = recyclable ? allocStaging(zstdBound(data.length), true).buffer : undefined;
@@ -55,6 +60,7 @@ export async function compressBlock(
     offset: src.byteOffset,
     length: src.length,
     ...(out ? { out } : {}),
+    ...(digest ? { digest: true } : {}),
   };
   const result = recycled(await wrapCodec(() => sharedPool().run(req, true), 'zstd', -1));
   if (out && result.data.buffer === out) frames!.lend(result.data);
@@ -103,6 +109,18 @@ export async function decompressFrame(
   const result = recycled(await wrapCodec(() => sharedPool().run(req, true), 'zstd', offset));
   result.recyclable = true;
   return result;
+}
+
+/**
+ * Adds the frame's digest, hashed on libuv's thread pool (WebCrypto) so the main thread only
+ * pays for handing the frame over; shared memory, which WebCrypto refuses, is hashed here.
+ */
+async function withDigest(result: FrameResult, digest: boolean): Promise<FrameResult> {
+  if (!digest) return result;
+  const frame = result.data;
+  if (frame.buffer instanceof SharedArrayBuffer) return { ...result, digest: frameDigest(frame) };
+  const hash = await webcrypto.subtle.digest('SHA-256', frame);
+  return { ...result, digest: Buffer.from(hash, 0, FRAME_DIGEST_BYTES) };
 }
 
 /**

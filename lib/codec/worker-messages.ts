@@ -13,6 +13,8 @@ export type WorkerRequest =
       length: number;
       /** Memory to compress into (at least the zstd bound of `length`), handed over by the main thread. */
       out?: ArrayBufferLike;
+      /** Also compute the frame's digest (lib/format/frame-digest.ts) here, off the main thread. */
+      digest?: boolean;
     }
   | {
       id: number;
@@ -34,6 +36,8 @@ export type WorkerReply =
       crc: number;
       /** The input's memory when it is an ArrayBuffer (moved back); shared input stays where it is. */
       input?: ArrayBuffer;
+      /** The compressed frame's digest, when the request asked for it. */
+      digest?: Uint8Array;
       error?: undefined;
     }
   | {

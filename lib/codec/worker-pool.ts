@@ -16,6 +16,8 @@ export interface FrameResult {
   input?: ArrayBufferLike;
   /** True when `data`'s whole ArrayBuffer is the caller's to reuse (recycleBlock) once done. */
   recyclable?: boolean;
+  /** The compressed frame's digest (lib/format/frame-digest.ts), when asked for. */
+  digest?: Buffer;
 }
 
 type Job = {
@@ -137,7 +139,8 @@ export class WorkerPool {
         // Output and input in shared memory were used in place: they are the request's own.
         const out = reply.buffer ?? (job.request.out as SharedArrayBuffer);
         const input = reply.input ?? (job.request.buffer instanceof SharedArrayBuffer ? job.request.buffer : undefined);
-        job.resolve({ data: Buffer.from(out, 0, reply.length), crc: reply.crc, ...(input ? { input } : {}) });
+        const digest = reply.digest ? Buffer.from(reply.digest.buffer, reply.digest.byteOffset, reply.digest.byteLength) : undefined;
+        job.resolve({ data: Buffer.from(out, 0, reply.length), crc: reply.crc, ...(input ? { input } : {}), ...(digest ? { digest } : {}) });
       }
     }
     this.dispatch();

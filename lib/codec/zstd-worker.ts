@@ -7,6 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
 import type * as Binding from 'zstd-napi/binding.js';
+import { frameDigest } from '../format/frame-digest.js';
 import type { WorkerReply, WorkerRequest } from './worker-messages.js';
 
 const require = createRequire(import.meta.url);
@@ -60,6 +61,8 @@ parentPort!.on('message', (req: WorkerRequest) => {
     // sent back: the main thread has it already.
     const transfer: ArrayBuffer[] = [];
     const done: WorkerReply = { id: req.id, length: out.length, crc };
+    // Hashed here, while the frame is hot in this core's cache, not on the busy main thread.
+    if (req.op === 'compress' && req.digest === true) done.digest = new Uint8Array(frameDigest(out)); // a copy: 16 bytes cloned, not a pool
     if (out.buffer instanceof ArrayBuffer) transfer.push((done.buffer = out.buffer));
     if (req.buffer instanceof ArrayBuffer) transfer.push((done.input = req.buffer));
     reply = done;

@@ -16,6 +16,11 @@ export interface CompressedBlock {
   frame: Buffer;
   /** CRC32 of `frame`. */
   crc: number;
+  /**
+   * The frame's digest (lib/format/frame-digest.ts: SHA-256 of `frame`, first 16 bytes), when
+   * the compressor made it; a SnapshotFramer that writes digests computes any that is missing.
+   */
+  digest?: Buffer;
   /** Bytes the frame decompresses to. */
   rawLength: number;
   /** Entries in this block. */

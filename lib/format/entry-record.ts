@@ -13,6 +13,7 @@
 import { InvalidEntryError, LimitError } from '../errors.js';
 import { writeU64 } from './binary.js';
 import { allocBlock } from './block-buffers.js';
+import { contentBlockLimits, keyHash, type BlockBoundaries } from './content-boundaries.js';
 import type { Entry } from './entry.js';
 
 export const FLAG_EXPIRY = 0x01;
@@ -59,23 +60,50 @@ export function recordSize(entry: Entry, index = 0): number {
  * Fills blocks with whole records. `append` returns false when the entry does not fit in what
  * is left of the current block; the caller then takes the block and appends again. An entry
  * larger than a whole block gets a block of its own, sized to fit.
+ *
+ * With content boundaries (content-boundaries.ts), `append` also sets `boundary` when the block
+ * should end after the entry just appended: the caller then takes the block.
  */
 export class EntryBlockWriter {
+  /** The largest block of several records: `blockSize`, or for content boundaries their maximum. */
   readonly blockSize: number;
   private buf: FastBuffer;
+  /** A view of `buf` for the key hash (content boundaries): words read in one operation. */
+  private view: DataView | null = null;
   private pos = 0;
   /** Entries in the current block. */
   count = 0;
   /** Entries appended since this writer was made (used in error messages). */
   total = 0;
+  /** Content boundaries: the block should end after the entry last appended. */
+  boundary = false;
+  /** Content boundaries: no cut before this many bytes; 0 with fixed blocks. */
+  private readonly cutMin: number;
+  /** Content boundaries: cut when keyHash < record bytes × cutRate. */
+  private readonly cutRate: number;
 
-  /** `shared`: blocks in shared memory (see block-buffers.ts), for a consumer that keeps them inside snapstream. */
+  /**
+   * `shared`: blocks in shared memory (see block-buffers.ts), for a consumer that keeps them
+   * inside snapstream. `boundaries`: `'content'` makes `blockSize` the target of content-defined
+   * blocks (content-boundaries.ts); `'fixed'` (default) fills every block up to `blockSize`.
+   */
   constructor(
     blockSize: number,
     private readonly shared = false,
+    boundaries: BlockBoundaries = 'fixed',
   ) {
-    this.blockSize = blockSize;
-    this.buf = allocBlock(blockSize, shared);
+    if (boundaries === 'content') {
+      const limits = contentBlockLimits(blockSize);
+      this.blockSize = limits.max;
+      this.cutMin = limits.min;
+      this.cutRate = 2 ** 32 / (limits.target - limits.min);
+    } else {
+      this.blockSize = blockSize;
+      this.cutMin = 0;
+      this.cutRate = 0;
+    }
+    this.buf = allocBlock(this.blockSize, shared);
+    if (this.cutRate !== 0) this.view = viewOf(this.buf);
   }
 
   /** Bytes in the current block. */
@@ -124,6 +152,7 @@ export class EntryBlockWriter {
         }
         // An empty block too small for this record: give the record a block of its own.
         this.buf = Buffer.allocUnsafeSlow(size);
+        if (this.cutRate !== 0) this.view = viewOf(this.buf);
         return this.append(entry);
       }
     }
@@ -136,9 +165,12 @@ export class EntryBlockWriter {
     buf.writeUInt32LE(keyLength, start + 1);
     buf.writeUInt32LE(valueLength, start + 5);
     if (expiry !== undefined) writeU64(buf, expiry, start + RECORD_HEADER);
-    this.pos = at + valueLength;
+    const end = at + valueLength;
+    this.pos = end;
     this.count++;
     this.total++;
+    // Content boundaries: the key already lies in the block; hashed only once a cut may happen.
+    if (this.cutRate !== 0 && end >= this.cutMin) this.boundary = keyHash(this.view!, at - keyLength, at) < (end - start) * this.cutRate;
     return true;
   }
 
@@ -146,10 +178,16 @@ export class EntryBlockWriter {
   take(): Buffer {
     const block = this.buf.subarray(0, this.pos);
     this.buf = allocBlock(this.blockSize, this.shared);
+    if (this.cutRate !== 0) this.view = viewOf(this.buf);
     this.pos = 0;
     this.count = 0;
+    this.boundary = false;
     return block;
   }
+}
+
+function viewOf(buf: Buffer): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
 function writeText(buf: FastBuffer, text: string, at: number): number {

@@ -7,6 +7,7 @@ import { ChecksumError, FormatError, InvalidArgumentError, LimitError, Unsupport
 import { readU64, writeU64 } from './binary.js';
 import { CODEC_IDS, codecFromId, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE, type CodecName } from './codec-ids.js';
 import { crc32 } from './crc32.js';
+import { FRAME_DIGEST_BYTES } from './frame-digest.js';
 import { SKIPPABLE_HEADER, SNAP_SKIPPABLE_MAGIC, TAG_BLOCK, TAG_FOOTER, TAG_HEADER, writeSkippableHeader } from './skippable.js';
 
 /** The snapshot file format version this build writes (docs/FORMAT.md). */
@@ -15,6 +16,14 @@ export const FORMAT_VERSION = 1;
 export const MAX_JSON_BYTES = 1024 * 1024;
 /** Largest payload a snapstream metadata frame may have. */
 export const MAX_META_PAYLOAD = MAX_JSON_BYTES + 64;
+
+/**
+ * Header flag bit 0 (the header's flags byte, body offset 7): every block header carries the
+ * data frame's digest. A must-understand flag: readers before it refuse the file
+ * (`SNAP_ERR_UNSUPPORTED`), never misread it.
+ */
+export const HEADER_FLAG_DIGESTS = 0x01;
+const KNOWN_HEADER_FLAGS = HEADER_FLAG_DIGESTS;
 
 const HEADER_FIXED = 24;
 const BLOCK_FIXED = 60;
@@ -34,6 +43,11 @@ export interface SnapshotHeader {
   createdAt: number;
   /** User metadata (Raft index and term, anything JSON). */
   meta: Record<string, unknown>;
+  /**
+   * True when every block header carries its data frame's {@link BlockHeader.digest} (header
+   * flag bit 0). Absent in files written without digests (every file before the revision).
+   */
+  digests?: boolean;
 }
 
 /** The frame before each block's data frame. */
@@ -58,6 +72,11 @@ export interface BlockHeader {
   rawTotal: number;
   /** Source cursor after this block's last entry. */
   cursor: unknown;
+  /**
+   * The data frame's identity: the first 16 bytes of SHA-256 over its `frameLength` bytes as
+   * stored. Present in files whose header has {@link SnapshotHeader.digests}; undefined before.
+   */
+  digest?: Buffer;
 }
 
 /** The footer frame that ends a finished snapshot file. */
@@ -104,7 +123,7 @@ export function encodeHeader(header: Omit<SnapshotHeader, 'version'>): Buffer {
   const p = SKIPPABLE_HEADER;
   f.writeUInt16LE(FORMAT_VERSION, p + 4);
   f[p + 6] = CODEC_IDS[header.codec];
-  f[p + 7] = 0;
+  f[p + 7] = header.digests === true ? HEADER_FLAG_DIGESTS : 0;
   f.writeUInt32LE(header.blockSize, p + 8);
   writeU64(f, header.createdAt, p + 12);
   f.writeUInt32LE(meta.length, p + 20);
@@ -112,9 +131,14 @@ export function encodeHeader(header: Omit<SnapshotHeader, 'version'>): Buffer {
   return sealFrame(f);
 }
 
+/** A block header frame; with `block.digest` set, the digest follows the cursor (a file whose header has `digests`). */
 export function encodeBlockHeader(block: BlockHeader): Buffer {
   const cursor = jsonBytes(block.cursor, 'cursor');
-  const f = frameFor(TAG_BLOCK, BLOCK_FIXED + cursor.length);
+  const digest = block.digest;
+  if (digest !== undefined && digest.length !== FRAME_DIGEST_BYTES) {
+    throw new InvalidArgumentError(`a frame digest is ${FRAME_DIGEST_BYTES} bytes, got ${digest.length}`);
+  }
+  const f = frameFor(TAG_BLOCK, BLOCK_FIXED + cursor.length + (digest ? FRAME_DIGEST_BYTES : 0));
   const p = SKIPPABLE_HEADER;
   f.writeUInt32LE(block.seq, p + 4);
   f.writeUInt32LE(block.frameLength, p + 8);
@@ -127,6 +151,7 @@ export function encodeBlockHeader(block: BlockHeader): Buffer {
   writeU64(f, block.rawTotal, p + 48);
   f.writeUInt32LE(cursor.length, p + 56);
   cursor.copy(f, p + BLOCK_FIXED);
+  if (digest) digest.copy(f, p + BLOCK_FIXED + cursor.length);
   return sealFrame(f);
 }
 
@@ -224,7 +249,10 @@ export function decodeHeader(frame: Buffer, offset = 0): SnapshotHeader {
     });
   }
   const codec = codecFromId(p[6]!, offset);
-  if (p[7] !== 0) throw new UnsupportedError(`header at byte ${offset} sets flags 0x${p[7]!.toString(16)} this build does not know`, { offset, actual: p[7]! });
+  const flags = p[7]!;
+  if ((flags & ~KNOWN_HEADER_FLAGS) !== 0) {
+    throw new UnsupportedError(`header at byte ${offset} sets flags 0x${flags.toString(16)} this build does not know`, { offset, actual: flags });
+  }
   const blockSize = p.readUInt32LE(8);
   if (blockSize < MIN_BLOCK_SIZE || blockSize > MAX_BLOCK_SIZE) {
     throw new FormatError(`header at byte ${offset}: block size ${blockSize} is out of range`, { offset, actual: blockSize });
@@ -244,15 +272,25 @@ export function decodeHeader(frame: Buffer, offset = 0): SnapshotHeader {
     blockSize,
     createdAt: readU64(p, 12),
     meta: meta as Record<string, unknown>,
+    ...((flags & HEADER_FLAG_DIGESTS) !== 0 ? { digests: true } : {}),
   };
 }
 
-export function decodeBlockHeader(frame: Buffer, offset: number): BlockHeader {
+/**
+ * Decodes a block header frame. `digests`: the file's header has {@link SnapshotHeader.digests},
+ * so the body ends with the data frame's 16-byte digest after the cursor.
+ */
+export function decodeBlockHeader(frame: Buffer, offset: number, digests = false): BlockHeader {
   const p = openFrame(frame, TAG_BLOCK, offset, BLOCK_FIXED);
   const cursorLength = p.readUInt32LE(56);
-  if (BLOCK_FIXED + cursorLength !== p.length) {
-    throw new FormatError(`block header at byte ${offset}: cursor length does not fit the frame`, { offset });
+  const digestBytes = digests ? FRAME_DIGEST_BYTES : 0;
+  if (BLOCK_FIXED + cursorLength + digestBytes !== p.length) {
+    throw new FormatError(
+      `block header at byte ${offset}: cursor length ${digests ? 'and frame digest do' : 'does'} not fit the frame`,
+      { offset, expected: BLOCK_FIXED + cursorLength + digestBytes, actual: p.length },
+    );
   }
+  const cursorEnd = BLOCK_FIXED + cursorLength;
   return {
     seq: p.readUInt32LE(4),
     frameLength: p.readUInt32LE(8),
@@ -263,7 +301,8 @@ export function decodeBlockHeader(frame: Buffer, offset: number): BlockHeader {
     entries: readU64(p, 32),
     entriesTotal: readU64(p, 40),
     rawTotal: readU64(p, 48),
-    cursor: parseJson(p.subarray(BLOCK_FIXED), 'block cursor', offset),
+    cursor: parseJson(p.subarray(BLOCK_FIXED, cursorEnd), 'block cursor', offset),
+    ...(digests ? { digest: Buffer.from(p.subarray(cursorEnd, cursorEnd + FRAME_DIGEST_BYTES)) } : {}),
   };
 }
 

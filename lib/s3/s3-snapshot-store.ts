@@ -25,6 +25,7 @@ import { ErrorCodes, FormatError, InvalidArgumentError, isCorruptionError, NotFo
 import { decodeFooter, decodeHeader, FOOTER_FRAME_SIZE, metaFrameLength, MAX_META_PAYLOAD } from '../format/snapshot-frames.js';
 import { SKIPPABLE_HEADER } from '../format/skippable.js';
 import { durableRename, fsyncFile } from '../sink/durable-file.js';
+import { contentBlockLimits } from '../format/content-boundaries.js';
 import { EntrySource, type EntryIterable } from '../snapshot/entry-source.js';
 import { inspectSnapshot, verifySnapshot, type VerifyResult } from '../snapshot/inspect-snapshot.js';
 import { SnapshotFramer } from '../snapshot/snapshot-framer.js';
@@ -233,11 +234,13 @@ export class S3SnapshotStore extends EventEmitter implements SnapshotStore<S3Sto
       const w = this.options.write ?? {};
       const codec = w.codec ?? 'zstd';
       const blockSize = w.blockSize ?? DEFAULT_BLOCK_SIZE;
+      // Content-defined blocks, as writeSnapshot makes them: the header records their maximum.
+      const maxBlock = contentBlockLimits(blockSize).max;
       const entries = snapshotSource ? snapshotSource.entries(undefined) : (source as EntryIterable);
       await pipeline(
-        new EntrySource(entries, { blockSize, ...(snapshotSource?.cursorOf ? { cursorOf: snapshotSource.cursorOf.bind(snapshotSource) } : {}) }),
+        new EntrySource(entries, { blockSize, boundaries: 'content', ...(snapshotSource?.cursorOf ? { cursorOf: snapshotSource.cursorOf.bind(snapshotSource) } : {}) }),
         new Compressor({ codec, blocks: true, ...(w.level !== undefined ? { level: w.level } : {}), ...(w.concurrency ? { concurrency: w.concurrency } : {}) }),
-        new SnapshotFramer({ codec, blockSize, meta: fullMeta, createdAt }),
+        new SnapshotFramer({ codec, blockSize: maxBlock, meta: fullMeta, createdAt }),
         this.sink(id, options.signal, false),
       );
     } finally {

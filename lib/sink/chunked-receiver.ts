@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { ChecksumError, FormatError, InvalidArgumentError, LimitError, TruncatedError, wrapIoError } from '../errors.js';
+import { ChecksumError, FormatError, InvalidArgumentError, isCorruptionError, LimitError, TruncatedError, wrapIoError } from '../errors.js';
 import { CHUNK_DATA, CHUNK_END, type ChunkFrame } from '../format/chunk-frame.js';
 import { crc32, crc32Combine } from '../format/crc32.js';
 import { dropBytes } from '../streams/byte-queue.js';
@@ -80,6 +80,15 @@ export class ChunkedReceiver extends Writable {
   offset = 0;
   /** True once the file is installed under its final name. */
   installed = false;
+  /**
+   * A last check of the whole file, run once its length and CRC32 match the end frame and all of
+   * it is written, before it is installed: a delta transfer checks the snapshot's own frames
+   * here. Its rejection fails the install; a corruption error (the bytes are wrong) also
+   * discards the partial, as a failed whole-file CRC does.
+   */
+  beforeInstall: ((partialPath: string, length: number, crc: number) => Promise<void>) | null = null;
+  /** Settles when every write started so far has. */
+  private lastWrite: Promise<unknown> = Promise.resolve();
   private crc = 0;
   private sink: ResumableFileSink | null = null;
   private readonly resume: boolean;
@@ -210,6 +219,7 @@ export class ChunkedReceiver extends Writable {
     this.crc = crc32Combine(this.crc, freshCrc, end - this.offset);
     this.offset = end;
     const done = this.writeSink(fresh).then(() => this.emit('progress', { bytes: end, entries: 0 }));
+    this.lastWrite = done.catch(() => {});
     return { outcome: 'written', done };
   }
 
@@ -254,14 +264,20 @@ export class ChunkedReceiver extends Writable {
     }
     if (frame.crc32 !== this.crc) {
       // The bytes on disk are wrong somewhere: keeping them would only fail again.
-      const sink = this.sink!;
-      sink.destroy();
-      await new Promise((resolve) => sink.once('close', resolve));
-      await fsp.rm(this.partialPath, { force: true });
+      await this.discard();
       throw new ChecksumError('the CRC32 of the whole file does not match the end frame: the partial file was discarded', {
         expected: frame.crc32,
         actual: this.crc,
       });
+    }
+    if (this.beforeInstall) {
+      await this.lastWrite;
+      try {
+        await this.beforeInstall(this.partialPath, this.offset, this.crc);
+      } catch (err) {
+        if (isCorruptionError(err)) await this.discard();
+        throw err;
+      }
     }
     const sink = this.sink!;
     // `end`'s callback gets the error of a failed final step (fsync, rename, directory fsync):
@@ -274,6 +290,14 @@ export class ChunkedReceiver extends Writable {
     this.installed = true;
     this.emit('installed', { path: this.path, bytes: this.offset });
     return 'installed';
+  }
+
+  /** Removes the partial (its bytes are wrong somewhere). */
+  private async discard(): Promise<void> {
+    const sink = this.sink!;
+    sink.destroy();
+    await new Promise((resolve) => sink.once('close', resolve));
+    await fsp.rm(this.partialPath, { force: true });
   }
 
   /**

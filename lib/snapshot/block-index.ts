@@ -56,7 +56,7 @@ export async function* walkSnapshotFrames(file: FileHandle, fileSize: number): A
       return;
     }
     if (tag !== TAG_BLOCK) throw new FormatError(`unexpected frame ${JSON.stringify(tag)} at byte ${offset}`, { offset });
-    const block = decodeBlockHeader(frame, offset);
+    const block = decodeBlockHeader(frame, offset, header.digests === true);
     if (block.seq !== seq || block.offset !== offset) {
       throw new FormatError(`block header at byte ${offset} is out of place (seq ${block.seq}, offset ${block.offset})`, {
         offset,

@@ -10,6 +10,7 @@ import { checkBlockSize, DEFAULT_BLOCK_SIZE } from '../codec/codec.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { RawBlock } from '../format/block.js';
 import type { Entry } from '../format/entry.js';
+import type { BlockBoundaries } from '../format/content-boundaries.js';
 import { EntryBlockWriter } from '../format/entry-record.js';
 import { leasesOf, type Leases } from '../format/leases.js';
 import { nodeStreamOptions, type StageOptions } from '../streams/stage-options.js';
@@ -19,8 +20,17 @@ export type EntryIterable = Iterable<Entry | Entry[]> | AsyncIterable<Entry | En
 
 /** Options of {@link EntrySource}. */
 export interface EntrySourceOptions extends StageOptions {
-  /** Raw bytes per block; a block never splits a record. Default 1 MiB. */
+  /**
+   * Raw bytes per block; a block never splits a record. Default 1 MiB. With content boundaries
+   * the size blocks average about; they range from half to twice it (at most 64 MiB).
+   */
   blockSize?: number;
+  /**
+   * `'content'`: blocks end where the entries' keys say (docs/FORMAT.md 3.10), so snapshots of
+   * similar state share most blocks; the framer's `blockSize` must then be
+   * `contentBlockLimits(blockSize).max`. `'fixed'` (default here): every block filled to `blockSize`.
+   */
+  boundaries?: BlockBoundaries;
   /** The cursor after an entry (see EntryEncoderOptions.cursorOf). Default: entries so far. */
   cursorOf?: (entry: Entry, count: number) => unknown;
   /** Entries already written before this source (resuming): counts continue from here. */
@@ -55,7 +65,7 @@ export class EntrySource extends Readable {
     // Compressor's worker threads use in place, lent to it alone. Never for blocks anyone else
     // receives: they may keep them, and Web APIs (fetch, crypto.subtle) refuse shared views.
     this.leases = leasesOf(options);
-    this.writer = new EntryBlockWriter(checkBlockSize(options.blockSize ?? DEFAULT_BLOCK_SIZE), this.leases !== null);
+    this.writer = new EntryBlockWriter(checkBlockSize(options.blockSize ?? DEFAULT_BLOCK_SIZE), this.leases !== null, options.boundaries ?? 'fixed');
     this.cursorOf = options.cursorOf ?? ((_entry, count) => count);
     this.startCount = options.startCount ?? 0;
   }
@@ -107,11 +117,14 @@ export class EntrySource extends Readable {
   /** Adds an entry; false once a block was pushed and the consumer asked for no more. */
   private add(entry: Entry): boolean {
     let wantMore = true;
-    if (!this.writer.append(entry)) {
+    const writer = this.writer;
+    if (!writer.append(entry)) {
       wantMore = this.pushBlock();
-      this.writer.append(entry);
+      writer.append(entry);
     }
     this.last = entry;
+    // A content boundary after this entry.
+    if (writer.boundary) wantMore = this.pushBlock() && wantMore;
     return wantMore;
   }
 

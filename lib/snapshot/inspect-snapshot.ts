@@ -96,13 +96,14 @@ export interface VerifyOptions {
 
 /**
  * Reads the whole file (a path, or a stream of its bytes) and checks everything: every metadata frame's CRC, the running file CRC
- * at each block and at the footer, every data frame's CRC and that it decompresses to its size.
+ * at each block and at the footer, every data frame's CRC and digest (files that have digests) and that it decompresses to its size.
  * Resolves with the header and footer, or rejects with the first damage found.
  */
 export async function verifySnapshot(path: string | Readable, options: VerifyOptions = {}): Promise<VerifyResult> {
   // Pooled memory lent along this closed pipeline only: decompressed blocks go back once checked.
   const leases = new Leases();
-  const parser = new SnapshotParser(withLeases({}, leases));
+  // Every frame against its digest too (files that have them): verification is the whole check.
+  const parser = new SnapshotParser(withLeases({ verifyDigests: true }, leases));
   const what = typeof path === 'string' ? path : 'the snapshot stream';
   // Blocks in flight bounded by bytes: four 64 MiB blocks at once took the process past 300 MB.
   const gate = new InFlightGate(options.maxBytesInFlight);

@@ -9,6 +9,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { CompressedBlock } from '../format/block.js';
 import { crc32, crc32Combine } from '../format/crc32.js';
 import { checkBlockLimits } from '../format/block-limits.js';
+import { frameDigest } from '../format/frame-digest.js';
 import { encodeBlockHeader, encodeFooter, encodeHeader } from '../format/snapshot-frames.js';
 import { nodeStreamOptions, type StageOptions } from '../streams/stage-options.js';
 
@@ -40,6 +41,12 @@ export interface SnapshotFramerOptions extends StageOptions {
   createdAt?: number;
   /** Continue a file that already holds a header and whole blocks: no header is written. */
   resume?: FramerState;
+  /**
+   * Give every block header its data frame's digest (docs/FORMAT.md 3.5; header flag bit 0).
+   * Default true. False writes files that snapstream readers before the digest revision read;
+   * when resuming, it must be what the file's header says.
+   */
+  digests?: boolean;
 }
 
 /**
@@ -51,6 +58,7 @@ export class SnapshotFramer extends Transform {
   private started: boolean;
   private headerFrame: Buffer | null = null;
   private readonly blockSize: number;
+  private readonly digests: boolean;
 
   constructor(options: SnapshotFramerOptions) {
     super({ ...nodeStreamOptions(options), writableObjectMode: true, writableHighWaterMark: 2 });
@@ -59,6 +67,7 @@ export class SnapshotFramer extends Transform {
       throw new InvalidArgumentError('meta must be a plain object');
     }
     this.blockSize = options.blockSize;
+    this.digests = options.digests !== false;
     this.state = options.resume ? { ...options.resume } : { offset: 0, crc: 0, blocks: 0, entriesTotal: 0, rawTotal: 0 };
     this.started = options.resume !== undefined;
     if (!this.started) {
@@ -68,6 +77,7 @@ export class SnapshotFramer extends Transform {
         blockSize: options.blockSize,
         createdAt: options.createdAt ?? Date.now(),
         meta,
+        ...(this.digests ? { digests: true } : {}),
       });
     }
   }
@@ -92,6 +102,8 @@ export class SnapshotFramer extends Transform {
         entriesTotal: s.entriesTotal + block.entries,
         rawTotal: s.rawTotal + block.rawLength,
         cursor: block.cursor,
+        // A compressor in block mode hashed the frame off the main thread; any other source of blocks is hashed here.
+        ...(this.digests ? { digest: block.digest ?? frameDigest(block.frame) } : {}),
       };
       // Never write a block that readers refuse (a hand-made pipeline may pass any block).
       checkBlockLimits(fields, this.blockSize, s.offset);

@@ -11,6 +11,7 @@ import { ChecksumError, FormatError, LimitError, TruncatedError } from '../error
 import { leasesOf, type Leases } from '../format/leases.js';
 import { checkBlockLimits } from '../format/block-limits.js';
 import { crc32 } from '../format/crc32.js';
+import { frameDigest } from '../format/frame-digest.js';
 import {
   decodeBlockHeader,
   decodeFooter,
@@ -47,6 +48,18 @@ export interface ParsedBlock {
   entriesTotal: number;
   /** Source cursor after this block's last entry. */
   cursor: unknown;
+  /** The frame's digest from its block header (files with `header.digests`); checked with `verifyDigests`. */
+  digest?: Buffer;
+}
+
+/** Options of {@link SnapshotParser}. */
+export interface SnapshotParserOptions extends StageOptions {
+  /**
+   * Check each data frame against the digest in its block header (files that have them), on
+   * this thread: SHA-256 of every frame. Default false: the frame's CRC32, always checked, is
+   * the check for damage; the digest is its identity (verifySnapshot checks both).
+   */
+  verifyDigests?: boolean;
 }
 
 /**
@@ -70,12 +83,14 @@ export class SnapshotParser extends Transform {
   private blocks = 0;
   private entriesTotal = 0;
   private rawTotal = 0;
+  private readonly verifyDigests: boolean;
 
-  constructor(options: StageOptions = {}) {
+  constructor(options: SnapshotParserOptions = {}) {
     super({ ...nodeStreamOptions(options), readableObjectMode: true, readableHighWaterMark: 2 });
     const leases = leasesOf(options);
     this.leases = leases;
     this.input = new ByteQueue(leases ? (chunk) => leases.giveBack(chunk) : undefined);
+    this.verifyDigests = options.verifyDigests === true;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -117,7 +132,7 @@ export class SnapshotParser extends Transform {
       return true;
     }
     const tag = frameTag(frame);
-    if (tag === TAG_BLOCK) this.blockHeader(decodeBlockHeader(frame, at), at, crcBefore);
+    if (tag === TAG_BLOCK) this.blockHeader(decodeBlockHeader(frame, at, this.header.digests === true), at, crcBefore);
     else if (tag === TAG_FOOTER) this.finish(decodeFooter(frame, at), at, crcBefore);
     else throw new FormatError(`unexpected frame ${JSON.stringify(tag)} at byte ${at}`, { offset: at, actual: tag });
     return true;
@@ -147,6 +162,7 @@ export class SnapshotParser extends Transform {
     const at = this.offset;
     const { data: frame, owned } = this.consumeOwned(b.frameLength, this.copyFrames);
     this.checkFrameKind(frame, b, at);
+    if (this.verifyDigests && b.digest) this.checkDigest(frame, b, at);
     // Our own copy goes on lent to readSnapshot's Decompressor, which moves it to a worker;
     // in any other pipeline the frame is the consumer's.
     if (owned) this.leases?.lend(frame);
@@ -163,6 +179,7 @@ export class SnapshotParser extends Transform {
       entries: b.entries,
       entriesTotal: b.entriesTotal,
       cursor: b.cursor,
+      ...(b.digest ? { digest: b.digest } : {}),
     };
     this.push(out);
     return true;
@@ -187,6 +204,26 @@ export class SnapshotParser extends Transform {
       expected,
       actual: magic,
     });
+  }
+
+  /**
+   * A frame whose CRC32 holds but whose digest does not was not damaged at random (that would
+   * take a CRC collision): the frame or its block header was rewritten. Still corruption: these
+   * are not the bytes the writer wrote. The CRC is checked first, so damage reads as damage.
+   */
+  private checkDigest(frame: Buffer, b: BlockHeader, at: number): void {
+    const crc = crc32(frame);
+    if (crc !== b.frameCrc) {
+      throw new ChecksumError(`frame at byte ${at} fails its CRC32`, { offset: at, seq: b.seq, expected: b.frameCrc, actual: crc });
+    }
+    const actual = frameDigest(frame);
+    if (!actual.equals(b.digest!)) {
+      throw new ChecksumError(
+        `block ${b.seq}: the data frame at byte ${at} matches its CRC32 but not the SHA-256 digest in its block header ` +
+          `(${b.digest!.toString('hex')}, the frame's is ${actual.toString('hex')}): the frame or its header was rewritten`,
+        { offset: at, seq: b.seq, expected: b.digest!.toString('hex'), actual: actual.toString('hex') },
+      );
+    }
   }
 
   private finish(f: SnapshotFooter, at: number, crcBefore: number): void {
@@ -222,6 +259,6 @@ function mustEqual(where: string, field: string, expected: number, actual: numbe
 }
 
 /** Creates a {@link SnapshotParser}. */
-export function createSnapshotParser(options?: StageOptions): SnapshotParser {
+export function createSnapshotParser(options?: SnapshotParserOptions): SnapshotParser {
   return new SnapshotParser(options);
 }

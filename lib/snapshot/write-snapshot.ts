@@ -15,6 +15,7 @@ import { InvalidArgumentError, wrapIoError } from '../errors.js';
 import type { Entry } from '../format/entry.js';
 import { Leases, withLeases } from '../format/leases.js';
 import type { SnapshotHeader } from '../format/snapshot-frames.js';
+import { headerBlockSize, type BlockBoundaries } from '../format/content-boundaries.js';
 import { partialPathFor, ResumableFileSink, unsyncedTail } from '../sink/resumable-file-sink.js';
 import { Compressor } from '../streams/compressor.js';
 import type { Progress } from '../streams/stage-options.js';
@@ -31,8 +32,18 @@ export interface WriteSnapshotOptions {
   codec?: CodecName;
   /** zstd level. Default 1. */
   level?: number;
-  /** Raw bytes per block. Default 1 MiB. */
+  /**
+   * Raw bytes per block. Default 1 MiB. With content boundaries (the default) the size blocks
+   * average about: from half to twice it (at most 64 MiB, the header's `blockSize`).
+   */
   blockSize?: number;
+  /**
+   * `'content'` (default): blocks end where the entries' keys say (docs/FORMAT.md 3.10), so an
+   * update or insert changes only the block it falls in, and snapshots of similar state share
+   * most data frames byte for byte (what a delta transfer skips). `'fixed'`: every block filled
+   * up to `blockSize`, as before.
+   */
+  boundaries?: BlockBoundaries;
   /** User metadata for the header (Raft index and term, anything JSON). */
   meta?: Record<string, unknown>;
   /** Creation time in ms. Default: now (or, when resuming, the partial's). */
@@ -42,6 +53,13 @@ export interface WriteSnapshotOptions {
    * resume. Default: the number of entries so far. A sorted database source returns the key.
    */
   cursorOf?: (entry: Entry, count: number) => unknown;
+  /**
+   * Give every block header its data frame's digest (docs/FORMAT.md 3.5), the identity that
+   * lets a receiver holding equal frames skip them. Default true. False writes files that
+   * snapstream readers before the digest revision read (they refuse the flag with
+   * `SNAP_ERR_UNSUPPORTED`).
+   */
+  digests?: boolean;
   /** Resume a matching `<path>.partial`. Default: true when the source is a function. */
   resume?: boolean;
   /** Blocks compressed at once. */
@@ -91,7 +109,11 @@ export async function writeSnapshot(
 ): Promise<SnapshotSummary> {
   const codec = checkCodec(options.codec ?? 'zstd');
   const blockSize = checkBlockSize(options.blockSize ?? DEFAULT_BLOCK_SIZE);
+  const boundaries = checkBoundaries(options.boundaries ?? 'content');
+  // What the header records: the largest block of several records, which readers bound blocks by.
+  const maxBlock = headerBlockSize(blockSize, boundaries);
   const meta = options.meta ?? {};
+  const digests = options.digests !== false;
   const restartable = typeof source === 'function';
   if (options.resume && !restartable) {
     throw new InvalidArgumentError('resume needs a source function (cursor) => entries');
@@ -101,7 +123,7 @@ export async function writeSnapshot(
   if (options.resume ?? restartable) {
     const found = await findPartial(partialPathFor(path), unsyncedTail(options.syncEvery));
     if (found) {
-      const mismatch = headerMismatch(found, { codec, blockSize, meta, createdAt: options.createdAt });
+      const mismatch = headerMismatch(found, { codec, blockSize: maxBlock, meta, createdAt: options.createdAt, digests });
       if (mismatch === null) partial = found;
       else summary.discarded = mismatch;
     }
@@ -113,20 +135,23 @@ export async function writeSnapshot(
   const leases = new Leases();
   const entrySource = new EntrySource(entries, withLeases({
     blockSize,
+    boundaries,
     startCount: partial?.entries ?? 0,
     ...(options.cursorOf ? { cursorOf: options.cursorOf } : {}),
   }, leases));
   const compressor = new Compressor(withLeases({
     blocks: true,
+    digests,
     codec,
-    blockSize,
+    blockSize: maxBlock,
     ...(options.level !== undefined ? { level: options.level } : {}),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
   }, leases));
   const framer = new SnapshotFramer({
     codec,
-    blockSize,
+    blockSize: maxBlock,
     meta,
+    digests,
     ...(options.createdAt !== undefined ? { createdAt: options.createdAt } : {}),
     ...(partial ? { resume: partial.state! } : {}),
   });
@@ -162,6 +187,11 @@ export async function writeSnapshot(
   };
 }
 
+function checkBoundaries(b: unknown): BlockBoundaries {
+  if (b === 'content' || b === 'fixed') return b;
+  throw new InvalidArgumentError(`boundaries must be 'content' or 'fixed', got ${String(b)}`);
+}
+
 /** The analysis of a partial file, or null if there is none. */
 async function findPartial(partialPath: string, verifyBytes: number): Promise<PartialAnalysis | null> {
   try {
@@ -180,12 +210,13 @@ async function findPartial(partialPath: string, verifyBytes: number): Promise<Pa
 /** Why a partial cannot be continued with these options, or null if it can. */
 function headerMismatch(
   found: PartialAnalysis,
-  want: { codec: CodecName; blockSize: number; meta: Record<string, unknown>; createdAt: number | undefined },
+  want: { codec: CodecName; blockSize: number; meta: Record<string, unknown>; createdAt: number | undefined; digests: boolean },
 ): string | null {
   if (!found.resumable || !found.header) return found.reason ?? 'not resumable';
   const h: SnapshotHeader = found.header;
   if (h.codec !== want.codec) return `the partial uses codec ${h.codec}, not ${want.codec}`;
   if (h.blockSize !== want.blockSize) return `the partial uses block size ${h.blockSize}, not ${want.blockSize}`;
+  if ((h.digests === true) !== want.digests) return `the partial was written ${want.digests ? 'without' : 'with'} frame digests`;
   if (JSON.stringify(h.meta) !== JSON.stringify(want.meta)) return 'the partial has different metadata';
   if (want.createdAt !== undefined && h.createdAt !== want.createdAt) return 'the partial has a different creation time';
   return null;

@@ -33,6 +33,11 @@ export interface CompressorOptions extends StageOptions {
   concurrency?: number;
   /** Object mode: RawBlock in, CompressedBlock out. */
   blocks?: boolean;
+  /**
+   * Block mode: give each CompressedBlock its frame's `digest` (for a SnapshotFramer), hashed
+   * off the main thread. Default true in block mode; ignored in byte mode.
+   */
+  digests?: boolean;
 }
 
 /**
@@ -52,6 +57,7 @@ export class Compressor extends OrderedTransform<CompressedBlock> {
    * (moved to a worker, reused), and frames are made in pooled memory lent to the next stages.
    */
   private readonly leases: Leases | null;
+  private readonly digests: boolean;
   private block: Buffer | null = null;
   private filled = 0;
   private bytesIn = 0;
@@ -68,6 +74,7 @@ export class Compressor extends OrderedTransform<CompressedBlock> {
     this.level = level;
     this.blockSize = blockSize;
     this.leases = leasesOf(options);
+    this.digests = this.blockMode && options.digests !== false;
   }
 
   override _transform(chunk: Buffer | RawBlock, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -121,7 +128,14 @@ export class Compressor extends OrderedTransform<CompressedBlock> {
     const rawLength = data.length;
     this.frames++;
     this.results.add(
-      compressBlock(this.codec, this.level, data, owned, this.leases).then((r) => ({ frame: r.data, crc: r.crc, rawLength, entries, cursor })),
+      compressBlock(this.codec, this.level, data, owned, this.leases, this.digests).then((r) => ({
+        frame: r.data,
+        crc: r.crc,
+        ...(r.digest ? { digest: r.digest } : {}),
+        rawLength,
+        entries,
+        cursor,
+      })),
     );
   }
 

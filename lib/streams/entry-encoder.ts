@@ -10,13 +10,23 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { checkBlockSize, DEFAULT_BLOCK_SIZE } from '../codec/codec.js';
 import type { RawBlock } from '../format/block.js';
 import type { Entry } from '../format/entry.js';
+import type { BlockBoundaries } from '../format/content-boundaries.js';
 import { EntryBlockWriter } from '../format/entry-record.js';
 import { nodeStreamOptions, type StageOptions } from './stage-options.js';
 
 /** Options of {@link EntryEncoder} (and {@link createEntryEncoder}). */
 export interface EntryEncoderOptions extends StageOptions {
-  /** Largest block emitted, in bytes (a bigger record gets a block of its own). Default 1 MiB. */
+  /**
+   * Largest block emitted, in bytes (a bigger record gets a block of its own). Default 1 MiB.
+   * With content boundaries, the size blocks average about (from half to twice it, at most 64 MiB).
+   */
   blockSize?: number;
+  /**
+   * `'content'`: blocks end where the entries' keys say (docs/FORMAT.md 3.10), so encodings of
+   * similar entries share most blocks; a SnapshotFramer after it then needs `blockSize`
+   * `contentBlockLimits(blockSize).max`. `'fixed'` (default here): every block filled to `blockSize`.
+   */
+  boundaries?: BlockBoundaries;
   /** Emit RawBlock objects instead of bytes. */
   blocks?: boolean;
   /**
@@ -46,7 +56,7 @@ export class EntryEncoder extends Transform {
       readableObjectMode: blockMode,
       ...(blockMode && options.highWaterMark === undefined ? { highWaterMark: 2 } : {}),
     });
-    this.writer = new EntryBlockWriter(checkBlockSize(options.blockSize ?? DEFAULT_BLOCK_SIZE));
+    this.writer = new EntryBlockWriter(checkBlockSize(options.blockSize ?? DEFAULT_BLOCK_SIZE), false, options.boundaries ?? 'fixed');
     this.blockMode = blockMode;
     this.cursorOf = options.cursorOf ?? ((_entry, count) => count);
   }
@@ -77,10 +87,11 @@ export class EntryEncoder extends Transform {
       this.writer.append(entry);
     }
     this.last = entry;
+    if (this.writer.boundary) this.emitBlock();
   }
 
   private emitBlock(): void {
-    // Called before the entry that did not fit is appended: `last` is this block's last entry.
+    // Called before the entry that did not fit is appended, or after a content boundary: `last` is this block's last entry.
     const entries = this.writer.count;
     const data = this.writer.take();
     this.bytes += data.length;

@@ -36,7 +36,8 @@ import { checkChunkSize } from '../streams/chunker.js';
 import { readFully } from '../sink/read-fully.js';
 import { authProof, newNonce, proofMatches, type Secret } from './auth.js';
 import { checkSnapshotId } from '../snapshot/snapshot-id.js';
-import { PROTOCOL_VERSION } from './wire.js';
+import { BASE_PROTOCOL_VERSION, MAX_OFFER_FRAMES, PROTOCOL_VERSION } from './wire.js';
+import { readDataFrames, type DataFrame } from './data-frames.js';
 import { WireConnection } from './wire-connection.js';
 
 /** Opens a new connection to the receiver (a TCP, TLS or Unix socket, any duplex); called again after a drop. */
@@ -44,6 +45,8 @@ export type Connect = () => Duplex | Promise<Duplex>;
 
 /** Most unacknowledged data in flight, whatever the chunk size. */
 const WINDOW_BYTES = 16 * 1024 * 1024;
+/** COPY messages (no data) in flight beyond the window of chunks. */
+const MAX_COPIES_IN_FLIGHT = 64;
 
 /** Reported to {@link SendSnapshotOptions.onProgress} as the receiver acknowledges chunks. */
 export interface TransferProgress {
@@ -55,6 +58,8 @@ export interface TransferProgress {
   rate: number;
   /** Seconds left at that rate. */
   eta: number;
+  /** Of `bytes`, those the receiver took from frames it already held (a delta transfer): not sent. */
+  copied: number;
 }
 
 /** Options of {@link sendSnapshot}. */
@@ -89,6 +94,17 @@ export interface SendSnapshotOptions {
   signal?: AbortSignal;
   /** Called each time the receiver acknowledges data. */
   onProgress?: (progress: TransferProgress) => void;
+  /**
+   * Offer a delta when the receiver speaks protocol version 2: the receiver says which of the
+   * file's data frames it already holds (in snapshots of its own), and only the others are sent.
+   * Default true; false sends the whole file, as version 1 does.
+   */
+  delta?: boolean;
+  /**
+   * The highest protocol version to speak (1 or 2). Default 2 (delta transfers). 1 speaks
+   * exactly as a build without delta transfers does.
+   */
+  protocolVersion?: number;
 }
 
 /** What {@link sendSnapshot} sent. */
@@ -116,6 +132,14 @@ export interface SendResult {
   rereadBytes: number;
   /** Chunks the receiver reported damaged in transit. */
   nacks: number;
+  /** Whether the receiver took part of the file from frames it already held (protocol version 2). */
+  delta: boolean;
+  /** File bytes the receiver took from its own frames instead of the wire. */
+  copiedBytes: number;
+  /** Data frames the receiver said it held but could not use (damaged or gone): sent instead. */
+  refetchedFrames: number;
+  /** All bytes on the wire, both ways, over every connection: data, metadata and messages. */
+  wireBytes: number;
 }
 
 /**
@@ -215,6 +239,12 @@ class Sender {
   private readonly prefixes = new PrefixCrcs();
   private nacks = 0;
   private highest = 0; // furthest offset ever sent
+  private copiedBytes = 0;
+  private refetched = 0;
+  private wireBytes = 0;
+  private deltaUsed = false;
+  /** The file's data frames, once read (null: not a snapshot file, no delta). */
+  private frames: DataFrame[] | null | undefined;
   private furthest = -1; // furthest offset the receiver ever reported holding
   /** Whether the last attempt got the receiver further than any before it. */
   progressed = false;
@@ -245,27 +275,32 @@ class Sender {
     };
     this.options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const offset = await this.handshake(conn);
+      const { offset, version } = await this.handshake(conn);
       this.reached(offset);
       if (this.resumedFrom < 0) this.resumedFrom = offset;
       else this.resumes.push(offset);
-      const result = await this.transfer(conn, offset);
+      const copies = version >= 2 && this.options.delta !== false ? await this.negotiate(conn, offset) : [];
+      const result = await this.transfer(conn, offset, copies);
       conn.close();
       return result;
     } catch (err) {
       conn.destroy();
       throw err;
     } finally {
+      this.wireBytes += conn.bytesIn + conn.bytesOut;
       this.options.signal?.removeEventListener('abort', onAbort);
     }
   }
 
-  private async handshake(conn: WireConnection): Promise<number> {
+  private async handshake(conn: WireConnection): Promise<{ offset: number; version: number }> {
     const nonce = newNonce();
     // Once the end frame has been sent, the whole file's CRC goes with the HELLO: a receiver that
     // installed the file but whose DONE was lost can then confirm it instead of taking it again.
     const crc = this.fileCrc === undefined ? {} : { crc: this.fileCrc };
-    await conn.send('HELLO', { version: PROTOCOL_VERSION, id: this.id, size: this.size, meta: this.options.meta ?? {}, nonce, ...crc });
+    const highest = Math.min(PROTOCOL_VERSION, this.options.protocolVersion ?? PROTOCOL_VERSION);
+    // Version 1 peers read `version` only; `maxVersion` offers more to those that know it.
+    const offer = highest > BASE_PROTOCOL_VERSION ? { maxVersion: highest } : {};
+    await conn.send('HELLO', { version: BASE_PROTOCOL_VERSION, ...offer, id: this.id, size: this.size, meta: this.options.meta ?? {}, nonce, ...crc });
     const challenge = await conn.expect(['CHALLENGE', 'REFUSE'], this.idle);
     if (challenge.type === 'REFUSE') throw refusal(challenge.body);
     const serverNonce = String(challenge.body.nonce ?? '');
@@ -280,17 +315,66 @@ class Sender {
     if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0 || offset > this.size) {
       throw new ProtocolError(`the server answered with an impossible offset ${String(offset)}`);
     }
-    return offset;
+    const answered = answer.body.version;
+    const version = typeof answered === 'number' && Number.isInteger(answered) && answered >= 2 && answered <= highest ? answered : BASE_PROTOCOL_VERSION;
+    return { offset, version };
   }
 
-  private async transfer(conn: WireConnection, start: number): Promise<SendResult> {
+  /**
+   * Protocol version 2: offers the digests of the data frames that end past `start`, in batches,
+   * and returns those the receiver says it holds (in file order): they go as COPY messages.
+   */
+  private async negotiate(conn: WireConnection, start: number): Promise<DataFrame[]> {
+    this.frames ??= await readDataFrames(this.file, this.size);
+    const all = this.frames;
+    if (!all) return [];
+    const offered = all.filter((f) => f.offset + f.length > start);
+    if (offered.length === 0) return [];
+    const held: DataFrame[] = [];
+    for (let first = 0; first < offered.length; first += MAX_OFFER_FRAMES) {
+      const batch = offered.slice(first, first + MAX_OFFER_FRAMES);
+      const last = first + batch.length >= offered.length;
+      await conn.send('OFFER', { index: first, digests: Buffer.concat(batch.map((f) => f.digest)).toString('hex'), ...(last ? { last } : {}) });
+      const m = await conn.expect(['HAVE', 'CANCEL'], this.idle);
+      if (m.type === 'CANCEL') throw receiverCancel(m.body);
+      const bits = typeof m.body.bits === 'string' ? Buffer.from(m.body.bits, 'base64') : null;
+      if (m.body.index !== first || !bits || bits.length !== Math.ceil(batch.length / 8)) {
+        throw new ProtocolError(`HAVE does not answer the OFFER of frames ${first}..${first + batch.length - 1}`);
+      }
+      batch.forEach((f, i) => {
+        if (bits[i >> 3]! & (1 << (i & 7))) held.push(f);
+      });
+    }
+    this.deltaUsed ||= held.length > 0;
+    return held;
+  }
+
+  private async transfer(conn: WireConnection, start: number, copies: DataFrame[]): Promise<SendResult> {
     // CRC32 of everything before each chunk boundary sent and not yet acknowledged, so a
     // rewind to any of them can carry the whole-file CRC on.
     const crcAt = new Map<number, number>([[start, await this.prefixCrc(start)]]);
     let pos = start;
     let acked = start;
     let seq = 0;
-    let inflight: { offset: number; end: number; data: Buffer }[] = [];
+    // COPY items carry no data: `data` is null.
+    let inflight: { offset: number; end: number; data: Buffer | null; seq: number }[] = [];
+    // Frames the receiver holds, by data offset; one it cannot use after all is dropped from here.
+    const held = new Map(copies.map((f) => [f.offset, f]));
+    let nextHeld = 0; // index into `copies` of the first frame at or after `pos`
+    const heldFrom = (at: number): number => {
+      let lo = 0;
+      let hi = copies.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (copies[mid]!.offset < at) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const nextCopy = (): DataFrame | undefined => {
+      while (nextHeld < copies.length && (copies[nextHeld]!.offset < pos || !held.has(copies[nextHeld]!.offset))) nextHeld++;
+      return copies[nextHeld];
+    };
     let endSent = false;
     // Frames numbered below this were sent before the last rewind: NACKs about them (chunks that
     // were in flight behind a damaged one) are already handled.
@@ -302,8 +386,34 @@ class Sender {
       // The window counts chunks, but never more than WINDOW_BYTES in flight: memory stays bounded
       // as chunks grow.
       const window = Math.min(this.window, Math.max(2, Math.floor(WINDOW_BYTES / this.chunkSize)));
-      while (pos < this.size && inflight.length < window) {
-        const length = Math.min(this.chunkSize, this.size - pos);
+      for (;;) {
+        if (pos >= this.size) break;
+        const copy = nextCopy();
+        if (copy && copy.offset === pos) {
+          // The receiver takes this frame from its own files: COPY names it, with no data. COPYs
+          // cost no memory, so up to MAX_COPIES_IN_FLIGHT go out past the window.
+          if (inflight.length >= window + MAX_COPIES_IN_FLIGHT) break;
+          const end = pos + copy.length;
+          const prefix = crc32Combine(crcAt.get(pos)!, copy.crc, copy.length);
+          crcAt.set(end, prefix);
+          this.prefixes.add(end, prefix);
+          const copySeq = seq++;
+          void conn.send('COPY', { seq: copySeq, offset: pos, length: copy.length, crc: copy.crc, digest: copy.digest.toString('hex') }).catch(() => {});
+          inflight.push({ offset: pos, end, data: null, seq: copySeq });
+          pos = end;
+          this.highest = Math.max(this.highest, pos);
+          continue;
+        }
+        const length = Math.min(this.chunkSize, this.size - pos, (copy?.offset ?? this.size) - pos);
+        const chunks = inflight.filter((c) => c.data);
+        if (copies.length === 0) {
+          if (chunks.length >= window) break;
+        } else {
+          // Between copied frames go small chunks (a block header, a changed frame): the window
+          // counts their bytes, so a run of them is not held to `window` round trips.
+          const bytes = chunks.reduce((n, c) => n + c.data!.length, 0);
+          if (chunks.length >= window + MAX_COPIES_IN_FLIGHT || (chunks.length > 0 && bytes + length > Math.min(window * this.chunkSize, WINDOW_BYTES))) break;
+        }
         const data = await this.read(pos, length);
         await this.throttle(length);
         const crc = crc32(data);
@@ -312,11 +422,12 @@ class Sender {
         this.prefixes.add(pos + length, prefix);
         // Not awaited: the window bounds what is queued, and the next chunk is read and checked
         // while this one drains.
-        void conn.write([encodeChunkHeader({ type: CHUNK_DATA, seq: seq++, offset: pos, length, crc32: crc }), data]).catch(() => {});
+        const chunkSeq = seq++;
+        void conn.write([encodeChunkHeader({ type: CHUNK_DATA, seq: chunkSeq, offset: pos, length, crc32: crc }), data]).catch(() => {});
         this.sentBytes += length;
         this.rateBytes += length;
         if (pos < this.highest) this.resentBytes += Math.min(length, this.highest - pos);
-        inflight.push({ offset: pos, end: pos + length, data });
+        inflight.push({ offset: pos, end: pos + length, data, seq: chunkSeq });
         pos += length;
         this.highest = Math.max(this.highest, pos);
       }
@@ -339,6 +450,10 @@ class Sender {
           resentBytes: this.resentBytes,
           rereadBytes: this.rereadBytes,
           nacks: this.nacks,
+          delta: this.deltaUsed,
+          copiedBytes: this.copiedBytes,
+          refetchedFrames: this.refetched,
+          wireBytes: this.wireBytes + conn.bytesIn + conn.bytesOut,
         };
       }
       const offset = Number(m.body.offset);
@@ -349,20 +464,34 @@ class Sender {
       this.reached(acked);
       for (const k of crcAt.keys()) if (k < acked) crcAt.delete(k);
       if (m.type === 'NACK') {
+        // The receiver could not use a frame it said it held (damaged, or its base gone): that
+        // frame is sent as data from now on.
+        const frame = m.body.frame;
+        if (frame !== undefined) {
+          if (typeof frame !== 'number') throw new ProtocolError(`NACK names frame ${String(frame)}`);
+          if (held.delete(frame)) this.refetched++;
+        }
         // A chunk was damaged in transit: go back to the receiver's offset, unless the NACK is
         // about a chunk sent before the last time we went back (a resent chunk damaged again is
         // NACKed again, with its new seq, and is sent again).
         const nackSeq = m.body.seq;
         if (typeof nackSeq === 'number' && nackSeq < rewoundAt) continue;
-        this.nacks++;
+        if (frame === undefined) this.nacks++;
         pos = offset;
+        nextHeld = heldFrom(pos);
         inflight = [];
         endSent = false;
         rewoundAt = seq;
         continue;
       }
       // An acknowledged chunk has left the socket for good: its memory reads the next one.
-      inflight = inflight.filter((c) => c.end > acked || void recycleBlock(c.data.buffer as ArrayBuffer));
+      const ackSeq = m.body.seq;
+      inflight = inflight.filter((c) => {
+        if (c.end > acked) return true;
+        if (c.data) recycleBlock(c.data.buffer as ArrayBuffer);
+        else if (c.seq === ackSeq) this.copiedBytes += c.end - c.offset;
+        return false;
+      });
       this.progress(acked, ackedAtStart);
     }
   }
@@ -422,6 +551,7 @@ class Sender {
       total: this.size,
       rate,
       eta: rate > 0 ? (this.size - acked) / rate : Infinity,
+      copied: this.copiedBytes,
     });
   }
 }

@@ -20,12 +20,17 @@ import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
-import { CancelledError, ErrorCodes, InvalidArgumentError, ProtocolError, SnapstreamError, TimeoutError } from '../errors.js';
+import { CancelledError, ErrorCodes, InvalidArgumentError, LimitError, ProtocolError, SnapstreamError, TimeoutError } from '../errors.js';
 import { ChunkedReceiver } from '../sink/chunked-receiver.js';
 import { partialPathFor } from '../sink/resumable-file-sink.js';
 import { authProof, newNonce, proofMatches, type Secret } from './auth.js';
 import { snapshotIdProblem } from '../snapshot/snapshot-id.js';
-import { PROTOCOL_VERSION, type Message, type MessageTypeName } from './wire.js';
+import { BASE_PROTOCOL_VERSION, MAX_OFFER_FRAMES, PROTOCOL_VERSION, type Message, type MessageTypeName } from './wire.js';
+import { BaseFrames } from './base-frames.js';
+import { checkAssembledSnapshot } from './check-assembled.js';
+import { CHUNK_DATA, type ChunkFrame } from '../format/chunk-frame.js';
+import { FRAME_DIGEST_BYTES } from '../format/frame-digest.js';
+import { recycleBlock } from '../format/block-buffers.js';
 import { WireConnection } from './wire-connection.js';
 
 /** Options of {@link createSnapshotServer}. */
@@ -66,6 +71,22 @@ export interface SnapshotServerOptions {
   fileName?: (id: string) => string;
   /** Called once a snapshot is installed, before DONE is sent (a store adopts it here). */
   onInstalled?: (info: TransferInfo & { path: string; bytes: number }) => void | Promise<void>;
+  /**
+   * Take part in delta transfers (protocol version 2): tell a sender which frames of its
+   * snapshot are already here, and take those from the local snapshots. Default true.
+   */
+  delta?: boolean;
+  /**
+   * The snapshot files a delta transfer may take frames from. Default: the files in `dir`
+   * (partials and dot-files aside; those that are not whole snapshot files are passed over).
+   */
+  deltaBases?: (id: string) => string[] | Promise<string[]>;
+  /** Most base files indexed for a delta transfer (the newest first). Default 4. */
+  maxBaseFiles?: number;
+  /** Most frames indexed, over all base files. Default 1,048,576. */
+  maxBaseFrames?: number;
+  /** The highest protocol version to speak (1 or 2). Default 2 (delta transfers). 1 answers as a build without delta transfers does. */
+  protocolVersion?: number;
 }
 
 /** A transfer as the server sees it, in its events and in `onInstalled`. */
@@ -80,6 +101,12 @@ export interface TransferInfo {
   offset: number;
   /** The sender's address: `host:port` over TCP and TLS, or what was passed to `handle()`. */
   remote?: string;
+  /** The protocol version agreed with the sender (2: a delta may be offered). */
+  version?: number;
+  /** File bytes taken from frames already here instead of the wire (a delta transfer), on this connection. */
+  copiedBytes?: number;
+  /** Frames taken from here that failed their check (damaged, or their base gone) and were fetched instead. */
+  refetchedFrames?: number;
 }
 
 /** Errors the server explains to the sender in a CANCEL before dropping the connection. */
@@ -87,6 +114,11 @@ const CANCEL_CODES = new Set<string>([ErrorCodes.NO_SPACE, ErrorCodes.CHECKSUM, 
 
 /** Chunk writes in flight on the receiving side before it stops reading. */
 const WRITES_AHEAD = 2;
+/**
+ * In a delta transfer: a block header and a copied frame per block, each a write of its own, so
+ * more writes may be pending (still bounded: a few frames' bytes).
+ */
+const DELTA_WRITES_AHEAD = 8;
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.1']);
 
@@ -223,7 +255,8 @@ export class SnapshotServer extends EventEmitter {
         conn.destroy();
       }, limit);
       conn.acceptChunks();
-      await conn.send('ACCEPT', { offset: receiver.offset, proof: this.proof(info, hello) });
+      // `version` only when above 1: a version 1 ACCEPT is what an older build sends.
+      await conn.send('ACCEPT', { offset: receiver.offset, proof: this.proof(info, hello), ...(info.version! > BASE_PROTOCOL_VERSION ? { version: info.version } : {}) });
       this.emit('transfer-start', info);
       await this.receive(conn, receiver, info, idle);
     } catch (err) {
@@ -281,7 +314,7 @@ export class SnapshotServer extends EventEmitter {
     const hello = (await expect(['HELLO'])).body;
     if (!accepted) deadline = Date.now() + limit;
     onHello(hello);
-    if (hello.version !== PROTOCOL_VERSION) return refuse(ErrorCodes.UNSUPPORTED, `protocol version ${String(hello.version)} is not supported`);
+    if (hello.version !== BASE_PROTOCOL_VERSION) return refuse(ErrorCodes.UNSUPPORTED, `protocol version ${String(hello.version)} is not supported`);
     const problem = snapshotIdProblem(hello.id);
     if (problem) return refuse(ErrorCodes.INVALID_ARGUMENT, problem);
     const id = hello.id as string;
@@ -300,7 +333,11 @@ export class SnapshotServer extends EventEmitter {
       if (!proofMatches(expected, auth.body.mac)) return refuse(ErrorCodes.AUTH, 'authentication failed');
     }
     const meta = hello.meta !== null && typeof hello.meta === 'object' && !Array.isArray(hello.meta) ? (hello.meta as Record<string, unknown>) : {};
-    return { id, size, meta, offset: 0, ...(remote ? { remote } : {}) };
+    // The highest version both speak: the sender's `maxVersion` (absent: 1) and ours.
+    const ours = this.options.delta === false ? BASE_PROTOCOL_VERSION : Math.min(PROTOCOL_VERSION, this.options.protocolVersion ?? PROTOCOL_VERSION);
+    const theirs = typeof hello.maxVersion === 'number' && Number.isInteger(hello.maxVersion) ? hello.maxVersion : BASE_PROTOCOL_VERSION;
+    const version = Math.max(BASE_PROTOCOL_VERSION, Math.min(ours, theirs));
+    return { id, size, meta, offset: 0, version, ...(remote ? { remote } : {}) };
   }
 
   /**
@@ -342,49 +379,129 @@ export class SnapshotServer extends EventEmitter {
     let nacked = -1; // the offset a NACK asked the sender to go back to
     const pending: Promise<unknown>[] = [];
     let failed: unknown = null;
-    for (;;) {
-      if (failed) throw failed;
-      const item = await conn.next(idle);
-      if (item.kind === 'message') {
-        if (item.message.type === 'CANCEL') throw new CancelledError(`the sender cancelled: ${String(item.message.body.reason ?? '')}`);
-        continue;
-      }
-      const { outcome, done } = receiver.accept(item.frame);
-      if (outcome === 'installed') {
-        await Promise.all(pending);
-        if ((await done) !== 'installed') continue;
-        // Installed (fsync'd and renamed) whether or not DONE gets through.
-        const installed = { ...info, path: receiver.path, bytes: receiver.offset };
-        await this.options.onInstalled?.(installed);
-        this.emit('installed', installed);
-        await conn.send('DONE', { length: receiver.offset, crc: item.frame.crc32 });
-        return;
-      }
-      if (outcome === 'bad' || outcome === 'gap') {
-        // Every damaged chunk is answered, naming its seq: the sender goes back to our offset,
-        // and tells NACKs about chunks it sent before going back (already handled) by their seq,
-        // so a resent chunk damaged again is simply asked for again. Gaps (the chunks in flight
-        // behind a damaged one, dropped) need one answer per offset at most.
-        if (outcome === 'bad') {
-          this.emit('bad-chunk', { id: info.id, seq: item.frame.seq, offset: item.frame.offset, ...(info.remote ? { remote: info.remote } : {}) });
+    // Delta transfer (version 2): the frames already here, indexed at the first OFFER.
+    let bases: BaseFrames | null = null;
+    let offered = 0;
+    // However many digests a peer claims, it is answered one bounded message at a time, and
+    // no more frames than the announced size could hold (or MAX_OFFERED_FRAMES) are taken.
+    const maxOffered = Math.min(MAX_OFFERED_FRAMES, Math.floor(info.size / MIN_DATA_FRAME) + 1);
+    info.copiedBytes = 0;
+    info.refetchedFrames = 0;
+    try {
+      for (;;) {
+        if (failed) throw failed;
+        const item = await conn.next(idle);
+        let frame: ChunkFrame;
+        let copy: string | null = null; // the digest, for a COPY
+        let copyBase: string | undefined; // the base file it is read from
+        let unread = false; // a COPY answered without reading the frame
+        if (item.kind === 'message') {
+          const { type, body } = item.message;
+          if (type === 'CANCEL') throw new CancelledError(`the sender cancelled: ${String(body.reason ?? '')}`);
+          if (type === 'OFFER') {
+            if (info.version! < 2) throw new ProtocolError('an OFFER needs protocol version 2');
+            const digests = checkOffer(body, offered);
+            if (offered + digests.length > maxOffered) {
+              throw new LimitError(`the sender offers more than ${maxOffered} frames for ${info.size} bytes`, { expected: maxOffered, actual: offered + digests.length });
+            }
+            bases ??= await this.indexBases(info.id);
+            receiver.beforeInstall ??= checkAssembledSnapshot;
+            const bits = Buffer.alloc(Math.ceil(digests.length / 8));
+            digests.forEach((d, i) => {
+              if (bases!.find(d)) bits[i >> 3]! |= 1 << (i & 7);
+            });
+            offered += digests.length;
+            await conn.send('HAVE', { index: body.index, bits: bits.toString('base64') });
+            continue;
+          }
+          if (type !== 'COPY') continue;
+          if (!bases) throw new ProtocolError('a COPY before any OFFER');
+          const c = checkCopy(body);
+          if (c.offset > receiver.offset || c.offset + c.length <= receiver.offset) {
+            // A gap or a repeat, answered as for a chunk: nothing is read.
+            frame = { type: CHUNK_DATA, seq: c.seq, offset: c.offset, length: c.length, crc32: c.crc, parts: [] };
+            unread = true;
+          } else {
+            const base = bases.find(c.digest);
+            const bytes = base && base.length === c.length && base.crc === c.crc ? await bases.read(c.digest, base) : null;
+            if (!bytes) {
+              await this.missing(conn, info, c.seq, receiver.offset, c.offset, base?.path);
+              nacked = receiver.offset;
+              continue;
+            }
+            frame = { type: CHUNK_DATA, seq: c.seq, offset: c.offset, length: c.length, crc32: c.crc, parts: [bytes] };
+            copy = c.digest;
+            copyBase = base!.path;
+          }
+        } else frame = item.frame;
+        const before = receiver.offset;
+        const { outcome, done } = unread ? copyOutcome(frame, receiver.offset) : receiver.accept(frame);
+        if (outcome === 'installed') {
+          await Promise.all(pending);
+          if ((await done) !== 'installed') continue;
+          // Installed (fsync'd and renamed) whether or not DONE gets through.
+          const installed = { ...info, path: receiver.path, bytes: receiver.offset };
+          await this.options.onInstalled?.(installed);
+          this.emit('installed', installed);
+          await conn.send('DONE', { length: receiver.offset, crc: frame.crc32 });
+          return;
         }
-        if (outcome === 'bad' || nacked !== receiver.offset) {
+        // A frame read from a base: its memory is reused once written (or refused).
+        const copied = copy !== null ? frame.parts![0]! : null;
+        if (copied) void done.then(() => recycleBlock(copied.buffer), () => {});
+        if (copy !== null && outcome === 'bad') {
+          // A frame here whose bytes no longer match its CRC: never written, forgotten, and
+          // asked of the sender instead.
+          bases!.forget(copy);
+          await this.missing(conn, info, frame.seq, receiver.offset, frame.offset, copyBase);
           nacked = receiver.offset;
-          await conn.send('NACK', { seq: item.frame.seq, offset: receiver.offset });
+          continue;
         }
-        continue;
+        if (outcome === 'bad' || outcome === 'gap') {
+          // Every damaged chunk is answered, naming its seq: the sender goes back to our offset,
+          // and tells NACKs about chunks it sent before going back (already handled) by their seq,
+          // so a resent chunk damaged again is simply asked for again. Gaps (the chunks in flight
+          // behind a damaged one, dropped) need one answer per offset at most.
+          if (outcome === 'bad') {
+            this.emit('bad-chunk', { id: info.id, seq: frame.seq, offset: frame.offset, ...(info.remote ? { remote: info.remote } : {}) });
+          }
+          if (outcome === 'bad' || nacked !== receiver.offset) {
+            nacked = receiver.offset;
+            await conn.send('NACK', { seq: frame.seq, offset: receiver.offset });
+          }
+          continue;
+        }
+        nacked = -1;
+        if (copy !== null && outcome === 'written') info.copiedBytes += receiver.offset - before;
+        const offset = receiver.offset;
+        const seq = frame.seq;
+        const ack = done
+          .then(() => conn.send('ACK', { seq, offset, durable: receiver.durable }))
+          .then(() => this.emit('progress', { id: info.id, bytes: offset, total: info.size }))
+          .catch((err: unknown) => (failed ??= err));
+        pending.push(ack);
+        void ack.finally(() => pending.splice(pending.indexOf(ack), 1));
+        if (pending.length >= (bases ? DELTA_WRITES_AHEAD : WRITES_AHEAD)) await Promise.race(pending);
       }
-      nacked = -1;
-      const offset = receiver.offset;
-      const seq = item.frame.seq;
-      const ack = done
-        .then(() => conn.send('ACK', { seq, offset, durable: receiver.durable }))
-        .then(() => this.emit('progress', { id: info.id, bytes: offset, total: info.size }))
-        .catch((err: unknown) => (failed ??= err));
-      pending.push(ack);
-      void ack.finally(() => pending.splice(pending.indexOf(ack), 1));
-      if (pending.length >= WRITES_AHEAD) await Promise.race(pending);
+    } finally {
+      await bases?.close();
     }
+  }
+
+  /** Tells the sender a frame it was told is here cannot be used after all: it sends it as data. */
+  private async missing(conn: WireConnection, info: TransferInfo, seq: number, offset: number, frame: number, base: string | undefined): Promise<void> {
+    info.refetchedFrames = (info.refetchedFrames ?? 0) + 1;
+    this.emit('base-frame-failed', { id: info.id, offset: frame, ...(base ? { base } : {}) });
+    await conn.send('NACK', { seq, offset, frame });
+  }
+
+  /** The frames already here that a delta transfer of `id` may use. */
+  private async indexBases(id: string): Promise<BaseFrames> {
+    const candidates = this.options.deltaBases ? await this.options.deltaBases(id) : await BaseFrames.candidatesIn(this.options.dir);
+    return BaseFrames.build(candidates, {
+      ...(this.options.maxBaseFiles !== undefined ? { maxFiles: this.options.maxBaseFiles } : {}),
+      ...(this.options.maxBaseFrames !== undefined ? { maxFrames: this.options.maxBaseFrames } : {}),
+    });
   }
 
   /** Where snapshot `id` is stored. */
@@ -415,6 +532,38 @@ export class SnapshotServer extends EventEmitter {
     if (removed.length > 0) this.emit('expired', removed);
     return removed;
   }
+}
+
+/** Most frame digests one connection may offer. */
+const MAX_OFFERED_FRAMES = 1 << 24;
+/** The smallest data frame counted when bounding an OFFER by the file's size. */
+const MIN_DATA_FRAME = 16;
+
+/** The digests (hex) of an OFFER, checked: the next batch in order, at most MAX_OFFER_FRAMES. */
+function checkOffer(body: Record<string, unknown>, expected: number): string[] {
+  const { index, digests } = body;
+  const width = FRAME_DIGEST_BYTES * 2;
+  if (index !== expected || typeof digests !== 'string' || digests.length === 0 || digests.length % width !== 0 || digests.length > MAX_OFFER_FRAMES * width || !/^[0-9a-f]+$/.test(digests)) {
+    throw new ProtocolError(`a malformed OFFER (index ${String(index)}, expected ${expected})`);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < digests.length; i += width) out.push(digests.slice(i, i + width));
+  return out;
+}
+
+/** A COPY's fields, checked. */
+function checkCopy(body: Record<string, unknown>): { seq: number; offset: number; length: number; crc: number; digest: string } {
+  const { seq, offset, length, crc, digest } = body;
+  const count = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  if (!count(seq) || !count(offset) || !count(length) || length === 0 || !count(crc) || crc > 0xffffffff || typeof digest !== 'string' || !/^[0-9a-f]{32}$/.test(digest)) {
+    throw new ProtocolError('a malformed COPY');
+  }
+  return { seq, offset, length, crc, digest };
+}
+
+/** What becomes of a COPY that is a gap (starts beyond what is here) or a repeat (all here). */
+function copyOutcome(frame: ChunkFrame, offset: number): { outcome: 'gap' | 'repeat'; done: Promise<unknown> } {
+  return { outcome: frame.offset > offset ? 'gap' : 'repeat', done: Promise.resolve() };
 }
 
 async function partialSize(finalPath: string): Promise<number> {

@@ -9,6 +9,7 @@
  * paused, what is buffered dropped) but leaves the stream open for writing, so the owner can
  * say why (a REFUSE) before it closes.
  */
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { NetworkError, ProtocolError, TimeoutError, wrapIoError } from '../errors.js';
 import { encodeMessage, WireParser, type Message, type MessageTypeName, type WireItem } from './wire.js';
@@ -32,6 +33,9 @@ export class WireConnection {
     maxChunkSize?: number,
   ) {
     this.parser = new WireParser(maxChunkSize);
+    // Small control messages (COPY, ACK, NACK) go out at once: Nagle's algorithm held each one
+    // back until the peer's delayed ACK, ~40 ms per round trip of a delta transfer.
+    (stream as Partial<Socket>).setNoDelay?.(true);
     this.parser.chunks = false;
     stream.on('data', (data: Buffer) => this.onData(data));
     stream.on('drain', () => this.drained());

@@ -16,7 +16,16 @@ import { ByteQueue } from '../streams/byte-queue.js';
 export const MESSAGE_MAGIC = 0x4d504e53;
 export const MESSAGE_HEADER_SIZE = 20;
 export const MAX_MESSAGE_PAYLOAD = 64 * 1024;
-export const PROTOCOL_VERSION = 1;
+/**
+ * The highest protocol version this build speaks. Version 2 adds the delta transfer (OFFER,
+ * HAVE, COPY); a HELLO still names version 1 in `version`, which every build speaks, and the
+ * highest it speaks in `maxVersion`, so an older receiver takes it as a plain version 1 HELLO.
+ */
+export const PROTOCOL_VERSION = 2;
+/** The version every build speaks: a HELLO's `version` field. */
+export const BASE_PROTOCOL_VERSION = 1;
+/** Most frame digests in one OFFER message. */
+export const MAX_OFFER_FRAMES = 1024;
 
 export const MessageType = {
   HELLO: 1,
@@ -28,6 +37,9 @@ export const MessageType = {
   NACK: 7,
   DONE: 8,
   CANCEL: 9,
+  OFFER: 10,
+  HAVE: 11,
+  COPY: 12,
 } as const;
 export type MessageTypeName = keyof typeof MessageType;
 

@@ -138,6 +138,11 @@ interface SnapshotSpec {
   description: string;
   codec: CodecName;
   entries: 'entries.json' | 'inline';
+  /**
+   * Written before the frame-digest revision (and with fixed blocks): writeSnapshot must still
+   * write them byte for byte when asked for that layout, and every reader must still read them.
+   */
+  legacy?: boolean;
   cursorOf?: { text: string; fn: NonNullable<WriteSnapshotOptions['cursorOf']> };
 }
 
@@ -152,12 +157,14 @@ const lastKeyCursor = {
 const SNAPSHOTS: SnapshotSpec[] = [
   {
     name: 'snapshot-none',
+    legacy: true,
     description: 'codec none: each block is a zstd frame of raw (stored) blocks; default cursor',
     codec: 'none',
     entries: 'entries.json',
   },
   {
     name: 'snapshot-zstd',
+    legacy: true,
     description: 'codec zstd, level 1; a JSON object as the cursor',
     codec: 'zstd',
     entries: 'entries.json',
@@ -165,23 +172,54 @@ const SNAPSHOTS: SnapshotSpec[] = [
   },
   {
     name: 'snapshot-lz4',
+    legacy: true,
     description: 'codec lz4: LZ4 frames with the content size added; default cursor',
     codec: 'lz4',
     entries: 'entries.json',
   },
   {
     name: 'tiny-none',
+    legacy: true,
     description: 'the worked example of docs/FORMAT.md: two entries, one block, codec none',
     codec: 'none',
     entries: 'inline',
   },
   {
     name: 'tiny-lz4',
+    legacy: true,
     description: 'the LZ4 data-frame example of docs/FORMAT.md: the same two entries, codec lz4',
     codec: 'lz4',
     entries: 'inline',
   },
+  {
+    name: 'cdc-none',
+    description: 'current defaults (content-defined blocks, frame digests), codec none; default cursor',
+    codec: 'none',
+    entries: 'entries.json',
+  },
+  {
+    name: 'cdc-zstd',
+    description: 'current defaults (content-defined blocks, frame digests), codec zstd level 1; a JSON object as the cursor',
+    codec: 'zstd',
+    entries: 'entries.json',
+    cursorOf: lastKeyCursor,
+  },
+  {
+    name: 'cdc-lz4',
+    description: 'current defaults (content-defined blocks, frame digests), codec lz4; default cursor',
+    codec: 'lz4',
+    entries: 'entries.json',
+  },
+  {
+    name: 'tiny-digest',
+    description: 'the worked example of docs/FORMAT.md with the frame digest (header flag bit 0): codec none, current defaults',
+    codec: 'none',
+    entries: 'inline',
+  },
 ];
+
+/** The writeSnapshot options that reproduce the layout before the frame-digest revision. */
+const LEGACY_OPTIONS: WriteSnapshotOptions = { digests: false, boundaries: 'fixed' };
 
 interface BlockJson {
   seq: number;
@@ -195,6 +233,8 @@ interface BlockJson {
   entriesTotal: number;
   rawTotal: number;
   cursor: unknown;
+  /** The frame's digest, hex (files with `header.digests`). */
+  digest?: string;
 }
 
 interface SnapshotJson {
@@ -231,7 +271,7 @@ function describeFrames(file: Buffer): Pick<SnapshotJson, 'header' | 'blocks' | 
       if (at + f.length !== file.length) throw new Error('bytes after the footer');
       return { header, blocks, footer };
     }
-    const b = decodeBlockHeader(f, at);
+    const b = decodeBlockHeader(f, at, header.digests === true);
     blocks.push({
       seq: b.seq,
       offset: b.offset,
@@ -244,6 +284,7 @@ function describeFrames(file: Buffer): Pick<SnapshotJson, 'header' | 'blocks' | 
       entriesTotal: b.entriesTotal,
       rawTotal: b.rawTotal,
       cursor: b.cursor,
+      ...(b.digest ? { digest: b.digest.toString('hex') } : {}),
     });
     at += f.length + b.frameLength;
   }
@@ -399,13 +440,20 @@ for (const spec of SNAPSHOTS) {
     const entries = spec.entries === 'inline' ? tinyEntries() : readJson<EntryJson[]>('entries.json').map(entryFromJson);
     const dir = t.testdir();
     const out = path.join(dir, `${spec.name}.snap`);
-    const options: WriteSnapshotOptions = { codec: spec.codec, createdAt: CREATED_AT, meta: { ...META }, blockSize: BLOCK_SIZE };
+    const options: WriteSnapshotOptions = {
+      ...(spec.legacy ? LEGACY_OPTIONS : {}),
+      codec: spec.codec,
+      createdAt: CREATED_AT,
+      meta: { ...META },
+      blockSize: BLOCK_SIZE,
+    };
     if (spec.cursorOf) options.cursorOf = spec.cursorOf.fn;
     const summary = await writeSnapshot(entries, out, options);
     const written = fs.readFileSync(out);
     const goldenFile = golden(`${spec.name}.snap`);
 
-    if (UPDATE) {
+    // Vectors of an earlier revision are never rewritten (docs/FORMAT.md section 4).
+    if (UPDATE && !spec.legacy) {
       writeGolden(`${spec.name}.snap`, written);
       const description: SnapshotJson = {
         description: spec.description,
@@ -438,7 +486,19 @@ for (const spec of SNAPSHOTS) {
     t.equal(d.fileCrc32, crc32Package.buf(expected) >>> 0, 'described CRC32 (crc-32 package)');
     t.strictSame(d.entries, spec.entries === 'inline' ? entries.map(entryJson) : 'entries.json', 'described entries');
     t.strictSame(describeFrames(expected), { header: d.header, blocks: d.blocks, footer: d.footer }, 'described frames');
-    t.strictSame(d.header, { version: 1, codec: spec.codec, blockSize: BLOCK_SIZE, createdAt: CREATED_AT, meta: META }, 'header');
+    t.strictSame(
+      d.header,
+      {
+        version: 1,
+        codec: spec.codec,
+        // Content-defined blocks: the header records their hard maximum, twice the target.
+        blockSize: spec.legacy ? BLOCK_SIZE : 2 * BLOCK_SIZE,
+        createdAt: CREATED_AT,
+        meta: META,
+        ...(spec.legacy ? {} : { digests: true }),
+      },
+      'header',
+    );
     if (spec.entries === 'entries.json') t.ok(d.blocks.length >= 3, `${d.blocks.length} blocks`);
 
     // Reading the golden file gives exactly the described entries and header.
@@ -458,8 +518,8 @@ for (const spec of SNAPSHOTS) {
     t.strictSame(parser.header, d.header, 'parser header');
     t.strictSame(parser.footer, d.footer, 'parser footer');
     t.strictSame(
-      blocks.map((b) => ({ seq: b.seq, offset: b.offset, frameLength: b.frame.length, rawLength: b.rawLength, crc: b.crc, entries: b.entries, entriesTotal: b.entriesTotal, cursor: b.cursor })),
-      d.blocks.map((b) => ({ seq: b.seq, offset: b.frameOffset, frameLength: b.frameLength, rawLength: b.rawLength, crc: b.frameCrc, entries: b.entries, entriesTotal: b.entriesTotal, cursor: b.cursor })),
+      blocks.map((b) => ({ seq: b.seq, offset: b.offset, frameLength: b.frame.length, rawLength: b.rawLength, crc: b.crc, entries: b.entries, entriesTotal: b.entriesTotal, cursor: b.cursor, digest: b.digest?.toString('hex') })),
+      d.blocks.map((b) => ({ seq: b.seq, offset: b.frameOffset, frameLength: b.frameLength, rawLength: b.rawLength, crc: b.frameCrc, entries: b.entries, entriesTotal: b.entriesTotal, cursor: b.cursor, digest: b.digest })),
       'parser blocks',
     );
 

@@ -8,6 +8,7 @@
 import t from 'tap';
 import fs from 'node:fs';
 import zlib from 'node:zlib';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import zstd from 'zstd-napi';
 import lz4 from 'lz4-napi';
@@ -204,6 +205,8 @@ interface Header {
   blockSize: number;
   createdAt: number;
   meta: unknown;
+  /** Header flag bit 0: every block header ends with its frame's digest. */
+  digests?: boolean;
 }
 
 interface Block {
@@ -218,6 +221,8 @@ interface Block {
   entriesTotal: number;
   rawTotal: number;
   cursor: unknown;
+  /** First 16 bytes of SHA-256 of the data frame, hex (files with header flag bit 0). */
+  digest?: string;
 }
 
 interface Footer {
@@ -258,13 +263,15 @@ function readSnapshotFile(file: Buffer): { header: Header; blocks: Block[]; foot
   need(version === 1, 'format version 1');
   const codec = CODECS[hb[6]!];
   need(codec !== undefined, 'known codec id');
-  need(hb[7] === 0, 'reserved byte written as 0');
+  const flags = hb[7]!;
+  need((flags & ~0x01) === 0, 'only known header flags (bit 0: frame digests)');
+  const digests = (flags & 0x01) !== 0;
   need(hb.readUInt32LE(8) >= 4096 && hb.readUInt32LE(8) <= 67_108_864, 'block size 4 KiB to 64 MiB');
   const metaLength = hb.readUInt32LE(20);
   need(metaLength <= MAX_JSON && 24 + metaLength === hb.length, 'header metadata length');
   const meta = json(hb.subarray(24), 'header metadata');
   need(meta !== null && typeof meta === 'object' && !Array.isArray(meta), 'metadata is a JSON object');
-  const header: Header = { version, codec, blockSize: hb.readUInt32LE(8), createdAt: u64(hb, 12), meta };
+  const header: Header = { version, codec, blockSize: hb.readUInt32LE(8), createdAt: u64(hb, 12), meta, ...(digests ? { digests: true } : {}) };
 
   const blocks: Block[] = [];
   const entries: Rec[] = [];
@@ -297,7 +304,8 @@ function readSnapshotFile(file: Buffer): { header: Header; blocks: Block[]; foot
     const b = m.body;
     need(b.length >= 60, 'block header size');
     const cursorLength = b.readUInt32LE(56);
-    need(cursorLength <= MAX_JSON && 60 + cursorLength === b.length, 'cursor length');
+    const digestLength = digests ? 16 : 0;
+    need(cursorLength <= MAX_JSON && 60 + cursorLength + digestLength === b.length, 'cursor length (and digest)');
     const block: Block = {
       seq: b.readUInt32LE(4),
       offset: u64(b, 20),
@@ -309,7 +317,8 @@ function readSnapshotFile(file: Buffer): { header: Header; blocks: Block[]; foot
       entries: u64(b, 32),
       entriesTotal: u64(b, 40),
       rawTotal: u64(b, 48),
-      cursor: json(b.subarray(60), 'cursor'),
+      cursor: json(b.subarray(60, 60 + cursorLength), 'cursor'),
+      ...(digests ? { digest: b.subarray(60 + cursorLength).toString('hex') } : {}),
     };
     need(block.seq === blocks.length, 'block sequence');
     need(block.offset === at, 'block offset');
@@ -320,6 +329,9 @@ function readSnapshotFile(file: Buffer): { header: Header; blocks: Block[]; foot
     need(block.frameOffset + block.frameLength <= file.length, 'data frame inside the file');
     const frame = file.subarray(block.frameOffset, block.frameOffset + block.frameLength);
     need(crc32(frame) === block.frameCrc, 'data frame CRC');
+    if (block.digest !== undefined) {
+      need(createHash('sha256').update(frame).digest().subarray(0, 16).toString('hex') === block.digest, 'data frame digest');
+    }
 
     const walked = codec === 'lz4' ? walkLz4(frame) : walkZstd(frame);
     need(walked.length === frame.length, 'one frame exactly fills frameLength');
@@ -360,7 +372,7 @@ const recJson = (r: Rec): EntryJson => ({
 const load = (name: string): Buffer => fs.readFileSync(GOLDEN + name);
 const loadJson = (name: string): any => JSON.parse(load(name).toString('utf8'));
 
-const NAMES = ['snapshot-none', 'snapshot-zstd', 'snapshot-lz4', 'tiny-none', 'tiny-lz4'];
+const NAMES = ['snapshot-none', 'snapshot-zstd', 'snapshot-lz4', 'tiny-none', 'tiny-lz4', 'cdc-none', 'cdc-zstd', 'cdc-lz4', 'tiny-digest'];
 
 for (const name of NAMES) {
   t.test(`${name}.snap read by the independent reader`, async (t) => {

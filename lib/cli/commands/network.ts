@@ -16,6 +16,11 @@ import { ByteCounter, fileSize, ProgressBar, stdinSize } from '../progress.js';
 import { readSecret } from '../secret.js';
 import path from 'node:path';
 
+/** `part` as a percentage of `whole`, for a summary line. */
+function percent(part: number, whole: number): string {
+  return `${whole > 0 ? ((100 * part) / whole).toFixed(1) : '0'}%`;
+}
+
 /** `HOST:PORT`, `[IPv6]:PORT`, or a Unix socket path (anything with a `/`). */
 export function parseAddress(text: string | undefined, flag: string): { host: string; port: number } | { path: string } {
   if (!text) throw new UsageError(`${flag} is required`);
@@ -34,9 +39,9 @@ function only(args: ParsedArgs, count: number, what: string): string[] {
 
 export const networkCommands: Record<string, Command> = {
   send: {
-    usage: 'send FILE --to HOST:PORT|SOCKET [--id ID] [--tls [--ca FILE] [--servername NAME]] [--secret-file FILE] [--chunk-size N] [--retries N] [--rate-limit BYTES/S]',
-    summary: 'ship a file to a snapstream server; resumes after a dropped connection',
-    flags: { values: ['--to', '--id', '--ca', '--servername', '--secret-file', '--secret', '--chunk-size', '--retries', '--rate-limit'], switches: ['--tls'] },
+    usage: 'send FILE --to HOST:PORT|SOCKET [--id ID] [--tls [--ca FILE] [--servername NAME]] [--secret-file FILE] [--chunk-size N] [--retries N] [--rate-limit BYTES/S] [--no-delta]',
+    summary: 'ship a file to a snapstream server; sends only the frames the server lacks; resumes after a dropped connection',
+    flags: { values: ['--to', '--id', '--ca', '--servername', '--secret-file', '--secret', '--chunk-size', '--retries', '--rate-limit'], switches: ['--tls', '--no-delta'] },
     async run(args, ctx) {
       const [file] = only(args, 1, 'send');
       const to = parseAddress(args.values.get('--to'), '--to');
@@ -62,25 +67,30 @@ export const networkCommands: Record<string, Command> = {
         ...(args.values.has('--retries') ? { retries: intOption(args, '--retries', 0, 0) + 1 } : {}),
         // --rate-limit 0: no limit.
         ...(intOption(args, '--rate-limit', 0, 0) > 0 ? { rateLimit: intOption(args, '--rate-limit', 0, 0) } : {}),
-        onProgress: (p) => bar.update({ bytes: p.bytes, total: p.total }),
+        ...(args.switches.has('--no-delta') ? { delta: false } : {}),
+        onProgress: (p) => bar.update({ bytes: p.bytes, total: p.total, saved: p.copied }),
       }).catch((err: unknown) => {
         bar.stop();
         throw err;
       });
-      bar.done({ bytesOut: result.bytes - result.resumedFrom + result.resentBytes });
-      report(ctx, result, [
+      bar.done({ bytesOut: result.wireBytes });
+      const saved = result.copiedBytes;
+      report(ctx, { ...result, savedBytes: saved }, [
         `sent ${result.id}: ${formatBytes(result.bytes)}, resumed from ${formatBytes(result.resumedFrom)}, ` +
           `${plural(result.connections, 'connection')}, ${formatBytes(result.resentBytes)} sent twice`,
+        ...(result.delta
+          ? [`delta: ${formatBytes(saved)} (${percent(saved, result.bytes)}) taken from frames the receiver already had; ${formatBytes(result.wireBytes)} on the wire`]
+          : []),
       ]);
       return EXIT.OK;
     },
   },
   serve: {
-    usage: 'serve --dir DIR --listen HOST:PORT|SOCKET [--store] [--secret-file FILE] [--tls-cert FILE --tls-key FILE] [--insecure] [--max-size N] [--max-concurrent N] [--max-handshakes N] [--handshake-timeout MS] [--idle-timeout MS]',
+    usage: 'serve --dir DIR --listen HOST:PORT|SOCKET [--store] [--secret-file FILE] [--tls-cert FILE --tls-key FILE] [--insecure] [--max-size N] [--max-concurrent N] [--max-handshakes N] [--handshake-timeout MS] [--idle-timeout MS] [--no-delta]',
     summary: 'receive snapshots into DIR (or a snapshot store) until interrupted',
     flags: {
       values: ['--dir', '--listen', '--secret-file', '--secret', '--tls-cert', '--tls-key', '--max-size', '--max-concurrent', '--max-handshakes', '--handshake-timeout', '--idle-timeout'],
-      switches: ['--insecure', '--store'],
+      switches: ['--insecure', '--store', '--no-delta'],
     },
     async run(args, ctx) {
       only(args, 0, 'serve');
@@ -102,15 +112,18 @@ export const networkCommands: Record<string, Command> = {
         ...(args.values.has('--max-handshakes') ? { maxHandshakes: intOption(args, '--max-handshakes', 1) } : {}),
         ...(args.values.has('--handshake-timeout') ? { handshakeTimeoutMs: intOption(args, '--handshake-timeout', 1) } : {}),
         ...(args.values.has('--idle-timeout') ? { idleTimeoutMs: intOption(args, '--idle-timeout', 0) } : {}),
+        ...(args.switches.has('--no-delta') ? { delta: false } : {}),
       };
       const server = createSnapshotServer(options);
       const say = (event: string, data: Record<string, unknown>, line: string): void => {
         if (ctx.json) process.stdout.write(`${JSON.stringify({ event, ...data })}\n`);
         else if (!ctx.quiet) process.stderr.write(`${line}\n`);
       };
-      server.on('installed', (i: { id: string; bytes: number; offset: number }) =>
-        say('installed', i, `installed ${i.id} (${formatBytes(i.bytes)}, resumed from ${formatBytes(i.offset)})`),
-      );
+      server.on('installed', (i: { id: string; bytes: number; offset: number; copiedBytes?: number }) => {
+        const saved = i.copiedBytes ?? 0;
+        const delta = saved > 0 ? `, ${formatBytes(saved)} (${percent(saved, i.bytes)}) taken from frames already here` : '';
+        say('installed', { ...i, savedBytes: saved }, `installed ${i.id} (${formatBytes(i.bytes)}, resumed from ${formatBytes(i.offset)}${delta})`);
+      });
       server.on('refused', (r: { id: unknown; code: string; message: string; remote?: string }) =>
         say('refused', r, `refused ${String(r.id ?? `a connection from ${r.remote ?? 'a stream'}`)}: ${r.message}`),
       );

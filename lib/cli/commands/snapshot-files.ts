@@ -55,9 +55,9 @@ async function rawTotalOf(file: string, size: number | undefined): Promise<numbe
 
 export const snapshotFileCommands: Record<string, Command> = {
   pack: {
-    usage: "pack FILE [--codec zstd|lz4|none] [--level N] [--block-size N] [--meta '{...}']",
+    usage: "pack FILE [--codec zstd|lz4|none] [--level N] [--block-size N] [--fixed-blocks] [--no-digests] [--meta '{...}']",
     summary: 'JSON Lines entries on stdin → a snapshot file (crash-safe: FILE.partial, then rename)',
-    flags: { values: ['--codec', '--level', '--block-size', '--meta'] },
+    flags: { values: ['--codec', '--level', '--block-size', '--meta'], switches: ['--fixed-blocks', '--no-digests'] },
     async run(args, ctx) {
       const file = fileArg(args, 'pack');
       const level = signedIntOption(args, '--level');
@@ -66,6 +66,9 @@ export const snapshotFileCommands: Record<string, Command> = {
         meta: metaOption(args),
         ...(level !== undefined ? { level: checkLevel(level) } : {}),
         ...(args.values.has('--block-size') ? { blockSize: intOption(args, '--block-size', 0) } : {}),
+        // The layout before content-defined blocks and frame digests (docs/FORMAT.md 3.10, 3.5).
+        ...(args.switches.has('--fixed-blocks') ? { boundaries: 'fixed' as const } : {}),
+        ...(args.switches.has('--no-digests') ? { digests: false } : {}),
       };
       const reader = new JsonlEntryReader();
       const bar = new ProgressBar('pack', { ...ctx, total: stdinSize(), poll: () => ({ bytes: reader.bytes, entries: reader.entries }) });
@@ -135,7 +138,7 @@ export const snapshotFileCommands: Record<string, Command> = {
       const { header } = info;
       const lines = [
         `file       ${file} (${formatBytes(info.fileSize)})`,
-        `format     snapstream v${header.version}, codec ${header.codec}, block size ${formatBytes(header.blockSize)}`,
+        `format     snapstream v${header.version}, codec ${header.codec}, block size ${formatBytes(header.blockSize)}${header.digests ? ', frame digests' : ''}`,
         `created    ${new Date(header.createdAt).toISOString()}`,
         `metadata   ${JSON.stringify(header.meta)}`,
         `entries    ${formatCount(info.entries)} in ${plural(info.blocks.length, 'block')}`,
@@ -144,10 +147,13 @@ export const snapshotFileCommands: Record<string, Command> = {
       if (args.switches.has('--verify')) lines.push('verified   every CRC and frame checks out');
       if (args.switches.has('--blocks')) {
         for (const b of info.blocks) {
-          lines.push(`  block ${b.seq} at ${b.offset}: ${formatBytes(b.frameLength)} → ${formatBytes(b.rawLength)}, ${plural(b.entries, 'entry', 'entries')}, cursor ${JSON.stringify(b.cursor)}`);
+          const digest = b.digest ? `, digest ${b.digest.toString('hex')}` : '';
+          lines.push(`  block ${b.seq} at ${b.offset}: ${formatBytes(b.frameLength)} → ${formatBytes(b.rawLength)}, ${plural(b.entries, 'entry', 'entries')}, cursor ${JSON.stringify(b.cursor)}${digest}`);
         }
       }
-      const result = { ...info, blocks: args.switches.has('--blocks') ? info.blocks : info.blocks.length, verified: args.switches.has('--verify') };
+      // Digests as hex in JSON, not a Buffer's { type, data }.
+      const blocks = info.blocks.map((b) => (b.digest ? { ...b, digest: b.digest.toString('hex') } : b));
+      const result = { ...info, blocks: args.switches.has('--blocks') ? blocks : info.blocks.length, verified: args.switches.has('--verify') };
       report(ctx, result, lines);
       return EXIT.OK;
     },

@@ -1,0 +1,153 @@
+/**
+ * `npm run bench:cdc [-- --size 256m --runs 3 --data sample,random,mixed --update-docs]`
+ *
+ * What content-defined block boundaries and frame digests cost a snapshot write
+ * (docs/FORMAT.md 3.5, 3.10): writeSnapshot (zstd level 1, 1 MiB blocks) of each bench data set
+ * (bench/datasets.ts) in three layouts, each run in a fresh process, the layouts alternated run
+ * after run so they share the machine's noise, medians reported:
+ *
+ * - `fixed`: fixed blocks, no digests (the layout before);
+ * - `fixed+digest`: fixed blocks with frame digests (what the digest alone costs);
+ * - `content+digest`: content-defined blocks with frame digests (the default now).
+ *
+ * Wall time, CPU time of the process (all threads), compression ratio and block count.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EntrySource, writeSnapshot, type RawBlock } from 'snapstream';
+import { datasetEntries, DATASETS, type Dataset } from './datasets.js';
+
+const LAYOUTS = {
+  fixed: { boundaries: 'fixed', digests: false },
+  'fixed+digest': { boundaries: 'fixed', digests: true },
+  'content+digest': { boundaries: 'content', digests: true },
+} as const;
+type Layout = keyof typeof LAYOUTS;
+
+interface Sample {
+  ms: number;
+  cpuMs: number;
+  raw: number;
+  bytes: number;
+  blocks: number;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+async function child(data: Dataset, layout: Layout, size: number, out: string): Promise<void> {
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const s = await writeSnapshot(datasetEntries(data, size), out, { codec: 'zstd', level: 1, ...LAYOUTS[layout] });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const cpu = process.cpuUsage(cpu0);
+  const sample: Sample = { ms, cpuMs: (cpu.user + cpu.system) / 1000, raw: s.rawBytes, bytes: s.bytes, blocks: s.blocks };
+  fs.rmSync(out, { force: true });
+  process.stdout.write(JSON.stringify(sample));
+}
+
+function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kmg]?)$/i.exec(text);
+  if (!m) throw new Error(`bad size ${text}`);
+  return Math.round(Number(m[1]) * { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase()]!);
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/**
+ * The encoder alone (EntrySource: entries → blocks, nothing compressed), for an instruction
+ * count that does not depend on the machine's load:
+ * `valgrind --tool=callgrind --callgrind-out-file=/dev/null node bench/dist/cdc.js --encode sample content 64m`.
+ */
+async function encodeOnly(data: Dataset, boundaries: 'content' | 'fixed', size: number): Promise<void> {
+  let blocks = 0;
+  let raw = 0;
+  const t0 = process.hrtime.bigint();
+  for await (const b of new EntrySource(datasetEntries(data, size), { boundaries }) as AsyncIterable<RawBlock>) {
+    blocks++;
+    raw += b.data.length;
+  }
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  process.stdout.write(`${JSON.stringify({ data, boundaries, blocks, raw, ms })}\n`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  if (argv[0] === '--child') return child(argv[1] as Dataset, argv[2] as Layout, Number(argv[3]), argv[4]!);
+  if (argv[0] === '--encode') return encodeOnly(argv[1] as Dataset, argv[2] as 'content' | 'fixed', parseSize(argv[3]!));
+  let size = 256 * 1024 ** 2;
+  let runs = 3;
+  let data: Dataset[] = [...DATASETS];
+  let updateDocs = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--size') size = parseSize(argv[++i]!);
+    else if (a === '--runs') runs = Number(argv[++i]);
+    else if (a === '--data') data = argv[++i]!.split(',') as Dataset[];
+    else if (a === '--update-docs') updateDocs = true;
+    else throw new Error(`unknown option ${a}`);
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'snapstream-bench-cdc-'));
+  const rows: string[] = [];
+  const sizeLabel = `${+(size / 1024 ** 2).toFixed(1)} MiB`;
+  try {
+    for (const d of data) {
+      const samples: Record<Layout, Sample[]> = { fixed: [], 'fixed+digest': [], 'content+digest': [] };
+      for (let r = 0; r < runs; r++) {
+        // Alternate the order too, so no layout always runs first.
+        const order = (Object.keys(LAYOUTS) as Layout[]).slice();
+        if (r % 2) order.reverse();
+        for (const layout of order) {
+          const res = spawnSync(process.execPath, [path.join(here, 'cdc.js'), '--child', d, layout, String(size), path.join(dir, 'out.snap')], {
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'inherit'],
+          });
+          if (res.status !== 0) throw new Error(`child ${d} ${layout} failed`);
+          samples[layout].push(JSON.parse(res.stdout) as Sample);
+        }
+        process.stderr.write(`${d}: run ${r + 1}/${runs}\n`);
+      }
+      const base = samples.fixed;
+      const baseMs = median(base.map((s) => s.ms));
+      const baseCpu = median(base.map((s) => s.cpuMs));
+      const baseRatio = base[0]!.raw / base[0]!.bytes;
+      for (const layout of Object.keys(LAYOUTS) as Layout[]) {
+        const s = samples[layout];
+        const ms = median(s.map((x) => x.ms));
+        const cpu = median(s.map((x) => x.cpuMs));
+        const ratio = s[0]!.raw / s[0]!.bytes;
+        const mbps = s[0]!.raw / 1e6 / (ms / 1000);
+        const rel = (x: number, b: number): string => (layout === 'fixed' ? '' : ` (${x >= b ? '+' : ''}${(((x - b) / b) * 100).toFixed(1)}%)`);
+        rows.push(
+          `| ${d} | ${layout} | ${mbps.toFixed(0)} MB/s${rel(ms, baseMs).replace('(', '(time ')} | ${cpu.toFixed(0)} ms${rel(cpu, baseCpu)} | ${ratio.toFixed(3)}×${rel(ratio, baseRatio)} | ${s[0]!.blocks} |`,
+        );
+      }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const table = [
+    `writeSnapshot, zstd level 1, \`blockSize\` 1 MiB, ${sizeLabel} of encoded entries per data set, median of ${runs} runs per layout (each a fresh process, layouts alternated), ${os.cpus().length} cores, Node ${process.version}:`,
+    '',
+    '| data | layout | write speed (wall time vs fixed) | CPU time, all threads | ratio | blocks |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+  process.stdout.write(`${table}\n`);
+  if (updateDocs) {
+    const doc = path.resolve(here, '../../docs/BENCHMARKS.md');
+    const text = fs.readFileSync(doc, 'utf8');
+    const begin = '<!-- bench:cdc begin -->';
+    const end = '<!-- bench:cdc end -->';
+    const a = text.indexOf(begin);
+    const b = text.indexOf(end);
+    if (a < 0 || b < 0) throw new Error(`docs/BENCHMARKS.md has no ${begin} … ${end} section`);
+    fs.writeFileSync(doc, `${text.slice(0, a + begin.length)}\n${table}\n${text.slice(b)}`);
+  }
+}
+
+await main(process.argv.slice(2));

@@ -1,0 +1,183 @@
+/**
+ * Delta transfer against a full one, side by side in one run (docs/BENCHMARKS.md, "Delta
+ * transfer"). Yesterday's snapshot of N entries (about `--size` of file) is installed on the
+ * receiver; today's is sent to it, full (`delta: false`) and as a delta, over loopback TCP, with
+ * sender and receiver in processes of their own:
+ *
+ * - `range`: 1% of the entries updated in one key range (their values change length too), 0.5%
+ *   appended;
+ * - `uniform`: 0.1% of the entries updated, spread uniformly over the key space.
+ *
+ * Bytes on the wire are all bytes both ways (data, metadata frames, messages). Loopback moves
+ * about as fast as the disk writes, so a delta, which still writes and fsyncs the whole file on
+ * the receiver, saves bytes far more than time there; `--rate` also runs both over a link of
+ * that many bytes per second (the sender's rate limit).
+ *
+ *   npm run bench:delta -- --size 1g [--rate 125000000,50000000] [--update-docs]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inspectSnapshot, writeSnapshot, type Entry } from 'snapstream';
+import { randomBytes } from './datasets.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const opt = (name: string, fallback: string): string => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
+};
+const sizeText = opt('--size', '1g');
+const fileSize = Number(sizeText.slice(0, -1)) * ({ m: 1024 ** 2, g: 1024 ** 3 }[sizeText.slice(-1)] ?? 1);
+// Links to run both over besides loopback, in bytes per second (a comma-separated list).
+const rates = opt('--rate', '0').split(',').map(Number).filter((r) => r > 0);
+const dir = path.join(os.tmpdir(), 'snapstream-delta-bench');
+fs.mkdirSync(dir, { recursive: true });
+
+// Values: 200 bytes (208 once updated) from a pool that is half random bytes, half text, so the
+// file compresses about 1.6:1 and is about `fileSize` long.
+const POOL = 32 * 1024 * 1024;
+const pool = (() => {
+  const random = randomBytes(POOL / 2);
+  const out = Buffer.alloc(POOL);
+  const text = Buffer.from('{"name":"entry","active":true,"tags":["alpha","beta"],"score":1234}', 'latin1');
+  for (let at = 0, r = 0; at < POOL; at += 128, r += 64) {
+    random.copy(out, at, r % random.length, (r % random.length) + 64);
+    for (let j = 64; j < 128; j++) out[at + j] = text[j % text.length]!;
+  }
+  return out;
+})();
+const ENTRY_BYTES = 9 + 13 + 200; // record overhead + key + value
+const COMPRESSED = 0.51; // file bytes per raw byte (measured)
+const N = Math.round(fileSize / COMPRESSED / ENTRY_BYTES);
+
+type Version = (i: number) => number;
+function* entries(count: number, version: Version): Generator<Entry> {
+  for (let i = 0; i < count; i++) {
+    const v = version(i);
+    const length = v === 0 ? 200 : 208;
+    const at = ((i * 2654435761 + v * 40503) >>> 0) % (POOL - 256);
+    yield { key: `k${String(i).padStart(12, '0')}`, value: pool.subarray(at, at + length) };
+  }
+}
+
+const hash = (i: number): number => (Math.imul(i ^ 0x9e3779b9, 0x85ebca6b) >>> 0) ^ (i >>> 13);
+const CASES = {
+  range: { count: Math.round(N * 1.005), version: (i: number) => (i >= N * 0.4 && i < N * 0.41 ? 1 : 0), what: '1% updated in one key range, 0.5% appended' },
+  uniform: { count: N, version: (i: number) => (hash(i) % 1000 === 0 ? 1 : 0), what: '0.1% updated, uniformly' },
+} as const;
+
+// Yesterday's and today's snapshots differ in their creation time, as real ones do.
+async function ensure(file: string, count: number, version: Version, createdAt: number): Promise<void> {
+  if (fs.existsSync(file)) return;
+  await writeSnapshot(entries(count, version), `${file}.tmp`, { createdAt });
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+function waitLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      text += d;
+      const nl = text.indexOf('\n');
+      if (nl >= 0) resolve(text.slice(0, nl));
+    });
+    child.on('exit', (code) => (code !== 0 ? reject(new Error(`child exited ${code}`)) : undefined));
+  });
+}
+
+interface Run {
+  seconds: number;
+  wireBytes: number;
+  sentBytes: number;
+  copiedBytes: number;
+  maxRssMB: number;
+}
+
+async function transfer(today: string, yesterday: string, delta: boolean, limit: number): Promise<Run> {
+  const recv = path.join(dir, 'received');
+  fs.rmSync(recv, { recursive: true, force: true });
+  fs.mkdirSync(recv);
+  fs.copyFileSync(yesterday, path.join(recv, 'bench'));
+  const flag = delta ? [] : ['--no-delta'];
+  const server = spawn(process.execPath, [path.join(here, 'delta-peer.js'), 'serve', recv, ...flag], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = Number(await waitLine(server));
+  const client = spawn(process.execPath, [path.join(here, 'delta-peer.js'), 'send', today, String(port), ...flag, ...(limit ? ['--rate', String(limit)] : [])], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const result = JSON.parse(await waitLine(client)) as Run;
+  server.kill('SIGTERM');
+  await new Promise((resolve) => server.once('exit', resolve));
+  if (!fs.readFileSync(path.join(recv, 'bench')).equals(fs.readFileSync(today))) throw new Error('the received file differs');
+  return result;
+}
+
+/**
+ * The longest byte range of `today` found whole in `base` (docs/S3.md: UploadPartCopy copies
+ * byte ranges of ≥ 5 MiB): consecutive data frames shared with the base, with the block headers
+ * between them identical too (same offsets, prefix CRCs, totals, cursors).
+ */
+async function longestSharedRun(today: string, base: string): Promise<number> {
+  const a = (await inspectSnapshot(today)).blocks;
+  const b = (await inspectSnapshot(base)).blocks;
+  const at = new Map(b.map((block, i) => [block.digest?.toString('hex'), i]));
+  const same = (x: (typeof a)[number], y: (typeof b)[number]): boolean =>
+    x.offset === y.offset && x.prefixCrc === y.prefixCrc && x.entriesTotal === y.entriesTotal && x.rawTotal === y.rawTotal && JSON.stringify(x.cursor) === JSON.stringify(y.cursor);
+  let longest = 0;
+  for (let k = 0; k < a.length; k++) {
+    const j = at.get(a[k]!.digest?.toString('hex'));
+    if (j === undefined) continue;
+    let run = a[k]!.frameLength;
+    for (let n = 1; k + n < a.length && j + n < b.length && a[k + n]!.digest?.equals(b[j + n]!.digest ?? Buffer.alloc(0)) && same(a[k + n]!, b[j + n]!); n++) {
+      run += a[k + n]!.offset - (a[k + n - 1]!.offset + 0) - a[k + n - 1]!.frameLength + a[k + n]!.frameLength;
+    }
+    longest = Math.max(longest, run);
+  }
+  return longest;
+}
+
+const yesterday = path.join(dir, `yesterday-${sizeText}.snap`);
+await ensure(yesterday, N, () => 0, Date.UTC(2026, 11, 6));
+const blocks = (await inspectSnapshot(yesterday)).blocks.length;
+const runs: string[] = [];
+const rows: string[] = [];
+const checks: boolean[] = [];
+const mb = (n: number): string => `${(n / 1e6).toFixed(1)} MB`;
+const pct = (a: number, b: number): string => `${((100 * a) / b).toFixed(2)}%`;
+for (const [name, c] of Object.entries(CASES)) {
+  const today = path.join(dir, `today-${name}-${sizeText}.snap`);
+  await ensure(today, c.count, c.version, Date.UTC(2026, 11, 7));
+  const size = fs.statSync(today).size;
+  runs.push(`${name} ${(await longestSharedRun(today, yesterday) / 2 ** 20).toFixed(2)} MiB`);
+  for (const limit of [0, ...rates]) {
+    const full = await transfer(today, yesterday, false, limit);
+    const delta = await transfer(today, yesterday, true, limit);
+    const link = limit ? `${(limit / 1e6).toFixed(0)} MB/s link` : 'loopback';
+    rows.push(
+      `| ${name}: ${c.what} | ${link} | ${mb(size)} | ${mb(full.wireBytes)}, ${full.seconds.toFixed(2)} s | ${mb(delta.wireBytes)} (${pct(delta.wireBytes, size)}), ${delta.seconds.toFixed(2)} s (${pct(delta.seconds, full.seconds)}) | ${mb(delta.copiedBytes)} | sender ${delta.maxRssMB.toFixed(0)} MB |`,
+    );
+    if (name === 'range') checks.push(delta.wireBytes <= size * 0.03);
+    process.stderr.write(`${rows.at(-1)}\n`);
+  }
+}
+const table =
+  [
+    `Delta transfer of a ${sizeText} entry snapshot (${N.toLocaleString('en')} entries of 222 bytes, ${blocks} blocks), today's file to a receiver holding yesterday's, over loopback TCP, one run each, full then delta:`,
+    '',
+    '| today = yesterday with | link | file | full: on the wire, time | delta: on the wire, time (of full) | copied from the base | peak RSS |',
+    '|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    "Targets (range case): on the wire ≤ 3% of the file (checked: the script exits 1 if not), time ≤ 15% of a full transfer.",
+    '',
+    `Longest byte range of today's file found whole in yesterday's (what S3 UploadPartCopy could copy; it needs ≥ 5 MiB): ${runs.join(', ')}.`,
+  ].join('\n') + '\n';
+process.stdout.write(table);
+if (args.includes('--update-docs')) {
+  const doc = path.join(here, '..', '..', 'docs', 'BENCHMARKS.md');
+  const text = fs.readFileSync(doc, 'utf8');
+  fs.writeFileSync(doc, text.replace(/<!-- delta:start -->[\s\S]*?<!-- delta:end -->/, `<!-- delta:start -->\n${table}<!-- delta:end -->`));
+}
+process.exitCode = checks.every(Boolean) ? 0 : 1;

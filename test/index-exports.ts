@@ -16,7 +16,7 @@ const PUBLIC = [
   'AuthError', 'BusyError', 'CHUNK_DATA', 'CHUNK_END', 'CHUNK_HEADER_SIZE', 'CRC_TRAILER_SIZE', 'CancelledError',
   'CheckpointScheduler', 'ChecksumError', 'ChunkedReceiver', 'Chunker', 'CodecError', 'Compressor', 'CrcFooter',
   'CrcVerifier', 'DEFAULT_PART_SIZE', 'DIRECTORY_PART_SIZE', 'Dechunker', 'Decompressor', 'EntryDecoder', 'EntryEncoder',
-  'EntrySource', 'ErrorCodes', 'FORMAT_VERSION', 'FormatError', 'InvalidArgumentError', 'InvalidEntryError', 'IoError',
+  'EntrySource', 'ErrorCodes', 'FORMAT_VERSION', 'FRAME_DIGEST_BYTES', 'HEADER_FLAG_DIGESTS', 'contentBlockLimits', 'frameDigest', 'FormatError', 'InvalidArgumentError', 'InvalidEntryError', 'IoError',
   'LimitError', 'LockedError', 'MAX_CHUNK_SIZE', 'MAX_TRAILER_SIZE', 'MIN_CHUNK_SIZE', 'NetworkError', 'NoSpaceError',
   'NotFoundError', 'ProtocolError', 'RefusedError', 'ResumableFileSink', 'S3Sink', 'S3SnapshotStore', 'S3Source',
   'S3_MAX_PARTS', 'S3_MIN_PART_SIZE', 'SnapshotFramer', 'SnapshotParser', 'SnapshotServer', 'DirectorySnapshotStore',

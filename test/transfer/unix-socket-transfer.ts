@@ -43,7 +43,7 @@ t.test('over a Unix socket', async (t) => {
   const result = await sendSnapshot(source, connect, { id: 'unix', fixedChunkSize: true, onProgress: (p) => reports.push(p) });
   t.equal(result.connections, 2);
   // What TransferProgress declares, and only that (no entries count: a transfer moves bytes).
-  const keys: (keyof TransferProgress)[] = ['bytes', 'eta', 'rate', 'total'];
+  const keys: (keyof TransferProgress)[] = ['bytes', 'copied', 'eta', 'rate', 'total'];
   t.ok(reports.length > 0, 'progress was reported');
   t.same(Object.keys(reports.at(-1)!).sort(), keys, 'the fields TransferProgress declares');
   t.equal(reports.at(-1)!.bytes, data.length, 'the last report covers the file');

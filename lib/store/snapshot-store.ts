@@ -21,6 +21,7 @@ import { BusyError, ErrorCodes, FormatError, InvalidArgumentError, IoError, isCo
 import { analyzePartial } from '../snapshot/analyze-partial.js';
 import { cleanPartials } from '../snapshot/clean-partials.js';
 import type { EntryIterable } from '../snapshot/entry-source.js';
+import type { PaceOptions } from '../snapshot/pacer.js';
 import { inspectSnapshot, verifySnapshot } from '../snapshot/inspect-snapshot.js';
 import { readSnapshot, type SnapshotEntryStream } from '../snapshot/read-snapshot.js';
 import { writeSnapshot, type WriteSnapshotOptions } from '../snapshot/write-snapshot.js';
@@ -85,6 +86,15 @@ export interface CreateOptions {
   signal?: AbortSignal;
   /** Apply the store's retention afterwards (default: the store's `autoPrune`, true). */
   prune?: boolean;
+  /**
+   * A checkpoint beside a busy application: the snapshot takes at most a tenth of the main
+   * thread while the application keeps it busy, and compresses one block at a time; it takes
+   * longer instead (see `background` of writeSnapshot, and docs/CONSISTENCY.md). Default false
+   * (CheckpointScheduler: true).
+   */
+  background?: boolean;
+  /** How the snapshot's main-thread work shares the event loop (slice length, share); overrides `background`'s. */
+  pace?: PaceOptions;
 }
 
 /** Options of {@link SnapshotStore.restore}. */
@@ -243,6 +253,8 @@ export class SnapshotStore extends EventEmitter {
         await writeSnapshot(snapshotSource ? (cursor) => snapshotSource.entries(cursor) : (source as EntryIterable), file, {
           ...this.options.write,
           meta: fullMeta,
+          ...(options.background !== undefined ? { background: options.background } : {}),
+          ...(options.pace ? { pace: options.pace } : {}),
           ...(snapshotSource?.cursorOf ? { cursorOf: snapshotSource.cursorOf.bind(snapshotSource) } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
         });

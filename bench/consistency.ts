@@ -13,7 +13,7 @@
  *    store.create against the same writer alone (which includes the CPU the snapshot takes);
  *  - for comparison, the stop-the-world copy (`new Map(map)`) a consistent snapshot needed before.
  *
- *   npm run bench:consistency -- --entries 1m,3m
+ *   npm run bench:consistency -- --entries 1m,3m [--rounds 5] [--modes default,background]
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -31,10 +31,12 @@ const arg = (name: string, fallback: string): string => (args.includes(name) ? a
 const parseCount = (s: string): number => Number(s.replace(/m$/i, '')) * (/m$/i.test(s) ? 1e6 : 1);
 const ROUNDS = Number(arg('--rounds', '5'));
 /** store.create as it comes, and as a background checkpoint (CheckpointScheduler's default). */
-const MODES: [string, Record<string, unknown>][] = [
-  ['default', {}],
-  ['background', { background: true }],
-];
+const MODES: [string, Record<string, unknown>][] = (
+  [
+    ['default', {}],
+    ['background', { background: true }],
+  ] as [string, Record<string, unknown>][]
+).filter(([m]) => arg('--modes', 'default,background').split(',').includes(m));
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -230,7 +232,7 @@ if (args[0] === '--child') {
   ];
   for (const s of sizes) {
     const n = parseCount(s);
-    const r = spawnSync(process.execPath, ['--max-old-space-size=4096', here, '--child', String(n), '--rounds', String(ROUNDS)], {
+    const r = spawnSync(process.execPath, ['--max-old-space-size=4096', here, '--child', String(n), '--rounds', String(ROUNDS), '--modes', MODES.map(([m]) => m).join(',')], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
     });

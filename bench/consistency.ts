@@ -13,7 +13,7 @@
  *    store.create against the same writer alone (which includes the CPU the snapshot takes);
  *  - for comparison, the stop-the-world copy (`new Map(map)`) a consistent snapshot needed before.
  *
- *   npm run bench:consistency -- --entries 1m,3m
+ *   npm run bench:consistency -- --entries 1m,3m [--rounds 5] [--modes default,background]
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,6 +29,14 @@ const here = fileURLToPath(import.meta.url);
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string): string => (args.includes(name) ? args[args.indexOf(name) + 1]! : fallback);
 const parseCount = (s: string): number => Number(s.replace(/m$/i, '')) * (/m$/i.test(s) ? 1e6 : 1);
+const ROUNDS = Number(arg('--rounds', '5'));
+/** store.create as it comes, and as a background checkpoint (CheckpointScheduler's default). */
+const MODES: [string, Record<string, unknown>][] = (
+  [
+    ['default', {}],
+    ['background', { background: true }],
+  ] as [string, Record<string, unknown>][]
+).filter(([m]) => arg('--modes', 'default,background').split(',').includes(m));
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -117,9 +125,12 @@ async function child(n: number): Promise<Record<string, number>> {
   out.writePathPlain = median(plain);
   out.writePathViewed = median(viewed);
 
-  // 3. store.create with a writer going on: pauses, and the writer's rate against alone.
+  // 3. store.create with a writer going on, against the same writer alone for as long, in
+  // alternating windows of the same process (the machine is shared: only side by side figures
+  // mean much). What a snapshot *causes* is the difference: the writer's own allocations cause
+  // collections of the big heap, with pauses of their own, snapshot or not.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'snapstream-consistency-'));
-  const store = await DirectorySnapshotStore.at(dir);
+  const store = await DirectorySnapshotStore.at(dir, { retention: { maxSnapshots: 2 } });
   await store.create([{ key: 'warm', value: 'up' }], { index: 0 }); // starts the workers
   const BATCH = 2_000;
   const writer = (until: () => boolean): Promise<number> =>
@@ -133,30 +144,63 @@ async function child(n: number): Promise<Record<string, number>> {
       };
       setImmediate(turn);
     });
-  collect();
-  const h = monitorEventLoopDelay({ resolution: 1 });
-  let done = false;
-  t0 = performance.now();
-  h.enable();
-  const creating = store.create(mapSource(map, { index: 1 }));
-  const during = writer(() => done);
-  await creating.finally(() => (done = true));
-  const createMs = performance.now() - t0;
-  const opsDuring = await during;
-  h.disable();
-  out.createMs = createMs;
-  out.maxPauseMs = h.max / 1e6;
-  out.p99PauseMs = h.percentile(99) / 1e6;
-  out.writerDuring = opsDuring / (createMs / 1000);
-  // The same writer alone, as long: its own pauses (collections of the big heap) for comparison.
-  collect();
-  const hAlone = monitorEventLoopDelay({ resolution: 1 });
-  hAlone.enable();
-  t0 = performance.now();
-  const opsAlone = await writer(() => performance.now() - t0 >= createMs);
-  out.writerAlone = opsAlone / ((performance.now() - t0) / 1000);
-  hAlone.disable();
-  out.maxPauseAloneMs = hAlone.max / 1e6;
+  interface Window {
+    ms: number;
+    max: number;
+    p99: number;
+    rate: number;
+  }
+  const withSnapshot = async (options: Record<string, unknown>, index: number): Promise<Window> => {
+    collect();
+    const h = monitorEventLoopDelay({ resolution: 1 });
+    let done = false;
+    const s = performance.now();
+    h.enable();
+    const creating = store.create(mapSource(map, { index }), undefined, options);
+    const during = writer(() => done);
+    await creating.finally(() => (done = true));
+    const ms = performance.now() - s;
+    const ops = await during;
+    h.disable();
+    return { ms, max: h.max / 1e6, p99: h.percentile(99) / 1e6, rate: ops / (ms / 1000) };
+  };
+  const alone = async (ms: number): Promise<Window> => {
+    collect();
+    const h = monitorEventLoopDelay({ resolution: 1 });
+    h.enable();
+    const s = performance.now();
+    const ops = await writer(() => performance.now() - s >= ms);
+    const took = performance.now() - s;
+    h.disable();
+    return { ms: took, max: h.max / 1e6, p99: h.percentile(99) / 1e6, rate: ops / (took / 1000) };
+  };
+  let index = 1;
+  for (const [mode, options] of MODES) {
+    const rounds: { w: Window; a: Window }[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const w = await withSnapshot(options, index++);
+      const a = await alone(w.ms);
+      rounds.push({ w, a });
+      process.stderr.write(
+        `  ${n / 1e6}M ${mode} round ${r + 1}: snapshot ${w.ms.toFixed(0)} ms, pause ${w.max.toFixed(1)} (p99 ${w.p99.toFixed(1)}) vs alone ${a.max.toFixed(1)} (p99 ${a.p99.toFixed(1)}) ms, writer ${(w.rate / 1e3).toFixed(0)} vs ${(a.rate / 1e3).toFixed(0)} k ops/s, load ${os.loadavg()[0]!.toFixed(1)}\n`,
+      );
+    }
+    const m = (f: (x: { w: Window; a: Window }) => number): number => median(rounds.map(f));
+    out[`${mode}.createMs`] = m((x) => x.w.ms);
+    out[`${mode}.maxPauseMs`] = m((x) => x.w.max);
+    out[`${mode}.p99PauseMs`] = m((x) => x.w.p99);
+    out[`${mode}.maxPauseAloneMs`] = m((x) => x.a.max);
+    out[`${mode}.p99PauseAloneMs`] = m((x) => x.a.p99);
+    out[`${mode}.pauseAddedMs`] = m((x) => x.w.max - x.a.max);
+    out[`${mode}.writerDuring`] = m((x) => x.w.rate);
+    out[`${mode}.writerAlone`] = m((x) => x.a.rate);
+    out[`${mode}.writerRatio`] = m((x) => x.w.rate / x.a.rate);
+    // The first snapshot of a map whose strings were built by concatenation (V8 cons strings,
+    // as here) flattens each one it encodes: a one-time cost, shown apart.
+    out[`${mode}.first.maxPauseMs`] = rounds[0]!.w.max;
+    out[`${mode}.first.maxPauseAloneMs`] = rounds[0]!.a.max;
+    out[`${mode}.first.writerRatio`] = rounds[0]!.w.rate / rounds[0]!.a.rate;
+  }
   await store.close();
   fs.rmSync(dir, { recursive: true, force: true });
 
@@ -179,26 +223,41 @@ if (args[0] === '--child') {
   const sizes = arg('--entries', '1m').split(',');
   console.log(`mapSource consistency, Node ${process.version}, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the start`);
   const rows = [
-    '| entries | view: heap / RSS per entry | per key written | mapSource(): wall / CPU | longest pause (per M) | p99 | writer alone: longest pause | write path viewed / plain | writer during create / alone | create | `new Map(map)`: time, heap per entry |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| entries | view: heap / RSS per entry | per key written | mapSource(): wall / CPU | write path viewed / plain | `new Map(map)`: time, heap per entry |',
+    '|---|---|---|---|---|---|',
+  ];
+  const pauses = [
+    '| entries | store.create | snapshot wall | longest pause: during the snapshot / writer alone / added (per M) | p99: during / alone | writer during / alone | first snapshot: pause during / alone, writer |',
+    '|---|---|---|---|---|---|---|',
   ];
   for (const s of sizes) {
     const n = parseCount(s);
-    const r = spawnSync(process.execPath, ['--max-old-space-size=4096', here, '--child', String(n)], {
+    const r = spawnSync(process.execPath, ['--max-old-space-size=4096', here, '--child', String(n), '--rounds', String(ROUNDS), '--modes', MODES.map(([m]) => m).join(',')], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     if (r.status !== 0) throw new Error(`child for ${s} failed (${r.status})`);
     const o = JSON.parse(r.stdout) as Record<string, number>;
-    const perM = o.maxPauseMs! / (n / 1e6);
     rows.push(
       `| ${s} | ${o.viewHeapPerEntry!.toFixed(1)} B / ${o.viewRssPerEntry!.toFixed(1)} B | ${o.cowHeapPerWrite!.toFixed(0)} B | ${o.openMs!.toFixed(1)} / ${o.openCpuMs!.toFixed(1)} ms ` +
-        `| ${o.maxPauseMs!.toFixed(1)} ms (${perM.toFixed(1)} ms) | ${o.p99PauseMs!.toFixed(1)} ms | ${o.maxPauseAloneMs!.toFixed(1)} ms ` +
         `| ${(o.writePathViewed! / 1e6).toFixed(2)} / ${(o.writePathPlain! / 1e6).toFixed(2)} M ops/s (${((o.writePathViewed! / o.writePathPlain!) * 100).toFixed(0)}%) ` +
-        `| ${(o.writerDuring! / 1e3).toFixed(0)} / ${(o.writerAlone! / 1e3).toFixed(0)} k ops/s (${((o.writerDuring! / o.writerAlone!) * 100).toFixed(0)}%) ` +
-        `| ${(o.createMs! / 1000).toFixed(2)} s | ${o.copyMs!.toFixed(0)} ms, ${o.copyHeapPerEntry!.toFixed(0)} B |`,
+        `| ${o.copyMs!.toFixed(0)} ms, ${o.copyHeapPerEntry!.toFixed(0)} B |`,
     );
+    for (const [mode] of MODES) {
+      const g = (k: string): number => o[`${mode}.${k}`]!;
+      const perM = g('pauseAddedMs') / (n / 1e6);
+      pauses.push(
+        `| ${s} | ${mode} | ${(g('createMs') / 1000).toFixed(2)} s ` +
+          `| ${g('maxPauseMs').toFixed(1)} / ${g('maxPauseAloneMs').toFixed(1)} / ${g('pauseAddedMs').toFixed(1)} ms (${perM.toFixed(1)} ms) ` +
+          `| ${g('p99PauseMs').toFixed(1)} / ${g('p99PauseAloneMs').toFixed(1)} ms ` +
+          `| ${(g('writerDuring') / 1e3).toFixed(0)} / ${(g('writerAlone') / 1e3).toFixed(0)} k ops/s (${(g('writerRatio') * 100).toFixed(0)}%) ` +
+          `| ${g('first.maxPauseMs').toFixed(1)} / ${g('first.maxPauseAloneMs').toFixed(1)} ms, ${(g('first.writerRatio') * 100).toFixed(0)}% |`,
+      );
+    }
   }
   console.log(rows.join('\n'));
+  console.log(`\nstore.create with a writer going on (medians of ${ROUNDS} rounds; each round a snapshot window, then the writer alone as long):`);
+  console.log(pauses.join('\n'));
+
   console.log(`load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end`);
 }

@@ -62,6 +62,7 @@ export { inspectSnapshot, verifySnapshot, type SnapshotInfo, type VerifyOptions,
 export { sampleEntries, type SampleOptions } from './sample/sample-entries.js';
 export { analyzePartial, type PartialAnalysis } from './snapshot/analyze-partial.js';
 export type { EntrySourceFactory } from './snapshot/write-snapshot.js';
+export type { PaceOptions } from './snapshot/pacer.js';
 export { cleanPartials, type CleanupReport } from './snapshot/clean-partials.js';
 export {
   CHUNK_DATA,

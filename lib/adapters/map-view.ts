@@ -5,9 +5,11 @@
  * Opening a view copies the keys, in order, into one array (8 bytes an entry; its time is
  * measured by `npm run bench:consistency`, docs/BENCHMARKS.md), and patches the map instance's `set`, `delete` and `clear` (own
  * properties shadowing `Map.prototype`): the first write to a key while the view is open saves
- * the value it replaces (copy-on-write). The view's value of its i-th key is the saved one if
- * there is one, else the live one, which cannot have changed. `clear()` freezes the values the
- * view has not handed out yet into an array (its one O(n) step; it replaces every value).
+ * the value it replaces (copy-on-write; a write only logs it, the reader files it). The view's
+ * value of its i-th key is the saved one if there is one, else the live one, which cannot have
+ * changed — read along a walk of the live map in its order rather than looked up, since a key
+ * not moved since is where the view has it. `clear()` freezes the values the view has not
+ * handed out yet into an array (its one O(n) step; it replaces every value).
  *
  * Several views may be open at once; each keeps its own saved values. The patches go when the
  * last view closes (read to the end, stopped early, `close()`, or its source collected as
@@ -20,6 +22,11 @@ type Method = 'set' | 'delete' | 'clear';
 
 const mapGet = Map.prototype.get;
 const mapHas = Map.prototype.has;
+const mapEntries = Map.prototype.entries;
+/** No live entry read ahead (a value no key can be: a fresh object). */
+const NONE: unknown = Object.freeze({});
+/** Writes logged before the writer itself files them (the reader files them before each read). */
+const MAX_LOG = 65_536;
 
 /** What is installed on one map while views of it are open. */
 interface Patch {
@@ -38,12 +45,27 @@ const patches = new WeakMap<AnyMap, Patch>();
 export class MapView {
   private keys: unknown[];
   private saved: Map<unknown, unknown> | null = new Map();
+  /**
+   * Writes not filed into `saved` yet: key, replaced value, key, replaced value… The write path
+   * only appends here (one lookup in the map for the value it replaces); the hashing into
+   * `saved` is done by the reader, in the snapshot's own time, before its next read.
+   */
+  private log: unknown[] = [];
   /** Set by `clear()`: the values from `frozenFrom` on, as of the view. */
   private frozen: unknown[] | null = null;
   private frozenFrom = 0;
   /** How far the view has been read: nothing before it is needed again. */
   position = 0;
   private open = true;
+  /**
+   * The live map read along with the view, in insertion order: a key not written since the
+   * view opened is still in its place, and its value comes from this walk instead of a lookup
+   * (a hash lookup in a big map costs several times a step of its iterator).
+   */
+  private live: Iterator<[unknown, unknown]> | null = null;
+  /** The live entry read ahead: its key (NONE when there is none) and its value when it was read. */
+  private liveKey: unknown = NONE;
+  private liveValue: unknown;
 
   constructor(private readonly map: AnyMap) {
     this.keys = Array.from(map.keys());
@@ -65,15 +87,27 @@ export class MapView {
     return this.keys[i];
   }
 
-  /** The view's value of its i-th key. */
+  /** The view's value of its i-th key (fastest read in order, i = 0, 1, 2…). */
   valueAt(i: number): unknown {
     if (this.frozen) return this.frozen[i - this.frozenFrom];
+    if (this.log.length > 0) this.file();
     const key = this.keys[i];
+    if (this.live === null) this.startLive(i);
+    // The live walk reaches the view's keys in their order, less those deleted or moved since
+    // (and then new keys, after all of them): it either stands at this key or at a later one.
+    let ahead: unknown = NONE;
+    if (key === this.liveKey) {
+      ahead = this.liveValue;
+      this.stepLive();
+    }
     const saved = this.saved!;
     if (saved.size > 0) {
       const old = saved.get(key); // never undefined when saved
       if (old !== undefined) return old;
     }
+    // Not saved: not written since the view opened, so the value read ahead (after the view
+    // opened) is the view's.
+    if (ahead !== NONE) return ahead;
     const value = mapGet.call(this.map, key);
     // Only a write that went round the patches (Map.prototype.delete.call(map, …)) gets here.
     if (value === undefined && !mapHas.call(this.map, key)) {
@@ -82,14 +116,46 @@ export class MapView {
     return value;
   }
 
-  /** Called before `set(key)` or `delete(key)`: saves the value the write replaces, the first time. */
+  /** Starts the live walk where a read from `from` on finds its keys (the map's order is the view's but for what was written since). */
+  private startLive(from: number): void {
+    this.live = mapEntries.call(this.map) as Iterator<[unknown, unknown]>;
+    for (let j = 0; j < from; j++) if (this.live.next().done) break;
+    this.stepLive();
+  }
+
+  private stepLive(): void {
+    const step = this.live!.next();
+    if (step.done) {
+      this.liveKey = NONE;
+      this.liveValue = undefined;
+    } else {
+      this.liveKey = step.value[0];
+      this.liveValue = step.value[1];
+    }
+  }
+
+  /** Called before `set(key)` or `delete(key)`: logs the value the write replaces (filed as saved if it is the first). */
   beforeWrite(key: unknown): void {
-    const saved = this.saved;
-    if (saved === null || saved.has(key)) return;
+    if (this.saved === null) return;
     const value = mapGet.call(this.map, key);
     // An absent key is either new since the view (not in it) or saved when it was deleted. (No
     // entry's value is undefined: the encoder refuses one; so no second lookup to tell.)
-    if (value !== undefined) saved.set(key, value);
+    if (value === undefined) return;
+    const log = this.log;
+    log.push(key, value);
+    // Nobody reading (a stalled snapshot): the writer files its own writes, a batch at a time.
+    if (log.length >= 2 * MAX_LOG) this.file();
+  }
+
+  /** Files the logged writes: the first value logged for a key is the view's (later ones replaced it after). */
+  private file(): void {
+    const log = this.log;
+    const saved = this.saved!;
+    for (let j = 0; j < log.length; j += 2) {
+      const key = log[j];
+      if (!saved.has(key)) saved.set(key, log[j + 1]);
+    }
+    log.length = 0;
   }
 
   /** Called before `clear()`: the values not read yet, frozen as the view has them. */
@@ -101,6 +167,7 @@ export class MapView {
     this.frozen = values;
     this.frozenFrom = from;
     this.saved = null;
+    this.log = [];
   }
 
   /** Releases the view's memory and, when it was the last one, the map's patches. */
@@ -109,7 +176,11 @@ export class MapView {
     this.open = false;
     this.keys = [];
     this.saved = null;
+    this.log = [];
     this.frozen = null;
+    this.live = null;
+    this.liveKey = NONE;
+    this.liveValue = undefined;
     detach(this.map, this);
   }
 }

@@ -27,6 +27,7 @@ import { SKIPPABLE_HEADER } from '../format/skippable.js';
 import { durableRename, fsyncFile } from '../sink/durable-file.js';
 import { contentBlockLimits } from '../format/content-boundaries.js';
 import { EntrySource, type EntryIterable } from '../snapshot/entry-source.js';
+import { BACKGROUND_PACE, checkPace } from '../snapshot/pacer.js';
 import { inspectSnapshot, verifySnapshot, type VerifyResult } from '../snapshot/inspect-snapshot.js';
 import { SnapshotFramer } from '../snapshot/snapshot-framer.js';
 import type { WriteSnapshotOptions } from '../snapshot/write-snapshot.js';
@@ -236,10 +237,17 @@ export class S3SnapshotStore extends EventEmitter implements SnapshotStore<S3Sto
       const blockSize = w.blockSize ?? DEFAULT_BLOCK_SIZE;
       // Content-defined blocks, as writeSnapshot makes them: the header records their maximum.
       const maxBlock = contentBlockLimits(blockSize).max;
+      // As writeSnapshot: a background checkpoint compresses one block at a time.
+      const concurrency = w.concurrency ?? (options.background ? 1 : undefined);
       const entries = snapshotSource ? snapshotSource.entries(undefined) : (source as EntryIterable);
       await pipeline(
-        new EntrySource(entries, { blockSize, boundaries: 'content', ...(snapshotSource?.cursorOf ? { cursorOf: snapshotSource.cursorOf.bind(snapshotSource) } : {}) }),
-        new Compressor({ codec, blocks: true, ...(w.level !== undefined ? { level: w.level } : {}), ...(w.concurrency ? { concurrency: w.concurrency } : {}) }),
+        new EntrySource(entries, {
+          blockSize,
+          boundaries: 'content',
+          pace: checkPace(options.pace ?? (options.background ? BACKGROUND_PACE : undefined)),
+          ...(snapshotSource?.cursorOf ? { cursorOf: snapshotSource.cursorOf.bind(snapshotSource) } : {}),
+        }),
+        new Compressor({ codec, blocks: true, ...(w.level !== undefined ? { level: w.level } : {}), ...(concurrency ? { concurrency } : {}) }),
         new SnapshotFramer({ codec, blockSize: maxBlock, meta: fullMeta, createdAt }),
         this.sink(id, options.signal, false),
       );

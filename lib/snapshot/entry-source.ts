@@ -4,6 +4,10 @@
  * The fast path of snapshot creation: entries are read straight from the iterator into the
  * block buffer, with no stream write (and, for synchronous iterables, no promise) per entry.
  * Items may be entries or arrays of entries (batches, as database iterators give them).
+ *
+ * Reading and encoding run on the main thread, beside the application: they go in slices of a
+ * few ms with a turn of the event loop between them (see pacer.ts), so a snapshot never holds
+ * the event loop for longer than a slice, and can be held to a share of it (`pace.share`).
  */
 import { Readable } from 'node:stream';
 import { checkBlockSize, DEFAULT_BLOCK_SIZE } from '../codec/codec.js';
@@ -14,6 +18,7 @@ import type { BlockBoundaries } from '../format/content-boundaries.js';
 import { EntryBlockWriter } from '../format/entry-record.js';
 import { leasesOf, type Leases } from '../format/leases.js';
 import { nodeStreamOptions, type StageOptions } from '../streams/stage-options.js';
+import { CHECK_EVERY, Pacer, type PaceOptions } from './pacer.js';
 
 /** Entries, or batches of entries, from a sync or async iterable (a generator, an array, a database iterator). */
 export type EntryIterable = Iterable<Entry | Entry[]> | AsyncIterable<Entry | Entry[]>;
@@ -35,6 +40,11 @@ export interface EntrySourceOptions extends StageOptions {
   cursorOf?: (entry: Entry, count: number) => unknown;
   /** Entries already written before this source (resuming): counts continue from here. */
   startCount?: number;
+  /**
+   * How reading and encoding share the main thread with the application. Default: slices of
+   * at most 4 ms with a turn of the event loop between them, no share limit.
+   */
+  pace?: PaceOptions;
 }
 
 type AnyIterator = Iterator<Entry | Entry[]> | AsyncIterator<Entry | Entry[]>;
@@ -49,6 +59,9 @@ export class EntrySource extends Readable {
   private readonly cursorOf: (entry: Entry, count: number) => unknown;
   private readonly startCount: number;
   private readonly leases: Leases | null;
+  private readonly pacer: Pacer;
+  /** Entries since the pacer last looked at the clock. */
+  private sinceCheck = 0;
   private last: Entry | null = null;
   private pumping = false;
   private readWanted = false;
@@ -68,6 +81,12 @@ export class EntrySource extends Readable {
     this.writer = new EntryBlockWriter(checkBlockSize(options.blockSize ?? DEFAULT_BLOCK_SIZE), this.leases !== null, options.boundaries ?? 'fixed');
     this.cursorOf = options.cursorOf ?? ((_entry, count) => count);
     this.startCount = options.startCount ?? 0;
+    this.pacer = new Pacer(options.pace);
+  }
+
+  /** Turns of the event loop given to the application so far (pacing). */
+  get yields(): number {
+    return this.pacer.yields;
   }
 
   /** Entries read from the source so far (not counting `startCount`). */
@@ -94,6 +113,13 @@ export class EntrySource extends Readable {
   private async pump(): Promise<void> {
     const it = this.entriesIt;
     for (;;) {
+      if (this.sinceCheck >= CHECK_EVERY) {
+        this.sinceCheck = 0;
+        if (this.pacer.due()) {
+          await this.pacer.yield();
+          if (this.destroyed) return;
+        }
+      }
       let step = it.next();
       if (step instanceof Promise) step = await step;
       if (this.destroyed) return;
@@ -107,8 +133,10 @@ export class EntrySource extends Readable {
       let wantMore = true;
       if (Array.isArray(item)) {
         for (const entry of item) wantMore = this.add(entry) && wantMore;
+        this.sinceCheck += item.length;
       } else {
         wantMore = this.add(item);
+        this.sinceCheck++;
       }
       if (!wantMore) return;
     }
@@ -133,6 +161,8 @@ export class EntrySource extends Readable {
     const data = this.writer.take();
     this.leases?.lend(data);
     const block: RawBlock = { data, entries, cursor: this.cursorOf(this.last!, this.startCount + this.writer.total) };
+    // A block's worth of work since the last look at the clock, whatever the entries' sizes: look now.
+    this.sinceCheck = CHECK_EVERY;
     return this.push(block);
   }
 

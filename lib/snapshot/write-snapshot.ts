@@ -21,6 +21,7 @@ import { Compressor } from '../streams/compressor.js';
 import type { Progress } from '../streams/stage-options.js';
 import { analyzePartial, type PartialAnalysis } from './analyze-partial.js';
 import { EntrySource, type EntryIterable } from './entry-source.js';
+import { BACKGROUND_PACE, checkPace, type PaceOptions } from './pacer.js';
 import { SnapshotFramer } from './snapshot-framer.js';
 
 /** A source that can restart: given the cursor stored after the last durable block (or undefined to start), yields the entries after it. */
@@ -62,8 +63,22 @@ export interface WriteSnapshotOptions {
   digests?: boolean;
   /** Resume a matching `<path>.partial`. Default: true when the source is a function. */
   resume?: boolean;
-  /** Blocks compressed at once. */
+  /** Blocks compressed at once. Default: enough for every core (1 with `background`). */
   concurrency?: number;
+  /**
+   * How reading and encoding the entries share the main thread with the application (they
+   * run on it: the entries live there). Default: slices of at most 4 ms with a turn of the
+   * event loop between them. See docs/CONSISTENCY.md, "Sharing the main thread".
+   */
+  pace?: PaceOptions;
+  /**
+   * A checkpoint of a busy process: the snapshot takes at most a tenth of the main thread while
+   * the application keeps it busy (slices of 2 ms; `pace` overrides) and compresses one block
+   * at a time (`concurrency` overrides), so it leaves a core to the application. It takes longer
+   * when the application is busy, and holds the values the application's writes replace
+   * (mapSource) for that much longer.
+   */
+  background?: boolean;
   /** Bytes between fsyncs of the partial file. */
   syncEvery?: number;
   /** Aborting it rejects with an `AbortError`; the partial file is kept for a later resume. */
@@ -112,6 +127,8 @@ export async function writeSnapshot(
   const boundaries = checkBoundaries(options.boundaries ?? 'content');
   // What the header records: the largest block of several records, which readers bound blocks by.
   const maxBlock = headerBlockSize(blockSize, boundaries);
+  const pace = checkPace(options.pace ?? (options.background ? BACKGROUND_PACE : undefined));
+  const concurrency = options.concurrency ?? (options.background ? 1 : undefined);
   const meta = options.meta ?? {};
   const digests = options.digests !== false;
   const restartable = typeof source === 'function';
@@ -137,6 +154,7 @@ export async function writeSnapshot(
     blockSize,
     boundaries,
     startCount: partial?.entries ?? 0,
+    pace,
     ...(options.cursorOf ? { cursorOf: options.cursorOf } : {}),
   }, leases));
   const compressor = new Compressor(withLeases({
@@ -145,7 +163,7 @@ export async function writeSnapshot(
     codec,
     blockSize: maxBlock,
     ...(options.level !== undefined ? { level: options.level } : {}),
-    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(concurrency !== undefined ? { concurrency } : {}),
   }, leases));
   const framer = new SnapshotFramer({
     codec,

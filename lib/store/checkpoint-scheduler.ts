@@ -13,6 +13,7 @@ import type { SnapshotSource } from './source-applier.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { SnapshotStore, StoredSnapshot } from './snapshot-store-interface.js';
 import type { RetentionPolicy } from './retention.js';
+import type { PaceOptions } from '../snapshot/pacer.js';
 
 /** Options for a {@link CheckpointScheduler}: give `everyEntries`, `intervalMs`, or both. */
 export interface CheckpointSchedulerOptions {
@@ -34,6 +35,14 @@ export interface CheckpointSchedulerOptions {
   minIntervalMs?: number;
   /** Retention applied after each snapshot. Default: the store's. */
   retention?: RetentionPolicy;
+  /**
+   * Take the snapshots as background work (see `background` of SnapshotStore.create): at most
+   * a tenth of the main thread while the application keeps it busy, one block compressed at a
+   * time. Default true: the application keeps its throughput, a snapshot takes longer.
+   */
+  background?: boolean;
+  /** How a snapshot's main-thread work shares the event loop; overrides `background`'s. */
+  pace?: PaceOptions;
 }
 
 /**
@@ -118,7 +127,11 @@ export class CheckpointScheduler extends EventEmitter {
     try {
       const source = await this.options.source();
       // Pruned below, with the scheduler's retention and events.
-      const stored = await this.options.store.create(source, undefined, { prune: false });
+      const stored = await this.options.store.create(source, undefined, {
+        prune: false,
+        background: this.options.background ?? true,
+        ...(this.options.pace ? { pace: this.options.pace } : {}),
+      });
       this.applied -= appliedBefore;
       this.emit('snapshot', stored, reason);
       await this.prune();

@@ -177,6 +177,8 @@ export class DirectorySnapshotStore extends EventEmitter implements SnapshotStor
         await writeSnapshot(snapshotSource ? (cursor) => snapshotSource.entries(cursor) : (source as EntryIterable), file, {
           ...this.options.write,
           meta: fullMeta,
+          ...(options.background !== undefined ? { background: options.background } : {}),
+          ...(options.pace ? { pace: options.pace } : {}),
           ...(snapshotSource?.cursorOf ? { cursorOf: snapshotSource.cursorOf.bind(snapshotSource) } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
         });

@@ -14,6 +14,7 @@ import type { Readable } from 'node:stream';
 import type { CodecName } from '../codec/codec.js';
 import type { EntryIterable } from '../snapshot/entry-source.js';
 import type { VerifyResult } from '../snapshot/inspect-snapshot.js';
+import type { PaceOptions } from '../snapshot/pacer.js';
 import type { RetentionPolicy } from './retention.js';
 import type { SnapshotApplier, SnapshotSource } from './source-applier.js';
 import type { StoreProblem } from './store-problem.js';
@@ -52,6 +53,15 @@ export interface CreateOptions {
    * when asked.
    */
   prune?: boolean;
+  /**
+   * A checkpoint beside a busy application: the snapshot takes at most a tenth of the main
+   * thread while the application keeps it busy, and compresses one block at a time; it takes
+   * longer instead (see `background` of writeSnapshot, and docs/CONSISTENCY.md). Default false
+   * (CheckpointScheduler: true).
+   */
+  background?: boolean;
+  /** How the snapshot's main-thread work shares the event loop (slice length, share); overrides `background`'s. */
+  pace?: PaceOptions;
 }
 
 /** Options of {@link SnapshotStore.restore}. */

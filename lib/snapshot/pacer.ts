@@ -1,0 +1,103 @@
+/**
+ * Pacer: how a snapshot's main-thread work (reading the source, encoding entries) shares the
+ * event loop with the application (docs/CONSISTENCY.md, "Sharing the main thread").
+ *
+ * Work runs in slices of at most `slice` ms; between slices the pacer yields with
+ * `setImmediate`, so the application's I/O, timers and immediates run: no event-loop pause of
+ * the snapshot's own longer than a slice. With `share` below 1 it also caps the snapshot's part
+ * of the main thread while the application is busy: each turn the application used earns the
+ * snapshot `share / (1 - share)` of that time to work (a token bucket, at most one slice), and
+ * a turn the application left idle (shorter than {@link IDLE_TURN_MS}) gives a whole slice, so a
+ * snapshot of an idle process is not slowed.
+ */
+import { setImmediate as immediate } from 'node:timers/promises';
+import { InvalidArgumentError } from '../errors.js';
+
+/** How snapshot creation shares the main thread with the application. */
+export interface PaceOptions {
+  /**
+   * Longest stretch of main-thread work (ms) before yielding to the event loop. Default 4.
+   * 0 yields after every small batch of entries; `Infinity` never yields (the consumer's
+   * backpressure alone decides).
+   */
+  sliceMs?: number;
+  /**
+   * While the application keeps the event loop busy, the largest share (0 < share ≤ 1) of the
+   * main thread the snapshot takes. Default 1: slices only. A lower share keeps the
+   * application's throughput at the cost of a longer snapshot (while the application is idle
+   * the snapshot runs at full speed whatever the share).
+   */
+  share?: number;
+}
+
+/** Default slice: pauses well under the 50 ms per million entries budget, a turn's overhead far below it. */
+export const DEFAULT_SLICE_MS = 4;
+/** What `background: true` means: short slices, and a tenth of the main thread while the application is busy. */
+export const BACKGROUND_PACE: Required<PaceOptions> = { sliceMs: 2, share: 0.1 };
+/** A turn of the event loop shorter than this left the application nothing to do. */
+export const IDLE_TURN_MS = 0.25;
+/** Entries between two looks at the clock (a clock read costs about as much as encoding one entry). */
+export const CHECK_EVERY = 64;
+
+/** Checks pace options; returns them complete. */
+export function checkPace(pace: PaceOptions | undefined): Required<PaceOptions> {
+  const slice = pace?.sliceMs ?? DEFAULT_SLICE_MS;
+  const share = pace?.share ?? 1;
+  if (typeof slice !== 'number' || !(slice >= 0)) {
+    throw new InvalidArgumentError(`pace.sliceMs must be a non-negative number of ms, not ${String(slice)}`);
+  }
+  if (typeof share !== 'number' || !(share > 0 && share <= 1)) {
+    throw new InvalidArgumentError(`pace.share must be a number in (0, 1], not ${String(share)}`);
+  }
+  return { sliceMs: slice, share };
+}
+
+/** Paces one producer's main-thread work: ask {@link Pacer.due} between items, `await yield()` when it says so. */
+export class Pacer {
+  readonly sliceMs: number;
+  readonly share: number;
+  private deadline: number;
+  /** Work time earned from the application's busy turns (ms), at most a slice. */
+  private tokens = 0;
+  /** Turns the pacer yielded (for tests and diagnostics). */
+  yields = 0;
+
+  constructor(
+    pace: PaceOptions = {},
+    private readonly now: () => number = () => performance.now(),
+    private readonly turn: () => Promise<unknown> = () => immediate(),
+  ) {
+    const p = checkPace(pace);
+    this.sliceMs = p.sliceMs;
+    this.share = p.share;
+    this.deadline = this.now() + this.sliceMs;
+  }
+
+  /** True when the current slice is used up. */
+  due(): boolean {
+    return this.now() >= this.deadline;
+  }
+
+  /** Yields to the event loop until the snapshot may work again, then starts a new slice. */
+  async yield(): Promise<void> {
+    let work = this.sliceMs;
+    for (;;) {
+      const before = this.now();
+      await this.turn();
+      this.yields++;
+      const other = this.now() - before;
+      if (this.share >= 1 || other < IDLE_TURN_MS) {
+        work = this.sliceMs;
+        break;
+      }
+      // The application was busy: work in proportion to its time, waiting turns to earn a usable slice.
+      this.tokens = Math.min(this.sliceMs, this.tokens + (other * this.share) / (1 - this.share));
+      if (this.tokens >= Math.min(this.sliceMs, 0.5)) {
+        work = this.tokens;
+        break;
+      }
+    }
+    this.tokens = 0;
+    this.deadline = this.now() + work;
+  }
+}

@@ -5,10 +5,10 @@
  */
 import t, { type Test } from 'tap';
 import path from 'node:path';
-import { CheckpointScheduler, mapSource, SnapshotStore, type CreateOptions, type SnapshotMap } from '../../lib/index.js';
+import { CheckpointScheduler, mapSource, DirectorySnapshotStore, type CreateOptions, type SnapshotMap } from '../../lib/index.js';
 
 async function optionsSeen(t: Test, extra: Record<string, unknown>): Promise<CreateOptions[]> {
-  const store = await SnapshotStore.open(path.join(t.testdir(), 'store'), { write: { codec: 'lz4' } });
+  const store = await DirectorySnapshotStore.at(path.join(t.testdir(), 'store'), { write: { codec: 'lz4' } });
   t.teardown(() => store.close());
   const seen: CreateOptions[] = [];
   const create = store.create.bind(store);

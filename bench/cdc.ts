@@ -17,7 +17,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EntrySource, writeSnapshot, type RawBlock } from 'snapstream';
+import { writeSnapshot } from 'snapstream';
+// Internals, not exported by the package: the built files beside bench/dist (types from their declarations).
+const { recycleBlock } = (await import(new URL('../../dist/format/block-buffers.js', import.meta.url).href)) as typeof import('../dist/format/block-buffers.js');
+const { EntryBlockWriter } = (await import(new URL('../../dist/format/entry-record.js', import.meta.url).href)) as typeof import('../dist/format/entry-record.js');
 import { datasetEntries, DATASETS, type Dataset } from './datasets.js';
 
 const LAYOUTS = {
@@ -60,25 +63,37 @@ const median = (xs: number[]): number => {
 };
 
 /**
- * The encoder alone (EntrySource: entries → blocks, nothing compressed), for an instruction
- * count that does not depend on the machine's load:
- * `valgrind --tool=callgrind --callgrind-out-file=/dev/null node bench/dist/cdc.js --encode sample content 64m`.
+ * The encoder alone (EntryBlockWriter, the loop EntrySource runs: entries → blocks, each block's
+ * memory recycled as writeSnapshot's pipeline does, nothing compressed), for an instruction count
+ * that does not depend on the machine's load:
+ * `valgrind --tool=callgrind --callgrind-out-file=/dev/null node --no-concurrent-recompilation bench/dist/cdc.js --encode sample content 64m`.
  */
-async function encodeOnly(data: Dataset, boundaries: 'content' | 'fixed', size: number): Promise<void> {
+function encodeOnly(data: Dataset, boundaries: 'content' | 'fixed', size: number): void {
+  const writer = new EntryBlockWriter(1024 * 1024, true, boundaries);
   let blocks = 0;
   let raw = 0;
-  const t0 = process.hrtime.bigint();
-  for await (const b of new EntrySource(datasetEntries(data, size), { boundaries }) as AsyncIterable<RawBlock>) {
+  const take = (): void => {
+    const block = writer.take();
     blocks++;
-    raw += b.data.length;
+    raw += block.length;
+    recycleBlock(block.buffer);
+  };
+  const t0 = process.hrtime.bigint();
+  for (const entry of datasetEntries(data, size)) {
+    if (!writer.append(entry)) {
+      take();
+      writer.append(entry);
+    }
+    if (writer.boundary) take();
   }
+  if (writer.count > 0) take();
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   process.stdout.write(`${JSON.stringify({ data, boundaries, blocks, raw, ms })}\n`);
 }
 
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === '--child') return child(argv[1] as Dataset, argv[2] as Layout, Number(argv[3]), argv[4]!);
-  if (argv[0] === '--encode') return encodeOnly(argv[1] as Dataset, argv[2] as 'content' | 'fixed', parseSize(argv[3]!));
+  if (argv[0] === '--encode') return void encodeOnly(argv[1] as Dataset, argv[2] as 'content' | 'fixed', parseSize(argv[3]!));
   let size = 256 * 1024 ** 2;
   let runs = 3;
   let data: Dataset[] = [...DATASETS];

@@ -1,0 +1,3 @@
+/** The unit a snapshot holds: a key, a value and an optional absolute expiry. */
+export {};
+//# sourceMappingURL=entry.js.map

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { writeSnapshot } from 'snapstream';
 // Internals, not exported by the package: the built files beside bench/dist (types from their declarations).
 const { recycleBlock } = (await import(new URL('../../dist/format/block-buffers.js', import.meta.url).href)) as typeof import('../dist/format/block-buffers.js');
+const { keyHash } = (await import(new URL('../../dist/format/content-boundaries.js', import.meta.url).href)) as typeof import('../dist/format/content-boundaries.js');
 const { EntryBlockWriter } = (await import(new URL('../../dist/format/entry-record.js', import.meta.url).href)) as typeof import('../dist/format/entry-record.js');
 import { datasetEntries, DATASETS, type Dataset } from './datasets.js';
 
@@ -91,7 +92,34 @@ function encodeOnly(data: Dataset, boundaries: 'content' | 'fixed', size: number
   process.stdout.write(`${JSON.stringify({ data, boundaries, blocks, raw, ms })}\n`);
 }
 
+/** CPU time of keyHash per call for keys of a few lengths, against an empty call: `node bench/dist/cdc.js --hash`. */
+function hashOnly(): void {
+  const buf = Buffer.from(new SharedArrayBuffer(1 << 16)); // as in writeSnapshot's blocks
+  for (let i = 0; i < buf.length; i++) buf[i] = (i * 31) & 0xff;
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const calls = 1e7;
+  const time = (f: (v: DataView, a: number, e: number) => number, length: number): number => {
+    const c0 = process.cpuUsage();
+    let x = 0;
+    for (let i = 0; i < calls; i++) {
+      const a = (i * 97) & 0x7ff0;
+      x = (x + f(view, a, a + length)) | 0;
+    }
+    const c = process.cpuUsage(c0);
+    if (x === 0.5) process.stdout.write(''); // keep x alive
+    return ((c.user + c.system) * 1000) / calls;
+  };
+  const empty = (_v: DataView, a: number): number => a;
+  for (let round = 0; round < 3; round++) {
+    for (const length of [8, 17, 40]) {
+      const ns = time(keyHash, length) - time(empty, length);
+      if (round === 2) process.stdout.write(`keyHash, ${length}-byte key: ${ns.toFixed(1)} ns CPU per call\n`);
+    }
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === '--hash') return hashOnly();
   if (argv[0] === '--child') return child(argv[1] as Dataset, argv[2] as Layout, Number(argv[3]), argv[4]!);
   if (argv[0] === '--encode') return void encodeOnly(argv[1] as Dataset, argv[2] as 'content' | 'fixed', parseSize(argv[3]!));
   let size = 256 * 1024 ** 2;

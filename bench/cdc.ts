@@ -17,7 +17,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EntrySource, writeSnapshot, type RawBlock } from 'snapstream';
+import { writeSnapshot } from 'snapstream';
+// Internals, not exported by the package: the built files beside bench/dist (types from their declarations).
+const { recycleBlock } = (await import(new URL('../../dist/format/block-buffers.js', import.meta.url).href)) as typeof import('../dist/format/block-buffers.js');
+const { keyHash } = (await import(new URL('../../dist/format/content-boundaries.js', import.meta.url).href)) as typeof import('../dist/format/content-boundaries.js');
+const { EntryBlockWriter } = (await import(new URL('../../dist/format/entry-record.js', import.meta.url).href)) as typeof import('../dist/format/entry-record.js');
 import { datasetEntries, DATASETS, type Dataset } from './datasets.js';
 
 const LAYOUTS = {
@@ -60,25 +64,64 @@ const median = (xs: number[]): number => {
 };
 
 /**
- * The encoder alone (EntrySource: entries → blocks, nothing compressed), for an instruction
- * count that does not depend on the machine's load:
- * `valgrind --tool=callgrind --callgrind-out-file=/dev/null node bench/dist/cdc.js --encode sample content 64m`.
+ * The encoder alone (EntryBlockWriter, the loop EntrySource runs: entries → blocks, each block's
+ * memory recycled as writeSnapshot's pipeline does, nothing compressed), for an instruction count
+ * that does not depend on the machine's load:
+ * `valgrind --tool=callgrind --callgrind-out-file=/dev/null node --no-concurrent-recompilation bench/dist/cdc.js --encode sample content 64m`.
  */
-async function encodeOnly(data: Dataset, boundaries: 'content' | 'fixed', size: number): Promise<void> {
+function encodeOnly(data: Dataset, boundaries: 'content' | 'fixed', size: number): void {
+  const writer = new EntryBlockWriter(1024 * 1024, true, boundaries);
   let blocks = 0;
   let raw = 0;
-  const t0 = process.hrtime.bigint();
-  for await (const b of new EntrySource(datasetEntries(data, size), { boundaries }) as AsyncIterable<RawBlock>) {
+  const take = (): void => {
+    const block = writer.take();
     blocks++;
-    raw += b.data.length;
+    raw += block.length;
+    recycleBlock(block.buffer);
+  };
+  const t0 = process.hrtime.bigint();
+  for (const entry of datasetEntries(data, size)) {
+    if (!writer.append(entry)) {
+      take();
+      writer.append(entry);
+    }
+    if (writer.boundary) take();
   }
+  if (writer.count > 0) take();
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   process.stdout.write(`${JSON.stringify({ data, boundaries, blocks, raw, ms })}\n`);
 }
 
+/** CPU time of keyHash per call for keys of a few lengths, against an empty call: `node bench/dist/cdc.js --hash`. */
+function hashOnly(): void {
+  const buf = Buffer.from(new SharedArrayBuffer(1 << 16)); // as in writeSnapshot's blocks
+  for (let i = 0; i < buf.length; i++) buf[i] = (i * 31) & 0xff;
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const calls = 1e7;
+  const time = (f: (v: DataView, a: number, e: number) => number, length: number): number => {
+    const c0 = process.cpuUsage();
+    let x = 0;
+    for (let i = 0; i < calls; i++) {
+      const a = (i * 97) & 0x7ff0;
+      x = (x + f(view, a, a + length)) | 0;
+    }
+    const c = process.cpuUsage(c0);
+    if (x === 0.5) process.stdout.write(''); // keep x alive
+    return ((c.user + c.system) * 1000) / calls;
+  };
+  const empty = (_v: DataView, a: number): number => a;
+  for (let round = 0; round < 3; round++) {
+    for (const length of [8, 17, 40]) {
+      const ns = time(keyHash, length) - time(empty, length);
+      if (round === 2) process.stdout.write(`keyHash, ${length}-byte key: ${ns.toFixed(1)} ns CPU per call\n`);
+    }
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === '--hash') return hashOnly();
   if (argv[0] === '--child') return child(argv[1] as Dataset, argv[2] as Layout, Number(argv[3]), argv[4]!);
-  if (argv[0] === '--encode') return encodeOnly(argv[1] as Dataset, argv[2] as 'content' | 'fixed', parseSize(argv[3]!));
+  if (argv[0] === '--encode') return void encodeOnly(argv[1] as Dataset, argv[2] as 'content' | 'fixed', parseSize(argv[3]!));
   let size = 256 * 1024 ** 2;
   let runs = 3;
   let data: Dataset[] = [...DATASETS];

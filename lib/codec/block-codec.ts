@@ -22,6 +22,9 @@ import { sharedPool, WorkerFailure, type FrameResult } from './worker-pool.js';
  * along the caller's closed pipeline, whose last reader (a file sink) gives it back.
  * `digest`: the result carries the frame's digest (lib/format/frame-digest.ts), computed off the
  * main thread: in the zstd worker that made the frame, on libuv's pool for the others.
+ * `frameCapacity`: pooled zstd frames get room for a block of at least this many bytes, so that
+ * blocks of varying sizes (content-defined) share one size of pooled buffer instead of each size
+ * missing the pool and allocating afresh.
  */
 export async function compressBlock(
   codec: CodecName,
@@ -30,6 +33,7 @@ export async function compressBlock(
   owned: boolean,
   frames: Leases | null = null,
   digest = false,
+  frameCapacity = 0,
 ): Promise<FrameResult> {
   const recyclable = frames !== null;
   const stagingFrame = (length: number): Buffer => {
@@ -52,7 +56,7 @@ export async function compressBlock(
     return withDigest({ data: frame, crc: crc32(frame) }, digest);
   }
   const src = movable(data, owned);
-  const out = recyclable ? allocStaging(zstdBound(data.length), true).buffer : undefined;
+  const out = recyclable ? allocStaging(zstdBound(Math.max(data.length, frameCapacity)), true).buffer : undefined;
   const req = {
     op: 'compress' as const,
     level,

@@ -128,7 +128,8 @@ export class Compressor extends OrderedTransform<CompressedBlock> {
     const rawLength = data.length;
     this.frames++;
     this.results.add(
-      compressBlock(this.codec, this.level, data, owned, this.leases, this.digests).then((r) => ({
+      // Block mode: blocks of up to blockSize bytes, of varying sizes: frames pooled at one size.
+      compressBlock(this.codec, this.level, data, owned, this.leases, this.digests, this.blockMode ? this.blockSize : 0).then((r) => ({
         frame: r.data,
         crc: r.crc,
         ...(r.digest ? { digest: r.digest } : {}),

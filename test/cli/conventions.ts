@@ -112,6 +112,7 @@ t.test('--quiet anywhere leaves only errors; --json one object on stdout; plural
   t.equal(demo.code, 0, demo.err);
   t.equal(demo.out + demo.err, '', 'the demo too');
   const said = run(['pack', 'p.snap'], one, dir);
+  // 195 bytes: the block header carries the frame's 16-byte digest (docs/FORMAT.md 3.5).
   t.equal(said.out, 'p.snap: 1 entry, 195 B in 1 block\n', 'singular');
   const inspect = run(['inspect', path.join(dir, 'p.snap')]);
   t.match(inspect.out, /entries +1 in 1 block\n/);

@@ -457,3 +457,58 @@ t.test('damage is caught', async (t) => {
   const spliced = Buffer.concat([file.subarray(0, b1.offset), file.subarray(b1.frameOffset + b1.frameLength)]);
   t.throws(() => readSnapshotFile(spliced), SpecViolation, 'a block cut out');
 });
+
+// ---------------------------------------------------------------------------------------------
+// Content-defined block boundaries (FORMAT.md 3.10), recomputed from the text alone.
+
+/** keyHash of FORMAT.md 3.10, written from its pseudo-code. */
+function keyHash(k: Buffer): number {
+  const n = k.length;
+  let h = (Math.imul(n, 0x9e3779b1) ^ 0x811c9dc5) >>> 0;
+  if (n >= 4) {
+    const s = n > 32 ? n - 32 : 0;
+    for (let i = n - 4; i > s; i -= 4) h = (Math.imul(h ^ k.readUInt32LE(i), 0x01000193) ^ (h >>> 15)) >>> 0;
+    h = Math.imul(h ^ k.readUInt32LE(s), 0x01000193) >>> 0;
+  } else {
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ k[i]!, 0x01000193) >>> 0;
+  }
+  h = (h ^ (h >>> 16)) >>> 0;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h = (h ^ (h >>> 13)) >>> 0;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+for (const name of ['cdc-none', 'cdc-zstd', 'cdc-lz4']) {
+  t.test(`${name}.snap: every block ends where FORMAT.md 3.10's rule says`, async (t) => {
+    const d = loadJson(`${name}.json`);
+    const got = readSnapshotFile(load(`${name}.snap`));
+    const target = d.writeSnapshot.blockSize as number;
+    const min = Math.floor(target / 2);
+    const max = Math.min(2 * target, 67_108_864);
+    t.equal(got.header.blockSize, max, 'header blockSize is the maximum');
+    const cuts: number[] = [];
+    let blockBytes = 0;
+    let count = 0;
+    for (let i = 0; i < got.entries.length; i++) {
+      const r = got.entries[i]!;
+      const key = typeof r.key === 'string' ? Buffer.from(r.key, 'utf8') : r.key;
+      const value = typeof r.value === 'string' ? Buffer.from(r.value, 'utf8') : r.value;
+      const length = 9 + (r.expiresAt !== undefined ? 8 : 0) + key.length + value.length;
+      if (count > 0 && blockBytes + length > max) {
+        cuts.push(count); // the hard maximum closes the block before this record
+        blockBytes = 0;
+        count = 0;
+      }
+      blockBytes += length;
+      count++;
+      if (blockBytes >= min && keyHash(key) < (length * 2 ** 32) / (target - min)) {
+        cuts.push(count);
+        blockBytes = 0;
+        count = 0;
+      }
+    }
+    if (count > 0) cuts.push(count);
+    t.strictSame(got.blocks.map((b) => b.entries), cuts, `${cuts.length} blocks, cut where the rule says`);
+  });
+}

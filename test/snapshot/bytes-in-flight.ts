@@ -66,7 +66,8 @@ async function peakInFlight(leaveOn: 'decoder' | 'decompressor', fn: () => Promi
 const file = path.join(t.testdir(), 'large-blocks.snap');
 
 t.before(async () => {
-  const summary = await writeSnapshot(source(), file, { blockSize: BLOCK });
+  // Blocks of exactly BLOCK bytes: fixed boundaries.
+  const summary = await writeSnapshot(source(), file, { blockSize: BLOCK, boundaries: 'fixed' });
   t.equal(summary.blocks, BLOCKS);
 });
 
@@ -107,7 +108,7 @@ t.test('verifySnapshot of 64 MiB blocks holds one block at a time', async (t) =>
 
 t.test('maxBytesInFlight sets the budget; small blocks pass several at once', async (t) => {
   const small = path.join(path.dirname(file), 'small-blocks.snap');
-  await writeSnapshot(source(), small, { blockSize: 8 * MiB });
+  await writeSnapshot(source(), small, { blockSize: 8 * MiB, boundaries: 'fixed' });
   let entries = 0;
   const peak = await peakInFlight('decoder', async () => {
     for await (const _ of readSnapshot(small, { maxBytesInFlight: 20 * MiB })) entries++;

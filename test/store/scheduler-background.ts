@@ -17,7 +17,7 @@ async function optionsSeen(t: Test, extra: Record<string, unknown>): Promise<Cre
     return create(source, meta, options);
   };
   const cache: SnapshotMap = new Map([['a', '1']]);
-  const scheduler = new CheckpointScheduler({ store, interval: 60_000, source: () => mapSource(cache, { index: 1 }), ...extra });
+  const scheduler = new CheckpointScheduler({ store, intervalMs: 60_000, source: () => mapSource(cache, { index: 1 }), ...extra });
   const snap = await scheduler.checkpoint();
   t.ok(snap, 'a snapshot was taken');
   await scheduler.stop();

@@ -62,6 +62,8 @@ export class EntryDecoder extends Transform {
   private readonly parser: EntryParser;
   /** Entries go out in arrays: `batch: true`, or a `for await` loop reading one entry at a time (see the iterator). */
   private batch: boolean;
+  /** `batch: true` given: the consumer gets the arrays themselves. */
+  private readonly batchOption: boolean;
   private readonly blockMode: boolean;
   private readonly copy: boolean;
   /** readSnapshot's pipeline: blocks lent along it go back to the pool once copied out of. */
@@ -89,6 +91,7 @@ export class EntryDecoder extends Transform {
     this.copy = options.copy === true;
     this.leases = leasesOf(options);
     this.batch = options.batch === true;
+    this.batchOption = this.batch;
     this.blockMode = options.blocks === true;
   }
 
@@ -229,7 +232,7 @@ export class EntryDecoder extends Transform {
    */
   override [Symbol.asyncIterator](): AsyncIterableIterator<any> {
     const chunks = super[Symbol.asyncIterator]() as AsyncIterableIterator<DecodedEntry | DecodedEntry[]>;
-    if (this.batch) return chunks;
+    if (this.batchOption) return chunks;
     this.batch = true;
     // Arrays are held by count like entries were: without this, Node would read ahead up to 1,024 arrays.
     (this as unknown as { _readableState: { highWaterMark: number } })._readableState.highWaterMark = BATCH_HIGH_WATER_MARK;

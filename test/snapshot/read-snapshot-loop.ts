@@ -148,3 +148,18 @@ t.test('a slow loop: entries decoded ahead of it stay bounded', async (t) => {
   const bound = 6 * MAX_BATCH;
   t.ok(worst <= bound, `at most ${worst} entries decoded ahead of the loop (bound ${bound})`);
 });
+
+t.test('batch: true: the loop gets the arrays themselves', async (t) => {
+  const file = await snapshot(t);
+  let arrays = 0;
+  let notArrays = 0;
+  let n = 0;
+  for await (const batch of readSnapshot(file, { batch: true })) {
+    if (!Array.isArray(batch)) notArrays++;
+    arrays++;
+    n += (batch as unknown as DecodedEntry[]).length;
+  }
+  t.equal(notArrays, 0, 'every item an array');
+  t.equal(n, COUNT);
+  t.ok(arrays < COUNT / 10, `${arrays} arrays`);
+});

@@ -6,7 +6,7 @@
  * the loop with the typed error (entries before it in order); a slow loop holds
  * a bounded number of entries ahead of it.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,7 +23,7 @@ function* entries(): Generator<Entry> {
   }
 }
 
-async function snapshot(t: Tap.Test, codec: 'zstd' | 'lz4' = 'zstd'): Promise<string> {
+async function snapshot(t: Test, codec: 'zstd' | 'lz4' = 'zstd'): Promise<string> {
   const file = path.join(t.testdir(), `loop-${codec}.snap`);
   await writeSnapshot(entries(), file, { codec, blockSize: 64 * 1024 });
   return file;
@@ -117,7 +117,8 @@ t.test('damage: the typed error ends the loop', async (t) => {
   const file = await snapshot(t);
   const bytes = fs.readFileSync(file);
   // Flip a byte in the middle of the file: inside a data frame or a block header.
-  bytes[bytes.length >> 1] ^= 0x40;
+  const middle = bytes.length >> 1;
+  bytes[middle] = bytes[middle]! ^ 0x40;
   fs.writeFileSync(file, bytes);
   let n = 0;
   let inOrder = true;

@@ -67,7 +67,7 @@ export const cases: Record<string, (p: CasePaths) => Promise<void>> = {
   async 'read-bytes'(p) {
     await pipeline(read(p.raw), createCrcVerifier(), createDecompressor(), nullSink());
   },
-  /** Snapshot file → readSnapshot → every entry (in batches) consumed. */
+  /** Snapshot file → readSnapshot (batch mode) → every entry consumed. */
   async 'read-entries'(p) {
     let n = 0;
     await pipeline(
@@ -80,6 +80,12 @@ export const cases: Record<string, (p: CasePaths) => Promise<void>> = {
         },
       }),
     );
+    if (n === 0) throw new Error('no entries read');
+  },
+  /** The README's loop: `for await (const e of readSnapshot(file))`, one entry per iteration. */
+  async 'read-entries-loop'(p) {
+    let n = 0;
+    for await (const e of readSnapshot(p.raw)) if (e.key) n++;
     if (n === 0) throw new Error('no entries read');
   },
 };

@@ -10,7 +10,8 @@ import { crc32 } from '../format/crc32.js';
 import { FRAME_DIGEST_BYTES, frameDigest } from '../format/frame-digest.js';
 import { webcrypto } from 'node:crypto';
 import type { CodecName } from './codec.js';
-import { compressLz4Frame, decompressLz4Frame } from './lz4-frame.js';
+import { decodeLz4Frame } from './lz4-block-decoder.js';
+import { compressLz4Frame } from './lz4-frame.js';
 import { storedZstdFrame } from './stored-zstd-frame.js';
 import { sharedPool, WorkerFailure, type FrameResult } from './worker-pool.js';
 
@@ -85,18 +86,18 @@ export async function decompressFrame(
 ): Promise<FrameResult> {
   if (kind === 'lz4') {
     const crc = crc32(frame);
-    const data = await wrapCodec(() => decompressLz4Frame(frame), 'lz4', offset);
-    // lz4-napi is done with the frame: a copy the caller gave up (one gathered from several
-    // input chunks) is free for the next one, rather than garbage the size of the frame.
+    // Decoded piece by piece (lz4-block-decoder.ts), gathered into recycled memory as zstd's
+    // blocks are decoded into it.
+    const pieces = await decodeLz4Frame(frame, rawLength, offset);
+    let length = 0;
+    for (const p of pieces) length += p.length;
+    const data = allocStaging(length);
+    let at = 0;
+    for (const p of pieces) at += p.copy(data, at);
+    // Copied out: a frame the caller gave up (one gathered from several input chunks) is free
+    // for the next one, rather than garbage the size of the frame.
     if (owned && isOwnable(frame.buffer)) recycleBlock(frame.buffer);
-    if (rawLength !== null && data.length !== rawLength) {
-      throw new FormatError(`LZ4 frame at byte ${offset} holds ${data.length} bytes, expected ${rawLength}`, {
-        offset,
-        expected: rawLength,
-        actual: data.length,
-      });
-    }
-    return { data, crc };
+    return { data, crc, recyclable: true };
   }
   if (rawLength === null) throw new FormatError(`zstd frame at byte ${offset} has no content size`, { offset });
   const src = movable(frame, owned);

@@ -10,6 +10,9 @@ import { readU64 } from './binary.js';
 import type { DecodedEntry } from './entry.js';
 import { EXPIRY_BYTES, FLAG_EXPIRY, FLAG_KEY_TEXT, FLAG_VALUE_TEXT, FLAGS_KNOWN, RECORD_HEADER } from './entry-record.js';
 
+/** With `copy`, keys and values up to half this size are views of copies of this much input. */
+const SLAB = 8 * 1024;
+
 /** Default and hard cap for one record's key plus value: 256 MiB. */
 export const DEFAULT_MAX_RECORD_SIZE = 256 * 1024 * 1024;
 
@@ -38,6 +41,11 @@ export class EntryParser {
   entries = 0;
   /** Entries skipped because they had expired. */
   expired = 0;
+  /** `copy`: a copy of `slabSource[slabStart, slabEnd)` that small keys and values are views of. */
+  private slab: Buffer | null = null;
+  private slabSource: Buffer | null = null;
+  private slabStart = 0;
+  private slabEnd = 0;
   private partial: Buffer | null = null;
   private partialLength = 0;
   private partialSize = 0; // 0 while the header is still incomplete
@@ -64,6 +72,8 @@ export class EntryParser {
    */
   write(chunk: Buffer, emit: EntrySink, at = 0, budget = Infinity): number {
     let left = budget;
+    // A chunk starts: the same Buffer written again may hold other bytes now.
+    if (at === 0) this.slabSource = null;
     if (at === 0 && this.partial) {
       const [next, go] = this.continuePartial(chunk, emit);
       at = next;
@@ -151,10 +161,24 @@ export class EntryParser {
 
   private bytes(buf: Buffer, start: number, end: number): Buffer {
     if (!this.copy) return buf.subarray(start, end);
-    // Copied straight into (pooled) memory: no view object made per key and value just to copy it.
-    const out = Buffer.allocUnsafe(end - start);
-    buf.copy(out, 0, start, end);
-    return out;
+    if (end - start > SLAB / 2) {
+      const out = Buffer.allocUnsafe(end - start);
+      buf.copy(out, 0, start, end);
+      return out;
+    }
+    // Small keys and values are views of a copy of the next 8 KiB of the input, made once for
+    // all the records in it: a copy and an allocation per key and value cost more than decoding
+    // the record. A kept entry holds its 8 KiB copy, as one Buffer.allocUnsafe gives from
+    // Node's 8 KiB pool holds that pool: never the input.
+    if (buf !== this.slabSource || start < this.slabStart || end > this.slabEnd) {
+      const length = Math.min(SLAB, buf.length - start);
+      this.slab = Buffer.allocUnsafeSlow(length);
+      buf.copy(this.slab, 0, start, start + length);
+      this.slabSource = buf;
+      this.slabStart = start;
+      this.slabEnd = start + length;
+    }
+    return this.slab!.subarray(start - this.slabStart, end - this.slabStart);
   }
 
   private startPartial(chunk: Buffer, at: number, size: number): void {

@@ -10,7 +10,7 @@ import { LZ4_MAGIC, ZSTD_MAGIC } from '../codec/frame-format.js';
 import { ChecksumError, FormatError, LimitError, TruncatedError } from '../errors.js';
 import { leasesOf, type Leases } from '../format/leases.js';
 import { checkBlockLimits } from '../format/block-limits.js';
-import { crc32 } from '../format/crc32.js';
+import { crc32, crc32Combine } from '../format/crc32.js';
 import { frameDigest } from '../format/frame-digest.js';
 import {
   decodeBlockHeader,
@@ -160,7 +160,17 @@ export class SnapshotParser extends Transform {
   private dataFrame(b: BlockHeader): boolean {
     if (this.input.length < b.frameLength) return false;
     const at = this.offset;
-    const { data: frame, owned } = this.consumeOwned(b.frameLength, this.copyFrames);
+    // In readSnapshot's pipeline the Decompressor checks every frame against the CRC its block
+    // header gives (a worker hashes it as it decodes): the running file CRC takes that value
+    // instead of hashing the frame a second time, here on the main thread. Damage in the frame
+    // fails there; damage in the header's CRC field fails here, the header being hashed.
+    // Anywhere else the frame's consumer is unknown, and every byte is hashed here.
+    const checkedDownstream = this.leases !== null;
+    const taken = this.input.take(b.frameLength, this.copyFrames);
+    const frame = taken.data;
+    const owned = taken.owned;
+    this.crc = checkedDownstream ? crc32Combine(this.crc, b.frameCrc, b.frameLength) : crc32(frame, this.crc);
+    this.offset += b.frameLength;
     this.checkFrameKind(frame, b, at);
     if (this.verifyDigests && b.digest) this.checkDigest(frame, b, at);
     // Our own copy goes on lent to readSnapshot's Decompressor, which moves it to a worker;
@@ -240,14 +250,10 @@ export class SnapshotParser extends Transform {
 
   /** Takes `n` bytes off the input, folding them into the running CRC. */
   private consume(n: number): Buffer {
-    return this.consumeOwned(n).data;
-  }
-
-  private consumeOwned(n: number, copy = false): { data: Buffer; owned: boolean } {
-    const taken = this.input.take(n, copy);
-    this.crc = crc32(taken.data, this.crc);
+    const { data } = this.input.take(n);
+    this.crc = crc32(data, this.crc);
     this.offset += n;
-    return taken;
+    return data;
   }
 }
 

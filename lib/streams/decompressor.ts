@@ -12,6 +12,7 @@
  */
 import type { TransformCallback } from 'node:stream';
 import { decompressFrame } from '../codec/block-codec.js';
+import { decodeLz4Frame } from '../codec/lz4-block-decoder.js';
 import { checkFrameBound } from '../codec/frame-bound.js';
 import { FrameWalker, parseFrameHeader, type FrameHeader } from '../codec/frame-format.js';
 import { Lz4FrameDecoder } from '../codec/lz4-frame-decoder.js';
@@ -237,7 +238,9 @@ export class Decompressor extends OrderedTransform<Output> {
     this.header = null;
     this.walker = null;
     // An LZ4 frame without a declared size was walked whole above: its blocks bound its size.
-    this.results.add(decompressFrame(header.kind as 'zstd' | 'lz4', data, header.contentSize, owned, at).then((r) => r.data));
+    // LZ4 frames come out in the pieces they are decoded in (stored blocks as views of the frame).
+    if (header.kind === 'lz4') this.results.add(decodeLz4Frame(data, header.contentSize, at));
+    else this.results.add(decompressFrame('zstd', data, header.contentSize, owned, at).then((r) => r.data));
   }
 
   /**

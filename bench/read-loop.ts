@@ -1,0 +1,125 @@
+/**
+ * `npm run bench:read-loop [-- --entries 1200000 --runs 5 --dir DIR]`
+ *
+ * Reading small entries (issue 14): a snapshot of `--entries` entries of about 150 bytes
+ * (`sampleEntries` keys, values cut to 130 bytes, zstd level 1), read by `zstd -d` into
+ * /dev/null, by the README's loop `for await (const e of readSnapshot(f))` and by
+ * `readSnapshot(f, { batch: true })`, alternating, each snapstream case in a fresh process;
+ * prints the medians, the ratios with their targets, and the CPU time (user + system, all
+ * threads) of each snapstream case, which moves far less than wall time on a shared machine.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readSnapshot, sampleEntries, writeSnapshot, type Entry } from 'snapstream';
+import { BENCH_NOW } from './bench-now.js';
+import { peakRssMB } from './peak-rss.js';
+
+
+/** The ~150-byte entries: sample keys, values cut to 130 bytes, a quarter with an expiry. */
+function* smallEntries(count: number): Generator<Entry> {
+  for (const e of sampleEntries({ count, now: BENCH_NOW })) {
+    const value = (e.value as Buffer).subarray(0, 130);
+    yield e.expiresAt === undefined ? { key: e.key, value } : { key: e.key, value, expiresAt: e.expiresAt };
+  }
+}
+
+interface Sample {
+  seconds: number;
+  cpuSeconds?: number;
+  maxRssMB?: number;
+}
+
+/** A child: `node read-loop.js --case loop|batch FILE`. */
+async function child(mode: string, file: string): Promise<void> {
+  const start = performance.now();
+  const cpu = process.cpuUsage();
+  let n = 0;
+  if (mode === 'loop') {
+    for await (const e of readSnapshot(file)) if (e.key) n++;
+  } else {
+    for await (const batch of readSnapshot(file, { batch: true })) n += (batch as unknown[]).length;
+  }
+  if (n === 0) throw new Error('no entries read');
+  const used = process.cpuUsage(cpu);
+  const out: Sample = { seconds: (performance.now() - start) / 1000, cpuSeconds: (used.user + used.system) / 1e6, maxRssMB: peakRssMB() };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+function ours(mode: string, file: string): Promise<Sample> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [fileURLToPath(import.meta.url), '--case', mode, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    c.stdout.on('data', (d: Buffer) => (text += d));
+    c.on('exit', (code) => (code === 0 ? resolve(JSON.parse(text) as Sample) : reject(new Error(`${mode} exited ${code}`))));
+  });
+}
+
+function zstd(file: string): Sample {
+  const start = performance.now();
+  const r = spawnSync('zstd', ['-d', '-q', '-c', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error('zstd -d failed');
+  return { seconds: (performance.now() - start) / 1000 };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--case') return child(argv[1]!, argv[2]!);
+  let entries = 1_200_000;
+  let runs = 5;
+  let dir = path.join(os.tmpdir(), 'snapstream-bench');
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--entries') entries = Number(argv[++i]);
+    else if (argv[i] === '--runs') runs = Number(argv[++i]);
+    else if (argv[i] === '--dir') dir = argv[++i]!;
+    else throw new Error(`unknown option ${argv[i]}`);
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `small-${entries}.snap.zst`);
+  if (!fs.existsSync(file)) {
+    process.stderr.write(`writing ${entries} entries of ~150 bytes to ${file} …\n`);
+    await writeSnapshot(smallEntries(entries), `${file}.tmp`, { codec: 'zstd', level: 1 });
+    fs.renameSync(`${file}.tmp`, file);
+  }
+  const raw = Number(spawnSync('zstd', ['-lv', file], { encoding: 'utf8' }).stdout.match(/Decompressed Size:.*\((\d+) B\)/)?.[1] ?? NaN);
+  const samples: Record<string, Sample[]> = { zstd: [], loop: [], batch: [] };
+  for (let run = 0; run < runs; run++) {
+    process.stderr.write(`run ${run + 1}/${runs}\n`);
+    samples.zstd!.push(zstd(file));
+    samples.loop!.push(await ours('loop', file));
+    samples.batch!.push(await ours('batch', file));
+  }
+  const sec = (k: string): number => median(samples[k]!.map((s) => s.seconds));
+  const cpu = (k: string): number => median(samples[k]!.map((s) => s.cpuSeconds ?? 0));
+  const rss = (k: string): number => Math.max(...samples[k]!.map((s) => s.maxRssMB ?? 0));
+  const perEntry = (k: string): string => `${((sec(k) / entries) * 1e6).toFixed(2)} µs`;
+  const rows: [string, string, number][] = [
+    ["the README's loop `for await (const e of readSnapshot(f))`", 'loop', 0.4],
+    ['`readSnapshot(f, { batch: true })`', 'batch', 0.6],
+  ];
+  const lines = [
+    `${entries} entries of ~150 bytes (${(raw / 1e6).toFixed(0)} MB raw, ${(fs.statSync(file).size / 1e6).toFixed(0)} MB on disk), median of ${runs} runs, ${os.cpus().length} cores, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)} at the end.`,
+    '',
+    `\`zstd -d\`: ${sec('zstd').toFixed(3)} s.`,
+    '',
+    '| reading | time | per entry | CPU time | peak RSS | vs `zstd -d` | target | |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  let missed = 0;
+  for (const [what, k, target] of rows) {
+    const ratio = sec('zstd') / sec(k);
+    if (ratio < target) missed++;
+    lines.push(`| ${what} | ${sec(k).toFixed(3)} s | ${perEntry(k)} | ${cpu(k).toFixed(3)} s | ${rss(k).toFixed(0)} MB | ${ratio.toFixed(2)}× | ≥ ${target}× | ${ratio >= target ? 'ok' : 'MISSED'} |`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  process.exitCode = missed > 0 ? 1 : 0;
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

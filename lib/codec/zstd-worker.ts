@@ -27,15 +27,16 @@ let scratch = new Uint8Array(0);
 const PROBE_SPOT = 4 * 1024;
 
 /**
- * True when four spots of the block (its start, its end and two between) compress by less than 1/32
- * at this level: data already compressed or encrypted. Such a block is stored (a frame of raw
- * blocks, what zstd itself emits for it) without running zstd over all of it, which cost more
- * than copying it does (docs/BENCHMARKS.md, "Data that does not compress"). Costs one zstd run
- * over 16 KiB per block of data that does compress.
+ * True when four spots of the block (its start, its end and two between) compress by less than
+ * 1/32 at this level: data already compressed or encrypted. Such a block is stored (a frame of
+ * raw blocks, what zstd itself emits for it) without running zstd over all of it, which costs
+ * several times more than copying it (docs/BENCHMARKS.md, "The write side in a big heap and on
+ * small entries"). Costs one zstd run over 16 KiB per block of data that does compress.
  */
 function incompressible(src: Uint8Array, level: number): boolean {
   if (src.length < 16 * PROBE_SPOT) return false;
-  if (scratch.length < binding.compressBound(PROBE_SPOT)) scratch = new Uint8Array(binding.compressBound(src.length));
+  const bound = binding.compressBound(PROBE_SPOT);
+  if (scratch.length < bound) scratch = new Uint8Array(bound);
   let packed = 0;
   for (let i = 0; i < 4; i++) {
     const at = Math.floor((src.length - PROBE_SPOT) * (i / 3));

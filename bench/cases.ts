@@ -17,8 +17,9 @@ import {
   type DecodedEntry,
 } from 'snapstream';
 import { BENCH_NOW } from './bench-now.js';
+import { holdEntries } from './big-heap.js';
 import { datasetEntries } from './datasets.js';
-import { peakRssMB } from './peak-rss.js';
+import { cpuSeconds, peakRssMB } from './peak-rss.js';
 
 export { BENCH_NOW };
 
@@ -41,7 +42,10 @@ export const cases: Record<string, (p: CasePaths) => Promise<void>> = {
   async 'bytes-lz4'(p) {
     await compressFile(p.raw, p.out, { codec: 'lz4' });
   },
-  /** The same stages composed by hand around fs streams (a copy per byte, a fresh buffer per read). */
+  /**
+   * The composable byte pipeline as a user writes it: `fs.createReadStream → createCompressor →
+   * createCrcFooter → fs.createWriteStream` (a copy per byte, a fresh buffer per read).
+   */
   async 'bytes-zstd-fs'(p) {
     await pipeline(read(p.raw), createCompressor({ codec: 'zstd', level: 1 }), createCrcFooter(), fs.createWriteStream(p.out));
   },
@@ -62,6 +66,13 @@ export const cases: Record<string, (p: CasePaths) => Promise<void>> = {
   },
   async 'entries-mixed'(p) {
     await writeSnapshot(datasetEntries('mixed', p.size), p.out, { codec: 'zstd', level: 1 });
+  },
+  /** writeSnapshot of the small data set (≈ 150-byte entries), Buffer and string keys and values. */
+  async 'entries-small'(p) {
+    await writeSnapshot(datasetEntries('small', p.size), p.out, { codec: 'zstd', level: 1 });
+  },
+  async 'entries-small-string'(p) {
+    await writeSnapshot(datasetEntries('small', p.size, true), p.out, { codec: 'zstd', level: 1 });
   },
   /** Compressed + trailer file → CrcVerifier → Decompressor → nothing (zstd or lz4 frames alike). */
   async 'read-bytes'(p) {
@@ -92,13 +103,20 @@ export const cases: Record<string, (p: CasePaths) => Promise<void>> = {
 
 /** Entry point of a child: `node cases.js NAME RAW OUT SIZE`. */
 export async function runCase(name: string, paths: CasePaths): Promise<void> {
-  const fn = cases[name];
+  // `heap:CASE` runs CASE in a process that already holds 3 M entries (bench/big-heap.ts).
+  const bigHeap = name.startsWith('heap:');
+  const fn = cases[bigHeap ? name.slice(5) : name];
   if (!fn) throw new Error(`unknown case ${name}`);
+  if (bigHeap) holdEntries();
+  const cpu0 = cpuSeconds();
   const start = performance.now();
   await fn(paths);
   const seconds = (performance.now() - start) / 1000;
   const maxRssMB = peakRssMB();
-  process.stdout.write(`${JSON.stringify({ seconds, maxRssMB })}\n`);
+  const cpu1 = cpuSeconds();
+  // CPU time of the case alone (all threads, and the main thread), for comparisons on a busy machine.
+  const cpu = cpu0 && cpu1 ? { cpuSeconds: +(cpu1.process - cpu0.process).toFixed(2), mainCpuSeconds: +(cpu1.thread - cpu0.thread).toFixed(2) } : {};
+  process.stdout.write(`${JSON.stringify({ seconds, maxRssMB, ...cpu })}\n`);
 }
 
 if (process.argv[1]?.endsWith('cases.js') && process.argv[2]) {

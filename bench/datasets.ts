@@ -5,13 +5,15 @@
  * - `sample`: `sampleEntries` (user-profile-like JSON values; ≈ 4× with zstd -1);
  * - `random`: 16 KiB values of random bytes (an AES-CTR keystream of a fixed key), as state
  *   that is already compressed or encrypted: the encoded stream is 99.8% random bytes;
- * - `mixed`: the sample entries with each value half random bytes, half its text.
+ * - `mixed`: the sample entries with each value half random bytes, half its text;
+ * - `small`: entries of ≈ 150 bytes (a 17-byte key, a value of 100–160 bytes of the sample
+ *   text), as a cache of sessions or counters holds: the per-entry work, not the bytes, is the load.
  */
 import crypto from 'node:crypto';
 import { sampleEntries, type Entry } from 'snapstream';
 import { BENCH_NOW } from './bench-now.js';
 
-export const DATASETS = ['sample', 'random', 'mixed'] as const;
+export const DATASETS = ['sample', 'random', 'mixed', 'small'] as const;
 export type Dataset = (typeof DATASETS)[number];
 
 const RANDOM_VALUE = 16 * 1024;
@@ -30,10 +32,14 @@ export function randomBytes(n: number): Buffer {
   return Buffer.concat([cipher.update(Buffer.alloc(n)), cipher.final()]);
 }
 
-/** The entries of data set `name`, about `bytes` of them once encoded. */
-export function* datasetEntries(name: Dataset, bytes: number): Generator<Entry> {
+/** The entries of data set `name`, about `bytes` of them once encoded (`small`: values as strings when `text`). */
+export function* datasetEntries(name: Dataset, bytes: number, text = false): Generator<Entry> {
   if (name === 'sample') {
     yield* sampleEntries({ bytes, now: BENCH_NOW });
+    return;
+  }
+  if (name === 'small') {
+    yield* smallEntries(bytes, text);
     return;
   }
   // Mixed values take their random halves from the pool one after the other: 4 MiB for all.
@@ -73,6 +79,40 @@ export function* datasetEntries(name: Dataset, bytes: number): Generator<Entry> 
       mixed.push(value);
     }
     entry.value = mixed[index]!;
+    yield entry;
+  }
+}
+
+/**
+ * The `small` data set: keys `user:NNNNNNNNNNNN` as sampleEntries makes them, values the first
+ * 100–160 bytes of its distinct values (views made once), a quarter with an expiry. One generator
+ * with no work per entry beyond its key, so what is measured is snapstream.
+ */
+function* smallEntries(bytes: number, text: boolean): Generator<Entry> {
+  const values: (Buffer | string)[] = [];
+  for (const entry of sampleEntries({ count: SAMPLE_POOL, now: BENCH_NOW })) {
+    const full = entry.value as Buffer;
+    const value = full.subarray(0, Math.min(full.length, 100 + (values.length % 61)));
+    values.push(text ? value.toString('latin1') : value);
+  }
+  const counter = Buffer.from('user:000000000000', 'latin1');
+  let total = 0;
+  for (let i = 0; ; i++) {
+    for (let at = counter.length - 1; at >= 5; at--) {
+      if (counter[at]! < 0x39) {
+        counter[at]!++;
+        break;
+      }
+      counter[at] = 0x30;
+    }
+    const value = values[i % SAMPLE_POOL]!;
+    const entry: Entry = { key: text ? counter.toString('latin1') : Buffer.from(counter), value };
+    total += 9 + counter.length + value.length;
+    if (i % 4 === 0) {
+      entry.expiresAt = BENCH_NOW + 86_400_000 + (i % 1000);
+      total += 8;
+    }
+    if (total > bytes) return;
     yield entry;
   }
 }

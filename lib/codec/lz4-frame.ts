@@ -4,9 +4,10 @@
  *
  * Blocks over 256 KiB are compressed as independent 256 KiB pieces (lz4-napi's block API, all
  * at once) and put in one frame here. lz4-napi allocates its output and scratch with its own
- * allocator (mimalloc) on the pool's threads; for whole 1 MiB blocks those threads kept freed
- * memory resident, for 256 KiB pieces they do not. The output is slightly larger than `lz4 -1`'s
- * (`npm run bench` prints both ratios; docs/BENCHMARKS.md, "Figures behind choices in the code").
+ * allocator (mimalloc) on the pool's threads; for whole 1 MiB blocks those threads kept tens of
+ * megabytes of freed memory resident, for 256 KiB pieces they do not (docs/BENCHMARKS.md, "Why
+ * the write side is built as it is"). The output is slightly larger than `lz4 -1`'s (npm run
+ * bench prints both ratios).
  */
 import { createRequire } from 'node:module';
 import type * as Lz4Napi from 'lz4-napi';
@@ -42,8 +43,8 @@ export async function compressLz4Frame(data: Uint8Array, alloc: (length: number)
  * One 256 KiB piece as a raw LZ4 block, or null when it is to be stored as it is. A piece whose
  * probe does not compress is stored without compressing it: on data that does not compress
  * (already compressed or encrypted values) lz4-napi's output was garbage the size of the input
- * that V8 collected late (a compressFile of 256 MiB of random bytes peaked at 191 MB), and
- * zeroing and copying it cost more CPU time than the compression itself.
+ * that V8 collected late (a compressFile of random bytes peaked far above the memory target),
+ * and zeroing and copying it cost more CPU time than the compression itself.
  */
 async function compressPiece(piece: Uint8Array): Promise<Buffer | null> {
   const lz4 = lz4Napi();
@@ -125,7 +126,7 @@ export function withContentSize(frame: Buffer, size: number): Buffer {
 
 let binding: typeof Lz4Napi | null = null;
 
-/** lz4-napi, loaded on first use: its native library adds 4–8 MB to a process that never uses LZ4. */
+/** lz4-napi, loaded on first use: its native library adds megabytes to a process that never uses LZ4. */
 function lz4Napi(): typeof Lz4Napi {
   binding ??= createRequire(import.meta.url)('lz4-napi') as typeof Lz4Napi;
   return binding;

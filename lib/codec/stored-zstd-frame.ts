@@ -3,6 +3,7 @@
  * (RFC 8878 §3.1.1.2, Block_Type 0), so files written without compression are still read by
  * stock `zstd -d` and by any zstd library.
  */
+import { copyInto } from '../format/copy-into.js';
 import { ZSTD_BLOCK_MAX, ZSTD_MAGIC } from './frame-format.js';
 
 /** Size of the stored frame for `length` bytes of content. */
@@ -46,7 +47,7 @@ export function storedZstdFrame(data: Uint8Array, alloc: (length: number) => Buf
     const last = from + size >= length ? 1 : 0;
     out.writeUIntLE((size << 3) | last, at, 3); // Block_Type 0 (raw) in bits 1-2
     at += 3;
-    out.set(data.subarray(from, from + size), at);
+    copyInto(out, data.subarray(from, from + size), at); // out may be shared memory (a worker's frame)
     at += size;
     from += size;
   } while (from < length);

@@ -48,9 +48,9 @@ export class WorkerFailure extends Error {
 /**
  * Jobs queued at each worker at once, so a worker finds its next job waiting the moment it
  * finishes one instead of idling until the main thread gets round to sending it. The main
- * thread shares the cores with the workers and can be a few milliseconds late; at two the
- * workers sat idle waiting for work several times as long as at three (docs/BENCHMARKS.md,
- * "Figures behind choices in the code").
+ * thread shares the cores with the workers and can be a few milliseconds late; at two, each
+ * worker waited for work about four times as long as at three (docs/BENCHMARKS.md, "Why the
+ * write side is built as it is").
  */
 export const WORKER_QUEUE_DEPTH = 3;
 

@@ -10,8 +10,7 @@
  *
  * `shared` memory (a SharedArrayBuffer) is used by the worker threads in place, never moved:
  * V8 counted each buffer moved back as new memory, so a writeSnapshot ran full collections
- * every few dozen blocks, and spent CPU time on them (docs/BENCHMARKS.md, "Figures behind
- * choices in the code"). Only for
+ * many times a run (with shared memory, about once) and used more CPU time. Only for
  * memory that stays inside snapstream: Web APIs (fetch, crypto.subtle) refuse shared views.
  */
 import os from 'node:os';
@@ -21,7 +20,8 @@ import os from 'node:os';
 // never fewer than 8 — twice over per size, since a block and the frame it compresses to can
 // be of one size: data that does not compress makes frames the size of their block (random
 // 16 KiB values: blocks of 1,033,000 bytes, frames within the same 1 MiB), and with room for
-// only one of them a writeSnapshot allocated 180 of its 256 blocks afresh and peaked at 275 MB.
+// only one of them a writeSnapshot allocated most of its blocks afresh and peaked far above
+// the memory target (docs/BENCHMARKS.md, "Why the write side is built as it is").
 const CORES = Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 8));
 const IN_FLIGHT = Math.max(8, CORES * 3 + 2);
 const MAX_FREE_PER_SIZE = 2 * IN_FLIGHT;

@@ -53,7 +53,7 @@ function eachValue(seed: number, fn: (value: string, index: number) => void): vo
     const bio: string[] = [];
     for (let j = 10 + (rnd() % 150); j > 0; j--) bio.push(word());
     // Built with join, so each value is one flat string (a `+=` chain leaves a rope of
-    // hundreds of heap objects per value: 80 MB of heap for the pool).
+    // hundreds of heap objects per value, tens of megabytes of heap for the pool).
     const value = [
       `{"name":"${word()} ${word()}","email":"${word()}@${word()}.example","age":${rnd() % 90},`,
       `"score":${rnd() % 100000},"city":"${word()}","bio":"${bio.join(' ')} "}`,
@@ -65,7 +65,7 @@ function eachValue(seed: number, fn: (value: string, index: number) => void): vo
 /*
  * The pool is kept in a few large allocations with the values as views or slices of them:
  * 16,384 separate strings or Buffers all survived the young generation while the pool was
- * built, and that much surviving made V8 grow the young generation to its maximum (≈ 25 MB
+ * built, and that much surviving made V8 grow the young generation to its maximum (tens of MB
  * more resident memory for the whole run of whatever process drew from the pool).
  */
 

@@ -5,8 +5,9 @@
  * The same stages composed by hand after `fs.createReadStream` do the same work, plus a copy of
  * every byte into a block and a fresh buffer per read. Here the file is read straight into
  * block-sized shared memory that the Compressor hands to a worker thread as it is, and that
- * comes back for the next read once compressed: faster, and a lower, steadier peak RSS (the
- * `bytes-zstd` and `bytes-zstd-fs` rows of docs/BENCHMARKS.md).
+ * comes back for the next read once compressed: faster on 2 cores, with less memory at peak, and
+ * no garbage per chunk for a big heap's full collections (docs/BENCHMARKS.md, "Why the write
+ * side is built as it is").
  *
  * The output is a standard `.zst` / `.lz4` file (with a CRC trailer in a skippable frame unless
  * `crc: false`), written crash-safely: `<target>.partial`, fsync'd, renamed.

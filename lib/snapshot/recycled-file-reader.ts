@@ -2,8 +2,9 @@
  * A file's bytes as a Readable, read into pooled buffers lent along a recipe's pipeline: the one stage
  * reading them hands each back once it has used it up, so reading a file leaves no garbage per
  * chunk. (fs.createReadStream allocates a fresh buffer for every read; those outlived a young
- * collection often enough to pile up as old garbage and hold ≈ 10 MB more memory for the whole
- * read, and faulting in fresh pages cost ≈ 0.2 s of system time per GiB.)
+ * collection often enough to pile up as old garbage, held more memory for the whole read, cost
+ * system time faulting in fresh pages, and in a process with a big heap start full collections
+ * of all of it: docs/BENCHMARKS.md, "Why the write side is built as it is".)
  *
  * Internal on purpose: a chunk must reach exactly one snapstream stage, which is why only
  * recipes that build the whole pipeline (readSnapshot, compressFile) use it.

@@ -14,6 +14,7 @@ import { sharedPool, WORKER_QUEUE_DEPTH } from '../codec/worker-pool.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { CompressedBlock, RawBlock } from '../format/block.js';
 import { allocBlock } from '../format/block-buffers.js';
+import { copyInto } from '../format/copy-into.js';
 import { leasesOf, type Leases } from '../format/leases.js';
 import { OrderedTransform } from './ordered-transform.js';
 import type { StageOptions } from './stage-options.js';
@@ -112,7 +113,7 @@ export class Compressor extends OrderedTransform<CompressedBlock> {
       // Shared memory: the block only goes to a worker thread and back to the pool.
       this.block ??= allocBlock(this.blockSize, true);
       const take = Math.min(this.blockSize - this.filled, chunk.length - at);
-      chunk.copy(this.block, this.filled, at, at + take);
+      copyInto(this.block, chunk.subarray(at, at + take), this.filled);
       this.filled += take;
       at += take;
       if (this.filled === this.blockSize) {
@@ -152,8 +153,8 @@ export class Compressor extends OrderedTransform<CompressedBlock> {
 }
 
 /**
- * lz4 at one block per core was as fast as at two and held less memory (lz4-napi's allocator
- * keeps more per busy pool thread; docs/BENCHMARKS.md, "Figures behind choices in the code").
+ * lz4 at one block per core was as fast as at two and held less memory: lz4-napi's allocator
+ * keeps more per busy pool thread (docs/BENCHMARKS.md, "Why the write side is built as it is").
  */
 function defaultConcurrency(codec: CodecName): number {
   const cores = sharedPool().size;

@@ -55,15 +55,15 @@ export {
 export { EntrySource, type EntryIterable, type EntrySourceOptions } from './snapshot/entry-source.js';
 export { SnapshotFramer, createSnapshotFramer, type SnapshotFramerOptions, type FramerState } from './snapshot/snapshot-framer.js';
 export { SnapshotParser, createSnapshotParser, type ParsedBlock, type SnapshotParserOptions } from './snapshot/snapshot-parser.js';
-export { writeSnapshot, type WriteSnapshotOptions, type SnapshotSummary } from './snapshot/write-snapshot.js';
-export { compressFile, type CompressFileOptions, type CompressFileSummary } from './snapshot/compress-file.js';
+export { writeSnapshot, type WriteSnapshotOptions, type WriteSnapshotResult } from './snapshot/write-snapshot.js';
+export { compressFile, type CompressFileOptions, type CompressFileResult } from './snapshot/compress-file.js';
 export { readSnapshot, type ReadSnapshotOptions, type SnapshotEntryStream } from './snapshot/read-snapshot.js';
 export { inspectSnapshot, verifySnapshot, type SnapshotInfo, type VerifyOptions, type VerifyResult } from './snapshot/inspect-snapshot.js';
 export { sampleEntries, type SampleOptions } from './sample/sample-entries.js';
-export { analyzePartial, type PartialAnalysis } from './snapshot/analyze-partial.js';
+export { analyzePartial, type AnalyzePartialResult } from './snapshot/analyze-partial.js';
 export type { EntrySourceFactory } from './snapshot/write-snapshot.js';
 export type { PaceOptions } from './snapshot/pacer.js';
-export { cleanPartials, type CleanupReport } from './snapshot/clean-partials.js';
+export { cleanPartials, type CleanupResult } from './snapshot/clean-partials.js';
 export {
   CHUNK_DATA,
   CHUNK_END,

@@ -22,7 +22,7 @@ import { openExisting } from '../sink/safe-open.js';
 const TAIL_BLOCKS = 2;
 
 /** What {@link analyzePartial} found in a partial snapshot file. */
-export interface PartialAnalysis {
+export interface AnalyzePartialResult {
   /** The file analysed. */
   path: string;
   /** Size of the file as found. */
@@ -65,7 +65,7 @@ export interface AnalyzeOptions {
 }
 
 /** Analyses the partial snapshot file at `path` (typically `<final>.partial`). */
-export async function analyzePartial(path: string, options: AnalyzeOptions = {}): Promise<PartialAnalysis> {
+export async function analyzePartial(path: string, options: AnalyzeOptions = {}): Promise<AnalyzePartialResult> {
   let file: FileHandle;
   try {
     file = await openExisting(path, 'r');
@@ -83,9 +83,9 @@ export async function analyzePartial(path: string, options: AnalyzeOptions = {})
   }
 }
 
-async function analyze(file: FileHandle, path: string, verifyBytes: number): Promise<PartialAnalysis> {
+async function analyze(file: FileHandle, path: string, verifyBytes: number): Promise<AnalyzePartialResult> {
   const { size } = await file.stat();
-  const result: PartialAnalysis = {
+  const result: AnalyzePartialResult = {
     path,
     fileSize: size,
     resumable: false,

@@ -6,12 +6,12 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { wrapIoError } from '../errors.js';
-import { analyzePartial, type PartialAnalysis } from './analyze-partial.js';
+import { analyzePartial, type AnalyzePartialResult } from './analyze-partial.js';
 
 /** What {@link cleanPartials} kept and removed. */
-export interface CleanupReport {
+export interface CleanupResult {
   /** Partials that can be resumed, with how far each got. */
-  kept: PartialAnalysis[];
+  kept: AnalyzePartialResult[];
   /** Partials removed, with why they could not be resumed. */
   removed: {
     /** The partial file removed. */
@@ -36,8 +36,8 @@ export interface CleanupReport {
  * resumed (no valid header, or not a file: a symbolic link is removed, its target untouched)
  * and keeps, and reports, those that can; what can be neither read nor removed is `skipped`.
  */
-export async function cleanPartials(dir: string): Promise<CleanupReport> {
-  const report: CleanupReport = { kept: [], removed: [], skipped: [] };
+export async function cleanPartials(dir: string): Promise<CleanupResult> {
+  const report: CleanupResult = { kept: [], removed: [], skipped: [] };
   let names: string[];
   try {
     names = await fsp.readdir(dir);

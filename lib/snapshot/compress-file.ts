@@ -42,7 +42,7 @@ export interface CompressFileOptions {
 }
 
 /** What {@link compressFile} wrote. */
-export interface CompressFileSummary {
+export interface CompressFileResult {
   /** The compressed file. */
   path: string;
   /** Bytes read from the source. */
@@ -54,7 +54,7 @@ export interface CompressFileSummary {
 }
 
 /** Compresses the file `source` into `target` (atomically: `<target>.partial`, then rename). */
-export async function compressFile(source: string, target: string, options: CompressFileOptions = {}): Promise<CompressFileSummary> {
+export async function compressFile(source: string, target: string, options: CompressFileOptions = {}): Promise<CompressFileResult> {
   if (typeof source !== 'string' || source === '') throw new InvalidArgumentError('source must be a file path');
   if (typeof target !== 'string' || target === '') throw new InvalidArgumentError('target must be a file path');
   const codec = checkCodec(options.codec ?? 'zstd');

@@ -19,7 +19,7 @@ import { headerBlockSize, type BlockBoundaries } from '../format/content-boundar
 import { partialPathFor, ResumableFileSink, unsyncedTail } from '../sink/resumable-file-sink.js';
 import { Compressor } from '../streams/compressor.js';
 import type { Progress } from '../streams/stage-options.js';
-import { analyzePartial, type PartialAnalysis } from './analyze-partial.js';
+import { analyzePartial, type AnalyzePartialResult } from './analyze-partial.js';
 import { EntrySource, type EntryIterable } from './entry-source.js';
 import { BACKGROUND_PACE, checkPace, type PaceOptions } from './pacer.js';
 import { SnapshotFramer } from './snapshot-framer.js';
@@ -88,7 +88,7 @@ export interface WriteSnapshotOptions {
 }
 
 /** What {@link writeSnapshot} wrote. */
-export interface SnapshotSummary {
+export interface WriteSnapshotResult {
   /** The final path. */
   path: string;
   /** Codec of the data frames. */
@@ -121,7 +121,7 @@ export async function writeSnapshot(
   source: EntryIterable | EntrySourceFactory,
   path: string,
   options: WriteSnapshotOptions = {},
-): Promise<SnapshotSummary> {
+): Promise<WriteSnapshotResult> {
   const codec = checkCodec(options.codec ?? 'zstd');
   const blockSize = checkBlockSize(options.blockSize ?? DEFAULT_BLOCK_SIZE);
   const boundaries = checkBoundaries(options.boundaries ?? 'content');
@@ -135,8 +135,8 @@ export async function writeSnapshot(
   if (options.resume && !restartable) {
     throw new InvalidArgumentError('resume needs a source function (cursor) => entries');
   }
-  const summary: Partial<SnapshotSummary> = {};
-  let partial: PartialAnalysis | null = null;
+  const summary: Partial<WriteSnapshotResult> = {};
+  let partial: AnalyzePartialResult | null = null;
   if (options.resume ?? restartable) {
     const found = await findPartial(partialPathFor(path), unsyncedTail(options.syncEvery));
     if (found) {
@@ -211,7 +211,7 @@ function checkBoundaries(b: unknown): BlockBoundaries {
 }
 
 /** The analysis of a partial file, or null if there is none. */
-async function findPartial(partialPath: string, verifyBytes: number): Promise<PartialAnalysis | null> {
+async function findPartial(partialPath: string, verifyBytes: number): Promise<AnalyzePartialResult | null> {
   try {
     await fsp.access(partialPath);
   } catch {
@@ -227,7 +227,7 @@ async function findPartial(partialPath: string, verifyBytes: number): Promise<Pa
 
 /** Why a partial cannot be continued with these options, or null if it can. */
 function headerMismatch(
-  found: PartialAnalysis,
+  found: AnalyzePartialResult,
   want: { codec: CodecName; blockSize: number; meta: Record<string, unknown>; createdAt: number | undefined; digests: boolean },
 ): string | null {
   if (!found.resumable || !found.header) return found.reason ?? 'not resumable';

@@ -25,7 +25,7 @@ import { cleanPartials } from '../snapshot/clean-partials.js';
 import type { EntryIterable } from '../snapshot/entry-source.js';
 import { inspectSnapshot, verifySnapshot, type VerifyResult } from '../snapshot/inspect-snapshot.js';
 import { writeSnapshot, type WriteSnapshotOptions } from '../snapshot/write-snapshot.js';
-import type { PartialAnalysis } from '../snapshot/analyze-partial.js';
+import type { AnalyzePartialResult } from '../snapshot/analyze-partial.js';
 import { sendSnapshot, type Connect, type SendResult, type SendSnapshotOptions } from '../transfer/send-snapshot.js';
 import { checkSnapshotId, snapshotIdProblem } from '../snapshot/snapshot-id.js';
 import type { Duplex } from 'node:stream';
@@ -68,7 +68,7 @@ export interface DirectorySnapshotStoreOptions {
  */
 export class DirectorySnapshotStore extends EventEmitter implements SnapshotStore {
   /** Partials left by an interrupted create, which creating the same id again resumes. */
-  pending: PartialAnalysis[] = [];
+  pending: AnalyzePartialResult[] = [];
   /**
    * What opening skipped rather than fail on, each with its path and a typed error: a file whose
    * name is not a snapshot id, a directory or link under a snapshot's name, a file that is not a

@@ -226,7 +226,7 @@ export class EntryDecoder extends Transform {
    * pulled from the readable side an array at a time. Node's iterator over an object-mode
    * Readable costs ≈ 1 µs per item (a promise, a `read()`, a `readable` event); handing out the
    * entries of an array costs a tenth of that. From the first call on, the decoder pushes arrays
-   * (at most {@link MAX_BATCH} entries, {@link BATCH_HIGH_WATER_MARK} of them held), which only
+   * (at most 2,048 entries, 4 batches held), which only
    * this iterator sees: the loop owns the stream as Node's own iterator does (leaving the loop
    * destroys the stream, an error ends it after the entries before it). Entries pushed before the
    * loop began come out first, in order. With `batch: true` the arrays themselves are yielded.

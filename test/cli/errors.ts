@@ -15,7 +15,7 @@ const randomBytes = seededRandomBytes(t, 0xf88041ba);
 const cli = path.join(root, 'dist', 'cli', 'main.js');
 
 function run(args: string[], input?: Buffer | string, env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [cli, ...args], { input: input ?? '', encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+  const r = spawnSync(process.execPath, [cli, ...args], { input: input ?? '', encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

@@ -439,6 +439,8 @@ class Sender {
       const m = await conn.expect(['ACK', 'NACK', 'DONE', 'CANCEL'], this.idle);
       if (m.type === 'CANCEL') throw receiverCancel(m.body);
       if (m.type === 'DONE') {
+        // The last report covers the file, even when this connection had nothing left to send.
+        if (acked < this.size) this.progress(this.size, ackedAtStart);
         return {
           id: this.id,
           bytes: this.size,

@@ -64,13 +64,14 @@ async function child(n: number): Promise<Record<string, number>> {
   const value = (i: number, tag: string): string => `${tag}:${i}:`.padEnd(100, 'x');
   for (let i = 0; i < n; i++) map.set(`key:${i}`, value(i, 'v0'));
   const rand = rng(7);
-  let next = n;
-  // A writer's op: overwrite 60%, insert 20%, delete 20%.
+  // A writer's op: overwrite 60%, insert 20%, delete 20%, over a fixed key space a quarter
+  // larger than the map, so the map keeps its size round after round (an ever-growing map
+  // would make each snapshot longer than the last and measure the growth, not the snapshot).
+  const span = Math.ceil(n * 1.25);
   const op = (tag: number): void => {
     const r = rand();
-    const k = `key:${Math.floor(rand() * next)}`;
-    if (r < 0.6) map.set(k, value(tag, 'w'));
-    else if (r < 0.8) map.set(`key:${next++}`, value(tag, 'n'));
+    const k = `key:${Math.floor(rand() * span)}`;
+    if (r < 0.8) map.set(k, value(tag, r < 0.6 ? 'w' : 'n'));
     else map.delete(k);
   };
 

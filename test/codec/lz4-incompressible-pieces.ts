@@ -4,18 +4,16 @@
  * whose output would be garbage the size of the input; pieces of mixed data are compressed as
  * ever. Either way `lz4 -d` and the Decompressor read the frame back.
  */
-import t, { type Test } from 'tap';
-import { execFile } from 'node:child_process';
+import t from 'tap';
 import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { compressLz4Frame } from '../../lib/codec/lz4-frame.js';
-import { decompressInChunks, mulberry32 } from '../fixtures/random.js';
+import { halfRandomRecords, readsBack } from '../fixtures/incompressible.js';
+import { randomBytesSeeded } from '../fixtures/random.js';
 
-const run = promisify(execFile);
 const KiB = 1024;
 const lz4 = createRequire(import.meta.url)('lz4-napi') as { compress: (data: Uint8Array) => Promise<Buffer> };
 const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'snapstream-lz4-incompressible-'));
@@ -36,39 +34,16 @@ async function compressCalls(fn: () => Promise<Buffer>): Promise<{ frame: Buffer
   }
 }
 
-function random(size: number, seed: number): Buffer {
-  const rand = mulberry32(seed);
-  const out = Buffer.allocUnsafe(size);
-  for (let i = 0; i < size; i++) out[i] = Math.floor(rand() * 256);
-  return out;
-}
-
-/** Records of `size` bytes, each half random bytes, half text. */
-function mixed(size: number, seed: number): Buffer {
-  const rand = mulberry32(seed);
-  const out = Buffer.allocUnsafe(size);
-  for (let i = 0; i < size; i++) out[i] = i % 200 < 100 ? Math.floor(rand() * 256) : 0x61 + ((i * 7) % 13);
-  return out;
-}
-
-async function readBack(t: Test, frame: Buffer, data: Buffer, name: string): Promise<void> {
-  const file = path.join(tmp, `${name}.lz4`);
-  await fs.writeFile(file, frame);
-  const { stdout } = await run('lz4', ['-d', '-c', '-q', file], { encoding: 'buffer', maxBuffer: 8 * 1024 * 1024 });
-  t.ok(stdout.equals(data), 'lz4 -d reads it');
-  t.ok((await decompressInChunks(frame, -100_000)).equals(data), 'the Decompressor reads it');
-}
-
 t.test('random bytes: only the probes are compressed, every piece is stored', async (t) => {
-  const data = random(1024 * KiB + 100, 1);
+  const data = randomBytesSeeded(1024 * KiB + 100, 1);
   const { frame, sizes } = await compressCalls(() => compressLz4Frame(data));
   t.same(sizes, [12 * KiB, 12 * KiB, 12 * KiB, 12 * KiB, 100], 'a 12 KiB probe per 256 KiB piece; the last 100 B tried whole');
   t.equal(frame.length, 15 + 5 * 4 + data.length + 4, 'header, five stored blocks, end mark');
-  await readBack(t, frame, data, 'random');
+  await readsBack(t, 'lz4', tmp, frame, data, 'random');
 });
 
 t.test('mixed data: probes compress, so the pieces are compressed', async (t) => {
-  const data = mixed(1024 * KiB, 2);
+  const data = halfRandomRecords(1024 * KiB, 2);
   const { frame, sizes } = await compressCalls(() => compressLz4Frame(data));
   t.same(
     sizes.filter((n) => n === 256 * KiB).length,
@@ -76,14 +51,14 @@ t.test('mixed data: probes compress, so the pieces are compressed', async (t) =>
     'every piece compressed',
   );
   t.ok(frame.length < data.length * 0.75, `smaller (${frame.length} of ${data.length})`);
-  await readBack(t, frame, data, 'mixed');
+  await readsBack(t, 'lz4', tmp, frame, data, 'mixed');
 });
 
 t.test('a random piece with compressible bytes only outside its probe is stored (the probe decides)', async (t) => {
-  const data = random(512 * KiB, 3);
+  const data = randomBytesSeeded(512 * KiB, 3);
   // Text between the probed places of the first piece (4–124 KiB): still random where probed.
   data.fill(0x61, 8 * KiB, 120 * KiB);
   const { frame } = await compressCalls(() => compressLz4Frame(data));
   t.equal(frame.length, 15 + 2 * 4 + data.length + 4, 'both pieces stored');
-  await readBack(t, frame, data, 'probe');
+  await readsBack(t, 'lz4', tmp, frame, data, 'probe');
 });

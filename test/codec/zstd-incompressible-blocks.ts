@@ -5,72 +5,47 @@
  * shared memory of a recipe's pipeline alike; a block of mixed data is compressed as ever. Stock
  * `zstd -d` and the Decompressor read every frame back.
  */
-import t, { type Test } from 'tap';
-import { execFile } from 'node:child_process';
+import t from 'tap';
 import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { compressBlock } from '../../lib/codec/block-codec.js';
 import { storedZstdFrame } from '../../lib/codec/stored-zstd-frame.js';
 import { Leases } from '../../lib/format/leases.js';
-import { decompressInChunks, mulberry32 } from '../fixtures/random.js';
+import { halfRandomRecords, readsBack } from '../fixtures/incompressible.js';
+import { randomBytesSeeded } from '../fixtures/random.js';
 
-const run = promisify(execFile);
 const KiB = 1024;
 const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'snapstream-zstd-incompressible-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
-function random(size: number, seed: number): Buffer {
-  const rand = mulberry32(seed);
-  const out = Buffer.allocUnsafe(size);
-  for (let i = 0; i < size; i++) out[i] = Math.floor(rand() * 256);
-  return out;
-}
-
-/** Records of 200 bytes, each half random bytes, half text. */
-function mixed(size: number, seed: number): Buffer {
-  const rand = mulberry32(seed);
-  const out = Buffer.allocUnsafe(size);
-  for (let i = 0; i < size; i++) out[i] = i % 200 < 100 ? Math.floor(rand() * 256) : 0x61 + ((i * 7) % 13);
-  return out;
-}
-
-async function readBack(t: Test, frame: Buffer, data: Buffer, name: string): Promise<void> {
-  const file = path.join(tmp, `${name}.zst`);
-  await fs.writeFile(file, frame);
-  const { stdout } = await run('zstd', ['-d', '-c', '-q', file], { encoding: 'buffer', maxBuffer: 8 * 1024 * 1024 });
-  t.ok(stdout.equals(data), 'zstd -d reads it');
-  t.ok((await decompressInChunks(frame, -100_000)).equals(data), 'the Decompressor reads it');
-}
-
 t.test('a block of random bytes is stored as a frame of raw blocks', async (t) => {
-  const data = random(1024 * KiB, 1);
+  const data = randomBytesSeeded(1024 * KiB, 1);
   const { data: frame } = await compressBlock('zstd', 1, Buffer.from(data), false);
   t.ok(frame.equals(storedZstdFrame(data)), 'the stored frame, not zstd’s own output for it');
-  await readBack(t, frame, data, 'random');
+  await readsBack(t, 'zstd', tmp, frame, data, 'random');
 });
 
 t.test('in the pooled shared memory of a recipe’s pipeline, the same frame', async (t) => {
-  const data = random(1024 * KiB + 13, 2);
+  const data = randomBytesSeeded(1024 * KiB + 13, 2);
   const leases = new Leases();
   const { data: frame } = await compressBlock('zstd', 1, Buffer.from(data), false, leases);
   t.ok(frame.buffer instanceof SharedArrayBuffer, 'made in shared memory');
   t.ok(leases.isLent(frame), 'lent along the pipeline');
   t.ok(frame.equals(storedZstdFrame(data)), 'stored');
-  await readBack(t, Buffer.from(frame), data, 'random-shared');
+  await readsBack(t, 'zstd', tmp, Buffer.from(frame), data, 'random-shared');
 });
 
 t.test('a block of mixed data is compressed', async (t) => {
-  const data = mixed(1024 * KiB, 3);
+  const data = halfRandomRecords(1024 * KiB, 3);
   const { data: frame } = await compressBlock('zstd', 1, Buffer.from(data), false);
   t.ok(frame.length < data.length * 0.8, `compressed: ${frame.length} bytes of ${data.length}`);
-  await readBack(t, frame, data, 'mixed');
+  await readsBack(t, 'zstd', tmp, frame, data, 'mixed');
 });
 
 t.test('a block too small to probe goes to zstd, which reads it back the same', async (t) => {
-  const data = random(32 * KiB, 4);
+  const data = randomBytesSeeded(32 * KiB, 4);
   const { data: frame } = await compressBlock('zstd', 1, Buffer.from(data), false);
-  await readBack(t, frame, data, 'small');
+  await readsBack(t, 'zstd', tmp, frame, data, 'small');
 });

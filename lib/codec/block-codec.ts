@@ -74,8 +74,9 @@ export async function compressBlock(
 
 /**
  * Decompresses one whole frame known to hold `rawLength` bytes (LZ4 frames may leave it null).
- * The result's `crc` is the CRC32 of the frame as given. `offset` is the frame's place in the
- * stream, for errors.
+ * The result's `crc` is the CRC32 of the frame as given (0 for a zstd frame with `frameCrc`
+ * false: a caller that checks nothing against it need not have every byte hashed again).
+ * `offset` is the frame's place in the stream, for errors.
  */
 export async function decompressFrame(
   kind: 'zstd' | 'lz4',
@@ -83,6 +84,7 @@ export async function decompressFrame(
   rawLength: number | null,
   owned: boolean,
   offset: number,
+  frameCrc = true,
 ): Promise<FrameResult> {
   if (kind === 'lz4') {
     const crc = crc32(frame);
@@ -110,6 +112,7 @@ export async function decompressFrame(
     // Output goes into recycled memory: the result's whole ArrayBuffer belongs to the caller,
     // who may give it back with recycleBlock once done with it.
     out: allocStaging(rawLength).buffer as ArrayBuffer,
+    ...(frameCrc ? {} : { frameCrc: false }),
   };
   const result = recycled(await wrapCodec(() => sharedPool().run(req, true), 'zstd', offset));
   result.recyclable = true;

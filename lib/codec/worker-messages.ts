@@ -25,6 +25,8 @@ export type WorkerRequest =
       length: number;
       /** Memory to decompress into (at least rawLength bytes), handed over by the main thread. */
       out?: ArrayBufferLike;
+      /** False: the caller needs no CRC32 of the frame (the reply's `crc` is 0). */
+      frameCrc?: boolean;
     };
 
 export type WorkerReply =

@@ -68,9 +68,9 @@ function compress(src: Uint8Array, level: number, into: ArrayBufferLike | undefi
 /** The CRC32 of the frame being decompressed, for the error reply if decompression fails. */
 let frameCrc: number | undefined;
 
-function decompress(src: Uint8Array, rawLength: number, into: ArrayBufferLike | undefined): { out: Uint8Array; crc: number } {
-  const crc = crc32(src);
-  frameCrc = crc;
+function decompress(src: Uint8Array, rawLength: number, into: ArrayBufferLike | undefined, withCrc: boolean): { out: Uint8Array; crc: number } {
+  const crc = withCrc ? crc32(src) : 0;
+  if (withCrc) frameCrc = crc;
   // Into the memory the main thread sent, when it did (recycled blocks); else fresh, unzeroed.
   const out = into && into.byteLength >= rawLength ? new Uint8Array(into, 0, rawLength) : Buffer.allocUnsafeSlow(rawLength);
   const n = dctx.decompress(out, src);
@@ -83,7 +83,7 @@ parentPort!.on('message', (req: WorkerRequest) => {
   let reply: WorkerReply;
   frameCrc = undefined;
   try {
-    const { out, crc } = req.op === 'compress' ? compress(src, req.level, req.out) : decompress(src, req.rawLength, req.out);
+    const { out, crc } = req.op === 'compress' ? compress(src, req.level, req.out) : decompress(src, req.rawLength, req.out, req.frameCrc !== false);
     // The input goes back too: the main thread refills it instead of allocating, and it is not
     // left here as garbage that only this thread's collector could free. Shared memory is not
     // sent back: the main thread has it already.

@@ -240,7 +240,9 @@ export class Decompressor extends OrderedTransform<Output> {
     // An LZ4 frame without a declared size was walked whole above: its blocks bound its size.
     // LZ4 frames come out in the pieces they are decoded in (stored blocks as views of the frame).
     if (header.kind === 'lz4') this.results.add(decodeLz4Frame(data, header.contentSize, at));
-    else this.results.add(decompressFrame('zstd', data, header.contentSize, owned, at).then((r) => r.data));
+    // Nothing here checks the frame's CRC (a CrcVerifier before this stage covers the bytes):
+    // the worker need not hash it.
+    else this.results.add(decompressFrame('zstd', data, header.contentSize, owned, at, false).then((r) => r.data));
   }
 
   /**

@@ -4,11 +4,11 @@
  * main thread (docs/BENCHMARKS.md, "Reading entries and bytes").
  *
  * Node's `buf.subarray()` reads the source's `buffer` accessor on every call. Up to Node 20
- * (V8 11) that accessor is a call into C++ and made `subarray` cost ≈ 50 ns a view; there,
- * `Buffer.from(memory, offset, length)` with the memory and offset read once per source costs
- * ≈ 40 ns. From Node 22 on the accessor is cheap, `subarray` costs ≈ 30 ns and `Buffer.from`
- * ≈ 40 ns. Both make real Buffers (`Buffer.isBuffer`, `Object.getPrototypeOf(view) ===
- * Buffer.prototype`, every Buffer method). Not exported from the package.
+ * (V8 11) that accessor is a call into C++, and `Buffer.from(memory, offset, length)` with the
+ * memory and offset read once per source is cheaper; from Node 22 on the accessor is cheap and
+ * `subarray` is the cheaper one (figures: `npm run bench:view-cost`). Both make real Buffers
+ * (`Buffer.isBuffer`, `Object.getPrototypeOf(view) === Buffer.prototype`, every Buffer method).
+ * Not exported from the package.
  */
 
 /** Makes the view `source[start, end)`; `memory` and `byteOffset` are `source.buffer` and `source.byteOffset`, read once by the caller. */

@@ -7,6 +7,7 @@
  */
 import { FormatError, LimitError, TruncatedError } from '../errors.js';
 import { readU64 } from './binary.js';
+import { bufferView } from './buffer-view.js';
 import type { DecodedEntry } from './entry.js';
 import { EXPIRY_BYTES, FLAG_EXPIRY, FLAG_KEY_TEXT, FLAG_VALUE_TEXT, FLAGS_KNOWN, RECORD_HEADER } from './entry-record.js';
 
@@ -43,9 +44,16 @@ export class EntryParser {
   expired = 0;
   /** `copy`: a copy of `slabSource[slabStart, slabEnd)` that small keys and values are views of. */
   private slab: Buffer | null = null;
+  /** The slab's `buffer` and `byteOffset`, read once (buffer-view.ts). */
+  private slabMemory: ArrayBufferLike | null = null;
+  private slabBase = 0;
   private slabSource: Buffer | null = null;
   private slabStart = 0;
   private slabEnd = 0;
+  /** Without `copy`: the input keys and values were last made views of, its `buffer` and `byteOffset`. */
+  private viewSource: Buffer | null = null;
+  private viewMemory: ArrayBufferLike | null = null;
+  private viewBase = 0;
   private partial: Buffer | null = null;
   private partialLength = 0;
   private partialSize = 0; // 0 while the header is still incomplete
@@ -81,17 +89,23 @@ export class EntryParser {
       if (!go || left <= 0) return at;
     }
     const end = chunk.length;
+    const max = this.maxRecordSize;
     while (at < end) {
       if (end - at < RECORD_HEADER) {
         this.startPartial(chunk, at, 0);
         return end;
       }
-      const size = this.recordSize(chunk, at);
+      // The header is read once here for both the size and the decoding.
+      const flags = chunk[at]!;
+      const keyLength = chunk.readUInt32LE(at + 1);
+      const valueLength = chunk.readUInt32LE(at + 5);
+      if ((flags & ~FLAGS_KNOWN) !== 0 || keyLength + valueLength > max) this.recordSize(chunk, at); // throws
+      const size = RECORD_HEADER + (flags & FLAG_EXPIRY ? EXPIRY_BYTES : 0) + keyLength + valueLength;
       if (end - at < size) {
         this.startPartial(chunk, at, size);
         return end;
       }
-      const go = this.decodeRecord(chunk, at, emit);
+      const go = this.decodeRecord(chunk, at, flags, keyLength, valueLength, emit);
       at += size;
       if (!go || --left <= 0) return at;
     }
@@ -135,11 +149,8 @@ export class EntryParser {
     return RECORD_HEADER + (flags & FLAG_EXPIRY ? EXPIRY_BYTES : 0) + keyLength + valueLength;
   }
 
-  /** Decodes the record at `at`; returns false when `emit` asked to stop. */
-  private decodeRecord(buf: Buffer, at: number, emit: EntrySink): boolean {
-    const flags = buf[at]!;
-    const keyLength = buf.readUInt32LE(at + 1);
-    const valueLength = buf.readUInt32LE(at + 5);
+  /** Decodes the record at `at`, whose header holds `flags` and the lengths; returns false when `emit` asked to stop. */
+  private decodeRecord(buf: Buffer, at: number, flags: number, keyLength: number, valueLength: number, emit: EntrySink): boolean {
     let start = at + RECORD_HEADER;
     let expiresAt: number | undefined;
     if (flags & FLAG_EXPIRY) {
@@ -160,7 +171,14 @@ export class EntryParser {
   }
 
   private bytes(buf: Buffer, start: number, end: number): Buffer {
-    if (!this.copy) return buf.subarray(start, end);
+    if (!this.copy) {
+      if (buf !== this.viewSource) {
+        this.viewSource = buf;
+        this.viewMemory = buf.buffer;
+        this.viewBase = buf.byteOffset;
+      }
+      return bufferView(buf, this.viewMemory!, this.viewBase, start, end);
+    }
     if (end - start > SLAB / 2) {
       const out = Buffer.allocUnsafe(end - start);
       buf.copy(out, 0, start, end);
@@ -174,11 +192,13 @@ export class EntryParser {
       const length = Math.min(SLAB, buf.length - start);
       this.slab = Buffer.allocUnsafeSlow(length);
       buf.copy(this.slab, 0, start, start + length);
+      this.slabMemory = this.slab.buffer;
+      this.slabBase = this.slab.byteOffset;
       this.slabSource = buf;
       this.slabStart = start;
       this.slabEnd = start + length;
     }
-    return this.slab!.subarray(start - this.slabStart, end - this.slabStart);
+    return bufferView(this.slab!, this.slabMemory!, this.slabBase, start - this.slabStart, end - this.slabStart);
   }
 
   private startPartial(chunk: Buffer, at: number, size: number): void {
@@ -215,7 +235,7 @@ export class EntryParser {
       this.partial = null;
       this.partialLength = 0;
       this.partialSize = 0;
-      return [at, this.decodeRecord(record, 0, emit)];
+      return [at, this.decodeRecord(record, 0, record[0]!, record.readUInt32LE(1), record.readUInt32LE(5), emit)];
     }
     return [at, true];
   }

@@ -1,0 +1,72 @@
+/**
+ * The entry parser's views (buffer-view.ts) are real Buffers whichever way they are made: the
+ * prototype Buffer's own make (deep-equality checks compare prototypes), every Buffer method,
+ * the source's memory shared, in ordinary and shared memory; Node up to 20 gets the way that
+ * skips the `buffer` accessor, later Nodes `subarray`. Decoded keys and values are such Buffers,
+ * copied or not.
+ */
+import t from 'tap';
+import { deepStrictEqual } from 'node:assert';
+import { bufferView, viewBySubarray, viewFromMemory, viewMakerFor, type ViewMaker } from '../../lib/format/buffer-view.js';
+import { EntryDecoder, EntryEncoder, type DecodedEntry } from '../../lib/index.js';
+
+const makers: [string, ViewMaker][] = [
+  ['subarray', viewBySubarray],
+  ['from memory', viewFromMemory],
+  ['the running Node', bufferView],
+];
+
+for (const [name, view] of makers) {
+  t.test(`${name}: a real Buffer over the source's bytes`, async (t) => {
+    for (const memory of [new ArrayBuffer(64), new SharedArrayBuffer(64)]) {
+      const whole = Buffer.from(memory);
+      for (let i = 0; i < whole.length; i++) whole[i] = i;
+      const source = whole.subarray(8, 40); // a view at an offset of its memory
+      const v = view(source, source.buffer, source.byteOffset, 4, 12);
+      t.ok(Buffer.isBuffer(v) && v instanceof Buffer, 'Buffer.isBuffer, instanceof Buffer');
+      t.equal(Object.getPrototypeOf(v), Buffer.prototype, "Buffer's own prototype");
+      t.equal(v.constructor, Buffer);
+      t.equal(v.length, 8);
+      t.equal(v.buffer, memory, 'the same memory');
+      t.equal(v.byteOffset, 12);
+      t.equal(v.readUInt32LE(0), 0x0f0e0d0c, 'Buffer methods');
+      t.equal(v.toString('hex'), '0c0d0e0f10111213', 'toString');
+      t.ok(v.equals(Buffer.from([12, 13, 14, 15, 16, 17, 18, 19])));
+      deepStrictEqual(v, Buffer.from([12, 13, 14, 15, 16, 17, 18, 19]));
+      source[4] = 99;
+      t.equal(v[0], 99, 'shares the bytes');
+      const empty = view(source, source.buffer, source.byteOffset, 32, 32);
+      t.ok(Buffer.isBuffer(empty) && empty.length === 0, 'an empty view at the end');
+    }
+  });
+}
+
+t.test('the way is chosen by Node version', async (t) => {
+  t.equal(viewMakerFor(20), viewFromMemory, 'Node 20: no accessor read per view');
+  t.equal(viewMakerFor(22), viewBySubarray, 'Node 22 on: subarray');
+  t.equal(viewMakerFor(26), viewBySubarray);
+  t.equal(bufferView, viewMakerFor(Number(process.versions.node.split('.')[0])));
+});
+
+t.test('decoded keys and values are real Buffers, copied or views of the input', async (t) => {
+  const entries = Array.from({ length: 300 }, (_, i) => ({ key: Buffer.from(`key-${i}`), value: Buffer.alloc(100 + (i % 50), i % 256) }));
+  const enc = new EntryEncoder();
+  const chunks: Buffer[] = [];
+  enc.on('data', (c: Buffer) => chunks.push(c));
+  const encoded = new Promise((resolve) => enc.on('end', resolve));
+  for (const e of entries) enc.write(e);
+  enc.end();
+  await encoded;
+  const bytes = Buffer.concat(chunks);
+  for (const copy of [true, false]) {
+    const d = new EntryDecoder({ copy });
+    const got: DecodedEntry[] = [];
+    d.on('data', (e: DecodedEntry) => got.push(e));
+    const ended = new Promise((resolve) => d.on('end', resolve));
+    d.end(bytes.subarray(0)); // the input at an offset of Node's pool or its own memory
+    await ended;
+    t.equal(got.length, entries.length);
+    deepStrictEqual(got, entries, `copy: ${copy}: deep-equal to what was written, prototypes and all`);
+    t.equal(got.every((e) => (e.value as Buffer).buffer === bytes.buffer), !copy, copy ? 'copies' : 'views of the input');
+  }
+});

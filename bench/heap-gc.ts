@@ -1,6 +1,6 @@
 /**
  * `npm run bench:heap-gc [-- --size 256m --runs 2 --case bytes-zstd-fs,bytes-zstd --node PATH,PATH
- * --flags "--a --b" --frames shared]`
+ * --flags "--a --b" --threads]`
  *
  * Where the write side's time goes in a big heap, per Node version: runs each case in a fresh
  * process and in one that first holds 3 M entries (bench/big-heap.ts), alternating, under
@@ -11,7 +11,8 @@
  *
  * `--flags` adds Node/V8 options to every child (say `--scavenger-max-new-space-capacity-mb=8`,
  * what docs/GUIDE.md suggests for Node 24); `--node` takes a comma-separated list of binaries
- * (default: this one). Each child runs `heap-gc.js --child CASE RAW OUT SIZE [heap]`.
+ * (default: this one); `--threads` adds each run's CPU time by thread (the main thread, the zstd
+ * workers, V8's and libuv's helper threads). Each child runs `heap-gc.js --child CASE RAW OUT SIZE [heap]`.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -38,6 +39,24 @@ interface ChildResult {
   arrayBuffersMB: number;
   /** Peak RSS of the process, MB (the big heap's included). */
   rssMB: number;
+  /** CPU seconds during the case by thread name (main, zstd workers, V8's and libuv's helpers). */
+  threads: Record<string, number>;
+}
+
+/** CPU seconds (user + system) of each of this process's threads, by thread id, with its name. */
+function threadTimes(): Map<string, { name: string; cpu: number }> {
+  const out = new Map<string, { name: string; cpu: number }>();
+  for (const tid of fs.readdirSync('/proc/self/task')) {
+    try {
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(tid, { name, cpu: (Number(fields[11]) + Number(fields[12])) / 100 });
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return out;
 }
 
 async function child(name: string, raw: string, out: string, size: number, heap: boolean): Promise<void> {
@@ -63,11 +82,19 @@ async function child(name: string, raw: string, out: string, size: number, heap:
   const sampler = setInterval(() => (arrayBuffers = Math.max(arrayBuffers, process.memoryUsage().arrayBuffers)), 50);
   // --trace-gc writes to stdout: the parent counts the lines after this one.
   process.stdout.write(`${MARK}\n`);
+  const threads0 = threadTimes();
   const cpu0 = cpuSeconds();
   const start = performance.now();
   await fn({ raw, out, size });
   const seconds = (performance.now() - start) / 1000;
   const cpu1 = cpuSeconds();
+  const threads: Record<string, number> = {};
+  for (const [tid, t] of threadTimes()) {
+    // Threads are named by what they are: the main thread by the program, Node's worker threads
+    // 'node' or after their script, V8's helpers 'V8 DefaultWorke', libuv's 'libuv-worker'.
+    const name = tid === String(process.pid) ? 'main' : t.name;
+    threads[name] = +((threads[name] ?? 0) + t.cpu - (threads0.get(tid)?.cpu ?? 0)).toFixed(2);
+  }
   clearInterval(sampler);
   // Entries of the last collections are delivered asynchronously.
   await new Promise((r) => setImmediate(r));
@@ -81,6 +108,7 @@ async function child(name: string, raw: string, out: string, size: number, heap:
     gcMs,
     arrayBuffersMB: arrayBuffers / 1e6,
     rssMB: peakRssMB(),
+    threads,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
@@ -133,6 +161,8 @@ async function main(argv: string[]): Promise<void> {
   let nodes = [process.execPath];
   let flags: string[] = [];
   let dir = path.join(os.tmpdir(), 'snapstream-bench');
+  let showThreads = false;
+  const detail: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--size') size = Number(/^(\d+)m$/i.exec(argv[++i]!)?.[1] ?? NaN) * 1024 * 1024;
@@ -141,6 +171,7 @@ async function main(argv: string[]): Promise<void> {
     else if (a === '--node') nodes = argv[++i]!.split(',');
     else if (a === '--flags') flags = argv[++i]!.split(' ').filter(Boolean);
     else if (a === '--dir') dir = argv[++i]!;
+    else if (a === '--threads') showThreads = true;
     else throw new Error(`unknown option ${a}`);
   }
   if (!Number.isFinite(size)) throw new Error('--size takes MiB, like 256m');
@@ -168,8 +199,10 @@ async function main(argv: string[]): Promise<void> {
       const gcs = (xs: Run[], ext: boolean): string => xs.map((x) => `${x.traceScavenges} (${x.scavengesExternal}) / ${x.traceMarkCompacts}${ext ? ` (${x.externalPressure})` : ''}`).join(', ');
       const ratio = median(heap.map((x) => x.cpu)) / median(fresh.map((x) => x.cpu));
       process.stdout.write(`| ${version} | ${name} | ${cell(fresh)} | ${gcs(fresh, false)} | ${cell(heap)} | ${gcs(heap, true)} | ${ratio.toFixed(2)} |\n`);
+      if (showThreads) for (const [label, xs] of [['fresh', fresh], ['heap', heap]] as const) detail.push(`${version} ${name} ${label}: ${xs.map((x) => JSON.stringify(x.threads)).join(' ')}`);
     }
   }
+  if (detail.length > 0) process.stdout.write(`\nCPU seconds by thread during the case:\n${detail.join('\n')}\n`);
   fs.rmSync(out, { force: true });
 }
 

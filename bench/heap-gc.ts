@@ -199,9 +199,12 @@ async function main(argv: string[]): Promise<void> {
       const gcs = (xs: Run[], ext: boolean): string => xs.map((x) => `${x.traceScavenges} (${x.scavengesExternal}) / ${x.traceMarkCompacts}${ext ? ` (${x.externalPressure})` : ''}`).join(', ');
       const ratio = median(heap.map((x) => x.cpu)) / median(fresh.map((x) => x.cpu));
       process.stdout.write(`| ${version} | ${name} | ${cell(fresh)} | ${gcs(fresh, false)} | ${cell(heap)} | ${gcs(heap, true)} | ${ratio.toFixed(2)} |\n`);
-      if (showThreads) for (const [label, xs] of [['fresh', fresh], ['heap', heap]] as const) detail.push(`${version} ${name} ${label}: ${xs.map((x) => JSON.stringify(x.threads)).join(' ')}`);
+      if (showThreads) for (const [label, xs] of [['fresh', fresh], ['heap', heap]] as const) detail.push(`${version} ${name} ${label}: ${xs.map((x) => `wall ${x.seconds.toFixed(2)} s ${JSON.stringify(x.threads)}`).join(' ')}`);
     }
   }
+  // On a quiet machine a thread's CPU time over the wall time is how busy it was: the zstd
+  // workers' ("WorkerThread", or "node" under Node 20) share of each core is what the ratio to
+  // `zstd -1 -T1` is made of.
   if (detail.length > 0) process.stdout.write(`\nCPU seconds by thread during the case:\n${detail.join('\n')}\n`);
   fs.rmSync(out, { force: true });
 }

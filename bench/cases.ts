@@ -17,7 +17,7 @@ import {
   type DecodedEntry,
 } from 'snapstream';
 import { BENCH_NOW } from './bench-now.js';
-import { holdEntries } from './big-heap.js';
+import { holdEntries, settle } from './big-heap.js';
 import { datasetEntries } from './datasets.js';
 import { cpuSeconds, peakRssMB } from './peak-rss.js';
 
@@ -52,6 +52,28 @@ export const cases: Record<string, (p: CasePaths) => Promise<void>> = {
   /** The same with 256 KiB reads: what smaller read buffers trade (less memory, more calls). */
   async 'bytes-zstd-fs-256k'(p) {
     await pipeline(read(p.raw, 256 * 1024), createCompressor({ codec: 'zstd', level: 1 }), createCrcFooter(), fs.createWriteStream(p.out));
+  },
+  /**
+   * The same stages fed by a reader that reuses one buffer (it waits for each write's callback:
+   * the Compressor has copied the chunk by then), so the only memory allocated per chunk is
+   * the stages' own — the frames (bench/heap-gc.ts: what the stages alone cost in a big heap).
+   */
+  async 'bytes-zstd-reuse'(p) {
+    const compressor = createCompressor({ codec: 'zstd', level: 1 });
+    const done = pipeline(compressor, createCrcFooter(), fs.createWriteStream(p.out));
+    const fd = fs.openSync(p.raw, 'r');
+    const buf = Buffer.allocUnsafe(1 << 20);
+    try {
+      for (;;) {
+        const n = fs.readSync(fd, buf, 0, buf.length, null);
+        if (n === 0) break;
+        await new Promise<void>((resolve, reject) => compressor.write(buf.subarray(0, n), (err) => (err ? reject(err) : resolve())));
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    compressor.end();
+    await done;
   },
   /** writeSnapshot from generated Buffer entries (the same data as the raw file). */
   async 'entries-buffer'(p) {
@@ -107,7 +129,10 @@ export async function runCase(name: string, paths: CasePaths): Promise<void> {
   const bigHeap = name.startsWith('heap:');
   const fn = cases[bigHeap ? name.slice(5) : name];
   if (!fn) throw new Error(`unknown case ${name}`);
-  if (bigHeap) holdEntries();
+  if (bigHeap) {
+    holdEntries();
+    await settle();
+  }
   const cpu0 = cpuSeconds();
   const start = performance.now();
   await fn(paths);

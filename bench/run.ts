@@ -8,7 +8,8 @@
  * the median of several runs (these machines are noisy: only ratios measured together mean
  * much). Each snapstream case runs in its own process, so its peak RSS is its own; a `heap:`
  * case runs in a process that already holds 3 M entries (bench/big-heap.ts), started with
- * `--max-old-space-size=4096` as such a process is. `--node PATH` runs the snapstream cases
+ * `--max-old-space-size=4096` as such a process is (a `heapopt:` case also with the V8 option
+ * docs/GUIDE.md suggests for big heaps under Node 24 and 26). `--node PATH` runs the snapstream cases
  * under another Node binary (the stock tools are the same).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -84,9 +85,12 @@ let nodeBinary = process.execPath;
 
 /** Runs one snapstream case in a fresh process (a `heap:` case as a big-heap process is started). */
 function ours(name: string, raw: string, out: string, size: number): Promise<Sample> {
-  const flags = name.startsWith('heap:') ? ['--max-old-space-size=4096'] : [];
+  // `heapopt:CASE`: the `heap:` case, started with the V8 option docs/GUIDE.md suggests for big heaps.
+  const option = name.startsWith('heapopt:') ? bigHeapOption() : null;
+  const flags = name.startsWith('heap') ? ['--max-old-space-size=4096', ...(option ? [option] : [])] : [];
+  const caseName = name.startsWith('heapopt:') ? `heap:${name.slice('heapopt:'.length)}` : name;
   return new Promise((resolve, reject) => {
-    const child = spawn(nodeBinary, [...flags, path.join(here, 'cases.js'), name, raw, out, String(size)], {
+    const child = spawn(nodeBinary, [...flags, path.join(here, 'cases.js'), caseName, raw, out, String(size)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let text = '';
@@ -121,11 +125,27 @@ interface Row {
  * the same case in a fresh process (issue 14: at least 0.9× of it).
  */
 function bigHeapRows(pipeline: string, entries: string): Row[] {
+  const option = bigHeapOption();
   return [
     { what: 'the composed byte pipeline in a process holding 3 M entries vs the same, fresh', ours: `heap:${pipeline}`, theirs: pipeline, target: 0.9 },
+    ...(option ? [{ what: `the same started with \`${option}\` (docs/GUIDE.md, "Big heaps") vs fresh`, ours: `heapopt:${pipeline}`, theirs: pipeline }] : []),
     { what: 'the composed byte pipeline in a process holding 3 M entries vs `zstd -1 -T1`', ours: `heap:${pipeline}`, theirs: 'zstd -1 -T1' },
     { what: '`writeSnapshot` in a process holding 3 M entries vs the same, fresh', ours: `heap:${entries}`, theirs: entries, target: 0.9 },
   ];
+}
+
+let heapOption: string | null | undefined;
+
+/**
+ * The V8 option docs/GUIDE.md suggests for big heaps under the cases' Node ("Big heaps under
+ * Node 24 and 26"), or null under Node 20 and 22, which need none (docs/BENCHMARKS.md, "Why
+ * Node 24 and 26 collect the whole heap").
+ */
+function bigHeapOption(): string | null {
+  if (heapOption !== undefined) return heapOption;
+  const major = Number(/^v(\d+)/.exec(nodeVersion(nodeBinary))?.[1] ?? 0);
+  heapOption = major === 24 ? '--scavenger-max-new-space-capacity-mb=8' : major >= 25 ? '--external-memory-accounted-in-global-limit' : null;
+  return heapOption;
 }
 
 /** The rows of one data set: what is measured against what, with the targets (bench/datasets.ts). */
@@ -149,6 +169,7 @@ const runners: Record<Dataset, Runner> = {
     add('bytes-zstd-fs', await ours('bytes-zstd-fs', raw, f('ours-fs.zst'), size));
     add('bytes-zstd-fs-256k', await ours('bytes-zstd-fs-256k', raw, f('ours-fs.zst'), size));
     add('heap:bytes-zstd-fs', await ours('heap:bytes-zstd-fs', raw, f('ours-fs.zst'), size));
+    if (bigHeapOption()) add('heapopt:bytes-zstd-fs', await ours('heapopt:bytes-zstd-fs', raw, f('ours-fs.zst'), size));
     add('entries-buffer', await ours('entries-buffer', raw, f('snapshot-buffer.zst'), size));
     add('heap:entries-buffer', await ours('heap:entries-buffer', raw, f('snapshot-buffer.zst'), size));
     add('entries-string', await ours('entries-string', raw, f('snapshot-string.zst'), size));
@@ -166,6 +187,7 @@ const runners: Record<Dataset, Runner> = {
     add('bytes-zstd', await ours('bytes-zstd', raw, f('ours.zst'), size));
     add('bytes-zstd-fs', await ours('bytes-zstd-fs', raw, f('ours-fs.zst'), size));
     add('heap:bytes-zstd-fs', await ours('heap:bytes-zstd-fs', raw, f('ours-fs.zst'), size));
+    if (bigHeapOption()) add('heapopt:bytes-zstd-fs', await ours('heapopt:bytes-zstd-fs', raw, f('ours-fs.zst'), size));
     add('lz4', tool('lz4', ['-1', '-q', '-f', raw, f('tool.lz4')]));
     add('bytes-lz4', await ours('bytes-lz4', raw, f('ours.lz4'), size));
     add('entries-small', await ours('entries-small', raw, f('snapshot.zst'), size));

@@ -14,8 +14,24 @@ if (mode === 'serve') {
   const server = createSnapshotServer({ dir: a!, secret: 'bench-secret', delta });
   const address = (await server.listen({ port: 0 })) as net.AddressInfo;
   process.stdout.write(`${address.port}\n`);
+  // DELTA_TRACE=1: when each phase of the transfer ended, on this side (ms since the connection).
+  if (process.env.DELTA_TRACE) {
+    let t0 = 0;
+    const mark = (what: string): void => void process.stderr.write(`server ${what} ${(performance.now() - t0).toFixed(0)} ms\n`);
+    let firstProgress = true;
+    server.on('transfer-start', () => {
+      t0 = t0 || performance.now();
+      mark('accepted');
+    });
+    server.on('progress', () => {
+      if (firstProgress) mark('first ack');
+      firstProgress = false;
+    });
+    server.on('installed', () => mark('installed'));
+  }
   process.on('SIGTERM', () => {
-    process.stdout.write(`${JSON.stringify({ maxRssMB: peakRssMB() })}\n`);
+    const cpu = process.cpuUsage();
+    process.stdout.write(`${JSON.stringify({ maxRssMB: peakRssMB(), cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`);
     process.exit(0);
   });
 } else if (mode === 'send') {
@@ -27,9 +43,21 @@ if (mode === 'serve') {
     secret: 'bench-secret',
     delta,
     ...(rateLimit > 0 ? { rateLimit } : {}),
+    ...(process.env.DELTA_TRACE ? { onProgress: traceProgress(start) } : {}),
   });
-  process.stdout.write(`${JSON.stringify({ ...result, seconds: (performance.now() - start) / 1000, maxRssMB: peakRssMB() })}\n`);
+  const cpu = process.cpuUsage();
+  process.stdout.write(`${JSON.stringify({ ...result, seconds: (performance.now() - start) / 1000, maxRssMB: peakRssMB(), cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`);
 } else {
   process.stderr.write('usage: delta-peer serve DIR [--no-delta] | send FILE PORT [--no-delta] [--rate BYTES/S]\n');
   process.exit(2);
+}
+
+/** DELTA_TRACE=1: the sender's first acknowledgement and every 25% of the file, in ms since the start. */
+function traceProgress(start: number): (p: { bytes: number; total: number }) => void {
+  let next = 0;
+  return (p) => {
+    if (p.bytes < next) return;
+    process.stderr.write(`sender acked ${((100 * p.bytes) / p.total).toFixed(0)}% at ${(performance.now() - start).toFixed(0)} ms\n`);
+    next = p.bytes + p.total / 4;
+  };
 }

@@ -6,7 +6,8 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { allocStaging, recycleBlock } from '../format/block-buffers.js';
+import { recycleBlock } from '../format/block-buffers.js';
+import { allocChunk } from './chunk-memory.js';
 import { readFully } from '../sink/read-fully.js';
 import { readDataFrames } from './data-frames.js';
 
@@ -39,31 +40,41 @@ export interface BaseFramesOptions {
 /** Names that are never bases: partial files and temporary files. */
 const NOT_A_BASE = /\.(partial|tmp)$|^\./;
 
-/** Index of the frames in a receiver's base files, by digest. */
+/**
+ * Index of the frames in a receiver's base files, by digest, and reads of them for one
+ * connection. The index itself can be shared by several connections ({@link BaseFrames.share}):
+ * each has its own open files and reads ahead.
+ */
 export class BaseFrames {
-  private readonly byDigest = new Map<string, BaseFrame>();
+  private readonly byDigest: Map<string, BaseFrame>;
   private readonly handles = new Map<string, Promise<fsp.FileHandle | null>>();
   /** Reads started ahead of being asked for, oldest first. */
   private readonly ahead = new Map<BaseFrame, Promise<Buffer | null>>();
   private aheadBytes = 0;
   /** The base files indexed. */
-  readonly files: string[] = [];
+  readonly files: string[];
+  /**
+   * What the index was built from: the path, size, inode, modification and change times of every
+   * candidate (see {@link BaseFrames.stampOf}). While the candidates' stamp is the same, so are
+   * the files, and the index may be used again.
+   */
+  readonly stamp: string;
 
-  private constructor() {}
+  private constructor(byDigest: Map<string, BaseFrame>, files: string[], stamp: string) {
+    this.byDigest = byDigest;
+    this.files = files;
+    this.stamp = stamp;
+  }
 
   /**
    * Indexes the snapshot files among `candidates` (paths; those that are not whole snapshot
    * files are passed over), newest first, within the limits.
    */
   static async build(candidates: string[], options: BaseFramesOptions = {}): Promise<BaseFrames> {
-    const index = new BaseFrames();
     const maxFiles = options.maxFiles ?? 4;
     let room = options.maxFrames ?? 1 << 20;
-    const dated: { file: string; mtime: number; size: number }[] = [];
-    for (const file of candidates) {
-      const stat = await fsp.stat(file).catch(() => null);
-      if (stat?.isFile()) dated.push({ file, mtime: stat.mtimeMs, size: stat.size });
-    }
+    const dated = await statCandidates(candidates);
+    const index = new BaseFrames(new Map(), [], stampOf(dated));
     dated.sort((a, b) => b.mtime - a.mtime);
     for (const { file, size } of dated) {
       if (index.files.length >= maxFiles || room <= 0) break;
@@ -87,6 +98,22 @@ export class BaseFrames {
       }
     }
     return index;
+  }
+
+  /**
+   * The stamp (see {@link BaseFrames.stamp}) the candidates have now: an index built from
+   * candidates of the same stamp indexes the same bytes.
+   */
+  static async stampOf(candidates: string[]): Promise<string> {
+    return stampOf(await statCandidates(candidates));
+  }
+
+  /**
+   * The same index for another connection, with its own open files and reads ahead. A frame
+   * either forgets (found damaged) is forgotten by both.
+   */
+  share(): BaseFrames {
+    return new BaseFrames(this.byDigest, this.files, this.stamp);
   }
 
   /** The snapshot files in `dir` that may serve as bases (every regular file but partials). */
@@ -150,7 +177,7 @@ export class BaseFrames {
     }
     const handle = await opening;
     if (!handle) return null;
-    const buf = allocStaging(frame.length);
+    const buf = allocChunk(frame.length);
     const filled = await readFully(handle, buf, frame.offset).catch(() => -1);
     if (filled !== frame.length) {
       recycleBlock(buf.buffer);
@@ -169,4 +196,29 @@ export class BaseFrames {
     this.handles.clear();
     for (const h of handles) await (await h)?.close().catch(() => {});
   }
+}
+
+interface Candidate {
+  file: string;
+  size: number;
+  mtime: number;
+  /** Inode, modification and change times (ns): any write, rename or copy over the file changes one. */
+  identity: string;
+}
+
+/** The candidates that are regular files, with what identifies their bytes. */
+async function statCandidates(candidates: string[]): Promise<Candidate[]> {
+  const dated: Candidate[] = [];
+  for (const file of candidates) {
+    const stat = await fsp.stat(file, { bigint: true }).catch(() => null);
+    if (stat?.isFile()) dated.push({ file, size: Number(stat.size), mtime: Number(stat.mtimeMs), identity: `${stat.ino}:${stat.mtimeNs}:${stat.ctimeNs}` });
+  }
+  return dated;
+}
+
+function stampOf(dated: Candidate[]): string {
+  return dated
+    .map((c) => `${c.file}\0${c.size}\0${c.identity}`)
+    .sort()
+    .join('\n');
 }

@@ -29,7 +29,8 @@ import {
   wrapIoError,
 } from '../errors.js';
 import { CHUNK_DATA, encodeChunkHeader, endFrame, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../format/chunk-frame.js';
-import { allocStaging, recycleBlock } from '../format/block-buffers.js';
+import { recycleBlock } from '../format/block-buffers.js';
+import { allocChunk } from './chunk-memory.js';
 import { crc32, crc32Combine } from '../format/crc32.js';
 import { PrefixCrcs } from './prefix-crcs.js';
 import { checkChunkSize } from '../streams/chunker.js';
@@ -520,9 +521,9 @@ class Sender {
     return crc;
   }
 
-  /** Reads into memory of our own (recycled once the chunk is acknowledged). */
+  /** Reads into memory of our own (recycled once the chunk is acknowledged; see chunk-memory.ts). */
   private async read(position: number, length: number): Promise<Buffer> {
-    const buf = allocStaging(length);
+    const buf = allocChunk(length);
     const filled = await readFully(this.file, buf, position);
     if (filled < length) throw new IoError(`the file being sent shrank at byte ${position + filled}`);
     return buf;

@@ -125,7 +125,9 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.1']);
 /**
  * Receives snapshots into `options.dir`, resuming each from its partial file. Events:
  * `transfer-start`, `progress`, `installed`, `refused`, `bad-chunk`, `transfer-error`,
- * `connection-error`, `expired`, `error`.
+ * `connection-error`, `expired`, `error`; in delta transfers `bases-indexed` `{ id, files, frames,
+ * cached }` (the frames already here, at the first OFFER; `cached`: the index of an earlier
+ * connection, its files unchanged since) and `base-frame-failed` `{ id, offset, base }`.
  */
 export class SnapshotServer extends EventEmitter {
   /** The options the server was made with. */
@@ -135,6 +137,12 @@ export class SnapshotServer extends EventEmitter {
   private readonly connections = new Set<Duplex>();
   /** Connections that have not authenticated yet. */
   private authenticating = 0;
+  /**
+   * The index of base frames last built, used again by later delta transfers (a reconnect, the
+   * next snapshot) while its candidate files are unchanged (same names, sizes, inodes, times):
+   * one index at most, itself bounded by maxBaseFiles and maxBaseFrames.
+   */
+  private baseIndex: BaseFrames | null = null;
 
   constructor(options: SnapshotServerOptions) {
     super();
@@ -183,6 +191,7 @@ export class SnapshotServer extends EventEmitter {
   /** Stops listening and drops open connections (their partials stay for a later resume). */
   async close(): Promise<void> {
     for (const c of this.connections) c.destroy();
+    this.baseIndex = null;
     const server = this.server;
     this.server = null;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -495,13 +504,24 @@ export class SnapshotServer extends EventEmitter {
     await conn.send('NACK', { seq, offset, frame });
   }
 
-  /** The frames already here that a delta transfer of `id` may use. */
+  /**
+   * The frames already here that a delta transfer of `id` may use: the index built for an
+   * earlier connection while its files are unchanged, else a new one. Emits `bases-indexed`.
+   */
   private async indexBases(id: string): Promise<BaseFrames> {
     const candidates = this.options.deltaBases ? await this.options.deltaBases(id) : await BaseFrames.candidatesIn(this.options.dir);
-    return BaseFrames.build(candidates, {
-      ...(this.options.maxBaseFiles !== undefined ? { maxFiles: this.options.maxBaseFiles } : {}),
-      ...(this.options.maxBaseFrames !== undefined ? { maxFrames: this.options.maxBaseFrames } : {}),
-    });
+    let index = this.baseIndex;
+    const cached = index !== null && index.stamp === (await BaseFrames.stampOf(candidates));
+    if (!cached) {
+      index = await BaseFrames.build(candidates, {
+        ...(this.options.maxBaseFiles !== undefined ? { maxFiles: this.options.maxBaseFiles } : {}),
+        ...(this.options.maxBaseFrames !== undefined ? { maxFrames: this.options.maxBaseFrames } : {}),
+      });
+      this.baseIndex = index;
+    }
+    this.emit('bases-indexed', { id, files: index!.files, frames: index!.size, cached });
+    // Each connection reads through its own files; the index is shared.
+    return index!.share();
   }
 
   /** Where snapshot `id` is stored. */

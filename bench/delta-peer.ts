@@ -9,6 +9,19 @@ import { createSnapshotServer, sendSnapshot } from 'snapstream';
 import { peakRssMB } from './peak-rss.js';
 
 const [, , mode, a, b, ...rest] = process.argv;
+// DELTA_MEMORY=1: the highest RSS, heap and external memory seen (sampled every 50 ms), on stderr at the end.
+if (process.env.DELTA_MEMORY) {
+  const peak = { rss: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+  const timer = setInterval(() => {
+    const m = process.memoryUsage();
+    for (const k of Object.keys(peak) as (keyof typeof peak)[]) peak[k] = Math.max(peak[k], m[k]);
+  }, 50);
+  timer.unref();
+  process.on('exit', () => {
+    const mb = (n: number): string => `${(n / 1e6).toFixed(0)} MB`;
+    process.stderr.write(`${mode} peak: rss ${mb(peak.rss)}, heap ${mb(peak.heapUsed)}, external ${mb(peak.external)}, array buffers ${mb(peak.arrayBuffers)}\n`);
+  });
+}
 const delta = !process.argv.includes('--no-delta');
 if (mode === 'serve') {
   const server = createSnapshotServer({ dir: a!, secret: 'bench-secret', delta });

@@ -25,3 +25,18 @@ export function chunkCapacity(length: number): number {
 export function allocChunk(length: number): Buffer {
   return allocBlock(chunkCapacity(length)).subarray(0, length);
 }
+
+/** Bytes in each piece of a chunk ({@link chunkPieces}). */
+export const CHUNK_PIECE = 1024 * 1024;
+
+/**
+ * Memory for a chunk of `length` bytes as pieces of CHUNK_PIECE bytes (the last one shorter),
+ * each a buffer of its own of one of two capacities (64 KiB for a small chunk, else 1 MiB):
+ * chunks of any length share them. Give each back with `recycleBlock(piece.buffer)`.
+ */
+export function chunkPieces(length: number): Buffer[] {
+  if (length <= MIN_CAPACITY) return [allocBlock(MIN_CAPACITY).subarray(0, length)];
+  const pieces: Buffer[] = [];
+  for (let at = 0; at < length; at += CHUNK_PIECE) pieces.push(allocBlock(CHUNK_PIECE).subarray(0, Math.min(CHUNK_PIECE, length - at)));
+  return pieces;
+}

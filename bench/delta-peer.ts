@@ -44,7 +44,7 @@ if (mode === 'serve') {
   }
   process.on('SIGTERM', () => {
     const cpu = process.cpuUsage();
-    process.stdout.write(`${JSON.stringify({ maxRssMB: peakRssMB(), cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`);
+    process.stdout.write(`${JSON.stringify({ maxRssMB: peakRssMB(), cpuSeconds: (cpu.user + cpu.system) / 1e6, userSeconds: cpu.user / 1e6 })}\n`);
     process.exit(0);
   });
 } else if (mode === 'send') {
@@ -59,7 +59,7 @@ if (mode === 'serve') {
     ...(process.env.DELTA_TRACE ? { onProgress: traceProgress(start) } : {}),
   });
   const cpu = process.cpuUsage();
-  process.stdout.write(`${JSON.stringify({ ...result, seconds: (performance.now() - start) / 1000, maxRssMB: peakRssMB(), cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`);
+  process.stdout.write(`${JSON.stringify({ ...result, seconds: (performance.now() - start) / 1000, maxRssMB: peakRssMB(), cpuSeconds: (cpu.user + cpu.system) / 1e6, userSeconds: cpu.user / 1e6 })}\n`);
 } else {
   process.stderr.write('usage: delta-peer serve DIR [--no-delta] | send FILE PORT [--no-delta] [--rate BYTES/S]\n');
   process.exit(2);

@@ -244,8 +244,11 @@ class Sender {
   private refetched = 0;
   private wireBytes = 0;
   private deltaUsed = false;
-  /** The file's data frames, once read (null: not a snapshot file, no delta). */
-  private frames: DataFrame[] | null | undefined;
+  /**
+   * The file's data frames (null: not a snapshot file, no delta), read from its block headers
+   * while the first handshake is under way: they are needed once the receiver agrees version 2.
+   */
+  private frames: Promise<DataFrame[] | null> | undefined;
   private furthest = -1; // furthest offset the receiver ever reported holding
   /** Whether the last attempt got the receiver further than any before it. */
   progressed = false;
@@ -276,6 +279,9 @@ class Sender {
     };
     this.options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      if (this.options.delta !== false && (this.options.protocolVersion ?? PROTOCOL_VERSION) >= 2) {
+        this.frames ??= readDataFrames(this.file, this.size).catch(() => null);
+      }
       const { offset, version } = await this.handshake(conn);
       this.reached(offset);
       if (this.resumedFrom < 0) this.resumedFrom = offset;
@@ -326,8 +332,8 @@ class Sender {
    * and returns those the receiver says it holds (in file order): they go as COPY messages.
    */
   private async negotiate(conn: WireConnection, start: number): Promise<DataFrame[]> {
-    this.frames ??= await readDataFrames(this.file, this.size);
-    const all = this.frames;
+    this.frames ??= readDataFrames(this.file, this.size).catch(() => null);
+    const all = await this.frames;
     if (!all) return [];
     const offered = all.filter((f) => f.offset + f.length > start);
     if (offered.length === 0) return [];

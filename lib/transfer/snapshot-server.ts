@@ -267,7 +267,11 @@ export class SnapshotServer extends EventEmitter {
       // `version` only when above 1: a version 1 ACCEPT is what an older build sends.
       await conn.send('ACCEPT', { offset: receiver.offset, proof: this.proof(info, hello), ...(info.version! > BASE_PROTOCOL_VERSION ? { version: info.version } : {}) });
       this.emit('transfer-start', info);
-      await this.receive(conn, receiver, info, idle);
+      // Version 2: the frames already here are indexed while the sender reads its own block
+      // headers for its OFFER, not after it.
+      const bases = info.version! >= 2 && receiver.offset < info.size ? this.indexBases(info.id) : null;
+      bases?.catch(() => {}); // its error, if any, is met at the first OFFER
+      await this.receive(conn, receiver, info, idle, bases);
     } catch (err) {
       if (id) {
         // Tell the sender why the data was refused (a full disk, a file that failed its CRC or
@@ -384,7 +388,7 @@ export class SnapshotServer extends EventEmitter {
    * started at once; its ACK goes out when the write completes, while later chunks are already
    * being checked (writes, and so ACKs, stay in order). At most WRITES_AHEAD writes are pending.
    */
-  private async receive(conn: WireConnection, receiver: ChunkedReceiver, info: TransferInfo, idle: number): Promise<void> {
+  private async receive(conn: WireConnection, receiver: ChunkedReceiver, info: TransferInfo, idle: number, indexing: Promise<BaseFrames> | null): Promise<void> {
     let nacked = -1; // the offset a NACK asked the sender to go back to
     const pending: Promise<unknown>[] = [];
     let failed: unknown = null;
@@ -413,7 +417,7 @@ export class SnapshotServer extends EventEmitter {
             if (offered + digests.length > maxOffered) {
               throw new LimitError(`the sender offers more than ${maxOffered} frames for ${info.size} bytes`, { expected: maxOffered, actual: offered + digests.length });
             }
-            bases ??= await this.indexBases(info.id);
+            bases ??= await (indexing ?? this.indexBases(info.id));
             receiver.beforeInstall ??= checkAssembledSnapshot;
             const bits = Buffer.alloc(Math.ceil(digests.length / 8));
             digests.forEach((d, i) => {
@@ -493,7 +497,7 @@ export class SnapshotServer extends EventEmitter {
         if (pending.length >= (bases ? DELTA_WRITES_AHEAD : WRITES_AHEAD)) await Promise.race(pending);
       }
     } finally {
-      await bases?.close();
+      await (bases ?? (await indexing?.catch(() => null)))?.close();
     }
   }
 

@@ -30,7 +30,6 @@ import { BaseFrames } from './base-frames.js';
 import { checkAssembledSnapshot } from './check-assembled.js';
 import { CHUNK_DATA, type ChunkFrame } from '../format/chunk-frame.js';
 import { FRAME_DIGEST_BYTES } from '../format/frame-digest.js';
-import { recycleBlock } from '../format/block-buffers.js';
 import { WireConnection } from './wire-connection.js';
 
 /** Options of {@link createSnapshotServer}. */
@@ -461,7 +460,7 @@ export class SnapshotServer extends EventEmitter {
         }
         // A frame read from a base: its memory is reused once written (or refused).
         const copied = copy !== null ? frame.parts![0]! : null;
-        if (copied) void done.then(() => recycleBlock(copied.buffer), () => {});
+        if (copied) void done.then(() => bases!.release(copied), () => bases!.release(copied));
         if (copy !== null && outcome === 'bad') {
           // A frame here whose bytes no longer match its CRC: never written, forgotten, and
           // asked of the sender instead.

@@ -178,12 +178,14 @@ export class BaseFrames {
     // Copies go forward: what was read for frames of other runs is dropped (at most two runs are held ahead).
     for (const [f, r] of this.runOf) if (r !== run && r !== run.following) this.unwait(f, r);
     const bytes = await run.bytes;
-    if (!bytes) {
+    const at = frame.offset - run.start;
+    // A base that shrank since it was indexed: the frames past its end cannot be had.
+    if (!bytes || at + frame.length > bytes.length) {
       run.users--;
+      this.recycleIfDone(run);
       this.forget(digest);
       return null;
     }
-    const at = frame.offset - run.start;
     const out = bytes.subarray(at, at + frame.length);
     this.lent.set(out, run);
     return out;
@@ -233,11 +235,12 @@ export class BaseFrames {
     if (!handle) return null;
     const buf = allocChunk(length);
     const filled = await readFully(handle, buf, offset).catch(() => -1);
-    if (filled !== length) {
+    if (filled < 0) {
       recycleBlock(buf.buffer);
       return null;
     }
-    return buf;
+    // Short if the base shrank: the frames that lie whole in what was read are still good.
+    return buf.subarray(0, filled);
   }
 
   /** Closes the base files opened for reads. */

@@ -100,7 +100,13 @@ async function transfer(today: string, yesterday: string, delta: boolean, limit:
   const recv = path.join(dir, 'received');
   fs.rmSync(recv, { recursive: true, force: true });
   fs.mkdirSync(recv);
-  fs.copyFileSync(yesterday, path.join(recv, 'bench'));
+  const base = path.join(recv, 'bench');
+  fs.copyFileSync(yesterday, base);
+  // Yesterday's snapshot has long been on disk: flushed here, its copy would otherwise be
+  // written back while the transfer is timed, sharing the disk with the file being received.
+  const fd = fs.openSync(base, 'r');
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
   const flag = delta ? [] : ['--no-delta'];
   const server = spawn(process.execPath, [path.join(here, 'delta-peer.js'), 'serve', recv, ...flag], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = Number(await waitLine(server));

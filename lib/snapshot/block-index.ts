@@ -3,6 +3,7 @@
  * footer — hopping over the data frames. Reads a few hundred bytes per block whatever the file
  * size: how `inspectSnapshot` lists blocks and how a partial file is analysed for resume.
  */
+import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { FormatError, TruncatedError } from '../errors.js';
 import {
@@ -21,20 +22,36 @@ import { checkBlockLimits } from '../format/block-limits.js';
 
 const READ_AHEAD = 512;
 
-/** One metadata frame read from a file. */
+/** One metadata frame read from a file; `bytes`: the whole frame as read. */
 export type IndexedFrame =
-  | { kind: 'header'; offset: number; size: number; header: SnapshotHeader }
-  | { kind: 'block'; offset: number; size: number; block: BlockHeader }
-  | { kind: 'footer'; offset: number; size: number; footer: SnapshotFooter };
+  | { kind: 'header'; offset: number; size: number; header: SnapshotHeader; bytes: Buffer }
+  | { kind: 'block'; offset: number; size: number; block: BlockHeader; bytes: Buffer }
+  | { kind: 'footer'; offset: number; size: number; footer: SnapshotFooter; bytes: Buffer };
+
+/** Options of {@link walkSnapshotFrames}. */
+export interface WalkOptions {
+  /**
+   * Read with synchronous reads, giving the event loop a turn every SYNC_SLICE frames: for a file
+   * known to be in the page cache (one just written), where each asynchronous read of a few
+   * hundred bytes cost a round trip through libuv's thread pool, many times the read itself
+   * (a 1 GiB snapshot's 2,000 block headers: ≈ 140 ms, against ≈ 15 ms read in place).
+   */
+  sync?: boolean;
+}
+
+/** Frames read synchronously between turns of the event loop. */
+const SYNC_SLICE = 128;
+
+type ReadAt = (file: FileHandle, position: number, length: number) => Promise<Buffer> | Buffer;
 
 /** Reads the whole metadata frame at `offset`, or throws Truncated/Format/Checksum errors. */
-export async function readMetaFrame(file: FileHandle, offset: number, fileSize: number): Promise<Buffer> {
-  const first = await readAt(file, offset, Math.min(READ_AHEAD, fileSize - offset));
+export async function readMetaFrame(file: FileHandle, offset: number, fileSize: number, read: ReadAt = readAt): Promise<Buffer> {
+  const first = await read(file, offset, Math.min(READ_AHEAD, fileSize - offset));
   const length = metaFrameLength(first, offset);
   if (length === null) throw new TruncatedError(`file ends inside a frame header at byte ${offset}`, { offset });
   const size = SKIPPABLE_HEADER + length;
   if (offset + size > fileSize) throw new TruncatedError(`file ends inside the frame at byte ${offset}`, { offset });
-  return size <= first.length ? first.subarray(0, size) : readAt(file, offset, size);
+  return size <= first.length ? first.subarray(0, size) : read(file, offset, size);
 }
 
 /**
@@ -42,17 +59,19 @@ export async function readMetaFrame(file: FileHandle, offset: number, fileSize: 
  * Stops with an error at the first frame that is cut or damaged; a data frame running past the
  * end of the file ends the walk with a TruncatedError.
  */
-export async function* walkSnapshotFrames(file: FileHandle, fileSize: number): AsyncGenerator<IndexedFrame> {
-  const headerFrame = await readMetaFrame(file, 0, fileSize);
+export async function* walkSnapshotFrames(file: FileHandle, fileSize: number, options: WalkOptions = {}): AsyncGenerator<IndexedFrame> {
+  const read = options.sync ? readAtSync : readAt;
+  const headerFrame = await readMetaFrame(file, 0, fileSize, read);
   const header = decodeHeader(headerFrame, 0);
-  yield { kind: 'header', offset: 0, size: headerFrame.length, header };
+  yield { kind: 'header', offset: 0, size: headerFrame.length, header, bytes: headerFrame };
   let offset = headerFrame.length;
   for (let seq = 0; ; seq++) {
     if (offset >= fileSize) throw new TruncatedError(`file ends at byte ${offset} with no footer`, { offset });
-    const frame = await readMetaFrame(file, offset, fileSize);
+    if (options.sync && seq % SYNC_SLICE === SYNC_SLICE - 1) await new Promise((resolve) => setImmediate(resolve));
+    const frame = await readMetaFrame(file, offset, fileSize, read);
     const tag = frameTag(frame);
     if (tag === TAG_FOOTER) {
-      yield { kind: 'footer', offset, size: frame.length, footer: decodeFooter(frame, offset) };
+      yield { kind: 'footer', offset, size: frame.length, footer: decodeFooter(frame, offset), bytes: frame };
       return;
     }
     if (tag !== TAG_BLOCK) throw new FormatError(`unexpected frame ${JSON.stringify(tag)} at byte ${offset}`, { offset });
@@ -68,7 +87,7 @@ export async function* walkSnapshotFrames(file: FileHandle, fileSize: number): A
     if (end > fileSize) {
       throw new TruncatedError(`data frame of block ${seq} runs past the end of the file`, { offset, seq });
     }
-    yield { kind: 'block', offset, size: frame.length, block };
+    yield { kind: 'block', offset, size: frame.length, block, bytes: frame };
     offset = end;
   }
 }
@@ -77,4 +96,16 @@ export async function* walkSnapshotFrames(file: FileHandle, fileSize: number): A
 export async function readAt(file: FileHandle, position: number, length: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(Math.max(0, length));
   return buf.subarray(0, await readFully(file, buf, position));
+}
+
+/** {@link readAt} with a synchronous read. */
+export function readAtSync(file: FileHandle, position: number, length: number): Buffer {
+  const buf = Buffer.allocUnsafe(Math.max(0, length));
+  let filled = 0;
+  while (filled < buf.length) {
+    const n = fs.readSync(file.fd, buf, filled, buf.length - filled, position + filled);
+    if (n === 0) break;
+    filled += n;
+  }
+  return buf.subarray(0, filled);
 }

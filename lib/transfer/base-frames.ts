@@ -6,7 +6,8 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { allocStaging, recycleBlock } from '../format/block-buffers.js';
+import { recycleBlock } from '../format/block-buffers.js';
+import { allocChunk } from './chunk-memory.js';
 import { readFully } from '../sink/read-fully.js';
 import { readDataFrames } from './data-frames.js';
 
@@ -24,9 +25,32 @@ export interface BaseFrame {
   next?: BaseFrame;
 }
 
-/** Frames read ahead at most, and their bytes at most. */
-const READ_AHEAD_FRAMES = 3;
-const READ_AHEAD_BYTES = 16 * 1024 * 1024;
+/**
+ * Frames are read in runs: a frame and those after it in the same base (the block headers
+ * between them read along and skipped), up to RUN_BYTES in one read, and the next run read
+ * while this one is checked and written. A read per frame (2,000 of them for a 1 GiB
+ * snapshot) cost a round trip through libuv's thread pool each, more than the copy itself.
+ */
+const RUN_BYTES = 4 * 1024 * 1024;
+/** The most bytes between two frames of one run (a block header lies between them). */
+const RUN_GAP = 64 * 1024;
+
+/** One read of consecutive frames of a base. */
+interface Run {
+  path: string;
+  /** File offset of the first byte read. */
+  start: number;
+  /** Its frames, in file order. */
+  frames: BaseFrame[];
+  /** The bytes, once read (null: the base could not be read as indexed). */
+  bytes: Promise<Buffer | null>;
+  /** Frames of it handed out and not yet released. */
+  users: number;
+  /** Frames of it not yet asked for (they may still be). */
+  waiting: number;
+  /** The run read ahead after it. */
+  following?: Run;
+}
 
 /** Limits of a {@link BaseFrames} index. */
 export interface BaseFramesOptions {
@@ -39,31 +63,42 @@ export interface BaseFramesOptions {
 /** Names that are never bases: partial files and temporary files. */
 const NOT_A_BASE = /\.(partial|tmp)$|^\./;
 
-/** Index of the frames in a receiver's base files, by digest. */
+/**
+ * Index of the frames in a receiver's base files, by digest, and reads of them for one
+ * connection. The index itself can be shared by several connections ({@link BaseFrames.share}):
+ * each has its own open files and reads ahead.
+ */
 export class BaseFrames {
-  private readonly byDigest = new Map<string, BaseFrame>();
+  private readonly byDigest: Map<string, BaseFrame>;
   private readonly handles = new Map<string, Promise<fsp.FileHandle | null>>();
-  /** Reads started ahead of being asked for, oldest first. */
-  private readonly ahead = new Map<BaseFrame, Promise<Buffer | null>>();
-  private aheadBytes = 0;
+  /** The run each frame read (or being read) and not yet asked for lies in. */
+  private readonly runOf = new Map<BaseFrame, Run>();
+  /** The run each frame's bytes handed out lie in, until released. */
+  private readonly lent = new WeakMap<Buffer, Run>();
   /** The base files indexed. */
-  readonly files: string[] = [];
+  readonly files: string[];
+  /**
+   * What the index was built from: the path, size, inode, modification and change times of every
+   * candidate (see {@link BaseFrames.stampOf}). While the candidates' stamp is the same, so are
+   * the files, and the index may be used again.
+   */
+  readonly stamp: string;
 
-  private constructor() {}
+  private constructor(byDigest: Map<string, BaseFrame>, files: string[], stamp: string) {
+    this.byDigest = byDigest;
+    this.files = files;
+    this.stamp = stamp;
+  }
 
   /**
    * Indexes the snapshot files among `candidates` (paths; those that are not whole snapshot
    * files are passed over), newest first, within the limits.
    */
   static async build(candidates: string[], options: BaseFramesOptions = {}): Promise<BaseFrames> {
-    const index = new BaseFrames();
     const maxFiles = options.maxFiles ?? 4;
     let room = options.maxFrames ?? 1 << 20;
-    const dated: { file: string; mtime: number; size: number }[] = [];
-    for (const file of candidates) {
-      const stat = await fsp.stat(file).catch(() => null);
-      if (stat?.isFile()) dated.push({ file, mtime: stat.mtimeMs, size: stat.size });
-    }
+    const dated = await statCandidates(candidates);
+    const index = new BaseFrames(new Map(), [], stampOf(dated));
     dated.sort((a, b) => b.mtime - a.mtime);
     for (const { file, size } of dated) {
       if (index.files.length >= maxFiles || room <= 0) break;
@@ -87,6 +122,22 @@ export class BaseFrames {
       }
     }
     return index;
+  }
+
+  /**
+   * The stamp (see {@link BaseFrames.stamp}) the candidates have now: an index built from
+   * candidates of the same stamp indexes the same bytes.
+   */
+  static async stampOf(candidates: string[]): Promise<string> {
+    return stampOf(await statCandidates(candidates));
+  }
+
+  /**
+   * The same index for another connection, with its own open files and reads ahead. A frame
+   * either forgets (found damaged) is forgotten by both.
+   */
+  share(): BaseFrames {
+    return new BaseFrames(this.byDigest, this.files, this.stamp);
   }
 
   /** The snapshot files in `dir` that may serve as bases (every regular file but partials). */
@@ -113,60 +164,117 @@ export class BaseFrames {
   /**
    * The frame's bytes, or null if they cannot be had as they were indexed (the base vanished or
    * shrank: then the frame is forgotten). Not checked here: the caller checks them against the
-   * CRC32 it was asked for, once, as it writes them, and forgets the frame if they fail.
+   * CRC32 it was asked for, once, as it writes them, and forgets the frame if they fail. Give
+   * them back with {@link BaseFrames.release} once written (or refused).
    */
   async read(digest: string, frame: BaseFrame): Promise<Buffer | null> {
-    let pending = this.ahead.get(frame);
-    if (pending) {
-      this.ahead.delete(frame);
-      this.aheadBytes -= frame.length;
-    } else pending = this.readFrame(frame);
-    // The next frames of the same base are read while this one is checked and written; reads
-    // ahead of another run (the copies went elsewhere) are dropped.
-    const wanted = new Set<BaseFrame>();
-    for (let f = frame.next, n = 0; f && n < READ_AHEAD_FRAMES; f = f.next, n++) wanted.add(f);
-    for (const [f, read] of this.ahead) {
-      if (wanted.has(f)) continue;
-      this.ahead.delete(f);
-      this.aheadBytes -= f.length;
-      void read.then((b) => b && recycleBlock(b.buffer));
+    const run = this.runOf.get(frame) ?? this.startRun(frame);
+    this.runOf.delete(frame);
+    run.waiting--;
+    run.users++;
+    // The next run is read while this one is checked and written.
+    const last = run.frames[run.frames.length - 1]!;
+    if (!run.following && last.next && !this.runOf.has(last.next)) run.following = this.startRun(last.next);
+    // Copies go forward: what was read for frames of other runs is dropped (at most two runs are held ahead).
+    for (const [f, r] of this.runOf) if (r !== run && r !== run.following) this.unwait(f, r);
+    const bytes = await run.bytes;
+    const at = frame.offset - run.start;
+    // A base that shrank since it was indexed: the frames past its end cannot be had.
+    if (!bytes || at + frame.length > bytes.length) {
+      run.users--;
+      this.recycleIfDone(run);
+      this.forget(digest);
+      return null;
     }
-    for (const f of wanted) {
-      if (this.ahead.has(f)) continue;
-      if (this.aheadBytes + f.length > READ_AHEAD_BYTES) break;
-      this.ahead.set(f, this.readFrame(f));
-      this.aheadBytes += f.length;
-    }
-    const bytes = await pending;
-    if (!bytes) this.forget(digest);
-    return bytes;
+    const out = bytes.subarray(at, at + frame.length);
+    this.lent.set(out, run);
+    return out;
   }
 
-  private async readFrame(frame: BaseFrame): Promise<Buffer | null> {
-    let opening = this.handles.get(frame.path);
+  /** Gives back bytes {@link BaseFrames.read} handed out: their memory is reused once no frame of their read is held. */
+  release(bytes: Buffer): void {
+    const run = this.lent.get(bytes);
+    if (!run) return;
+    this.lent.delete(bytes);
+    run.users--;
+    this.recycleIfDone(run);
+  }
+
+  /** Reads `frame` and the frames after it in its base, within RUN_BYTES. */
+  private startRun(frame: BaseFrame): Run {
+    const frames = [frame];
+    let end = frame.offset + frame.length;
+    for (let f = frame.next; f && f.path === frame.path && f.offset >= end && f.offset - end <= RUN_GAP && f.offset + f.length - frame.offset <= RUN_BYTES && !this.runOf.has(f); f = f.next) {
+      frames.push(f);
+      end = f.offset + f.length;
+    }
+    const run: Run = { path: frame.path, start: frame.offset, frames, bytes: this.readRange(frame.path, frame.offset, end - frame.offset), users: 0, waiting: frames.length };
+    for (const f of frames) this.runOf.set(f, run);
+    return run;
+  }
+
+  /** `frame` of `run` will not be asked for after all. */
+  private unwait(frame: BaseFrame, run: Run): void {
+    this.runOf.delete(frame);
+    run.waiting--;
+    this.recycleIfDone(run);
+  }
+
+  private recycleIfDone(run: Run): void {
+    if (run.users > 0 || run.waiting > 0) return;
+    void run.bytes.then((b) => b && recycleBlock(b.buffer));
+  }
+
+  private async readRange(file: string, offset: number, length: number): Promise<Buffer | null> {
+    let opening = this.handles.get(file);
     if (!opening) {
-      opening = fsp.open(frame.path, 'r').catch(() => null);
-      this.handles.set(frame.path, opening);
+      opening = fsp.open(file, 'r').catch(() => null);
+      this.handles.set(file, opening);
     }
     const handle = await opening;
     if (!handle) return null;
-    const buf = allocStaging(frame.length);
-    const filled = await readFully(handle, buf, frame.offset).catch(() => -1);
-    if (filled !== frame.length) {
+    const buf = allocChunk(length);
+    const filled = await readFully(handle, buf, offset).catch(() => -1);
+    if (filled < 0) {
       recycleBlock(buf.buffer);
       return null;
     }
-    return buf;
+    // Short if the base shrank: the frames that lie whole in what was read are still good.
+    return buf.subarray(0, filled);
   }
 
   /** Closes the base files opened for reads. */
   async close(): Promise<void> {
-    const ahead = [...this.ahead.values()];
-    this.ahead.clear();
-    this.aheadBytes = 0;
-    await Promise.all(ahead);
+    const runs = new Set(this.runOf.values());
+    for (const [f, r] of this.runOf) this.unwait(f, r);
+    await Promise.all([...runs].map((r) => r.bytes));
     const handles = [...this.handles.values()];
     this.handles.clear();
     for (const h of handles) await (await h)?.close().catch(() => {});
   }
+}
+
+interface Candidate {
+  file: string;
+  size: number;
+  mtime: number;
+  /** Inode, modification and change times (ns): any write, rename or copy over the file changes one. */
+  identity: string;
+}
+
+/** The candidates that are regular files, with what identifies their bytes. */
+async function statCandidates(candidates: string[]): Promise<Candidate[]> {
+  const dated: Candidate[] = [];
+  for (const file of candidates) {
+    const stat = await fsp.stat(file, { bigint: true }).catch(() => null);
+    if (stat?.isFile()) dated.push({ file, size: Number(stat.size), mtime: Number(stat.mtimeMs), identity: `${stat.ino}:${stat.mtimeNs}:${stat.ctimeNs}` });
+  }
+  return dated;
+}
+
+function stampOf(dated: Candidate[]): string {
+  return dated
+    .map((c) => `${c.file}\0${c.size}\0${c.identity}`)
+    .sort()
+    .join('\n');
 }

@@ -11,7 +11,7 @@
 import fsp from 'node:fs/promises';
 import { ChecksumError, FormatError } from '../errors.js';
 import { crc32, crc32Combine } from '../format/crc32.js';
-import { readAt, walkSnapshotFrames } from '../snapshot/block-index.js';
+import { walkSnapshotFrames } from '../snapshot/block-index.js';
 
 /** Throws a corruption error unless the `length`-byte snapshot at `file`, whose CRC32 is `crc`, checks out. */
 export async function checkAssembledSnapshot(file: string, length: number, crc: number): Promise<void> {
@@ -19,7 +19,8 @@ export async function checkAssembledSnapshot(file: string, length: number, crc: 
   try {
     let running = 0;
     let end = 0;
-    for await (const f of walkSnapshotFrames(handle, length)) {
+    // The file was just written: its metadata frames are read in place (synchronously, in slices).
+    for await (const f of walkSnapshotFrames(handle, length, { sync: true })) {
       if (f.offset !== end) throw new FormatError(`a frame at byte ${f.offset} where one should start at ${end}`, { offset: f.offset });
       if (f.kind === 'block' && f.block.prefixCrc !== running) {
         throw new ChecksumError(`block ${f.block.seq}: the CRC of the file before it does not match its header`, { offset: f.offset, expected: f.block.prefixCrc, actual: running });
@@ -27,7 +28,7 @@ export async function checkAssembledSnapshot(file: string, length: number, crc: 
       if (f.kind === 'footer' && (f.footer.prefixCrc !== running || f.footer.offset !== f.offset)) {
         throw new ChecksumError('the footer does not match the file before it', { offset: f.offset, expected: f.footer.prefixCrc, actual: running });
       }
-      running = crc32(await readAt(handle, f.offset, f.size), running);
+      running = crc32(f.bytes, running);
       end = f.offset + f.size;
       if (f.kind === 'block') {
         running = crc32Combine(running, f.block.frameCrc, f.block.frameLength);

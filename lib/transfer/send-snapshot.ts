@@ -29,7 +29,8 @@ import {
   wrapIoError,
 } from '../errors.js';
 import { CHUNK_DATA, encodeChunkHeader, endFrame, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../format/chunk-frame.js';
-import { allocStaging, recycleBlock } from '../format/block-buffers.js';
+import { recycleBlock } from '../format/block-buffers.js';
+import { CHUNK_PIECE, chunkPieces } from './chunk-memory.js';
 import { crc32, crc32Combine } from '../format/crc32.js';
 import { PrefixCrcs } from './prefix-crcs.js';
 import { checkChunkSize } from '../streams/chunker.js';
@@ -243,8 +244,11 @@ class Sender {
   private refetched = 0;
   private wireBytes = 0;
   private deltaUsed = false;
-  /** The file's data frames, once read (null: not a snapshot file, no delta). */
-  private frames: DataFrame[] | null | undefined;
+  /**
+   * The file's data frames (null: not a snapshot file, no delta), read from its block headers
+   * while the first handshake is under way: they are needed once the receiver agrees version 2.
+   */
+  private frames: Promise<DataFrame[] | null> | undefined;
   private furthest = -1; // furthest offset the receiver ever reported holding
   /** Whether the last attempt got the receiver further than any before it. */
   progressed = false;
@@ -275,6 +279,9 @@ class Sender {
     };
     this.options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      if (this.options.delta !== false && (this.options.protocolVersion ?? PROTOCOL_VERSION) >= 2) {
+        this.frames ??= readDataFrames(this.file, this.size).catch(() => null);
+      }
       const { offset, version } = await this.handshake(conn);
       this.reached(offset);
       if (this.resumedFrom < 0) this.resumedFrom = offset;
@@ -325,8 +332,8 @@ class Sender {
    * and returns those the receiver says it holds (in file order): they go as COPY messages.
    */
   private async negotiate(conn: WireConnection, start: number): Promise<DataFrame[]> {
-    this.frames ??= await readDataFrames(this.file, this.size);
-    const all = this.frames;
+    this.frames ??= readDataFrames(this.file, this.size).catch(() => null);
+    const all = await this.frames;
     if (!all) return [];
     const offered = all.filter((f) => f.offset + f.length > start);
     if (offered.length === 0) return [];
@@ -357,7 +364,7 @@ class Sender {
     let acked = start;
     let seq = 0;
     // COPY items carry no data: `data` is null.
-    let inflight: { offset: number; end: number; data: Buffer | null; seq: number }[] = [];
+    let inflight: { offset: number; end: number; data: Buffer[] | null; seq: number }[] = [];
     // Frames the receiver holds, by data offset; one it cannot use after all is dropped from here.
     const held = new Map(copies.map((f) => [f.offset, f]));
     let nextHeld = 0; // index into `copies` of the first frame at or after `pos`
@@ -411,19 +418,19 @@ class Sender {
         } else {
           // Between copied frames go small chunks (a block header, a changed frame): the window
           // counts their bytes, so a run of them is not held to `window` round trips.
-          const bytes = chunks.reduce((n, c) => n + c.data!.length, 0);
+          const bytes = chunks.reduce((n, c) => n + c.end - c.offset, 0);
           if (chunks.length >= window + MAX_COPIES_IN_FLIGHT || (chunks.length > 0 && bytes + length > Math.min(window * this.chunkSize, WINDOW_BYTES))) break;
         }
         const data = await this.read(pos, length);
         await this.throttle(length);
-        const crc = crc32(data);
+        const crc = data.reduce((c, piece) => crc32(piece, c), 0);
         const prefix = crc32Combine(crcAt.get(pos)!, crc, length);
         crcAt.set(pos + length, prefix);
         this.prefixes.add(pos + length, prefix);
         // Not awaited: the window bounds what is queued, and the next chunk is read and checked
         // while this one drains.
         const chunkSeq = seq++;
-        void conn.write([encodeChunkHeader({ type: CHUNK_DATA, seq: chunkSeq, offset: pos, length, crc32: crc }), data]).catch(() => {});
+        void conn.write([encodeChunkHeader({ type: CHUNK_DATA, seq: chunkSeq, offset: pos, length, crc32: crc }), ...data]).catch(() => {});
         this.sentBytes += length;
         this.rateBytes += length;
         if (pos < this.highest) this.resentBytes += Math.min(length, this.highest - pos);
@@ -490,7 +497,7 @@ class Sender {
       const ackSeq = m.body.seq;
       inflight = inflight.filter((c) => {
         if (c.end > acked) return true;
-        if (c.data) recycleBlock(c.data.buffer as ArrayBuffer);
+        if (c.data) for (const piece of c.data) recycleBlock(piece.buffer as ArrayBuffer);
         else if (c.seq === ackSeq) this.copiedBytes += c.end - c.offset;
         return false;
       });
@@ -512,20 +519,30 @@ class Sender {
     this.rereadBytes += end - at;
     while (at < end) {
       const n = Math.min(MAX_CHUNK_SIZE, end - at);
-      const data = await this.read(at, n);
-      crc = crc32(data, crc);
-      recycleBlock(data.buffer as ArrayBuffer);
+      for (const piece of await this.read(at, n)) {
+        crc = crc32(piece, crc);
+        recycleBlock(piece.buffer as ArrayBuffer);
+      }
       at += n;
     }
     return crc;
   }
 
-  /** Reads into memory of our own (recycled once the chunk is acknowledged). */
-  private async read(position: number, length: number): Promise<Buffer> {
-    const buf = allocStaging(length);
-    const filled = await readFully(this.file, buf, position);
-    if (filled < length) throw new IoError(`the file being sent shrank at byte ${position + filled}`);
-    return buf;
+  /**
+   * Reads into memory of our own, recycled once the chunk is acknowledged: pieces of at most
+   * CHUNK_PIECE bytes (chunk-memory.ts), of one capacity whatever the chunk's length, so that
+   * chunks of every length (a delta sends the stretches between copied frames) reuse the same
+   * memory.
+   */
+  private async read(position: number, length: number): Promise<Buffer[]> {
+    const pieces = chunkPieces(length);
+    const filled = await Promise.all(pieces.map((p, i) => readFully(this.file, p, position + i * CHUNK_PIECE)));
+    const got = filled.reduce((a, b) => a + b, 0);
+    if (got < length) {
+      for (const p of pieces) recycleBlock(p.buffer as ArrayBuffer);
+      throw new IoError(`the file being sent shrank at byte ${position + got}`);
+    }
+    return pieces;
   }
 
   private async throttle(length: number): Promise<void> {

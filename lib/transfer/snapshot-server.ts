@@ -30,7 +30,6 @@ import { BaseFrames } from './base-frames.js';
 import { checkAssembledSnapshot } from './check-assembled.js';
 import { CHUNK_DATA, type ChunkFrame } from '../format/chunk-frame.js';
 import { FRAME_DIGEST_BYTES } from '../format/frame-digest.js';
-import { recycleBlock } from '../format/block-buffers.js';
 import { WireConnection } from './wire-connection.js';
 
 /** Options of {@link createSnapshotServer}. */
@@ -125,7 +124,9 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.1']);
 /**
  * Receives snapshots into `options.dir`, resuming each from its partial file. Events:
  * `transfer-start`, `progress`, `installed`, `refused`, `bad-chunk`, `transfer-error`,
- * `connection-error`, `expired`, `error`.
+ * `connection-error`, `expired`, `error`; in delta transfers `bases-indexed` `{ id, files, frames,
+ * cached }` (the frames already here, at the first OFFER; `cached`: the index of an earlier
+ * connection, its files unchanged since) and `base-frame-failed` `{ id, offset, base }`.
  */
 export class SnapshotServer extends EventEmitter {
   /** The options the server was made with. */
@@ -135,6 +136,12 @@ export class SnapshotServer extends EventEmitter {
   private readonly connections = new Set<Duplex>();
   /** Connections that have not authenticated yet. */
   private authenticating = 0;
+  /**
+   * The index of base frames last built, used again by later delta transfers (a reconnect, the
+   * next snapshot) while its candidate files are unchanged (same names, sizes, inodes, times):
+   * one index at most, itself bounded by maxBaseFiles and maxBaseFrames.
+   */
+  private baseIndex: BaseFrames | null = null;
 
   constructor(options: SnapshotServerOptions) {
     super();
@@ -183,6 +190,7 @@ export class SnapshotServer extends EventEmitter {
   /** Stops listening and drops open connections (their partials stay for a later resume). */
   async close(): Promise<void> {
     for (const c of this.connections) c.destroy();
+    this.baseIndex = null;
     const server = this.server;
     this.server = null;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -258,7 +266,11 @@ export class SnapshotServer extends EventEmitter {
       // `version` only when above 1: a version 1 ACCEPT is what an older build sends.
       await conn.send('ACCEPT', { offset: receiver.offset, proof: this.proof(info, hello), ...(info.version! > BASE_PROTOCOL_VERSION ? { version: info.version } : {}) });
       this.emit('transfer-start', info);
-      await this.receive(conn, receiver, info, idle);
+      // Version 2: the frames already here are indexed while the sender reads its own block
+      // headers for its OFFER, not after it.
+      const bases = info.version! >= 2 && receiver.offset < info.size ? this.indexBases(info.id) : null;
+      bases?.catch(() => {}); // its error, if any, is met at the first OFFER
+      await this.receive(conn, receiver, info, idle, bases);
     } catch (err) {
       if (id) {
         // Tell the sender why the data was refused (a full disk, a file that failed its CRC or
@@ -375,7 +387,7 @@ export class SnapshotServer extends EventEmitter {
    * started at once; its ACK goes out when the write completes, while later chunks are already
    * being checked (writes, and so ACKs, stay in order). At most WRITES_AHEAD writes are pending.
    */
-  private async receive(conn: WireConnection, receiver: ChunkedReceiver, info: TransferInfo, idle: number): Promise<void> {
+  private async receive(conn: WireConnection, receiver: ChunkedReceiver, info: TransferInfo, idle: number, indexing: Promise<BaseFrames> | null): Promise<void> {
     let nacked = -1; // the offset a NACK asked the sender to go back to
     const pending: Promise<unknown>[] = [];
     let failed: unknown = null;
@@ -404,7 +416,7 @@ export class SnapshotServer extends EventEmitter {
             if (offered + digests.length > maxOffered) {
               throw new LimitError(`the sender offers more than ${maxOffered} frames for ${info.size} bytes`, { expected: maxOffered, actual: offered + digests.length });
             }
-            bases ??= await this.indexBases(info.id);
+            bases ??= await (indexing ?? this.indexBases(info.id));
             receiver.beforeInstall ??= checkAssembledSnapshot;
             const bits = Buffer.alloc(Math.ceil(digests.length / 8));
             digests.forEach((d, i) => {
@@ -448,7 +460,7 @@ export class SnapshotServer extends EventEmitter {
         }
         // A frame read from a base: its memory is reused once written (or refused).
         const copied = copy !== null ? frame.parts![0]! : null;
-        if (copied) void done.then(() => recycleBlock(copied.buffer), () => {});
+        if (copied) void done.then(() => bases!.release(copied), () => bases!.release(copied));
         if (copy !== null && outcome === 'bad') {
           // A frame here whose bytes no longer match its CRC: never written, forgotten, and
           // asked of the sender instead.
@@ -484,7 +496,7 @@ export class SnapshotServer extends EventEmitter {
         if (pending.length >= (bases ? DELTA_WRITES_AHEAD : WRITES_AHEAD)) await Promise.race(pending);
       }
     } finally {
-      await bases?.close();
+      await (bases ?? (await indexing?.catch(() => null)))?.close();
     }
   }
 
@@ -495,13 +507,24 @@ export class SnapshotServer extends EventEmitter {
     await conn.send('NACK', { seq, offset, frame });
   }
 
-  /** The frames already here that a delta transfer of `id` may use. */
+  /**
+   * The frames already here that a delta transfer of `id` may use: the index built for an
+   * earlier connection while its files are unchanged, else a new one. Emits `bases-indexed`.
+   */
   private async indexBases(id: string): Promise<BaseFrames> {
     const candidates = this.options.deltaBases ? await this.options.deltaBases(id) : await BaseFrames.candidatesIn(this.options.dir);
-    return BaseFrames.build(candidates, {
-      ...(this.options.maxBaseFiles !== undefined ? { maxFiles: this.options.maxBaseFiles } : {}),
-      ...(this.options.maxBaseFrames !== undefined ? { maxFrames: this.options.maxBaseFrames } : {}),
-    });
+    let index = this.baseIndex;
+    const cached = index !== null && index.stamp === (await BaseFrames.stampOf(candidates));
+    if (!cached) {
+      index = await BaseFrames.build(candidates, {
+        ...(this.options.maxBaseFiles !== undefined ? { maxFiles: this.options.maxBaseFiles } : {}),
+        ...(this.options.maxBaseFrames !== undefined ? { maxFrames: this.options.maxBaseFrames } : {}),
+      });
+      this.baseIndex = index;
+    }
+    this.emit('bases-indexed', { id, files: index!.files, frames: index!.size, cached });
+    // Each connection reads through its own files; the index is shared.
+    return index!.share();
   }
 
   /** Where snapshot `id` is stored. */

@@ -23,6 +23,7 @@ const { recycleBlock } = (await import(new URL('../../dist/format/block-buffers.
 const { keyHash } = (await import(new URL('../../dist/format/content-boundaries.js', import.meta.url).href)) as typeof import('../dist/format/content-boundaries.js');
 const { EntryBlockWriter } = (await import(new URL('../../dist/format/entry-record.js', import.meta.url).href)) as typeof import('../dist/format/entry-record.js');
 import { datasetEntries, DATASETS, type Dataset } from './datasets.js';
+import { parseSize } from './bench-args.js';
 
 const LAYOUTS = {
   fixed: { boundaries: 'fixed', digests: false },
@@ -52,11 +53,6 @@ async function child(data: Dataset, layout: Layout, size: number, out: string): 
   process.stdout.write(JSON.stringify(sample));
 }
 
-function parseSize(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)([kmg]?)$/i.exec(text);
-  if (!m) throw new Error(`bad size ${text}`);
-  return Math.round(Number(m[1]) * { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase()]!);
-}
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);

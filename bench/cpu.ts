@@ -16,11 +16,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { EntrySource, type RawBlock } from 'snapstream';
-import { datasetEntries, DATASETS, type Dataset } from './datasets.js';
+import { DATASETS, type Dataset } from './datasets.js';
+import { parseSize } from './bench-args.js';
+import { ensureRawDataset } from './raw-dataset.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -37,9 +36,7 @@ function parseOptions(argv: string[]): Options {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--size') {
-      const m = /^(\d+)([mg])$/i.exec(argv[++i]!);
-      if (!m) throw new Error('--size takes N m or N g');
-      o.size = Number(m[1]) * 1024 ** (m[2]!.toLowerCase() === 'g' ? 3 : 2);
+      o.size = parseSize(argv[++i]!);
     } else if (a === '--runs') o.runs = Number(argv[++i]);
     else if (a === '--dir') o.dir = argv[++i]!;
     else if (a === '--base') o.base = path.resolve(argv[++i]!);
@@ -74,18 +71,6 @@ function timed(cmd: string, args: string[], json: boolean): Measure {
   return out;
 }
 
-async function ensureRaw(o: Options, name: Dataset): Promise<string> {
-  const file = path.join(o.dir, `raw-${name}-${o.size}.bin`);
-  if (fs.existsSync(file)) return file;
-  process.stderr.write(`generating ${name} data set in ${file} …\n`);
-  await pipeline(
-    new EntrySource(datasetEntries(name, o.size)),
-    new Transform({ writableObjectMode: true, transform: (b: RawBlock, _e, cb) => cb(null, b.data) }),
-    fs.createWriteStream(`${file}.tmp`),
-  );
-  fs.renameSync(`${file}.tmp`, file);
-  return file;
-}
 
 /** One row: a snapstream case against a stock tool (`stock` null: none to compare with). */
 interface Row {
@@ -116,7 +101,7 @@ async function main(): Promise<void> {
   if (o.base) builds.unshift(['base', path.join(o.base, 'bench', 'dist', 'cases.js')]);
   const lines: string[] = [];
   for (const name of o.data) {
-    const raw = await ensureRaw(o, name);
+    const raw = await ensureRawDataset(o.dir, name, o.size);
     const dir = path.join(o.dir, name);
     fs.mkdirSync(dir, { recursive: true });
     const f = (n: string): string => path.join(dir, n);

@@ -15,22 +15,21 @@
  *
  *   npm run bench:delta -- --size 1g [--rate 125000000,50000000] [--update-docs]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inspectSnapshot, writeSnapshot, type Entry } from 'snapstream';
 import { randomBytes } from './datasets.js';
+import { option, parseSize } from './bench-args.js';
+import { waitLine } from './child-lines.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
-const opt = (name: string, fallback: string): string => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-};
+const opt = (name: string, fallback: string): string => option(args, name, fallback);
 const sizeText = opt('--size', '1g');
-const fileSize = Number(sizeText.slice(0, -1)) * ({ m: 1024 ** 2, g: 1024 ** 3 }[sizeText.slice(-1)] ?? 1);
+const fileSize = parseSize(sizeText);
 // Links to run both over besides loopback, in bytes per second (a comma-separated list).
 const rates = opt('--rate', '0').split(',').map(Number).filter((r) => r > 0);
 const dir = path.join(os.tmpdir(), 'snapstream-delta-bench');
@@ -76,17 +75,6 @@ async function ensure(file: string, count: number, version: Version, createdAt: 
   fs.renameSync(`${file}.tmp`, file);
 }
 
-function waitLine(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      text += d;
-      const nl = text.indexOf('\n');
-      if (nl >= 0) resolve(text.slice(0, nl));
-    });
-    child.on('exit', (code) => (code !== 0 ? reject(new Error(`child exited ${code}`)) : undefined));
-  });
-}
 
 interface Run {
   seconds: number;
@@ -108,9 +96,9 @@ async function transfer(today: string, yesterday: string, delta: boolean, limit:
   fs.fsyncSync(fd);
   fs.closeSync(fd);
   const flag = delta ? [] : ['--no-delta'];
-  const server = spawn(process.execPath, [path.join(here, 'delta-peer.js'), 'serve', recv, ...flag], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(process.execPath, [path.join(here, 'transfer-peer.js'), 'serve', recv, ...flag], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = Number(await waitLine(server));
-  const client = spawn(process.execPath, [path.join(here, 'delta-peer.js'), 'send', today, String(port), ...flag, ...(limit ? ['--rate', String(limit)] : [])], {
+  const client = spawn(process.execPath, [path.join(here, 'transfer-peer.js'), 'send', today, String(port), ...flag, ...(limit ? ['--rate', String(limit)] : [])], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const result = JSON.parse(await waitLine(client)) as Run;

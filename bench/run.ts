@@ -16,11 +16,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { EntrySource, type RawBlock } from 'snapstream';
 import { datasetEntries, DATASETS, type Dataset } from './datasets.js';
+import { parseSize, sizeLabel } from './bench-args.js';
+import { ensureRawDataset } from './raw-dataset.js';
 import { throughputChart } from './svg-chart.js';
 
 interface Options {
@@ -33,12 +32,6 @@ interface Options {
   node: string;
 }
 
-function parseSize(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)([kmg]?)$/i.exec(text);
-  if (!m) throw new Error(`bad size ${text}`);
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase()]!;
-  return Math.round(Number(m[1]) * mult);
-}
 
 function parseOptions(argv: string[]): Options {
   const o: Options = { size: 1024 ** 3, runs: 3, dir: path.join(os.tmpdir(), 'snapstream-bench'), updateDocs: false, data: [...DATASETS], node: process.execPath };
@@ -59,22 +52,7 @@ function parseOptions(argv: string[]): Options {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const sizeLabel = (n: number): string => (n >= 1024 ** 3 ? `${+(n / 1024 ** 3).toFixed(2)} GiB` : `${+(n / 1024 ** 2).toFixed(1)} MiB`);
 
-/** The encoded entry stream of a data set, written once and reused. */
-async function ensureDataset(o: Options, name: Dataset): Promise<string> {
-  // The sample set keeps the name it always had.
-  const file = path.join(o.dir, name === 'sample' ? `raw-${o.size}.bin` : `raw-${name}-${o.size}.bin`);
-  if (fs.existsSync(file)) return file;
-  process.stderr.write(`generating ${sizeLabel(o.size)} ${name} data set in ${file} …\n`);
-  await pipeline(
-    new EntrySource(datasetEntries(name, o.size)),
-    new Transform({ writableObjectMode: true, transform: (b: RawBlock, _e, cb) => cb(null, b.data) }),
-    fs.createWriteStream(`${file}.tmp`),
-  );
-  fs.renameSync(`${file}.tmp`, file);
-  return file;
-}
 
 interface Sample {
   seconds: number;
@@ -312,7 +290,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(o.dir, { recursive: true });
   const sets: { name: Dataset; raw: string; size: number; f: (name: string) => string; samples: Map<string, Sample[]> }[] = [];
   for (const name of o.data) {
-    const raw = await ensureDataset(o, name);
+    const raw = await ensureRawDataset(o.dir, name, o.size);
     // Each data set's outputs in a directory of its own (the sample set's where they always were).
     const dir = name === 'sample' ? o.dir : path.join(o.dir, name);
     fs.mkdirSync(dir, { recursive: true });

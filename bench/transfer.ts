@@ -6,20 +6,19 @@
  *
  *   npm run bench:transfer -- --size 1g --runs 3
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { option, parseSize } from './bench-args.js';
+import { waitLine } from './child-lines.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
-const opt = (name: string, fallback: string): string => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-};
+const opt = (name: string, fallback: string): string => option(args, name, fallback);
 const sizeText = opt('--size', '1g');
-const size = Number(sizeText.slice(0, -1)) * ({ m: 1024 ** 2, g: 1024 ** 3 }[sizeText.slice(-1)] ?? 1);
+const size = parseSize(sizeText);
 const runs = Number(opt('--runs', '3'));
 const dir = path.join(os.tmpdir(), 'snapstream-transfer-bench');
 fs.mkdirSync(dir, { recursive: true });
@@ -36,17 +35,6 @@ function ensureSource(): void {
   fs.closeSync(fd);
 }
 
-function waitLine(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      text += d;
-      const nl = text.indexOf('\n');
-      if (nl >= 0) resolve(text.slice(0, nl));
-    });
-    child.on('exit', (code) => (code !== 0 ? reject(new Error(`child exited ${code}`)) : undefined));
-  });
-}
 
 async function socatRun(): Promise<number> {
   const out = path.join(dir, 'socat.out');

@@ -32,8 +32,13 @@ export interface PaceOptions {
 
 /** Default slice: pauses well under the 50 ms per million entries budget, a turn's overhead far below it. */
 export const DEFAULT_SLICE_MS = 4;
-/** What `background: true` means: short slices, and a tenth of the main thread while the application is busy. */
+/**
+ * What `background` (writeSnapshot's and store.create's default) means: short slices, and a
+ * tenth of the main thread while the application is busy.
+ */
 export const BACKGROUND_PACE: Required<PaceOptions> = { sliceMs: 2, share: 0.1 };
+/** What `background: false` means: slices only, the whole main thread otherwise. */
+export const FULL_SPEED_PACE: Required<PaceOptions> = { sliceMs: DEFAULT_SLICE_MS, share: 1 };
 /** A turn of the event loop shorter than this left the application nothing to do. */
 export const IDLE_TURN_MS = 0.25;
 /** Entries between two looks at the clock (a clock read costs about as much as encoding one entry). */
@@ -61,6 +66,13 @@ export class Pacer {
   private tokens = 0;
   /** Turns the pacer yielded (for tests and diagnostics). */
   yields = 0;
+  /**
+   * True while the application keeps the event loop busy: the last turn the pacer yielded took
+   * at least {@link IDLE_TURN_MS}. Measured whatever the share.
+   */
+  busy = false;
+  /** Called when {@link Pacer.busy} changes (writeSnapshot lets the compressor follow it). */
+  onBusy: ((busy: boolean) => void) | null = null;
 
   constructor(
     pace: PaceOptions = {},
@@ -86,7 +98,12 @@ export class Pacer {
       await this.turn();
       this.yields++;
       const other = this.now() - before;
-      if (this.share >= 1 || other < IDLE_TURN_MS) {
+      const busy = other >= IDLE_TURN_MS;
+      if (busy !== this.busy) {
+        this.busy = busy;
+        this.onBusy?.(busy);
+      }
+      if (this.share >= 1 || !busy) {
         work = this.sliceMs;
         break;
       }

@@ -63,3 +63,24 @@ t.test('bad pace options are typed errors', async (t) => {
   }
   t.equal(new Pacer({ sliceMs: Infinity }).due(), false, 'slice Infinity never yields');
 });
+
+t.test('the pacer tells a busy application from an idle one, and says when that changes', async (t) => {
+  let clock = 0;
+  let appMs = 0.01;
+  const pacer = new Pacer({ sliceMs: 2, share: 1 }, () => clock, async () => {
+    clock += appMs;
+  });
+  const seen: boolean[] = [];
+  pacer.onBusy = (busy) => seen.push(busy);
+  t.equal(pacer.busy, false, 'idle until a turn says otherwise');
+  await pacer.yield();
+  t.equal(pacer.busy, false);
+  appMs = 3; // turns of 3 ms: the application is busy (measured with share 1 too)
+  await pacer.yield();
+  await pacer.yield();
+  t.equal(pacer.busy, true);
+  appMs = 0.01;
+  await pacer.yield();
+  t.equal(pacer.busy, false);
+  t.same(seen, [true, false], 'told once per change');
+});

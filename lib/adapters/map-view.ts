@@ -51,8 +51,9 @@ export function hashText(s: string): number {
 /**
  * The string keys a view has handed out: a write to one of them needs nothing saved (the view
  * is done with it), so writes behind the reader cost no saved value and no filing. An open
- * addressing table of view indices (4 bytes a slot, at most three quarters full: 5–11 bytes an
- * entry), filled by the reader as it goes; other keys (Buffers) are never in it.
+ * addressing table (4 bytes a slot, at most three quarters full: 5–11 bytes an entry) of view
+ * indices, each with 7 bits of its key's hash so that a probe rarely reads a key that does not
+ * match; filled by the reader as it goes. Other keys (Buffers) are never in it.
  */
 class ReadKeys {
   private readonly slots: Int32Array;
@@ -72,10 +73,13 @@ class ReadKeys {
   add(i: number, key: unknown): void {
     if (typeof key !== 'string') return;
     const slots = this.slots;
-    let h = hashText(key) & this.mask;
+    const hash = hashText(key);
+    // A Map holds at most 2^24 entries: the index + 1 fits in 25 bits, the tag in the 7 above.
+    const entry = ((hash >>> 25) << 25) | (i + 1);
+    let h = hash & this.mask;
     for (let p = 0; p < MAX_PROBE; p++) {
       if (slots[h] === 0) {
-        slots[h] = i + 1;
+        slots[h] = entry;
         return;
       }
       h = (h + 1) & this.mask;
@@ -85,12 +89,13 @@ class ReadKeys {
   /** True when `key` is a view key already read. */
   has(key: string): boolean {
     const slots = this.slots;
-    const keys = this.keys;
-    let h = hashText(key) & this.mask;
+    const hash = hashText(key);
+    const tag = hash >>> 25;
+    let h = hash & this.mask;
     for (let p = 0; p < MAX_PROBE; p++) {
-      const at = slots[h]!;
-      if (at === 0) return false;
-      if (keys[at - 1] === key) return true;
+      const entry = slots[h]!;
+      if (entry === 0) return false;
+      if (entry >>> 25 === tag && this.keys[(entry & 0x1ffffff) - 1] === key) return true;
       h = (h + 1) & this.mask;
     }
     return false;

@@ -41,6 +41,12 @@ export const BACKGROUND_PACE: Required<PaceOptions> = { sliceMs: 2, share: 0.1 }
 export const FULL_SPEED_PACE: Required<PaceOptions> = { sliceMs: DEFAULT_SLICE_MS, share: 1 };
 /** A turn of the event loop shorter than this left the application nothing to do. */
 export const IDLE_TURN_MS = 0.25;
+/**
+ * The application is busy when at least this many of the last 8 turns were not idle: a turn
+ * made long now and then by something else (the snapshot's own compression threads or another
+ * process taking the core, a collection) does not make an idle application look busy.
+ */
+export const BUSY_TURNS = 4;
 /** Entries between two looks at the clock (a clock read costs about as much as encoding one entry). */
 export const CHECK_EVERY = 64;
 
@@ -67,10 +73,12 @@ export class Pacer {
   /** Turns the pacer yielded (for tests and diagnostics). */
   yields = 0;
   /**
-   * True while the application keeps the event loop busy: the last turn the pacer yielded took
-   * at least {@link IDLE_TURN_MS}. Measured whatever the share.
+   * True while the application keeps the event loop busy: at least {@link BUSY_TURNS} of the
+   * last 8 turns the pacer yielded took {@link IDLE_TURN_MS} or more. Measured whatever the share.
    */
   busy = false;
+  /** The last 8 turns, a bit each (1: not idle), the newest lowest. */
+  private recent = 0;
   /** Called when {@link Pacer.busy} changes (writeSnapshot lets the compressor follow it). */
   onBusy: ((busy: boolean) => void) | null = null;
 
@@ -98,7 +106,8 @@ export class Pacer {
       await this.turn();
       this.yields++;
       const other = this.now() - before;
-      const busy = other >= IDLE_TURN_MS;
+      this.recent = ((this.recent << 1) | (other >= IDLE_TURN_MS ? 1 : 0)) & 0xff;
+      const busy = bitCount(this.recent) >= BUSY_TURNS;
       if (busy !== this.busy) {
         this.busy = busy;
         this.onBusy?.(busy);
@@ -117,4 +126,10 @@ export class Pacer {
     this.tokens = 0;
     this.deadline = this.now() + work;
   }
+}
+
+function bitCount(x: number): number {
+  let n = 0;
+  for (; x !== 0; x &= x - 1) n++;
+  return n;
 }

@@ -13,7 +13,7 @@
  *    store.create against the same writer alone (which includes the CPU the snapshot takes);
  *  - for comparison, the stop-the-world copy (`new Map(map)`) a consistent snapshot needed before.
  *
- *   npm run bench:consistency -- --entries 1m,3m [--rounds 5] [--modes default,background]
+ *   npm run bench:consistency -- --entries 1m,3m [--rounds 5] [--modes default,full,background]  (sizes: 300k, 1m …)
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';

@@ -50,6 +50,21 @@ const collect = (): void => {
   gc();
 };
 const mb = (b: number): string => (b / 1024 ** 2).toFixed(0);
+/**
+ * CPU time (ms) of the main thread alone, from /proc (Linux; NaN elsewhere): the writer's ops per
+ * ms of it, during the snapshot against alone, is the share of the main thread the writer got,
+ * which a loaded machine does not change the way it changes wall-clock rates.
+ */
+const tick = 1000 / 100; // USER_HZ
+const mainCpuMs = (): number => {
+  try {
+    const f = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * tick;
+  } catch {
+    return Number.NaN;
+  }
+};
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** A seeded PRNG (mulberry32). */
@@ -153,6 +168,8 @@ async function child(n: number): Promise<Record<string, number>> {
     });
   interface Window {
     ms: number;
+    /** Writer ops per ms of the main thread's CPU time. */
+    perCpu: number;
     max: number;
     p99: number;
     rate: number;
@@ -162,6 +179,7 @@ async function child(n: number): Promise<Record<string, number>> {
     const h = monitorEventLoopDelay({ resolution: 1 });
     let done = false;
     const s = performance.now();
+    const c = mainCpuMs();
     h.enable();
     const creating = store.create(mapSource(map, { index }), undefined, options);
     const during = writer(() => done);
@@ -169,17 +187,19 @@ async function child(n: number): Promise<Record<string, number>> {
     const ms = performance.now() - s;
     const ops = await during;
     h.disable();
-    return { ms, max: h.max / 1e6, p99: h.percentile(99) / 1e6, rate: ops / (ms / 1000) };
+    return { ms, perCpu: ops / (mainCpuMs() - c), max: h.max / 1e6, p99: h.percentile(99) / 1e6, rate: ops / (ms / 1000) };
   };
   const alone = async (ms: number): Promise<Window> => {
     collect();
     const h = monitorEventLoopDelay({ resolution: 1 });
     h.enable();
     const s = performance.now();
+    const c = mainCpuMs();
     const ops = await writer(() => performance.now() - s >= ms);
     const took = performance.now() - s;
+    const cpu = mainCpuMs() - c;
     h.disable();
-    return { ms: took, max: h.max / 1e6, p99: h.percentile(99) / 1e6, rate: ops / (took / 1000) };
+    return { ms: took, perCpu: ops / cpu, max: h.max / 1e6, p99: h.percentile(99) / 1e6, rate: ops / (took / 1000) };
   };
   let index = 1;
   for (const [mode, options] of MODES) {
@@ -194,7 +214,7 @@ async function child(n: number): Promise<Record<string, number>> {
       const a = await alone(w.ms);
       rounds.push({ w, a });
       process.stderr.write(
-        `  ${n / 1e6}M ${mode} round ${r + 1}: idle snapshot ${out[`${mode}.idleMs`]!.toFixed(0)} ms, snapshot ${w.ms.toFixed(0)} ms, pause ${w.max.toFixed(1)} (p99 ${w.p99.toFixed(1)}) vs alone ${a.max.toFixed(1)} (p99 ${a.p99.toFixed(1)}) ms, writer ${(w.rate / 1e3).toFixed(0)} vs ${(a.rate / 1e3).toFixed(0)} k ops/s, load ${os.loadavg()[0]!.toFixed(1)}\n`,
+        `  ${n / 1e6}M ${mode} round ${r + 1}: idle snapshot ${out[`${mode}.idleMs`]!.toFixed(0)} ms, snapshot ${w.ms.toFixed(0)} ms, pause ${w.max.toFixed(1)} (p99 ${w.p99.toFixed(1)}) vs alone ${a.max.toFixed(1)} (p99 ${a.p99.toFixed(1)}) ms, writer ${(w.rate / 1e3).toFixed(0)} vs ${(a.rate / 1e3).toFixed(0)} k ops/s (${((w.rate / a.rate) * 100).toFixed(0)}%; per ms of main-thread CPU ${((w.perCpu / a.perCpu) * 100).toFixed(0)}%), load ${os.loadavg()[0]!.toFixed(1)}\n`,
       );
     }
     const m = (f: (x: { w: Window; a: Window }) => number): number => median(rounds.map(f));
@@ -207,6 +227,7 @@ async function child(n: number): Promise<Record<string, number>> {
     out[`${mode}.writerDuring`] = m((x) => x.w.rate);
     out[`${mode}.writerAlone`] = m((x) => x.a.rate);
     out[`${mode}.writerRatio`] = m((x) => x.w.rate / x.a.rate);
+    out[`${mode}.writerCpuRatio`] = m((x) => x.w.perCpu / x.a.perCpu);
     // The first snapshot of a map whose strings were built by concatenation (V8 cons strings,
     // as here) flattens each one it encodes: a one-time cost, shown apart.
     out[`${mode}.first.maxPauseMs`] = rounds[0]!.w.max;
@@ -239,8 +260,8 @@ if (args[0] === '--child') {
     '|---|---|---|---|---|---|',
   ];
   const pauses = [
-    '| entries | store.create | snapshot wall: idle process / with the writer | longest pause: during the snapshot / writer alone / added (per M) | p99: during / alone | writer during / alone | first snapshot: pause during / alone, writer |',
-    '|---|---|---|---|---|---|---|',
+    '| entries | store.create | snapshot wall: idle process / with the writer | longest pause: during the snapshot / writer alone / added (per M) | p99: during / alone | writer during / alone | writer ops per main-thread CPU ms, during / alone | first snapshot: pause during / alone, writer |',
+    '|---|---|---|---|---|---|---|---|',
   ];
   for (const s of sizes) {
     const n = parseCount(s);
@@ -263,6 +284,7 @@ if (args[0] === '--child') {
           `| ${g('maxPauseMs').toFixed(1)} / ${g('maxPauseAloneMs').toFixed(1)} / ${g('pauseAddedMs').toFixed(1)} ms (${perM.toFixed(1)} ms) ` +
           `| ${g('p99PauseMs').toFixed(1)} / ${g('p99PauseAloneMs').toFixed(1)} ms ` +
           `| ${(g('writerDuring') / 1e3).toFixed(0)} / ${(g('writerAlone') / 1e3).toFixed(0)} k ops/s (${(g('writerRatio') * 100).toFixed(0)}%) ` +
+          `| ${(g('writerCpuRatio') * 100).toFixed(0)}% ` +
           `| ${g('first.maxPauseMs').toFixed(1)} / ${g('first.maxPauseAloneMs').toFixed(1)} ms, ${(g('first.writerRatio') * 100).toFixed(0)}% |`,
       );
     }

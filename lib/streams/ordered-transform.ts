@@ -56,6 +56,7 @@ export abstract class OrderedTransform<R> extends Transform {
     return this.results.limit;
   }
 
+  /** Changes the inputs worked on at once (a positive integer), taking effect at the next input. */
   set concurrency(n: number) {
     if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('concurrency must be a positive integer');
     this.results.setLimit(n);

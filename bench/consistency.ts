@@ -2,7 +2,7 @@
  * What a point-in-time view of a live Map costs (mapSource): for each size, in a fresh process
  * started as a database or cache process is, `node --max-old-space-size=4096` (the worker threads
  * take the process's options less those they refuse):
- *  - extra memory per entry while a view is open (heap and RSS, after a full collection), and per
+ *  - extra memory per entry while a view is open (heap with array buffers, and RSS, after a full collection), and per
  *    key written while it is open (beyond the values the writes put in);
  *  - the longest event-loop pause while store.create writes the snapshot with a writer going on
  *    (perf_hooks.monitorEventLoopDelay), per million entries, beside the same writer's alone; and
@@ -13,7 +13,7 @@
  *    store.create against the same writer alone (which includes the CPU the snapshot takes);
  *  - for comparison, the stop-the-world copy (`new Map(map)`) a consistent snapshot needed before.
  *
- *   npm run bench:consistency -- --entries 1m,3m [--rounds 5] [--modes default,background]
+ *   npm run bench:consistency -- --entries 1m,3m [--rounds 5] [--modes default,full,background]  (sizes: 300k, 1m …)
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -28,15 +28,20 @@ import { mapSource, DirectorySnapshotStore, type SnapshotMap } from 'snapstream'
 const here = fileURLToPath(import.meta.url);
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string): string => (args.includes(name) ? args[args.indexOf(name) + 1]! : fallback);
-const parseCount = (s: string): number => Number(s.replace(/m$/i, '')) * (/m$/i.test(s) ? 1e6 : 1);
+const parseCount = (s: string): number => Number(s.replace(/[mk]$/i, '')) * (/m$/i.test(s) ? 1e6 : /k$/i.test(s) ? 1e3 : 1);
 const ROUNDS = Number(arg('--rounds', '5'));
-/** store.create as it comes, and as a background checkpoint (CheckpointScheduler's default). */
+/**
+ * store.create as it comes (background: a tenth of the main thread and all cores but one while
+ * the application is busy), and at full speed (`background: false`); `background` asks for the
+ * default by name (the CheckpointScheduler's way; before it was the default, the only paced mode).
+ */
 const MODES: [string, Record<string, unknown>][] = (
   [
     ['default', {}],
+    ['full', { background: false }],
     ['background', { background: true }],
   ] as [string, Record<string, unknown>][]
-).filter(([m]) => arg('--modes', 'default,background').split(',').includes(m));
+).filter(([m]) => arg('--modes', 'default,full').split(',').includes(m));
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -45,6 +50,21 @@ const collect = (): void => {
   gc();
 };
 const mb = (b: number): string => (b / 1024 ** 2).toFixed(0);
+/**
+ * CPU time (ms) of the main thread alone, from /proc (Linux; NaN elsewhere): the writer's ops per
+ * ms of it, during the snapshot against alone, is the share of the main thread the writer got,
+ * which a loaded machine does not change the way it changes wall-clock rates.
+ */
+const tick = 1000 / 100; // USER_HZ
+const mainCpuMs = (): number => {
+  try {
+    const f = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * tick;
+  } catch {
+    return Number.NaN;
+  }
+};
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** A seeded PRNG (mulberry32). */
@@ -88,7 +108,8 @@ async function child(n: number): Promise<Record<string, number>> {
   out.openCpuMs = (cpu.user + cpu.system) / 1000;
   collect();
   const h1 = process.memoryUsage();
-  out.viewHeapPerEntry = (h1.heapUsed - h0.heapUsed) / n;
+  // The table of keys read is a typed array: its memory is outside the JS heap (arrayBuffers).
+  out.viewHeapPerEntry = (h1.heapUsed + h1.arrayBuffers - h0.heapUsed - h0.arrayBuffers) / n;
   out.viewRssPerEntry = (h1.rss - h0.rss) / n;
   // Writes while it is open: what each costs beyond the value it puts in.
   const writes = Math.floor(n / 10);
@@ -147,6 +168,8 @@ async function child(n: number): Promise<Record<string, number>> {
     });
   interface Window {
     ms: number;
+    /** Writer ops per ms of the main thread's CPU time. */
+    perCpu: number;
     max: number;
     p99: number;
     rate: number;
@@ -156,6 +179,7 @@ async function child(n: number): Promise<Record<string, number>> {
     const h = monitorEventLoopDelay({ resolution: 1 });
     let done = false;
     const s = performance.now();
+    const c = mainCpuMs();
     h.enable();
     const creating = store.create(mapSource(map, { index }), undefined, options);
     const during = writer(() => done);
@@ -163,27 +187,34 @@ async function child(n: number): Promise<Record<string, number>> {
     const ms = performance.now() - s;
     const ops = await during;
     h.disable();
-    return { ms, max: h.max / 1e6, p99: h.percentile(99) / 1e6, rate: ops / (ms / 1000) };
+    return { ms, perCpu: ops / (mainCpuMs() - c), max: h.max / 1e6, p99: h.percentile(99) / 1e6, rate: ops / (ms / 1000) };
   };
   const alone = async (ms: number): Promise<Window> => {
     collect();
     const h = monitorEventLoopDelay({ resolution: 1 });
     h.enable();
     const s = performance.now();
+    const c = mainCpuMs();
     const ops = await writer(() => performance.now() - s >= ms);
     const took = performance.now() - s;
+    const cpu = mainCpuMs() - c;
     h.disable();
-    return { ms: took, max: h.max / 1e6, p99: h.percentile(99) / 1e6, rate: ops / (took / 1000) };
+    return { ms: took, perCpu: ops / cpu, max: h.max / 1e6, p99: h.percentile(99) / 1e6, rate: ops / (took / 1000) };
   };
   let index = 1;
   for (const [mode, options] of MODES) {
+    // The same snapshot with the process idle (no writer): background must not slow it.
+    collect();
+    const s0 = performance.now();
+    await store.create(mapSource(map, { index: index++ }), undefined, options);
+    out[`${mode}.idleMs`] = performance.now() - s0;
     const rounds: { w: Window; a: Window }[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const w = await withSnapshot(options, index++);
       const a = await alone(w.ms);
       rounds.push({ w, a });
       process.stderr.write(
-        `  ${n / 1e6}M ${mode} round ${r + 1}: snapshot ${w.ms.toFixed(0)} ms, pause ${w.max.toFixed(1)} (p99 ${w.p99.toFixed(1)}) vs alone ${a.max.toFixed(1)} (p99 ${a.p99.toFixed(1)}) ms, writer ${(w.rate / 1e3).toFixed(0)} vs ${(a.rate / 1e3).toFixed(0)} k ops/s, load ${os.loadavg()[0]!.toFixed(1)}\n`,
+        `  ${n / 1e6}M ${mode} round ${r + 1}: idle snapshot ${out[`${mode}.idleMs`]!.toFixed(0)} ms, snapshot ${w.ms.toFixed(0)} ms, pause ${w.max.toFixed(1)} (p99 ${w.p99.toFixed(1)}) vs alone ${a.max.toFixed(1)} (p99 ${a.p99.toFixed(1)}) ms, writer ${(w.rate / 1e3).toFixed(0)} vs ${(a.rate / 1e3).toFixed(0)} k ops/s (${((w.rate / a.rate) * 100).toFixed(0)}%; per ms of main-thread CPU ${((w.perCpu / a.perCpu) * 100).toFixed(0)}%), load ${os.loadavg()[0]!.toFixed(1)}\n`,
       );
     }
     const m = (f: (x: { w: Window; a: Window }) => number): number => median(rounds.map(f));
@@ -196,6 +227,7 @@ async function child(n: number): Promise<Record<string, number>> {
     out[`${mode}.writerDuring`] = m((x) => x.w.rate);
     out[`${mode}.writerAlone`] = m((x) => x.a.rate);
     out[`${mode}.writerRatio`] = m((x) => x.w.rate / x.a.rate);
+    out[`${mode}.writerCpuRatio`] = m((x) => x.w.perCpu / x.a.perCpu);
     // The first snapshot of a map whose strings were built by concatenation (V8 cons strings,
     // as here) flattens each one it encodes: a one-time cost, shown apart.
     out[`${mode}.first.maxPauseMs`] = rounds[0]!.w.max;
@@ -224,12 +256,12 @@ if (args[0] === '--child') {
   const sizes = arg('--entries', '1m').split(',');
   console.log(`mapSource consistency, Node ${process.version}, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the start`);
   const rows = [
-    '| entries | view: heap / RSS per entry | per key written | mapSource(): wall / CPU | write path viewed / plain | `new Map(map)`: time, heap per entry |',
+    '| entries | view: heap + array buffers / RSS per entry | per key written | mapSource(): wall / CPU | write path viewed / plain | `new Map(map)`: time, heap per entry |',
     '|---|---|---|---|---|---|',
   ];
   const pauses = [
-    '| entries | store.create | snapshot wall | longest pause: during the snapshot / writer alone / added (per M) | p99: during / alone | writer during / alone | first snapshot: pause during / alone, writer |',
-    '|---|---|---|---|---|---|---|',
+    '| entries | store.create | snapshot wall: idle process / with the writer | longest pause: during the snapshot / writer alone / added (per M) | p99: during / alone | writer during / alone | writer ops per main-thread CPU ms, during / alone | first snapshot: pause during / alone, writer |',
+    '|---|---|---|---|---|---|---|---|',
   ];
   for (const s of sizes) {
     const n = parseCount(s);
@@ -248,10 +280,11 @@ if (args[0] === '--child') {
       const g = (k: string): number => o[`${mode}.${k}`]!;
       const perM = g('pauseAddedMs') / (n / 1e6);
       pauses.push(
-        `| ${s} | ${mode} | ${(g('createMs') / 1000).toFixed(2)} s ` +
+        `| ${s} | ${mode} | ${(g('idleMs') / 1000).toFixed(2)} / ${(g('createMs') / 1000).toFixed(2)} s ` +
           `| ${g('maxPauseMs').toFixed(1)} / ${g('maxPauseAloneMs').toFixed(1)} / ${g('pauseAddedMs').toFixed(1)} ms (${perM.toFixed(1)} ms) ` +
           `| ${g('p99PauseMs').toFixed(1)} / ${g('p99PauseAloneMs').toFixed(1)} ms ` +
           `| ${(g('writerDuring') / 1e3).toFixed(0)} / ${(g('writerAlone') / 1e3).toFixed(0)} k ops/s (${(g('writerRatio') * 100).toFixed(0)}%) ` +
+          `| ${(g('writerCpuRatio') * 100).toFixed(0)}% ` +
           `| ${g('first.maxPauseMs').toFixed(1)} / ${g('first.maxPauseAloneMs').toFixed(1)} ms, ${(g('first.writerRatio') * 100).toFixed(0)}% |`,
       );
     }

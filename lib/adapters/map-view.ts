@@ -4,8 +4,10 @@
  *
  * Opening a view copies the keys, in order, into one array (8 bytes an entry; its time is
  * measured by `npm run bench:consistency`, docs/BENCHMARKS.md), and patches the map instance's `set`, `delete` and `clear` (own
- * properties shadowing `Map.prototype`): the first write to a key while the view is open saves
- * the value it replaces (copy-on-write; a write only logs it, the reader files it). The view's
+ * properties shadowing `Map.prototype`): the first write to a key the view has not read yet
+ * saves the value it replaces (copy-on-write; a write only logs it, the reader files it; a
+ * write to a string key already read is recognised by a table of the keys read, 5–11 bytes an
+ * entry, and costs nothing more). The view's
  * value of its i-th key is the saved one if there is one, else the live one, which cannot have
  * changed — read along a walk of the live map in its order rather than looked up, since a key
  * not moved since is where the view has it. `clear()` freezes the values the view has not
@@ -27,6 +29,78 @@ const mapEntries = Map.prototype.entries;
 const NONE: unknown = Object.freeze({});
 /** Writes logged before the writer itself files them (the reader files them before each read). */
 const MAX_LOG = 65_536;
+/** Slots probed at most in the table of keys read: past that a key counts as unread (saved, never wrong). */
+const MAX_PROBE = 32;
+
+/**
+ * A hash of a key's text (FNV-1a, then mixed): the whole text up to 4096 UTF-16 units, then its
+ * length and its last 64 units. Only its quality matters, never its value: a collision costs a
+ * probe, and too many probes only a value saved that need not be.
+ */
+export function hashText(s: string): number {
+  const n = s.length;
+  let h = 0x811c9dc5 ^ n;
+  const head = n <= 4096 ? n : 4096;
+  for (let i = 0; i < head; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  if (n > head) for (let i = n - 64; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  return h ^ (h >>> 13);
+}
+
+/**
+ * The string keys a view has handed out: a write to one of them needs nothing saved (the view
+ * is done with it), so writes behind the reader cost no saved value and no filing. An open
+ * addressing table (4 bytes a slot, at most three quarters full: 5–11 bytes an entry) of view
+ * indices, each with 7 bits of its key's hash so that a probe rarely reads a key that does not
+ * match; filled by the reader as it goes. Other keys (Buffers) are never in it.
+ */
+class ReadKeys {
+  private readonly slots: Int32Array;
+  private readonly mask: number;
+
+  constructor(
+    size: number,
+    private keys: unknown[],
+  ) {
+    let cap = 16;
+    while (cap < size * 1.34) cap *= 2;
+    this.slots = new Int32Array(cap);
+    this.mask = cap - 1;
+  }
+
+  /** Notes that the view's i-th key has been read (gives up quietly on a crowded spot). */
+  add(i: number, key: unknown): void {
+    if (typeof key !== 'string') return;
+    const slots = this.slots;
+    const hash = hashText(key);
+    // A Map holds at most 2^24 entries: the index + 1 fits in 25 bits, the tag in the 7 above.
+    const entry = ((hash >>> 25) << 25) | (i + 1);
+    let h = hash & this.mask;
+    for (let p = 0; p < MAX_PROBE; p++) {
+      if (slots[h] === 0) {
+        slots[h] = entry;
+        return;
+      }
+      h = (h + 1) & this.mask;
+    }
+  }
+
+  /** True when `key` is a view key already read. */
+  has(key: string): boolean {
+    const slots = this.slots;
+    const hash = hashText(key);
+    const tag = hash >>> 25;
+    let h = hash & this.mask;
+    for (let p = 0; p < MAX_PROBE; p++) {
+      const entry = slots[h]!;
+      if (entry === 0) return false;
+      if (entry >>> 25 === tag && this.keys[(entry & 0x1ffffff) - 1] === key) return true;
+      h = (h + 1) & this.mask;
+    }
+    return false;
+  }
+}
 
 /** What is installed on one map while views of it are open. */
 interface Patch {
@@ -66,15 +140,25 @@ export class MapView {
   /** The live entry read ahead: its key (NONE when there is none) and its value when it was read. */
   private liveKey: unknown = NONE;
   private liveValue: unknown;
+  /** The string keys read so far (a write to them saves nothing). */
+  private read: ReadKeys | null;
 
   constructor(private readonly map: AnyMap) {
     this.keys = Array.from(map.keys());
+    this.read = new ReadKeys(this.keys.length, this.keys);
     attach(map, this);
   }
 
   /** Entries in the view. */
   get size(): number {
     return this.keys.length;
+  }
+
+  /** Values held for keys not read yet, the log filed first (for tests and diagnostics). */
+  get savedValues(): number {
+    if (this.saved === null) return 0;
+    if (this.log.length > 0) this.file();
+    return this.saved.size;
   }
 
   /** True until the view is closed. */
@@ -100,10 +184,15 @@ export class MapView {
       ahead = this.liveValue;
       this.stepLive();
     }
+    // Read now: later writes to it need nothing saved, and its saved value is needed no more.
+    this.read!.add(i, key);
     const saved = this.saved!;
     if (saved.size > 0) {
       const old = saved.get(key); // never undefined when saved
-      if (old !== undefined) return old;
+      if (old !== undefined) {
+        saved.delete(key);
+        return old;
+      }
     }
     // Not saved: not written since the view opened, so the value read ahead (after the view
     // opened) is the view's.
@@ -137,6 +226,8 @@ export class MapView {
   /** Called before `set(key)` or `delete(key)`: logs the value the write replaces (filed as saved if it is the first). */
   beforeWrite(key: unknown): void {
     if (this.saved === null) return;
+    // Behind the reader: the view has its value already.
+    if (typeof key === 'string' && this.read!.has(key)) return;
     const value = mapGet.call(this.map, key);
     // An absent key is either new since the view (not in it) or saved when it was deleted. (No
     // entry's value is undefined: the encoder refuses one; so no second lookup to tell.)
@@ -168,6 +259,7 @@ export class MapView {
     this.frozenFrom = from;
     this.saved = null;
     this.log = [];
+    this.read = null;
   }
 
   /** Releases the view's memory and, when it was the last one, the map's patches. */
@@ -177,6 +269,7 @@ export class MapView {
     this.keys = [];
     this.saved = null;
     this.log = [];
+    this.read = null;
     this.frozen = null;
     this.live = null;
     this.liveKey = NONE;

@@ -27,7 +27,7 @@ import { SKIPPABLE_HEADER } from '../format/skippable.js';
 import { durableRename, fsyncFile } from '../sink/durable-file.js';
 import { contentBlockLimits } from '../format/content-boundaries.js';
 import { EntrySource, type EntryIterable } from '../snapshot/entry-source.js';
-import { BACKGROUND_PACE, checkPace } from '../snapshot/pacer.js';
+import { followBusy, pacingOf } from '../snapshot/background.js';
 import { inspectSnapshot, verifySnapshot, type VerifyResult } from '../snapshot/inspect-snapshot.js';
 import { SnapshotFramer } from '../snapshot/snapshot-framer.js';
 import type { WriteSnapshotOptions } from '../snapshot/write-snapshot.js';
@@ -237,17 +237,19 @@ export class S3SnapshotStore extends EventEmitter implements SnapshotStore<S3Sto
       const blockSize = w.blockSize ?? DEFAULT_BLOCK_SIZE;
       // Content-defined blocks, as writeSnapshot makes them: the header records their maximum.
       const maxBlock = contentBlockLimits(blockSize).max;
-      // As writeSnapshot: a background checkpoint compresses one block at a time.
-      const concurrency = w.concurrency ?? (options.background ? 1 : undefined);
+      // Paced as writeSnapshot paces (background by default).
+      const { pace, concurrency, follow } = pacingOf({ ...options, ...(w.concurrency !== undefined ? { concurrency: w.concurrency } : {}) });
       const entries = snapshotSource ? snapshotSource.entries(undefined) : (source as EntryIterable);
+      const compressor = new Compressor({ codec, blocks: true, ...(w.level !== undefined ? { level: w.level } : {}), ...(concurrency ? { concurrency } : {}) });
       await pipeline(
         new EntrySource(entries, {
           blockSize,
           boundaries: 'content',
-          pace: checkPace(options.pace ?? (options.background ? BACKGROUND_PACE : undefined)),
+          pace,
+          ...(follow ? { onBusy: followBusy(compressor) } : {}),
           ...(snapshotSource?.cursorOf ? { cursorOf: snapshotSource.cursorOf.bind(snapshotSource) } : {}),
         }),
-        new Compressor({ codec, blocks: true, ...(w.level !== undefined ? { level: w.level } : {}), ...(concurrency ? { concurrency } : {}) }),
+        compressor,
         new SnapshotFramer({ codec, blockSize: maxBlock, meta: fullMeta, createdAt }),
         this.sink(id, options.signal, false),
       );

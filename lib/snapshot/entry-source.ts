@@ -45,6 +45,12 @@ export interface EntrySourceOptions extends StageOptions {
    * at most 4 ms with a turn of the event loop between them, no share limit.
    */
   pace?: PaceOptions;
+  /**
+   * Called when the pacer finds the application keeping the event loop busy (true) or leaving
+   * it idle (false), judged by the turns it yields: writeSnapshot lets the compressor use fewer
+   * cores while the application is busy.
+   */
+  onBusy?: (busy: boolean) => void;
 }
 
 type AnyIterator = Iterator<Entry | Entry[]> | AsyncIterator<Entry | Entry[]>;
@@ -82,6 +88,7 @@ export class EntrySource extends Readable {
     this.cursorOf = options.cursorOf ?? ((_entry, count) => count);
     this.startCount = options.startCount ?? 0;
     this.pacer = new Pacer(options.pace);
+    if (options.onBusy) this.pacer.onBusy = options.onBusy;
   }
 
   /** Turns of the event loop given to the application so far (pacing). */

@@ -32,10 +32,21 @@ export interface PaceOptions {
 
 /** Default slice: pauses well under the 50 ms per million entries budget, a turn's overhead far below it. */
 export const DEFAULT_SLICE_MS = 4;
-/** What `background: true` means: short slices, and a tenth of the main thread while the application is busy. */
+/**
+ * What `background` (writeSnapshot's and store.create's default) means: short slices, and a
+ * tenth of the main thread while the application is busy.
+ */
 export const BACKGROUND_PACE: Required<PaceOptions> = { sliceMs: 2, share: 0.1 };
+/** What `background: false` means: slices only, the whole main thread otherwise. */
+export const FULL_SPEED_PACE: Required<PaceOptions> = { sliceMs: DEFAULT_SLICE_MS, share: 1 };
 /** A turn of the event loop shorter than this left the application nothing to do. */
 export const IDLE_TURN_MS = 0.25;
+/**
+ * The application is busy when at least this many of the last 8 turns were not idle: a turn
+ * made long now and then by something else (the snapshot's own compression threads or another
+ * process taking the core, a collection) does not make an idle application look busy.
+ */
+export const BUSY_TURNS = 4;
 /** Entries between two looks at the clock (a clock read costs about as much as encoding one entry). */
 export const CHECK_EVERY = 64;
 
@@ -61,6 +72,15 @@ export class Pacer {
   private tokens = 0;
   /** Turns the pacer yielded (for tests and diagnostics). */
   yields = 0;
+  /**
+   * True while the application keeps the event loop busy: at least {@link BUSY_TURNS} of the
+   * last 8 turns the pacer yielded took {@link IDLE_TURN_MS} or more. Measured whatever the share.
+   */
+  busy = false;
+  /** The last 8 turns, a bit each (1: not idle), the newest lowest. */
+  private recent = 0;
+  /** Called when {@link Pacer.busy} changes (writeSnapshot lets the compressor follow it). */
+  onBusy: ((busy: boolean) => void) | null = null;
 
   constructor(
     pace: PaceOptions = {},
@@ -86,7 +106,13 @@ export class Pacer {
       await this.turn();
       this.yields++;
       const other = this.now() - before;
-      if (this.share >= 1 || other < IDLE_TURN_MS) {
+      this.recent = ((this.recent << 1) | (other >= IDLE_TURN_MS ? 1 : 0)) & 0xff;
+      const busy = bitCount(this.recent) >= BUSY_TURNS;
+      if (busy !== this.busy) {
+        this.busy = busy;
+        this.onBusy?.(busy);
+      }
+      if (this.share >= 1 || !busy) {
         work = this.sliceMs;
         break;
       }
@@ -100,4 +126,10 @@ export class Pacer {
     this.tokens = 0;
     this.deadline = this.now() + work;
   }
+}
+
+function bitCount(x: number): number {
+  let n = 0;
+  for (; x !== 0; x &= x - 1) n++;
+  return n;
 }

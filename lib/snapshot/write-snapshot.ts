@@ -21,7 +21,8 @@ import { Compressor } from '../streams/compressor.js';
 import type { Progress } from '../streams/stage-options.js';
 import { analyzePartial, type AnalyzePartialResult } from './analyze-partial.js';
 import { EntrySource, type EntryIterable } from './entry-source.js';
-import { BACKGROUND_PACE, checkPace, type PaceOptions } from './pacer.js';
+import { followBusy, pacingOf } from './background.js';
+import type { PaceOptions } from './pacer.js';
 import { SnapshotFramer } from './snapshot-framer.js';
 
 /** A source that can restart: given the cursor stored after the last durable block (or undefined to start), yields the entries after it. */
@@ -63,20 +64,25 @@ export interface WriteSnapshotOptions {
   digests?: boolean;
   /** Resume a matching `<path>.partial`. Default: true when the source is a function. */
   resume?: boolean;
-  /** Blocks compressed at once. Default: enough for every core (1 with `background`). */
+  /**
+   * Blocks compressed at once. Default: enough for every core, and with `background` (the
+   * default) at most all cores but one while the application keeps the event loop busy.
+   */
   concurrency?: number;
   /**
    * How reading and encoding the entries share the main thread with the application (they
-   * run on it: the entries live there). Default: slices of at most 4 ms with a turn of the
-   * event loop between them. See docs/CONSISTENCY.md, "Sharing the main thread".
+   * run on it: the entries live there). Default: `background`'s. See docs/CONSISTENCY.md,
+   * "Sharing the main thread".
    */
   pace?: PaceOptions;
   /**
-   * A checkpoint of a busy process: the snapshot takes at most a tenth of the main thread while
-   * the application keeps it busy (slices of 2 ms; `pace` overrides) and compresses one block
-   * at a time (`concurrency` overrides), so it leaves a core to the application. It takes longer
-   * when the application is busy, and holds the values the application's writes replace
-   * (mapSource) for that much longer.
+   * Default true: the snapshot runs beside the application. While the application keeps the
+   * event loop busy, the snapshot takes at most a tenth of the main thread (slices of 2 ms;
+   * `pace` overrides) and compresses on all cores but one (`concurrency` overrides), leaving
+   * the application its core; while the application is idle it runs at full speed. A snapshot
+   * of a busy process takes longer, and holds the values the application's writes replace
+   * (mapSource) for that much longer. `false`: full speed whatever the application does (slices
+   * of 4 ms, every core).
    */
   background?: boolean;
   /** Bytes between fsyncs of the partial file. */
@@ -127,8 +133,7 @@ export async function writeSnapshot(
   const boundaries = checkBoundaries(options.boundaries ?? 'content');
   // What the header records: the largest block of several records, which readers bound blocks by.
   const maxBlock = headerBlockSize(blockSize, boundaries);
-  const pace = checkPace(options.pace ?? (options.background ? BACKGROUND_PACE : undefined));
-  const concurrency = options.concurrency ?? (options.background ? 1 : undefined);
+  const { pace, concurrency, follow } = pacingOf(options);
   const meta = options.meta ?? {};
   const digests = options.digests !== false;
   const restartable = typeof source === 'function';
@@ -150,13 +155,6 @@ export async function writeSnapshot(
   // Pooled memory lent along this closed pipeline only: blocks in shared memory from the source
   // to the compressor, frames from the compressor to the sink, which gives them back once written.
   const leases = new Leases();
-  const entrySource = new EntrySource(entries, withLeases({
-    blockSize,
-    boundaries,
-    startCount: partial?.entries ?? 0,
-    pace,
-    ...(options.cursorOf ? { cursorOf: options.cursorOf } : {}),
-  }, leases));
   const compressor = new Compressor(withLeases({
     blocks: true,
     digests,
@@ -164,6 +162,14 @@ export async function writeSnapshot(
     blockSize: maxBlock,
     ...(options.level !== undefined ? { level: options.level } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
+  }, leases));
+  const entrySource = new EntrySource(entries, withLeases({
+    blockSize,
+    boundaries,
+    startCount: partial?.entries ?? 0,
+    pace,
+    ...(follow ? { onBusy: followBusy(compressor) } : {}),
+    ...(options.cursorOf ? { cursorOf: options.cursorOf } : {}),
   }, leases));
   const framer = new SnapshotFramer({
     codec,

@@ -37,8 +37,9 @@ export interface CheckpointSchedulerOptions {
   retention?: RetentionPolicy;
   /**
    * Take the snapshots as background work (see `background` of SnapshotStore.create): at most
-   * a tenth of the main thread while the application keeps it busy, one block compressed at a
-   * time. Default true: the application keeps its throughput, a snapshot takes longer.
+   * a tenth of the main thread while the application keeps it busy, and all cores but one for
+   * compression. Default true (as store.create's): the application keeps its throughput, a
+   * snapshot takes longer; `false`: full speed.
    */
   background?: boolean;
   /** How a snapshot's main-thread work shares the event loop; overrides `background`'s. */

@@ -54,10 +54,11 @@ export interface CreateOptions {
    */
   prune?: boolean;
   /**
-   * A checkpoint beside a busy application: the snapshot takes at most a tenth of the main
-   * thread while the application keeps it busy, and compresses one block at a time; it takes
-   * longer instead (see `background` of writeSnapshot, and docs/CONSISTENCY.md). Default false
-   * (CheckpointScheduler: true).
+   * Default true: the snapshot runs beside the application. While the application keeps the
+   * event loop busy it takes at most a tenth of the main thread and compresses on all cores but
+   * one, and takes longer instead; while the application is idle it runs at full speed. `false`:
+   * full speed whatever the application does. See `background` of writeSnapshot, and
+   * docs/CONSISTENCY.md.
    */
   background?: boolean;
   /** How the snapshot's main-thread work shares the event loop (slice length, share); overrides `background`'s. */

@@ -15,14 +15,27 @@ export class OrderedResults<T> {
   private stopped = false;
 
   constructor(
-    /** Most jobs in flight before {@link whenRoom} makes the caller wait. */
-    readonly limit: number,
+    /** Most jobs in flight before {@link whenRoom} makes the caller wait (see {@link setLimit}). */
+    private _limit: number,
     private readonly deliver: (value: T) => void,
     private readonly fail: (err: unknown) => void,
   ) {}
 
   get size(): number {
     return this.slots.length;
+  }
+
+  /** Most jobs in flight before {@link whenRoom} makes the caller wait. */
+  get limit(): number {
+    return this._limit;
+  }
+
+  /** Changes the limit; a caller waiting for room gets it at once if there is some now. */
+  setLimit(limit: number): void {
+    const raised = limit > this._limit;
+    this._limit = limit;
+    // Not from inside the caller's code (a pacer in the middle of producing): on a microtask.
+    if (raised) queueMicrotask(() => this.flush());
   }
 
   /** Adds a job (or a value already known, which still waits its turn). */
@@ -44,7 +57,7 @@ export class OrderedResults<T> {
 
   /** Calls `cb` once fewer than `limit` jobs are in flight (at once if already so). */
   whenRoom(cb: () => void): void {
-    if (this.slots.length < this.limit) return cb();
+    if (this.slots.length < this._limit) return cb();
     this.waitForEmpty = false;
     this.waiter = cb;
   }
@@ -89,7 +102,7 @@ export class OrderedResults<T> {
       }
     }
     const waiter = this.waiter;
-    if (waiter && !this.stopped && (this.waitForEmpty ? this.slots.length === 0 : this.slots.length < this.limit)) {
+    if (waiter && !this.stopped && (this.waitForEmpty ? this.slots.length === 0 : this.slots.length < this._limit)) {
       this.waiter = null;
       waiter();
     }

@@ -48,6 +48,20 @@ export abstract class OrderedTransform<R> extends Transform {
     );
   }
 
+  /**
+   * Inputs worked on at once. May be changed while the stream runs: a lower limit lets no new
+   * input in until fewer are in flight; a higher one lets a waiting write in at once.
+   */
+  get concurrency(): number {
+    return this.results.limit;
+  }
+
+  /** Changes the inputs worked on at once (a positive integer), taking effect at the next input. */
+  set concurrency(n: number) {
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('concurrency must be a positive integer');
+    this.results.setLimit(n);
+  }
+
   /** Pushes one result, in input order. */
   protected abstract deliver(result: R): void;
 

@@ -67,3 +67,33 @@ t.test('batches count towards a slice, and a source destroyed while it yields st
   await t.rejects(pipeline(source, sink), { message: 'stop' });
   t.ok(source.yields >= 0 && source.entries < 10_000, `stopped after ${source.entries} entries`);
 });
+
+t.test('the source says when the application keeps the event loop busy', async (t) => {
+  // An application whose every turn takes 2 ms: it always has an immediate queued, which runs
+  // before the source's own (immediates run in order), so each turn the source yields holds one.
+  let running = true;
+  const app = (): void => {
+    if (!running) return;
+    const end = performance.now() + 2;
+    while (performance.now() < end);
+    setImmediate(app);
+  };
+  setImmediate(app);
+  const seen: boolean[] = [];
+  const source = new EntrySource(entries(5_000), { blockSize: 64 * 1024, pace: { sliceMs: 0, share: 1 }, onBusy: (busy) => seen.push(busy) });
+  let count = 0;
+  await pipeline(
+    source,
+    new Writable({
+      objectMode: true,
+      write(block: RawBlock, _enc, cb) {
+        count += block.entries;
+        cb();
+      },
+    }),
+  );
+  running = false;
+  t.equal(count, 5_000);
+  t.ok(source.yields > 0);
+  t.same(seen, [true], 'busy from its first turn on, and never idle');
+});

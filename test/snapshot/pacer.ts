@@ -63,3 +63,30 @@ t.test('bad pace options are typed errors', async (t) => {
   }
   t.equal(new Pacer({ sliceMs: Infinity }).due(), false, 'slice Infinity never yields');
 });
+
+t.test('the pacer tells a busy application from an idle one, and says when that changes', async (t) => {
+  let clock = 0;
+  let appMs = 0.01;
+  const pacer = new Pacer({ sliceMs: 2, share: 1 }, () => clock, async () => {
+    clock += appMs;
+  });
+  const seen: boolean[] = [];
+  pacer.onBusy = (busy) => seen.push(busy);
+  t.equal(pacer.busy, false, 'idle until turns say otherwise');
+  for (let i = 0; i < 8; i++) await pacer.yield();
+  t.equal(pacer.busy, false);
+  // A long turn now and then (another thread took the core): still idle.
+  for (let i = 0; i < 16; i++) {
+    appMs = i % 3 === 0 ? 5 : 0.01;
+    await pacer.yield();
+  }
+  t.equal(pacer.busy, false, 'a long turn in three is not a busy application');
+  appMs = 3; // turns of 3 ms: the application is busy (measured with share 1 too)
+  for (let i = 0; i < 3; i++) await pacer.yield();
+  t.equal(pacer.busy, true, 'busy after a few long turns');
+  for (let i = 0; i < 8; i++) await pacer.yield();
+  appMs = 0.01;
+  for (let i = 0; i < 8; i++) await pacer.yield();
+  t.equal(pacer.busy, false, 'idle again');
+  t.same(seen, [true, false], 'told once per change');
+});

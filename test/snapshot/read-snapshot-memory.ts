@@ -2,7 +2,7 @@
  * Peak RSS of a small-entry read (issue 14): what V8 keeps of a read depends on how many
  * decoded entries are alive at each young-generation collection, since surviving ones make V8
  * enlarge its young generation (to 64 MiB on Node 24). readSnapshot keeps few decoded ahead of
- * its reader — arrays of at most 256 entries, one held — in the README's loop and in batch mode,
+ * its reader — arrays of at most 128 entries, one held — in the README's loop and in batch mode,
  * however slowly the reader goes (docs/BENCHMARKS.md, "Reading entries and bytes").
  */
 import t from 'tap';
@@ -26,7 +26,7 @@ const turns = async (): Promise<void> => {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
 };
 
-t.test("the README's loop: at most 768 entries decoded ahead of it", async (t) => {
+t.test("the README's loop: at most 384 entries decoded ahead of it", async (t) => {
   const stream = readSnapshot(file);
   let n = 0;
   let worst = 0;
@@ -36,10 +36,10 @@ t.test("the README's loop: at most 768 entries decoded ahead of it", async (t) =
     worst = Math.max(worst, stream.entries - n);
   }
   t.equal(n, COUNT);
-  t.ok(worst <= 768, `${worst} entries decoded ahead of the loop`);
+  t.ok(worst <= 384, `${worst} entries decoded ahead of the loop`);
 });
 
-t.test('batch: true: arrays of at most 256 entries, at most 768 decoded ahead', async (t) => {
+t.test('batch: true: arrays of at most 128 entries, at most 384 decoded ahead', async (t) => {
   const stream = readSnapshot(file, { batch: true });
   let n = 0;
   let worst = 0;
@@ -52,6 +52,6 @@ t.test('batch: true: arrays of at most 256 entries, at most 768 decoded ahead', 
     worst = Math.max(worst, stream.entries - n);
   }
   t.equal(n, COUNT);
-  t.ok(largest <= 256 && largest > 0, `arrays of up to ${largest} entries`);
-  t.ok(worst <= 768, `${worst} entries decoded ahead of the reader`);
+  t.ok(largest <= 128 && largest > 0, `arrays of up to ${largest} entries`);
+  t.ok(worst <= 384, `${worst} entries decoded ahead of the reader`);
 });

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:read-loop [-- --entries 1200000 --runs 5 --dir DIR --node PATH --update-docs]`
+ * `npm run bench:read-loop [-- --entries 1200000 --runs 5 --dir DIR --node PATH --against DIST --update-docs]`
  *
  * Reading small entries (issue 14): a snapshot of `--entries` entries of about 150 bytes
  * (`sampleEntries` keys, values cut to 130 bytes, zstd level 1), read by `zstd -d` into
@@ -10,12 +10,15 @@
  * threads) of each snapstream case, which moves far less than wall time on a shared machine,
  * and that of its main thread alone. `--node PATH` runs the snapstream cases under another Node
  * binary; `--update-docs` writes the table into docs/BENCHMARKS.md ("Reading entries and bytes").
+ * `--against DIST` runs each snapstream case also with another build's `dist` directory (an older
+ * commit's, built elsewhere), alternating with this one in the same runs, and prints a
+ * before → after table of CPU time and peak RSS.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readSnapshot, sampleEntries, writeSnapshot, type Entry } from 'snapstream';
 import { BENCH_NOW } from './bench-now.js';
 import { peakRssMB } from './peak-rss.js';
@@ -48,18 +51,21 @@ function threadCpuNs(): number {
 
 /** A child: `node read-loop.js --case loop|batch FILE`. */
 async function child(mode: string, file: string): Promise<void> {
+  // `--against`: another build's readSnapshot, loaded before the clock starts.
+  const other = process.env.READ_LOOP_DIST;
+  const read: typeof readSnapshot = other ? ((await import(pathToFileURL(path.join(other, 'index.js')).href)) as { readSnapshot: typeof readSnapshot }).readSnapshot : readSnapshot;
   const start = performance.now();
   const cpu = process.cpuUsage();
   const mainStart = threadCpuNs();
   let n = 0;
   if (mode === 'loop') {
-    for await (const e of readSnapshot(file)) if (e.key) n++;
+    for await (const e of read(file)) if (e.key) n++;
   } else if (mode === 'batch-warm') {
     // Timed from here on: a second read, the worker threads already running.
-    for await (const batch of readSnapshot(file, { batch: true })) n += (batch as unknown[]).length;
+    for await (const batch of read(file, { batch: true })) n += (batch as unknown[]).length;
     return child('batch', file);
   } else {
-    for await (const batch of readSnapshot(file, { batch: true })) n += (batch as unknown[]).length;
+    for await (const batch of read(file, { batch: true })) n += (batch as unknown[]).length;
   }
   if (n === 0) throw new Error('no entries read');
   const used = process.cpuUsage(cpu);
@@ -73,9 +79,10 @@ async function child(mode: string, file: string): Promise<void> {
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
-function ours(node: string, mode: string, file: string): Promise<Sample> {
+function ours(node: string, mode: string, file: string, dist?: string): Promise<Sample> {
   return new Promise((resolve, reject) => {
-    const c = spawn(node, [fileURLToPath(import.meta.url), '--case', mode, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const env = dist ? { ...process.env, READ_LOOP_DIST: path.resolve(dist) } : process.env;
+    const c = spawn(node, [fileURLToPath(import.meta.url), '--case', mode, file], { stdio: ['ignore', 'pipe', 'inherit'], env });
     let text = '';
     c.stdout.on('data', (d: Buffer) => (text += d));
     c.on('exit', (code) => (code === 0 ? resolve(JSON.parse(text) as Sample) : reject(new Error(`${mode} exited ${code}`))));
@@ -101,12 +108,14 @@ async function main(): Promise<void> {
   let dir = path.join(os.tmpdir(), 'snapstream-bench');
   let node = process.execPath;
   let updateDocs = false;
+  let against: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--entries') entries = Number(argv[++i]);
     else if (argv[i] === '--runs') runs = Number(argv[++i]);
     else if (argv[i] === '--dir') dir = argv[++i]!;
     else if (argv[i] === '--node') node = argv[++i]!;
     else if (argv[i] === '--update-docs') updateDocs = true;
+    else if (argv[i] === '--against') against = argv[++i]!;
     else throw new Error(`unknown option ${argv[i]}`);
   }
   fs.mkdirSync(dir, { recursive: true });
@@ -117,13 +126,17 @@ async function main(): Promise<void> {
     fs.renameSync(`${file}.tmp`, file);
   }
   const raw = Number(spawnSync('zstd', ['-lv', file], { encoding: 'utf8' }).stdout.match(/Decompressed Size:.*\((\d+) B\)/)?.[1] ?? NaN);
-  const samples: Record<string, Sample[]> = { zstd: [], loop: [], batch: [], 'batch-warm': [] };
+  const samples: Record<string, Sample[]> = { zstd: [], loop: [], batch: [], 'batch-warm': [], 'old-loop': [], 'old-batch': [] };
   for (let run = 0; run < runs; run++) {
     process.stderr.write(`run ${run + 1}/${runs}\n`);
     samples.zstd!.push(zstd(file));
     samples.loop!.push(await ours(node, 'loop', file));
     samples.batch!.push(await ours(node, 'batch', file));
     samples['batch-warm']!.push(await ours(node, 'batch-warm', file));
+    if (against) {
+      samples['old-loop']!.push(await ours(node, 'loop', file, against));
+      samples['old-batch']!.push(await ours(node, 'batch', file, against));
+    }
   }
   const sec = (k: string): number => median(samples[k]!.map((s) => s.seconds));
   const cpu = (k: string): number => median(samples[k]!.map((s) => s.cpuSeconds ?? 0));
@@ -155,6 +168,19 @@ async function main(): Promise<void> {
   }
   const table = lines.join('\n');
   process.stdout.write(`${table}\n`);
+  if (against) {
+    const cmp = [
+      '',
+      `Against ${against} (before → this build, same runs, alternating; CPU medians, peak RSS the largest):`,
+      '',
+      '| reading | CPU time | main thread CPU | peak RSS |',
+      '|---|---|---|---|',
+    ];
+    for (const [what, k] of [['README loop', 'loop'], ['batch mode', 'batch']] as const) {
+      cmp.push(`| ${what} | ${cpu(`old-${k}`).toFixed(3)} → ${cpu(k).toFixed(3)} s | ${mainCpu(`old-${k}`)} → ${mainCpu(k)} | ${rss(`old-${k}`).toFixed(0)} → ${rss(k).toFixed(0)} MB |`);
+    }
+    process.stdout.write(`${cmp.join('\n')}\n`);
+  }
   if (updateDocs) {
     const doc = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'BENCHMARKS.md');
     const text = fs.readFileSync(doc, 'utf8');

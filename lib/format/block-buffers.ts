@@ -56,7 +56,21 @@ export function allocBlock(size: number, shared = false): Buffer {
  */
 export function allocStaging(length: number, shared = false): Buffer {
   const capacity = Math.max(ROUND, Math.ceil(length / ROUND) * ROUND);
-  return allocBlock(capacity, shared).subarray(0, length);
+  return allocBlock(freeFit(capacity, shared), shared).subarray(0, length);
+}
+
+/**
+ * The capacity to take for a staging buffer of `capacity`: its own size when one is free, else
+ * the smallest free one up to twice as large. Frames vary in size: with exact sizes only, a
+ * read of a few hundred frames left one free buffer in each of some thirty sizes, never reused,
+ * until the list held its full 32 MiB (docs/BENCHMARKS.md, "Reading entries and bytes").
+ */
+function freeFit(capacity: number, shared: boolean): number {
+  const lists: Map<number, ArrayBufferLike[]> = shared ? freeShared : free;
+  if ((lists.get(capacity)?.length ?? 0) > 0) return capacity;
+  let best = capacity;
+  for (const [size, list] of lists) if (list.length > 0 && size > capacity && size <= 2 * capacity && (best === capacity || size < best)) best = size;
+  return best;
 }
 
 /** Gives memory back for reuse. The caller must hold the only reference to it. */

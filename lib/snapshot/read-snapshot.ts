@@ -22,7 +22,7 @@ import { SnapshotParser } from './snapshot-parser.js';
  * decompressed blocks, faster but pinning them.
  */
 export interface ReadSnapshotOptions extends EntryParserOptions {
-  /** Emit arrays of entries (one per block, at most 2048 each) instead of single entries: much faster for small entries. */
+  /** Emit arrays of entries (one per block, at most 128 each) instead of single entries: much faster for small entries. */
   batch?: boolean;
   /** Blocks decompressed at once. Default: one per worker thread. */
   concurrency?: number;

@@ -1,7 +1,7 @@
 /**
  * EntryDecoder: bytes → entries. Records may be cut anywhere across input chunks. Emits one
  * `{ key, value, expiresAt? }` object per entry, or with `batch: true` one array per input
- * chunk of at most 2,048 entries (far fewer stream operations for millions of small
+ * chunk of at most 128 entries (far fewer stream operations for millions of small
  * entries). Backpressure holds inside a chunk too: a block of millions of records is decoded
  * only as fast as its entries are read, a slice of a few milliseconds at a time.
  *
@@ -17,7 +17,7 @@ import { nodeStreamOptions, type StageOptions } from './stage-options.js';
 
 /** Options of {@link EntryDecoder} (and {@link createEntryDecoder}). */
 export interface EntryDecoderOptions extends StageOptions, EntryParserOptions {
-  /** Emit arrays of entries (one per input chunk, at most 2,048 each) instead of single entries. */
+  /** Emit arrays of entries (one per input chunk, at most 128 each) instead of single entries. */
   batch?: boolean;
   /** Take `{ data: Buffer }` blocks of whole records instead of bytes. */
   blocks?: boolean;
@@ -31,10 +31,16 @@ interface DecoderBlock {
   seq?: number;
 }
 
-/** Most entries in one array with `batch: true`. */
-export const MAX_BATCH = 2048;
+/**
+ * Most entries in one array with `batch: true`. Entries decoded and not yet handed out live
+ * through V8's young-generation collections, and what survives them is what makes V8 enlarge
+ * its young generation (to 64 MiB on Node 24, 32 on Node 20): 2,048 entries in arrays of which 4
+ * were held grew it to the maximum in a read of 1.2 M small entries, 128 in 1 array mostly did
+ * not, at no cost in CPU time (docs/BENCHMARKS.md, "Reading entries and bytes").
+ */
+export const MAX_BATCH = 128;
 /** Arrays held on the readable side in batch mode (and while a `for await` loop reads single entries). */
-const BATCH_HIGH_WATER_MARK = 4;
+const BATCH_HIGH_WATER_MARK = 1;
 /** Decoding yields to the event loop after this many milliseconds of work. */
 const SLICE_MS = 10;
 /** Records decoded between two looks at the clock and the readable side. */
@@ -56,7 +62,7 @@ interface Work {
 
 /**
  * Bytes (or whole blocks with `blocks: true`) → entries: one `{ key, value, expiresAt? }` object
- * per entry, or with `batch: true` one array per input chunk (at most 2,048 entries
+ * per entry, or with `batch: true` one array per input chunk (at most 128 entries
  * each). Entries are decoded only as fast as they are read, even inside one chunk. Made by {@link createEntryDecoder}.
  */
 export class EntryDecoder extends Transform {
@@ -226,7 +232,7 @@ export class EntryDecoder extends Transform {
    * pulled from the readable side an array at a time. Node's iterator over an object-mode
    * Readable costs ≈ 1 µs per item (a promise, a `read()`, a `readable` event); handing out the
    * entries of an array costs a tenth of that. From the first call on, the decoder pushes arrays
-   * (at most 2,048 entries, 4 batches held), which only
+   * (at most 128 entries, 1 batch held), which only
    * this iterator sees: the loop owns the stream as Node's own iterator does (leaving the loop
    * destroys the stream, an error ends it after the entries before it). Entries pushed before the
    * loop began come out first, in order. With `batch: true` the arrays themselves are yielded.

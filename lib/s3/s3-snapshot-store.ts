@@ -34,6 +34,7 @@ import type { WriteSnapshotOptions } from '../snapshot/write-snapshot.js';
 import { Compressor } from '../streams/compressor.js';
 import { readJson, writeJsonAtomic } from '../store/atomic-json.js';
 import { snapshotsToPrune, type RetentionPolicy } from '../store/retention.js';
+import { pruneAfterAdding, SnapshotsInUse } from '../store/snapshots-in-use.js';
 import { defaultId } from '../store/default-snapshot-id.js';
 import { restoreWithFallback, verifyAllSnapshots, type StoreInternals } from '../store/restore-with-fallback.js';
 import type { CreateOptions, OpenSnapshotOptions, RestoreOptions, RestoreResult, SnapshotStore, StoredSnapshot, VerifyAllResult } from '../store/snapshot-store-interface.js';
@@ -60,8 +61,20 @@ export interface S3SnapshotStoreOptions {
   concurrency?: number;
   /** Options for snapshots created from entries. */
   write?: Pick<WriteSnapshotOptions, 'codec' | 'level' | 'blockSize' | 'concurrency'>;
-  /** Applied by `prune()` without arguments. */
+  /**
+   * Applied by `prune()` without arguments, and by itself after each `create()` and each
+   * `upload()` (see `autoPrune`).
+   */
   retention?: RetentionPolicy;
+  /**
+   * Apply `retention` by itself after each `create()` and `upload()`, never removing the snapshot
+   * just added nor one this store instance has in use (an `open(id)` stream not yet closed, a
+   * verify, a restore or a download under way). Reads by other processes or other store
+   * instances on the same prefix cannot be seen: give those their own prefix or no retention. A
+   * failure there does not fail the create or upload: it is reported as a `prune-failure` event.
+   * Default true; `create(…, { prune: false })` and `upload(…, { prune: false })` skip it once.
+   */
+  autoPrune?: boolean;
 }
 
 /** A snapshot in the bucket: the disk store's description plus the object's key. */
@@ -76,7 +89,8 @@ export interface S3StoredSnapshot extends StoredSnapshot {
  * Snapshots under an S3 bucket prefix: the {@link SnapshotStore} on object storage (list, create,
  * verify, restore with fallback, prune, delete), plus upload (resumable) and download. Open one
  * with {@link S3SnapshotStore.at}. Events: `created`, `deleted`, `pruned`, `restored`, `corrupt`
- * (`{ id, key, error, movedAside, cause? }`), `unreadable`.
+ * (`{ id, key, error, movedAside, cause? }`), `unreadable`, `prune-failure` (the error of a
+ * retention run after a create or an upload that stands).
  */
 export class S3SnapshotStore extends EventEmitter implements SnapshotStore<S3StoredSnapshot> {
   /** The S3 client the store sends requests with. */
@@ -86,6 +100,8 @@ export class S3SnapshotStore extends EventEmitter implements SnapshotStore<S3Sto
   /** The key prefix of the store's snapshots: empty, or ending in `/`. */
   readonly prefix: string;
   private readonly described = new Map<string, S3StoredSnapshot>();
+  /** What this instance reads or writes: retention leaves them (other processes' reads are not seen). */
+  private readonly inUse = new SnapshotsInUse();
   /**
    * What the last {@link S3SnapshotStore.list} skipped, each with its key and a typed error: an
    * object whose name is not a snapshot id, one that is not a snapshot, one that cannot be read.
@@ -199,9 +215,11 @@ export class S3SnapshotStore extends EventEmitter implements SnapshotStore<S3Sto
 
   /**
    * Uploads a finished snapshot file (checked first: a damaged file is not uploaded), resuming an
-   * interrupted upload of the same id. The id defaults to the file name without `.snap`.
+   * interrupted upload of the same id. The id defaults to the file name without `.snap`. Then
+   * applies the store's retention (see `autoPrune`; `prune: false` skips it once), never
+   * removing the snapshot just uploaded.
    */
-  async upload(file: string, options: { id?: string; signal?: AbortSignal; onPart?: (p: { partNumber: number; size: number }) => void } = {}): Promise<S3UploadResult & {
+  async upload(file: string, options: { id?: string; signal?: AbortSignal; onPart?: (p: { partNumber: number; size: number }) => void; prune?: boolean } = {}): Promise<S3UploadResult & {
     /** The snapshot's id. */
     id: string;
   }> {
@@ -209,29 +227,38 @@ export class S3SnapshotStore extends EventEmitter implements SnapshotStore<S3Sto
     await inspectSnapshot(file);
     const sink = this.sink(id, options.signal);
     if (options.onPart) sink.on('part', options.onPart);
-    const offset = await sink.resumeOffset();
-    await pipeline(fs.createReadStream(file, { start: offset, highWaterMark: 1024 * 1024 }), sink).catch((err: unknown) => {
-      throw wrapIoError(err, `uploading ${file}`);
-    });
-    // Describing it costs a HEAD and two ranged GETs: only for someone listening.
-    if (this.listenerCount('created') > 0) this.emit('created', await this.mustGet(id));
+    const release = this.inUse.hold(id);
+    try {
+      const offset = await sink.resumeOffset();
+      await pipeline(fs.createReadStream(file, { start: offset, highWaterMark: 1024 * 1024 }), sink).catch((err: unknown) => {
+        throw wrapIoError(err, `uploading ${file}`);
+      });
+      // Describing it costs a HEAD and two ranged GETs: only for someone listening.
+      if (this.listenerCount('created') > 0) this.emit('created', await this.mustGet(id));
+    } finally {
+      release();
+    }
+    if (options.prune ?? true) await pruneAfterAdding(this, id);
     return { ...sink.result!, id };
   }
 
   /**
    * Writes a snapshot of `source` — a {@link SnapshotSource} or any (async) iterable of entries —
    * straight into the bucket (no local file). Not resumable from a cursor: an interrupted create
-   * starts again (an upload of a file is the resumable way). The store's retention is not applied
-   * by itself (`prune()` applies it).
+   * starts again (an upload of a file is the resumable way). Then applies the store's retention
+   * (see `autoPrune`; `prune: false` skips it once), never removing the snapshot just created.
    */
   async create(source: SnapshotSource | EntryIterable, meta?: Record<string, unknown>, options: CreateOptions = {}): Promise<S3StoredSnapshot> {
     let id: string;
+    let stored: S3StoredSnapshot;
     // An array has an entries() method too: an iterable is entries, whatever else it has.
     const snapshotSource = isEntryIterable(source) ? null : source;
+    let release = (): void => {};
     try {
       const fullMeta = { ...((await snapshotSource?.meta?.()) ?? {}), ...(meta ?? {}) };
       const createdAt = Date.now();
       id = checkSnapshotId(options.id ?? defaultId(fullMeta, createdAt));
+      release = this.inUse.hold(id);
       const w = this.options.write ?? {};
       const codec = w.codec ?? 'zstd';
       const blockSize = w.blockSize ?? DEFAULT_BLOCK_SIZE;
@@ -253,11 +280,13 @@ export class S3SnapshotStore extends EventEmitter implements SnapshotStore<S3Sto
         new SnapshotFramer({ codec, blockSize: maxBlock, meta: fullMeta, createdAt }),
         this.sink(id, options.signal, false),
       );
+      stored = await this.mustGet(id);
     } finally {
+      release();
       await snapshotSource?.close?.();
     }
-    const stored = await this.mustGet(id);
     this.emit('created', stored);
+    if (options.prune ?? true) await pruneAfterAdding(this, id);
     return stored;
   }
 
@@ -337,15 +366,20 @@ export class S3SnapshotStore extends EventEmitter implements SnapshotStore<S3Sto
   private readonly internals: StoreInternals<S3StoredSnapshot> = {
     bytes: (s, signal) => () => this.open(s.id, { ...(signal ? { signal } : {}), ...(s.etag ? { etag: s.etag } : {}) }),
     quarantine: (s, error) => this.quarantine(s, error),
+    hold: (id) => this.inUse.hold(id),
   };
 
   /** Nothing to release: the S3 client is the caller's. */
   async close(): Promise<void> {}
 
-  /** Applies a retention policy (default: the store's); never removes the newest snapshot. */
-  async prune(policy: RetentionPolicy | undefined = this.options.retention, now = Date.now()): Promise<string[]> {
+  /**
+   * Applies a retention policy (default: the store's). Never removes the newest snapshot, one
+   * this store instance has in use (an `open(id)` stream not yet closed, being created, uploaded,
+   * verified, restored or downloaded) or one of `keep`. Reads by other processes cannot be seen.
+   */
+  async prune(policy: RetentionPolicy | undefined = this.options.retention, now = Date.now(), keep: readonly string[] = []): Promise<string[]> {
     if (!policy) return [];
-    const drop = snapshotsToPrune(await this.list(), policy, now);
+    const drop = snapshotsToPrune(await this.list(), policy, now, new Set([...this.inUse.ids(), ...keep]));
     for (const id of drop) await this.remove(this.keyOf(id));
     if (drop.length > 0) this.emit('pruned', drop);
     return drop;
@@ -360,11 +394,15 @@ export class S3SnapshotStore extends EventEmitter implements SnapshotStore<S3Sto
 
   /**
    * A snapshot object's bytes, as a stream that resumes a broken download by itself (of that
-   * object version only, given its `etag`).
+   * object version only, given its `etag`). The snapshot counts as in use until the stream
+   * closes: this store's retention leaves it.
    */
   open(id: string, options: OpenSnapshotOptions & { etag?: string } = {}): Readable {
     const { signal, start = 0, etag } = options;
-    return new S3Source({ client: this.client, bucket: this.bucket, key: this.keyOf(id), start, ...(signal ? { signal } : {}), ...(etag ? { etag } : {}) });
+    const stream = new S3Source({ client: this.client, bucket: this.bucket, key: this.keyOf(id), start, ...(signal ? { signal } : {}), ...(etag ? { etag } : {}) });
+    const release = this.inUse.hold(id);
+    stream.once('close', release);
+    return stream;
   }
 
   private sink(id: string, signal?: AbortSignal, resume = true): S3Sink {

@@ -33,6 +33,7 @@ import { writeJsonAtomic } from './atomic-json.js';
 import { defaultId } from './default-snapshot-id.js';
 import { restoreWithFallback, verifyAllSnapshots, type StoreInternals } from './restore-with-fallback.js';
 import { snapshotsToPrune, type RetentionPolicy } from './retention.js';
+import { pruneAfterAdding, SnapshotsInUse } from './snapshots-in-use.js';
 import { StoreLock } from './store-lock.js';
 import type { CreateOptions, OpenSnapshotOptions, RestoreOptions, RestoreResult, SnapshotStore, StoredSnapshot, VerifyAllResult } from './snapshot-store-interface.js';
 import { storeProblem, type StoreProblem } from './store-problem.js';
@@ -77,7 +78,7 @@ export class DirectorySnapshotStore extends EventEmitter implements SnapshotStor
    */
   problems: StoreProblem[] = [];
   private snapshots: StoredSnapshot[] = [];
-  private readonly inUse = new Map<string, number>();
+  private readonly inUse = new SnapshotsInUse();
   private closed = false;
 
   private constructor(
@@ -226,12 +227,8 @@ export class DirectorySnapshotStore extends EventEmitter implements SnapshotStor
 
   /** Retention by itself, after a create or a receive: never the snapshot just added; failures are an event. */
   private async autoPrune(added: string): Promise<void> {
-    if (!this.options.retention || this.options.autoPrune === false || this.closed) return;
-    try {
-      await this.prune(this.options.retention, Date.now(), [added]);
-    } catch (err) {
-      this.emit('prune-failure', err);
-    }
+    if (this.closed) return;
+    await pruneAfterAdding(this, added);
   }
 
   /**
@@ -333,7 +330,7 @@ export class DirectorySnapshotStore extends EventEmitter implements SnapshotStor
   async prune(policy: RetentionPolicy | undefined = this.options.retention, now = Date.now(), keep: readonly string[] = []): Promise<string[]> {
     this.checkOpen();
     if (!policy) return [];
-    const drop = snapshotsToPrune(this.snapshots, policy, now, new Set([...this.inUse.keys(), ...keep]));
+    const drop = snapshotsToPrune(this.snapshots, policy, now, new Set([...this.inUse.ids(), ...keep]));
     for (const id of drop) {
       try {
         await fsp.rm(this.pathOf(id), { force: true });
@@ -351,14 +348,12 @@ export class DirectorySnapshotStore extends EventEmitter implements SnapshotStor
 
   /** Marks a snapshot in use (reading, restoring, sending) so it is not pruned or deleted. */
   use(id: string): void {
-    this.inUse.set(id, (this.inUse.get(id) ?? 0) + 1);
+    this.inUse.use(id);
   }
 
   /** Undoes one {@link DirectorySnapshotStore.use}; once every use is released the snapshot may be pruned or deleted. */
   release(id: string): void {
-    const n = (this.inUse.get(id) ?? 1) - 1;
-    if (n > 0) this.inUse.set(id, n);
-    else this.inUse.delete(id);
+    this.inUse.release(id);
   }
 
   /** Releases the lock. */

@@ -48,9 +48,9 @@ export interface CreateOptions {
   /** Aborting it rejects with an `AbortError`. */
   signal?: AbortSignal;
   /**
-   * Apply the store's retention afterwards, where the store does that by itself (the directory
-   * store's `autoPrune`; default true there). `false` skips it once. The S3 store prunes only
-   * when asked.
+   * Apply the store's retention afterwards, when the store has one and applies it by itself
+   * (the store's `autoPrune` option, default true in the directory and S3 stores). `false`
+   * skips it once.
    */
   prune?: boolean;
   /**

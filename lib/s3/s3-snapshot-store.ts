@@ -21,7 +21,7 @@ import { sdk } from './sdk.js';
 import { isEntryIterable, type SnapshotApplier, type SnapshotSource } from '../store/source-applier.js';
 import type { Readable } from 'node:stream';
 import { DEFAULT_BLOCK_SIZE } from '../codec/codec.js';
-import { ErrorCodes, FormatError, InvalidArgumentError, isCorruptionError, NotFoundError, SnapstreamError, wrapIoError } from '../errors.js';
+import { BusyError, ErrorCodes, FormatError, InvalidArgumentError, isCorruptionError, NotFoundError, SnapstreamError, wrapIoError } from '../errors.js';
 import { decodeFooter, decodeHeader, FOOTER_FRAME_SIZE, metaFrameLength, MAX_META_PAYLOAD } from '../format/snapshot-frames.js';
 import { SKIPPABLE_HEADER } from '../format/skippable.js';
 import { durableRename, fsyncFile } from '../sink/durable-file.js';
@@ -385,9 +385,11 @@ export class S3SnapshotStore extends EventEmitter implements SnapshotStore<S3Sto
     return drop;
   }
 
-  /** Deletes a snapshot's object; a missing one is a NotFoundError. */
+  /** Deletes a snapshot's object; a missing one is a NotFoundError, one this instance has in use (an open stream, a restore) a BusyError. */
   async delete(id: string): Promise<void> {
     await this.mustGet(id);
+    // As the directory store: not a snapshot this instance is reading or restoring.
+    if (this.inUse.has(id)) throw new BusyError(`snapshot ${id} is in use`);
     await this.remove(this.keyOf(id));
     this.emit('deleted', id);
   }

@@ -177,7 +177,7 @@ export interface SnapshotStore<S extends StoredSnapshot = StoredSnapshot> extend
   restore(applier: SnapshotApplier, options?: RestoreOptions): Promise<RestoreResult<S>>;
   /** Applies a retention policy (default: the store's) at `now`; never removes the newest snapshot. Resolves with the ids removed. */
   prune(policy?: RetentionPolicy, now?: number): Promise<string[]>;
-  /** Deletes a snapshot; a missing one is a NotFoundError. */
+  /** Deletes a snapshot; a missing one is a NotFoundError, one this store instance has in use (being read, restored or sent) a BusyError. */
   delete(id: string): Promise<void>;
   /** Releases what the store holds (the directory store's lock). */
   close(): Promise<void>;

@@ -8,7 +8,7 @@
  */
 import t from 'tap';
 import path from 'node:path';
-import { mapApplier, mapSource, S3SnapshotStore, writeSnapshot, type SnapshotApplier, type SnapshotMap } from '../../lib/index.js';
+import { BusyError, mapApplier, mapSource, S3SnapshotStore, writeSnapshot, type SnapshotApplier, type SnapshotMap } from '../../lib/index.js';
 import { freshBucket, testClient } from './fixtures/s3-env.js';
 
 const client = testClient();
@@ -112,4 +112,17 @@ t.test('a retention run that fails after a create is an event; the create resolv
   failDeletes = false;
   await store.create(mapSource(state(10), { index: 3 }), undefined, { id: 's3' });
   t.same(await ids(store), ['s3'], 'the next run prunes both');
+});
+
+t.test('delete refuses a snapshot this instance has open, as the directory store does', async (t) => {
+  const bucket = await freshBucket(t, client);
+  const store = await S3SnapshotStore.at({ client, bucket, prefix: 'del/', write: { codec: 'lz4' } });
+  await store.create(mapSource(state(10), { index: 1 }), undefined, { id: 's1' });
+  const reading = store.open('s1');
+  await t.rejects(store.delete('s1'), BusyError, 'in use: refused');
+  t.same(await ids(store), ['s1'], 'still there');
+  reading.destroy();
+  await new Promise((resolve) => reading.once('close', resolve));
+  await store.delete('s1');
+  t.same(await ids(store), [], 'deleted once its stream is closed');
 });

@@ -11,6 +11,11 @@
  * this one, for before/after figures. Medians of `--runs` alternating runs.
  *
  * The data sets are those of `npm run bench` (bench/datasets.ts), generated into `--dir` if absent.
+ *
+ * `--cli` adds the rows of issue 15's own measure: the `snapstream` command, a fresh process per
+ * run as a user runs it (`compress IN OUT --crc` against `zstd -1 -T1` and `lz4 -1`, and
+ * `decompress < FILE` against `zstd -d` and `lz4 -d`), with the median wall times and their ratio
+ * beside the CPU times. `--only WORD,...` keeps the rows whose label holds one of the words.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,10 +34,12 @@ interface Options {
   dir: string;
   data: Dataset[];
   base: string | null;
+  cli: boolean;
+  only: string[] | null;
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { size: 256 * 1024 ** 2, runs: 3, dir: path.join(os.tmpdir(), 'snapstream-bench-cpu'), data: ['random', 'mixed', 'sample'], base: null };
+  const o: Options = { size: 256 * 1024 ** 2, runs: 3, dir: path.join(os.tmpdir(), 'snapstream-bench-cpu'), data: ['random', 'mixed', 'sample'], base: null, cli: false, only: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--size') {
@@ -40,6 +47,8 @@ function parseOptions(argv: string[]): Options {
     } else if (a === '--runs') o.runs = Number(argv[++i]);
     else if (a === '--dir') o.dir = argv[++i]!;
     else if (a === '--base') o.base = path.resolve(argv[++i]!);
+    else if (a === '--cli') o.cli = true;
+    else if (a === '--only') o.only = argv[++i]!.split(',');
     else if (a === '--data') {
       o.data = argv[++i]!.split(',') as Dataset[];
       for (const d of o.data) if (!DATASETS.includes(d)) throw new Error(`unknown data set ${d}`);
@@ -57,9 +66,18 @@ interface Measure {
   mainCpu?: number;
 }
 
-/** Runs `cmd args` under GNU time, stdout to /dev/null unless `json` (a case's result line). */
-function timed(cmd: string, args: string[], json: boolean): Measure {
-  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', json ? 'pipe' : 'ignore', 'pipe'], maxBuffer: 1 << 20 });
+/**
+ * Runs `cmd args` under GNU time, stdout to /dev/null unless `json` (a case's result line), stdin
+ * from the file `stdin` if given.
+ */
+function timed(cmd: string, args: string[], json: boolean, stdin?: string): Measure {
+  const input = stdin === undefined ? 'ignore' : fs.openSync(stdin, 'r');
+  let r;
+  try {
+    r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S', cmd, ...args], { encoding: 'utf8', stdio: [input, json ? 'pipe' : 'ignore', 'pipe'], maxBuffer: 1 << 20 });
+  } finally {
+    if (typeof input === 'number') fs.closeSync(input);
+  }
   const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+)/.exec(r.stderr ?? '');
   if (r.status !== 0 || !m) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
   const out: Measure = { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]) };
@@ -76,8 +94,21 @@ function timed(cmd: string, args: string[], json: boolean): Measure {
 interface Row {
   label: string;
   ours: (f: (n: string) => string, raw: string) => [string, string];
-  stock: ((f: (n: string) => string, raw: string) => [string, string[]]) | null;
+  /** A row of the CLI: `snapstream ARGS [< stdin]` in place of a case. */
+  cli?: (f: (n: string) => string, raw: string) => { args: string[]; stdin?: string };
+  stock: ((f: (n: string) => string, raw: string) => [string, string[], string?]) | null;
   stockLabel?: string;
+}
+
+/** The CLI's rows (issue 15's measure), in an order where each decompress finds its file. */
+function cliRows(): Row[] {
+  const none = (): [string, string] => ['', ''];
+  return [
+    { label: 'CLI `compress IN OUT --crc` zstd', ours: none, cli: (f, raw) => ({ args: ['compress', raw, f('cli.zst'), '--crc'] }), stock: (f, raw) => ['zstd', ['-1', '-T1', '-q', '-f', raw, '-o', f('tool.zst')]], stockLabel: '`zstd -1 -T1`' },
+    { label: 'CLI `decompress < FILE` zstd', ours: none, cli: (f) => ({ args: ['decompress'], stdin: f('cli.zst') }), stock: (f) => ['zstd', ['-d', '-q', '-c'], f('cli.zst')], stockLabel: '`zstd -d`' },
+    { label: 'CLI `compress IN OUT --crc` lz4', ours: none, cli: (f, raw) => ({ args: ['compress', '--codec', 'lz4', raw, f('cli.lz4'), '--crc'] }), stock: (f, raw) => ['lz4', ['-1', '-q', '-f', raw, f('tool.lz4')]], stockLabel: '`lz4 -1`' },
+    { label: 'CLI `decompress < FILE` lz4', ours: none, cli: (f) => ({ args: ['decompress'], stdin: f('cli.lz4') }), stock: (f) => ['lz4', ['-d', '-q', '-c'], f('cli.lz4')], stockLabel: '`lz4 -d`' },
+  ];
 }
 
 function rows(name: Dataset): Row[] {
@@ -97,8 +128,11 @@ const ms = (s: number): string => `${Math.round(s * 1000)} ms`;
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   fs.mkdirSync(o.dir, { recursive: true });
-  const builds: [string, string][] = [['this build', path.join(here, 'cases.js')]];
-  if (o.base) builds.unshift(['base', path.join(o.base, 'bench', 'dist', 'cases.js')]);
+  // Each build: its cases.js and its CLI.
+  const builds: [string, string, string][] = [['this build', path.join(here, 'cases.js'), path.join(here, '..', '..', 'dist', 'cli', 'main.js')]];
+  if (o.base) builds.unshift(['base', path.join(o.base, 'bench', 'dist', 'cases.js'), path.join(o.base, 'dist', 'cli', 'main.js')]);
+  const rowsOf = (name: Dataset): Row[] =>
+    [...rows(name), ...(o.cli ? cliRows() : [])].filter((r) => !o.only || o.only.some((w) => r.label.includes(w)));
   const lines: string[] = [];
   for (const name of o.data) {
     const raw = await ensureRawDataset(o.dir, name, o.size);
@@ -109,23 +143,28 @@ async function main(): Promise<void> {
     const add = (k: string, m: Measure): void => void (results.get(k) ?? results.set(k, []).get(k)!).push(m);
     for (let run = 0; run < o.runs; run++) {
       // In row order, so each read case finds the file its compress case wrote; builds alternate.
-      for (const row of rows(name)) {
+      for (const row of rowsOf(name)) {
         // Which build goes first alternates too: the first of a pair often meets a busier page cache.
-        for (const [build, cases] of run % 2 === 0 ? builds : [...builds].reverse()) {
+        for (const [build, cases, cli] of run % 2 === 0 ? builds : [...builds].reverse()) {
+          if (row.cli) {
+            const { args, stdin } = row.cli(f, raw);
+            add(`${build}|${row.label}`, timed(process.execPath, [cli, '--quiet', ...args], false, stdin));
+            continue;
+          }
           const [c, files] = row.ours(f, raw);
           const [input, output] = files.split(' ');
           add(`${build}|${row.label}`, timed(process.execPath, [cases, c, input === '-' ? raw : input!, output === '-' ? '' : output!, String(o.size)], true));
         }
         if (row.stock) {
-          const [cmd, args] = row.stock(f, raw);
-          add(`stock|${row.label}`, timed(cmd, args, false));
+          const [cmd, args, stdin] = row.stock(f, raw);
+          add(`stock|${row.label}`, timed(cmd, args, false, stdin));
         }
       }
     }
     const head = builds.map(([b]) => `${b}: process (case, main thread)`).join(' | ');
     lines.push('', `${name}: ${(o.size / 1024 ** 2).toFixed(0)} MiB, CPU time (user + system, every thread), median of ${o.runs} alternating runs, load average ${os.loadavg()[0]!.toFixed(1)} at the end`, '');
-    lines.push(`| case | ${head} | stock tool | stock CPU | stock/ours |`, `|---|${builds.map(() => '---|').join('')}---|---|---|`);
-    for (const row of rows(name)) {
+    lines.push(`| case | ${head} | stock tool | stock CPU | stock/ours | wall: ours, stock, stock/ours |`, `|---|${builds.map(() => '---|').join('')}---|---|---|---|`);
+    for (const row of rowsOf(name)) {
       const cells = builds.map(([b]) => {
         const xs = results.get(`${b}|${row.label}`)!;
         const part = (k: 'caseCpu' | 'mainCpu'): string => (xs[0]![k] === undefined ? '?' : ms(median(xs.map((x) => x[k]!))));
@@ -134,7 +173,11 @@ async function main(): Promise<void> {
       const ours = median(results.get(`this build|${row.label}`)!.map((x) => x.cpu));
       const stock = results.get(`stock|${row.label}`);
       const stockCpu = stock ? median(stock.map((x) => x.cpu)) : null;
-      lines.push(`| ${row.label} | ${cells.join(' | ')} | ${row.stockLabel ?? '—'} | ${stockCpu === null ? '—' : ms(stockCpu)} | ${stockCpu === null ? '—' : stockCpu < 0.01 ? 'under GNU time\'s 10 ms' : `${(stockCpu / ours).toFixed(2)}×`} |`);
+      // Wall time: the speed ratio the issue's targets are stated in (noisy on a busy machine).
+      const oursWall = median(results.get(`this build|${row.label}`)!.map((x) => x.wall));
+      const stockWall = stock ? median(stock.map((x) => x.wall)) : null;
+      const wall = stockWall === null ? '—' : `${ms(oursWall)}, ${ms(stockWall)}, ${oursWall > 0 ? `${(stockWall / oursWall).toFixed(2)}×` : '?'}`;
+      lines.push(`| ${row.label} | ${cells.join(' | ')} | ${row.stockLabel ?? '—'} | ${stockCpu === null ? '—' : ms(stockCpu)} | ${stockCpu === null ? '—' : stockCpu < 0.01 ? 'under GNU time\'s 10 ms' : `${(stockCpu / ours).toFixed(2)}×`} | ${wall} |`);
     }
   }
   process.stdout.write(`${lines.join('\n')}\n`);

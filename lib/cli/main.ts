@@ -5,38 +5,79 @@
  * `SNAP_ERR_*` code and a documented exit code — never a stack trace.
  */
 import fs from 'node:fs';
+import nodeModule from 'node:module';
 import { IoError, NetworkError, NoSpaceError, SnapstreamError } from '../errors.js';
 import { parseArgs, wantsHelp } from './args.js';
 import { usageOf, withUsage, type Command } from './command.js';
-import { filterCommands } from './commands/filters.js';
-import { networkCommands } from './commands/network.js';
-import { snapshotFileCommands } from './commands/snapshot-files.js';
-import { s3Command, s3Usage } from './commands/s3.js';
-import { storeCommand, storeUsage } from './commands/store.js';
-import { runDemo } from './demo.js';
 import { EXIT, exitCodeFor, UsageError } from './exit-codes.js';
 
-const demo: Command = {
-  usage: 'demo [--dir DIR] [--entries N]',
-  summary: 'write, verify, read back, resume, send and restore a sample snapshot',
-  flags: { passThrough: true },
-  run: (args, ctx) => runDemo(args.positional, { quiet: ctx.quiet }),
-};
+// Node >= 22.1 keeps V8's compiled code of the modules loaded from here on (each command's, below)
+// on disk, so the next run skips compiling them. Node's own default place (NODE_COMPILE_CACHE, else
+// a directory in os.tmpdir()), and nothing is lost but the cache if it cannot be used. The CLI
+// only: a library must not change how its host process loads code.
+try {
+  (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+} catch {
+  // no cache: only slower
+}
 
-const COMMANDS: Record<string, Command> = {
-  ...filterCommands,
-  ...snapshotFileCommands,
-  ...networkCommands,
-  store: storeCommand,
-  s3: s3Command,
+/**
+ * Each group of commands is loaded only when one of its commands runs: a fresh process pays for
+ * loading and compiling every module it imports, and `compress` has no use for the transfer,
+ * store and S3 layers (docs/BENCHMARKS.md, "Data that does not compress").
+ */
+type Group = () => Promise<Record<string, Command>>;
+const filters: Group = async () => (await import('./commands/filters.js')).filterCommands;
+const snapshotFiles: Group = async () => (await import('./commands/snapshot-files.js')).snapshotFileCommands;
+const network: Group = async () => (await import('./commands/network.js')).networkCommands;
+const store: Group = async () => ({ store: (await import('./commands/store.js')).storeCommand });
+const s3: Group = async () => ({ s3: (await import('./commands/s3.js')).s3Command });
+const demo: Group = async () => ({
+  demo: {
+    usage: 'demo [--dir DIR] [--entries N]',
+    summary: 'write, verify, read back, resume, send and restore a sample snapshot',
+    flags: { passThrough: true },
+    run: async (args, ctx) => (await import('./demo.js')).runDemo(args.positional, { quiet: ctx.quiet }),
+  },
+});
+
+/** Every command, in the order `--help` lists them, and the group that holds it. */
+const COMMAND_GROUPS: Readonly<Record<string, Group>> = {
+  encode: filters,
+  decode: filters,
+  compress: filters,
+  decompress: filters,
+  crc: filters,
+  verify: filters,
+  chunk: filters,
+  dechunk: filters,
+  pack: snapshotFiles,
+  unpack: snapshotFiles,
+  inspect: snapshotFiles,
+  send: network,
+  serve: network,
+  receive: network,
+  store,
+  s3,
   demo,
 };
 
+/** The command called `name`, loading its group; undefined for no such command. */
+async function commandNamed(name: string): Promise<Command | undefined> {
+  const group = Object.hasOwn(COMMAND_GROUPS, name) ? COMMAND_GROUPS[name] : undefined;
+  return group ? (await group())[name] : undefined;
+}
+
 const GLOBAL = 'global options, anywhere on the line: --quiet (only errors), --json (results as JSON), -h/--help, -V/--version';
 
-function usage(): string {
+/** The whole usage text: every command's group is loaded for it. */
+async function usage(): Promise<string> {
   const lines = ['usage: snapstream <command> [options]', `  ${GLOBAL}`, '', 'commands:'];
-  for (const c of Object.values(COMMANDS)) lines.push(`  ${c.usage}`, `      ${c.summary}`);
+  for (const name of Object.keys(COMMAND_GROUPS)) {
+    const c = (await commandNamed(name))!;
+    lines.push(`  ${c.usage}`, `      ${c.summary}`);
+  }
+  const [{ storeUsage }, { s3Usage }] = await Promise.all([import('./commands/store.js'), import('./commands/s3.js')]);
   lines.push('', 'store subcommands:', ...storeUsage.map((u) => `  ${u}`));
   lines.push('', 's3 subcommands (with --bucket B and the connection flags):', ...s3Usage.map((u) => `  ${u}`));
   lines.push('', 'exit codes: 0 ok, 1 failure, 2 usage or bad input, 3 corrupt or unverifiable data, 4 network, 5 authentication or refusal, 130 interrupted');
@@ -45,7 +86,7 @@ function usage(): string {
 
 /** What an unknown command gets: the command names, not 60 lines. */
 function shortUsage(): string {
-  return `usage: snapstream <command> [options]\n  commands: ${Object.keys(COMMANDS).join(', ')}\n  snapstream --help describes them all; snapstream COMMAND --help one\n`;
+  return `usage: snapstream <command> [options]\n  commands: ${Object.keys(COMMAND_GROUPS).join(', ')}\n  snapstream --help describes them all; snapstream COMMAND --help one\n`;
 }
 
 function version(): string {
@@ -65,16 +106,16 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.OK;
   }
   if (name === undefined || name === '--help' || name === '-h') {
-    process.stdout.write(usage());
+    process.stdout.write(await usage());
     return EXIT.OK;
   }
   if (name === 'help') {
     const topic = rest[0];
-    const command = topic !== undefined && Object.hasOwn(COMMANDS, topic) ? COMMANDS[topic] : undefined;
-    process.stdout.write(command ? usageOf(topic!, command, rest.slice(1)) : usage());
+    const command = topic !== undefined ? await commandNamed(topic) : undefined;
+    process.stdout.write(command ? usageOf(topic!, command, rest.slice(1)) : await usage());
     return EXIT.OK;
   }
-  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  const command = await commandNamed(name);
   if (!command) {
     const err = new UsageError(`unknown command: ${name}`);
     err.usage = shortUsage();

@@ -12,7 +12,8 @@ import { webcrypto } from 'node:crypto';
 import type { CodecName } from './codec.js';
 import { decodeLz4Frame } from './lz4-block-decoder.js';
 import { compressLz4Frame } from './lz4-frame.js';
-import { storedZstdFrame } from './stored-zstd-frame.js';
+import { compressSmallHere, PROBE_MIN_BLOCK, probeHere } from './stored-probe.js';
+import { storedZstdFrameWithCrc } from './stored-zstd-frame.js';
 import { sharedPool, WorkerFailure, type FrameResult } from './worker-pool.js';
 
 /**
@@ -26,6 +27,11 @@ import { sharedPool, WorkerFailure, type FrameResult } from './worker-pool.js';
  * `frameCapacity`: pooled zstd frames get room for a block of at least this many bytes, so that
  * blocks of varying sizes (content-defined) share one size of pooled buffer instead of each size
  * missing the pool and allocating afresh.
+ * `probe` (zstd): the block is probed here first (lib/codec/stored-probe.ts), and one that does
+ * not compress is stored on this thread, copied and hashed in one pass, without a worker thread
+ * (none is started while every block is stored); the others go to a worker that need not probe
+ * them again. `'last'`: the last block of a stream, which when too small to probe is compressed
+ * here if no worker runs yet, rather than start one for it.
  */
 export async function compressBlock(
   codec: CodecName,
@@ -35,6 +41,7 @@ export async function compressBlock(
   frames: Leases | null = null,
   digest = false,
   frameCapacity = 0,
+  probe: false | 'block' | 'last' = false,
 ): Promise<FrameResult> {
   const recyclable = frames !== null;
   const stagingFrame = (length: number): Buffer => {
@@ -43,10 +50,11 @@ export async function compressBlock(
     return frame;
   };
   if (codec === 'none') {
-    const frame = storedZstdFrame(data, recyclable ? stagingFrame : undefined);
+    // Copied and hashed a raw block at a time, while it is in the cache.
+    const { frame, crc } = storedZstdFrameWithCrc(data, recyclable ? stagingFrame : undefined);
     // The block is copied into the frame: one the caller gave up is free for the next one.
     if (owned && isOwnable(data.buffer)) recycleBlock(data.buffer);
-    return withDigest({ data: frame, crc: crc32(frame) }, digest);
+    return withDigest({ data: frame, crc }, digest);
   }
   if (codec === 'lz4') {
     // Recycled memory for the frame, as for zstd: fresh megabytes per block were page faults,
@@ -55,6 +63,14 @@ export async function compressBlock(
     // lz4-napi is done with the input: a block the caller gave up is free for the next one.
     if (owned && isOwnable(data.buffer)) recycleBlock(data.buffer);
     return withDigest({ data: frame, crc: crc32(frame) }, digest);
+  }
+  const probed = probe !== false && probedHere(data, level, probe === 'last');
+  if (probed === 'incompressible' || probed === 'small') {
+    const { frame, crc } =
+      probed === 'small' ? withCrc(compressSmallHere(data, level, recyclable ? stagingFrame : Buffer.allocUnsafe)) : storedZstdFrameWithCrc(data, recyclable ? stagingFrame : undefined);
+    // Copied into the frame: a block the caller gave up is free for the next one.
+    if (owned && isOwnable(data.buffer)) recycleBlock(data.buffer);
+    return withDigest({ data: frame, crc }, digest);
   }
   const src = movable(data, owned);
   const out = recyclable ? allocStaging(zstdBound(Math.max(data.length, frameCapacity)), true).buffer : undefined;
@@ -66,10 +82,30 @@ export async function compressBlock(
     length: src.length,
     ...(out ? { out } : {}),
     ...(digest ? { digest: true } : {}),
+    ...(probed === 'compressible' ? { probed: true } : {}),
   };
   const result = recycled(await wrapCodec(() => sharedPool().run(req, true), 'zstd', -1));
   if (out && result.data.buffer === out) frames!.lend(result.data);
   return result;
+}
+
+/**
+ * The probe of lib/codec/stored-probe.ts on this thread: `small` for the `last` block when too
+ * small to probe while no worker thread runs (one small block, the end of data that did not
+ * compress, is not worth starting one for); `false` when zstd-napi cannot be loaded here (the
+ * worker then probes, and reports whatever stops it from compressing).
+ */
+function probedHere(data: Uint8Array, level: number, last: boolean): 'incompressible' | 'compressible' | 'small' | false {
+  try {
+    if (data.length < PROBE_MIN_BLOCK) return last && sharedPool().threads === 0 ? 'small' : false;
+    return probeHere(data, level) ? 'incompressible' : 'compressible';
+  } catch {
+    return false;
+  }
+}
+
+function withCrc(frame: Buffer): { frame: Buffer; crc: number } {
+  return { frame, crc: crc32(frame) };
 }
 
 /**

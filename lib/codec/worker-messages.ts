@@ -15,6 +15,8 @@ export type WorkerRequest =
       out?: ArrayBufferLike;
       /** Also compute the frame's digest (lib/format/frame-digest.ts) here, off the main thread. */
       digest?: boolean;
+      /** The sender probed the block (lib/codec/stored-probe.ts) and found it compressible: no probe here. */
+      probed?: boolean;
     }
   | {
       id: number;

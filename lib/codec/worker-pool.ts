@@ -71,6 +71,11 @@ export class WorkerPool {
     this.size = size;
   }
 
+  /** Worker threads running now (they start with the first jobs, up to {@link size}). */
+  get threads(): number {
+    return this.slots.length;
+  }
+
   /** Runs one job; `owned` lets the input's memory be moved to the worker instead of copied. */
   run(request: Omit<WorkerRequest, 'id'>, owned: boolean): Promise<FrameResult> {
     return new Promise((resolve, reject) => {

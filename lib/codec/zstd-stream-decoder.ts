@@ -8,19 +8,25 @@ import { CodecError } from '../errors.js';
 import type { StreamingFrameDecoder } from './streaming-frame-decoder.js';
 
 const require = createRequire(import.meta.url);
-const binding = require('zstd-napi/binding.js') as typeof Binding;
+let loaded: typeof Binding | null = null;
+
+/** zstd-napi, loaded by the first decoder: most reads never stream a frame on this thread. */
+function zstd(): typeof Binding {
+  loaded ??= require('zstd-napi/binding.js') as typeof Binding;
+  return loaded;
+}
 
 /** Largest window accepted: 128 MiB, zstd's own default limit for decoders. */
 const WINDOW_LOG_MAX = 27;
 const OUT_CHUNK = 256 * 1024;
 
 export class ZstdStreamDecoder implements StreamingFrameDecoder {
-  private dctx: Binding.DCtx | null = new binding.DCtx();
+  private dctx: Binding.DCtx | null = new (zstd().DCtx)();
   finished = false;
   pending = false;
 
   constructor(private readonly offset: number) {
-    this.dctx!.setParameter(binding.DParameter.windowLogMax, WINDOW_LOG_MAX);
+    this.dctx!.setParameter(zstd().DParameter.windowLogMax, WINDOW_LOG_MAX);
   }
 
   write(input: Buffer, emit: (out: Buffer) => boolean): number {

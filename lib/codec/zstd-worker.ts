@@ -8,7 +8,8 @@ import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
 import type * as Binding from 'zstd-napi/binding.js';
 import { frameDigest } from '../format/frame-digest.js';
-import { storedFrameSize, storedZstdFrame } from './stored-zstd-frame.js';
+import { looksIncompressible, PROBE_SPOT } from './stored-probe.js';
+import { storedFrameSize, storedZstdFrameWithCrc } from './stored-zstd-frame.js';
 import type { WorkerReply, WorkerRequest } from './worker-messages.js';
 
 const require = createRequire(import.meta.url);
@@ -24,33 +25,23 @@ const cctx = new binding.CCtx();
 const dctx = new binding.DCtx();
 let scratch = new Uint8Array(0);
 
-/** Bytes of each of the four places of a block that {@link incompressible} tries. */
-const PROBE_SPOT = 4 * 1024;
-
 /**
- * True when four spots of the block (its start, its end and two between) compress by less than
- * 1/32 at this level: data already compressed or encrypted. Such a block is stored (a frame of
- * raw blocks, what zstd itself emits for it) without running zstd over all of it, which costs
- * several times more than copying it (docs/BENCHMARKS.md, "The write side in a big heap and on
- * small entries"). Costs one zstd run over 16 KiB per block of data that does compress.
+ * True when the block is to be stored (lib/codec/stored-probe.ts), which costs several times
+ * less than running zstd over all of it (docs/BENCHMARKS.md, "The write side in a big heap and
+ * on small entries").
  */
 function incompressible(src: Uint8Array, level: number): boolean {
-  if (src.length < 16 * PROBE_SPOT) return false;
   const bound = binding.compressBound(PROBE_SPOT);
   if (scratch.length < bound) scratch = new Uint8Array(bound);
-  let packed = 0;
-  for (let i = 0; i < 4; i++) {
-    const at = Math.floor((src.length - PROBE_SPOT) * (i / 3));
-    packed += cctx.compress(scratch, src.subarray(at, at + PROBE_SPOT), level);
-  }
-  return packed >= 4 * PROBE_SPOT - (4 * PROBE_SPOT) / 32;
+  return looksIncompressible(src, (spot) => cctx.compress(scratch, spot, level));
 }
 
-function compress(src: Uint8Array, level: number, into: ArrayBufferLike | undefined): { out: Uint8Array; crc: number } {
-  if (incompressible(src, level)) {
+/** `probed`: the sender probed the block already and found it compressible. */
+function compress(src: Uint8Array, level: number, into: ArrayBufferLike | undefined, probed: boolean): { out: Uint8Array; crc: number } {
+  if (!probed && incompressible(src, level)) {
     const size = storedFrameSize(src.length);
-    const out = storedZstdFrame(src, (n) => (into && into.byteLength >= size ? Buffer.from(into, 0, n) : Buffer.allocUnsafeSlow(n)));
-    return { out, crc: crc32(out) };
+    const { frame, crc } = storedZstdFrameWithCrc(src, (n) => (into && into.byteLength >= size ? Buffer.from(into, 0, n) : Buffer.allocUnsafeSlow(n)));
+    return { out: frame, crc };
   }
   const bound = binding.compressBound(src.length);
   if (into && into.byteLength >= bound) {
@@ -83,7 +74,7 @@ parentPort!.on('message', (req: WorkerRequest) => {
   let reply: WorkerReply;
   frameCrc = undefined;
   try {
-    const { out, crc } = req.op === 'compress' ? compress(src, req.level, req.out) : decompress(src, req.rawLength, req.out, req.frameCrc !== false);
+    const { out, crc } = req.op === 'compress' ? compress(src, req.level, req.out, req.probed === true) : decompress(src, req.rawLength, req.out, req.frameCrc !== false);
     // The input goes back too: the main thread refills it instead of allocating, and it is not
     // left here as garbage that only this thread's collector could free. Shared memory is not
     // sent back: the main thread has it already.

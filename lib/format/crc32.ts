@@ -32,8 +32,10 @@ export function crc32(data: Uint8Array, previous = 0): number {
   return impl(data, previous);
 }
 
-/** The `crc-32` package's implementation, exposed for cross-checks. */
-export const crc32Portable: Crc32Fn = packageCrc32();
+let portable: Crc32Fn | null = null;
+
+/** The `crc-32` package's implementation, exposed for cross-checks (loaded on first use). */
+export const crc32Portable: Crc32Fn = (data, previous) => (portable ??= packageCrc32())(data, previous);
 
 /*
  * crc32Combine: the CRC32 of A‖B from crc(A), crc(B) and |B|, in O(log |B|) (zlib 1.2.12's

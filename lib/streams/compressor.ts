@@ -96,7 +96,7 @@ export class Compressor extends OrderedTransform<CompressedBlock> {
     if (!this.blockMode && (this.filled > 0 || this.frames === 0)) {
       // Flush the last partial block; an empty input still gets one (empty) frame so the
       // output is a valid compressed file.
-      this.submit(this.block ? this.block.subarray(0, this.filled) : Buffer.alloc(0), true, 0, undefined);
+      this.submit(this.block ? this.block.subarray(0, this.filled) : Buffer.alloc(0), true, 0, undefined, true);
       this.block = null;
     }
     this.results.whenEmpty(() => callback());
@@ -125,12 +125,15 @@ export class Compressor extends OrderedTransform<CompressedBlock> {
     this.leases?.giveBack(chunk); // copied out: if it was lent to us alone, its memory can be reused
   }
 
-  private submit(data: Buffer, owned: boolean, entries: number, cursor: unknown): void {
+  private submit(data: Buffer, owned: boolean, entries: number, cursor: unknown, last = false): void {
     const rawLength = data.length;
     this.frames++;
     this.results.add(
       // Block mode: blocks of up to blockSize bytes, of varying sizes: frames pooled at one size.
-      compressBlock(this.codec, this.level, data, owned, this.leases, this.digests, this.blockMode ? this.blockSize : 0).then((r) => ({
+      // Byte mode probes each block on this thread: data that does not compress is stored here,
+      // without a worker (lib/codec/stored-probe.ts). Block mode leaves it to the workers: there
+      // this thread is busy encoding entries.
+      compressBlock(this.codec, this.level, data, owned, this.leases, this.digests, this.blockMode ? this.blockSize : 0, this.blockMode ? false : last ? 'last' : 'block').then((r) => ({
         frame: r.data,
         crc: r.crc,
         ...(r.digest ? { digest: r.digest } : {}),

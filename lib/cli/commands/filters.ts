@@ -5,29 +5,49 @@
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import { Writable, type Duplex } from 'node:stream';
+import { Writable, type Duplex, type Readable } from 'node:stream';
 import type { Progress } from '../../streams/stage-options.js';
 import { pipeline } from 'node:stream/promises';
 import { checkCodec, checkLevel } from '../../codec/codec.js';
 import { wrapIoError } from '../../errors.js';
-import { SKIPPABLE_HEADER, SNAP_SKIPPABLE_MAGIC, TAG_HEADER } from '../../format/skippable.js';
-import { readFully } from '../../sink/read-fully.js';
-import { verifySnapshot } from '../../snapshot/inspect-snapshot.js';
-import { compressFile, type CompressFileOptions } from '../../snapshot/compress-file.js';
-import { Chunker } from '../../streams/chunker.js';
-import { Compressor } from '../../streams/compressor.js';
-import { CrcFooter } from '../../streams/crc-footer.js';
-import { CrcVerifier } from '../../streams/crc-verifier.js';
-import { Dechunker } from '../../streams/dechunker.js';
-import { Decompressor } from '../../streams/decompressor.js';
-import { EntryDecoder } from '../../streams/entry-decoder.js';
-import { EntryEncoder } from '../../streams/entry-encoder.js';
+import type { CompressFileOptions } from '../../snapshot/compress-file.js';
 import { intOption, signedIntOption, type ParsedArgs } from '../args.js';
 import { report, type Command, type CommandContext } from '../command.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatBytes } from '../format.js';
-import { entriesToJsonLines, JsonlEntryReader } from '../jsonl-entries.js';
 import { ByteCounter, fileSize, ProgressBar, stdinSize } from '../progress.js';
+
+// Each command imports the stages it runs when it runs (a fresh process pays for every module
+// it loads: docs/BENCHMARKS.md, "Data that does not compress").
+const stages = {
+  compressor: () => import('../../streams/compressor.js'),
+  decompressor: () => import('../../streams/decompressor.js'),
+  crcFooter: () => import('../../streams/crc-footer.js'),
+  crcVerifier: () => import('../../streams/crc-verifier.js'),
+  entryEncoder: () => import('../../streams/entry-encoder.js'),
+  entryDecoder: () => import('../../streams/entry-decoder.js'),
+  chunker: () => import('../../streams/chunker.js'),
+  dechunker: () => import('../../streams/dechunker.js'),
+  jsonl: () => import('../jsonl-entries.js'),
+};
+
+/** Reads of a file on stdin: Node's own stdin for a file reads 64 KiB at a time. */
+const STDIN_FILE_READ = 1024 * 1024;
+
+/**
+ * Standard input as a stream: a regular file (`< FILE`) is read from its current position in
+ * 1 MiB reads, where process.stdin would read 64 KiB at a time (16 times the calls and chunks
+ * for every stage after it); anything else (a pipe, a terminal) is process.stdin.
+ */
+export function stdinStream(): Readable {
+  let file = false;
+  try {
+    file = fs.fstatSync(0).isFile();
+  } catch {
+    // no stdin at all: process.stdin reports it
+  }
+  return file ? fs.createReadStream('', { fd: 0, autoClose: false, highWaterMark: STDIN_FILE_READ }) : process.stdin;
+}
 
 /**
  * stdin → stages → stdout, with progress measured on the input (and entries from `entries`, the
@@ -43,7 +63,7 @@ export async function filter(label: string, ctx: CommandContext, args: ParsedArg
   entries?.on('progress', (p: Progress) => (entryCount = p.entries));
   const bar = new ProgressBar(label, { ...ctx, total: stdinSize(), poll: () => ({ bytes: input.bytes, entries: entryCount }) });
   try {
-    await pipeline([process.stdin, input, ...stages, output, process.stdout]);
+    await pipeline([stdinStream(), input, ...stages, output, process.stdout]);
   } catch (err) {
     bar.stop();
     // The reader went away (`| head`): not our failure.
@@ -68,7 +88,8 @@ export const filterCommands: Record<string, Command> = {
     usage: 'encode [--block-size N]',
     summary: 'JSON Lines entries {"key","value","expiresAt"} on stdin → entry records on stdout',
     flags: { values: ['--block-size'] },
-    run: (args, ctx) => {
+    run: async (args, ctx) => {
+      const [{ EntryEncoder }, { JsonlEntryReader }] = await Promise.all([stages.entryEncoder(), stages.jsonl()]);
       const encoder = new EntryEncoder(blockSizeFlag(args));
       return filter('encode', ctx, args, [new JsonlEntryReader(), encoder], encoder);
     },
@@ -77,7 +98,8 @@ export const filterCommands: Record<string, Command> = {
     usage: 'decode [--skip-expired]',
     summary: 'entry records on stdin → JSON Lines on stdout (bytes that are not text as {"base64"})',
     flags: { switches: ['--skip-expired'] },
-    run: (args, ctx) => {
+    run: async (args, ctx) => {
+      const [{ EntryDecoder }, { entriesToJsonLines }] = await Promise.all([stages.entryDecoder(), stages.jsonl()]);
       const decoder = new EntryDecoder({ batch: true, skipExpired: args.switches.has('--skip-expired') });
       return filter('decode', ctx, args, [decoder, entriesToJsonLines()], decoder);
     },
@@ -86,7 +108,7 @@ export const filterCommands: Record<string, Command> = {
     usage: 'compress [--codec zstd|lz4|none] [--level N] [--block-size N] [IN OUT [--crc]]',
     summary: 'bytes → independent frames, readable by zstd -d / lz4 -d (default zstd level 1); IN OUT: file to file, faster, crash-safe',
     flags: { values: ['--codec', '--level', '--block-size'], switches: ['--crc'] },
-    run: (args, ctx) => {
+    run: async (args, ctx) => {
       const options = {
         codec: checkCodec(args.values.get('--codec') ?? 'zstd'),
         ...levelFlag(args),
@@ -94,6 +116,7 @@ export const filterCommands: Record<string, Command> = {
       };
       if (args.positional.length === 0) {
         if (args.switches.has('--crc')) throw new UsageError('--crc is for IN OUT; in a pipe, add `| snapstream crc`');
+        const { Compressor } = await stages.compressor();
         return filter('compress', ctx, args, [new Compressor(options)]);
       }
       return compressFiles(args, ctx, options);
@@ -103,32 +126,34 @@ export const filterCommands: Record<string, Command> = {
     usage: 'decompress',
     summary: 'zstd / lz4 frames (any mix, stock tools\' files too) → bytes; skippable frames skipped',
     flags: {},
-    run: (args, ctx) => filter('decompress', ctx, args, [new Decompressor()]),
+    run: async (args, ctx) => filter('decompress', ctx, args, [new (await stages.decompressor()).Decompressor()]),
   },
   crc: {
     usage: 'crc',
     summary: 'bytes → the same bytes + a CRC32 and length trailer (a skippable frame)',
     flags: {},
-    run: (args, ctx) => filter('crc', ctx, args, [new CrcFooter()]),
+    run: async (args, ctx) => filter('crc', ctx, args, [new (await stages.crcFooter()).CrcFooter()]),
   },
   verify: {
     usage: 'verify [FILE]',
     summary: 'bytes + CRC trailer → the bytes; fails (exit 3) on a mismatch or a missing trailer. FILE: check it (a snapshot file or one with a CRC trailer), print nothing of it',
     flags: {},
-    run: (args, ctx) => (args.positional.length > 0 ? verifyFile(args, ctx) : filter('verify', ctx, args, [new CrcVerifier()])),
+    run: async (args, ctx) => (args.positional.length > 0 ? verifyFile(args, ctx) : filter('verify', ctx, args, [new (await stages.crcVerifier()).CrcVerifier()])),
   },
   chunk: {
     usage: 'chunk [--chunk-size N]',
     summary: 'bytes → sequence-numbered, CRC-checked chunk frames (4–16 MiB) for pipes and sockets',
     flags: { values: ['--chunk-size'] },
-    run: (args, ctx) =>
-      filter('chunk', ctx, args, [new Chunker(args.values.has('--chunk-size') ? { chunkSize: intOption(args, '--chunk-size', 0) } : {})]),
+    run: async (args, ctx) => {
+      const { Chunker } = await stages.chunker();
+      return filter('chunk', ctx, args, [new Chunker(args.values.has('--chunk-size') ? { chunkSize: intOption(args, '--chunk-size', 0) } : {})]);
+    },
   },
   dechunk: {
     usage: 'dechunk',
     summary: 'chunk frames → bytes, every chunk and the whole stream checked',
     flags: {},
-    run: (args, ctx) => filter('dechunk', ctx, args, [new Dechunker()]),
+    run: async (args, ctx) => filter('dechunk', ctx, args, [new (await stages.dechunker()).Dechunker()]),
   },
 };
 
@@ -137,6 +162,7 @@ async function compressFiles(args: ParsedArgs, ctx: CommandContext, options: Com
   const [source, target, ...rest] = args.positional;
   if (!source || !target) throw new UsageError('compress takes both IN and OUT, or neither (stdin to stdout)');
   if (rest.length > 0) throw new UsageError(`unexpected argument: ${rest[0]}`);
+  const { compressFile } = await import('../../snapshot/compress-file.js');
   const bar = new ProgressBar('compress', { ...ctx, total: fileSize(source) });
   const summary = await compressFile(source, target, { ...options, crc: args.switches.has('--crc'), onProgress: (p) => bar.update({ bytes: p.bytes }) }).catch(
     (err: unknown) => {
@@ -152,6 +178,10 @@ async function compressFiles(args: ParsedArgs, ctx: CommandContext, options: Com
 
 /** True when the file starts with a snapstream header frame (a snapshot file). */
 async function isSnapshotFile(file: string): Promise<boolean> {
+  const [{ readFully }, { SKIPPABLE_HEADER, SNAP_SKIPPABLE_MAGIC, TAG_HEADER }] = await Promise.all([
+    import('../../sink/read-fully.js'),
+    import('../../format/skippable.js'),
+  ]);
   let handle: fsp.FileHandle;
   try {
     handle = await fsp.open(file, 'r');
@@ -177,9 +207,11 @@ async function verifyFile(args: ParsedArgs, ctx: CommandContext): Promise<number
   const source = fs.createReadStream(file!, { highWaterMark: 1024 * 1024 });
   try {
     if (snapshot) {
+      const { verifySnapshot } = await import('../../snapshot/inspect-snapshot.js');
       source.on('error', (err) => input.destroy(err));
       await verifySnapshot(source.pipe(input));
     } else {
+      const { CrcVerifier } = await stages.crcVerifier();
       await pipeline(source, input, new CrcVerifier(), new Writable({ write: (_c, _e, cb) => cb() })).catch((err: unknown) => {
         throw wrapIoError(err, `verifying ${file}`);
       });

@@ -27,11 +27,11 @@ import { sharedPool, WorkerFailure, type FrameResult } from './worker-pool.js';
  * `frameCapacity`: pooled zstd frames get room for a block of at least this many bytes, so that
  * blocks of varying sizes (content-defined) share one size of pooled buffer instead of each size
  * missing the pool and allocating afresh.
- * `probe` (zstd): the block is probed here first (lib/codec/stored-probe.ts), and one that does
- * not compress is stored on this thread, copied and hashed in one pass, without a worker thread
- * (none is started while every block is stored); the others go to a worker that need not probe
- * them again. `'last'`: the last block of a stream, which when too small to probe is compressed
- * here if no worker runs yet, rather than start one for it.
+ * `probe` (zstd): while no worker thread runs, the block is probed here first
+ * (lib/codec/stored-probe.ts), and one that does not compress is stored on this thread, copied
+ * and hashed in one pass: none is started while every block is stored. A block that compresses
+ * goes to a worker that need not probe it again. `'last'`: the last block of a stream, which
+ * when too small to probe is compressed here if no worker runs, rather than start one for it.
  */
 export async function compressBlock(
   codec: CodecName,
@@ -90,14 +90,17 @@ export async function compressBlock(
 }
 
 /**
- * The probe of lib/codec/stored-probe.ts on this thread: `small` for the `last` block when too
- * small to probe while no worker thread runs (one small block, the end of data that did not
- * compress, is not worth starting one for); `false` when zstd-napi cannot be loaded here (the
- * worker then probes, and reports whatever stops it from compressing).
+ * The probe of lib/codec/stored-probe.ts on this thread, while no worker thread runs: once one
+ * does (a block compressed), blocks go to the workers, which probe them there, as the main
+ * thread has other work and the workers' start is paid. `small`: the `last` block, too small to
+ * probe, is compressed here (one small block, the end of data that did not compress, is not
+ * worth starting a worker for). `false`: the worker decides, also when zstd-napi cannot be
+ * loaded here (the worker then reports whatever stops it from compressing).
  */
 function probedHere(data: Uint8Array, level: number, last: boolean): 'incompressible' | 'compressible' | 'small' | false {
+  if (sharedPool().threads > 0) return false;
   try {
-    if (data.length < PROBE_MIN_BLOCK) return last && sharedPool().threads === 0 ? 'small' : false;
+    if (data.length < PROBE_MIN_BLOCK) return last ? 'small' : false;
     return probeHere(data, level) ? 'incompressible' : 'compressible';
   } catch {
     return false;

@@ -130,9 +130,9 @@ export class Compressor extends OrderedTransform<CompressedBlock> {
     this.frames++;
     this.results.add(
       // Block mode: blocks of up to blockSize bytes, of varying sizes: frames pooled at one size.
-      // Byte mode probes each block on this thread: data that does not compress is stored here,
-      // without a worker (lib/codec/stored-probe.ts). Block mode leaves it to the workers: there
-      // this thread is busy encoding entries.
+      // Byte mode probes each block on this thread while no worker runs: data that does not
+      // compress is stored here, without starting one (lib/codec/stored-probe.ts). Block mode
+      // leaves it to the workers: there this thread is busy encoding entries.
       compressBlock(this.codec, this.level, data, owned, this.leases, this.digests, this.blockMode ? this.blockSize : 0, this.blockMode ? false : last ? 'last' : 'block').then((r) => ({
         frame: r.data,
         crc: r.crc,

@@ -67,7 +67,9 @@ export async function compressBlock(
   const probed = probe !== false && probedHere(data, level, probe === 'last');
   if (probed === 'incompressible' || probed === 'small') {
     const { frame, crc } =
-      probed === 'small' ? withCrc(compressSmallHere(data, level, recyclable ? stagingFrame : Buffer.allocUnsafe)) : storedZstdFrameWithCrc(data, recyclable ? stagingFrame : undefined);
+      probed === 'small'
+        ? await wrapCodec(async () => withCrc(compressSmallHere(data, level, recyclable ? stagingFrame : Buffer.allocUnsafe)), 'zstd', -1)
+        : storedZstdFrameWithCrc(data, recyclable ? stagingFrame : undefined);
     // Copied into the frame: a block the caller gave up is free for the next one.
     if (owned && isOwnable(data.buffer)) recycleBlock(data.buffer);
     return withDigest({ data: frame, crc }, digest);

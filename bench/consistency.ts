@@ -13,7 +13,8 @@
  *    store.create against the same writer alone (which includes the CPU the snapshot takes);
  *  - for comparison, the stop-the-world copy (`new Map(map)`) a consistent snapshot needed before.
  *
- *   npm run bench:consistency -- --entries 1m,3m [--rounds 5] [--modes default,full,background] [--node-flags "--trace-gc"]  (sizes: 300k, 1m …)
+ *   npm run bench:consistency -- --entries 1m,3m [--rounds 5] [--modes default,full,background] [--writers alloc,pooled]
+ *     [--node-flags "--trace-gc"]  (sizes: 300k, 1m …)
  *
  * Each window also counts the garbage collections in it (PerformanceObserver 'gc': the longest
  * scavenge and the longest and number of full collections, main-thread pause each), so a long
@@ -47,6 +48,17 @@ const MODES: [string, Record<string, unknown>][] = (
     ['background', { background: true }],
   ] as [string, Record<string, unknown>][]
 ).filter(([m]) => arg('--modes', 'default,full').split(',').includes(m));
+/**
+ * The writer: `alloc` puts a new 100-character string in with every set, as a cache does (each
+ * survives a scavenge and ends as old-generation garbage: its own collections, full ones of a
+ * heap this big lasting up to a second, snapshot or not); `pooled` sets strings from a fixed
+ * pool and allocates only its keys, so it makes no long collections of its own, and a long pause
+ * during the snapshot is the snapshot's (its work, what the view allocates and keeps alive).
+ */
+const WRITERS = arg('--writers', 'alloc,pooled').split(',');
+for (const w of WRITERS) if (w !== 'alloc' && w !== 'pooled') throw new Error(`unknown writer ${w}`);
+/** A (mode, writer) pair's name in the results. */
+const label = (mode: string, writer: string): string => (writer === 'alloc' ? mode : `${mode}, ${writer} writer`);
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -126,10 +138,12 @@ async function child(n: number): Promise<Record<string, number>> {
   // larger than the map, so the map keeps its size round after round (an ever-growing map
   // would make each snapshot longer than the last and measure the growth, not the snapshot).
   const span = Math.ceil(n * 1.25);
+  const pool = Array.from({ length: 4096 }, (_, i) => value(i, 'pool'));
+  let pooled = false;
   const op = (tag: number): void => {
     const r = rand();
     const k = `key:${Math.floor(rand() * span)}`;
-    if (r < 0.8) map.set(k, value(tag, r < 0.6 ? 'w' : 'n'));
+    if (r < 0.8) map.set(k, pooled ? pool[tag & 4095]! : value(tag, r < 0.6 ? 'w' : 'n'));
     else map.delete(k);
   };
 
@@ -252,7 +266,9 @@ async function child(n: number): Promise<Record<string, number>> {
     return { gc, ms: took, perCpu: ops / cpu, max: h.max / 1e6, p99: h.percentile(99) / 1e6, rate: ops / (took / 1000) };
   };
   let index = 1;
-  for (const [mode, options] of MODES) {
+  for (const [writerKind, [mode0, options]] of WRITERS.flatMap((w) => MODES.map((m) => [w, m] as const))) {
+    pooled = writerKind === 'pooled';
+    const mode = label(mode0, writerKind);
     // The same snapshot with the process idle (no writer): background must not slow it.
     collect();
     const s0 = performance.now();
@@ -324,7 +340,7 @@ if (args[0] === '--child') {
   ];
   for (const s of sizes) {
     const n = parseCount(s);
-    const r = spawnSync(process.execPath, ['--max-old-space-size=4096', ...nodeFlags, here, '--child', String(n), '--rounds', String(ROUNDS), '--modes', MODES.map(([m]) => m).join(',')], {
+    const r = spawnSync(process.execPath, ['--max-old-space-size=4096', ...nodeFlags, here, '--child', String(n), '--rounds', String(ROUNDS), '--modes', MODES.map(([m]) => m).join(','), '--writers', WRITERS.join(',')], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -337,7 +353,7 @@ if (args[0] === '--child') {
         `| ${(o.writePathViewed! / 1e6).toFixed(2)} / ${(o.writePathPlain! / 1e6).toFixed(2)} M ops/s (${((o.writePathViewed! / o.writePathPlain!) * 100).toFixed(0)}%; ${(o.writePathCpuRatio! * 100).toFixed(0)}%) ` +
         `| ${o.copyMs!.toFixed(0)} ms, ${o.copyHeapPerEntry!.toFixed(0)} B |`,
     );
-    for (const [mode] of MODES) {
+    for (const mode of WRITERS.flatMap((w) => MODES.map(([m]) => label(m, w)))) {
       const g = (k: string): number => o[`${mode}.${k}`]!;
       const perM = g('pauseAddedMs') / (n / 1e6);
       pauses.push(

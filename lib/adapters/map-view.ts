@@ -150,8 +150,8 @@ class KeyTable {
       const entry = slots[h]!;
       if (entry === 0) {
         const saved = this.takeSpilled(key);
-        // A key that went to the spill map stays out of the table: a full table stays full,
-        // a crowded spot crowded; a key read may be noted now whatever its spot.
+        // Noted read if the table has room. (A key spilled for want of room finds none now
+        // either, since slots only fill, so no key is ever both in the table and spilled.)
         if (this.used < this.limit) {
           slots[h] = read;
           this.used++;
@@ -238,7 +238,7 @@ export class MapView {
     return this.keys.length;
   }
 
-  /** Values held for keys not read yet (for tests and diagnostics). */
+  /** Values saved and not read yet (for tests and diagnostics). */
   get savedValues(): number {
     return this.table?.count ?? 0;
   }

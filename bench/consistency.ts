@@ -13,13 +13,19 @@
  *    store.create against the same writer alone (which includes the CPU the snapshot takes);
  *  - for comparison, the stop-the-world copy (`new Map(map)`) a consistent snapshot needed before.
  *
- *   npm run bench:consistency -- --entries 1m,3m [--rounds 5] [--modes default,full,background]  (sizes: 300k, 1m …)
+ *   npm run bench:consistency -- --entries 1m,3m [--rounds 5] [--modes default,full,background] [--writers alloc,pooled]
+ *     [--node-flags "--trace-gc"]  (sizes: 300k, 1m …)
+ *
+ * Each window also counts the garbage collections in it (PerformanceObserver 'gc': the longest
+ * scavenge and the longest and number of full collections, main-thread pause each), so a long
+ * pause can be told for what it is: a collection, with or without the snapshot, or the
+ * snapshot's own work (a longest pause well above the longest collection).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -42,6 +48,17 @@ const MODES: [string, Record<string, unknown>][] = (
     ['background', { background: true }],
   ] as [string, Record<string, unknown>][]
 ).filter(([m]) => arg('--modes', 'default,full').split(',').includes(m));
+/**
+ * The writer: `alloc` puts a new 100-character string in with every set, as a cache does (each
+ * survives a scavenge and ends as old-generation garbage: its own collections, full ones of a
+ * heap this big lasting up to a second, snapshot or not); `pooled` sets strings from a fixed
+ * pool and allocates only its keys, so it makes no long collections of its own, and a long pause
+ * during the snapshot is the snapshot's (its work, what the view allocates and keeps alive).
+ */
+const WRITERS = arg('--writers', 'alloc,pooled').split(',');
+for (const w of WRITERS) if (w !== 'alloc' && w !== 'pooled') throw new Error(`unknown writer ${w}`);
+/** A (mode, writer) pair's name in the results. */
+const label = (mode: string, writer: string): string => (writer === 'alloc' ? mode : `${mode}, ${writer} writer`);
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -67,6 +84,38 @@ const mainCpuMs = (): number => {
 };
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/** Collections in one window: the longest scavenge, the full collections (count, longest), all their time (ms). */
+interface Collections {
+  minorMax: number;
+  majors: number;
+  majorMax: number;
+  totalMs: number;
+}
+/** Every collection seen: when it started (performance.now() time), its pause and kind. */
+const collections: { start: number; ms: number; major: boolean; minor: boolean }[] = [];
+const gcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+    collections.push({ start: e.startTime, ms: e.duration, major: kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR, minor: kind === perfConstants.NODE_PERFORMANCE_GC_MINOR });
+  }
+});
+/** The collections that started between `from` and `to` (performance.now() times), once their entries have been delivered. */
+const collectionsIn = async (from: number, to: number): Promise<Collections> => {
+  // Entries are delivered a turn or two after the collection.
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+  const c: Collections = { minorMax: 0, majors: 0, majorMax: 0, totalMs: 0 };
+  for (const e of collections) {
+    if (e.start < from || e.start > to) continue;
+    c.totalMs += e.ms;
+    if (e.major) {
+      c.majors++;
+      c.majorMax = Math.max(c.majorMax, e.ms);
+    } else if (e.minor) c.minorMax = Math.max(c.minorMax, e.ms);
+  }
+  collections.length = 0;
+  return c;
+};
+
 /** A seeded PRNG (mulberry32). */
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -80,6 +129,7 @@ function rng(seed: number): () => number {
 
 async function child(n: number): Promise<Record<string, number>> {
   const out: Record<string, number> = { entries: n };
+  gcObserver.observe({ entryTypes: ['gc'] });
   const map: SnapshotMap = new Map();
   const value = (i: number, tag: string): string => `${tag}:${i}:`.padEnd(100, 'x');
   for (let i = 0; i < n; i++) map.set(`key:${i}`, value(i, 'v0'));
@@ -88,10 +138,12 @@ async function child(n: number): Promise<Record<string, number>> {
   // larger than the map, so the map keeps its size round after round (an ever-growing map
   // would make each snapshot longer than the last and measure the growth, not the snapshot).
   const span = Math.ceil(n * 1.25);
+  const pool = Array.from({ length: 4096 }, (_, i) => value(i, 'pool'));
+  let pooled = false;
   const op = (tag: number): void => {
     const r = rand();
     const k = `key:${Math.floor(rand() * span)}`;
-    if (r < 0.8) map.set(k, value(tag, r < 0.6 ? 'w' : 'n'));
+    if (r < 0.8) map.set(k, pooled ? pool[tag & 4095]! : value(tag, r < 0.6 ? 'w' : 'n'));
     else map.delete(k);
   };
 
@@ -130,22 +182,30 @@ async function child(n: number): Promise<Record<string, number>> {
   out.cowHeapPerWrite = (h3.heapUsed - h2.heapUsed - (h5.heapUsed - h4.heapUsed)) / writes;
 
   // 2. The write path alone: ops/s with a view open against without, rounds alternated.
+  // Both per second of wall time and per second of the process's CPU time (what load blurs less).
   const OPS = 200_000;
+  const cpuRates: number[] = [];
   const round = (): number => {
     const s = performance.now();
+    const c = process.cpuUsage();
     for (let i = 0; i < OPS; i++) op(i);
+    const used = process.cpuUsage(c);
+    cpuRates.push(OPS / ((used.user + used.system) / 1e6));
     return OPS / ((performance.now() - s) / 1000);
   };
   const plain: number[] = [];
   const viewed: number[] = [];
+  const cpuRatios: number[] = [];
   for (let r = 0; r < 5; r++) {
     plain.push(round());
     view = mapSource(map);
     viewed.push(round());
     await view.close!();
+    cpuRatios.push(cpuRates.at(-1)! / cpuRates.at(-2)!);
   }
   out.writePathPlain = median(plain);
   out.writePathViewed = median(viewed);
+  out.writePathCpuRatio = median(cpuRatios);
 
   // 3. store.create with a writer going on, against the same writer alone for as long, in
   // alternating windows of the same process (the machine is shared: only side by side figures
@@ -167,6 +227,7 @@ async function child(n: number): Promise<Record<string, number>> {
       setImmediate(turn);
     });
   interface Window {
+    gc: Collections;
     ms: number;
     /** Writer ops per ms of the main thread's CPU time. */
     perCpu: number;
@@ -187,7 +248,9 @@ async function child(n: number): Promise<Record<string, number>> {
     const ms = performance.now() - s;
     const ops = await during;
     h.disable();
-    return { ms, perCpu: ops / (mainCpuMs() - c), max: h.max / 1e6, p99: h.percentile(99) / 1e6, rate: ops / (ms / 1000) };
+    const cpu = mainCpuMs() - c;
+    const gc = await collectionsIn(s, s + ms);
+    return { gc, ms, perCpu: ops / cpu, max: h.max / 1e6, p99: h.percentile(99) / 1e6, rate: ops / (ms / 1000) };
   };
   const alone = async (ms: number): Promise<Window> => {
     collect();
@@ -199,10 +262,13 @@ async function child(n: number): Promise<Record<string, number>> {
     const took = performance.now() - s;
     const cpu = mainCpuMs() - c;
     h.disable();
-    return { ms: took, perCpu: ops / cpu, max: h.max / 1e6, p99: h.percentile(99) / 1e6, rate: ops / (took / 1000) };
+    const gc = await collectionsIn(s, s + took);
+    return { gc, ms: took, perCpu: ops / cpu, max: h.max / 1e6, p99: h.percentile(99) / 1e6, rate: ops / (took / 1000) };
   };
   let index = 1;
-  for (const [mode, options] of MODES) {
+  for (const [writerKind, [mode0, options]] of WRITERS.flatMap((w) => MODES.map((m) => [w, m] as const))) {
+    pooled = writerKind === 'pooled';
+    const mode = label(mode0, writerKind);
     // The same snapshot with the process idle (no writer): background must not slow it.
     collect();
     const s0 = performance.now();
@@ -214,7 +280,9 @@ async function child(n: number): Promise<Record<string, number>> {
       const a = await alone(w.ms);
       rounds.push({ w, a });
       process.stderr.write(
-        `  ${n / 1e6}M ${mode} round ${r + 1}: idle snapshot ${out[`${mode}.idleMs`]!.toFixed(0)} ms, snapshot ${w.ms.toFixed(0)} ms, pause ${w.max.toFixed(1)} (p99 ${w.p99.toFixed(1)}) vs alone ${a.max.toFixed(1)} (p99 ${a.p99.toFixed(1)}) ms, writer ${(w.rate / 1e3).toFixed(0)} vs ${(a.rate / 1e3).toFixed(0)} k ops/s (${((w.rate / a.rate) * 100).toFixed(0)}%; per ms of main-thread CPU ${((w.perCpu / a.perCpu) * 100).toFixed(0)}%), load ${os.loadavg()[0]!.toFixed(1)}\n`,
+        `  ${n / 1e6}M ${mode} round ${r + 1}: idle snapshot ${out[`${mode}.idleMs`]!.toFixed(0)} ms, snapshot ${w.ms.toFixed(0)} ms, pause ${w.max.toFixed(1)} (p99 ${w.p99.toFixed(1)}) vs alone ${a.max.toFixed(1)} (p99 ${a.p99.toFixed(1)}) ms, writer ${(w.rate / 1e3).toFixed(0)} vs ${(a.rate / 1e3).toFixed(0)} k ops/s (${((w.rate / a.rate) * 100).toFixed(0)}%; per ms of main-thread CPU ${((w.perCpu / a.perCpu) * 100).toFixed(0)}%), ` +
+          `collections during / alone: longest scavenge ${w.gc.minorMax.toFixed(1)} / ${a.gc.minorMax.toFixed(1)} ms, full ${w.gc.majors} / ${a.gc.majors} (longest ${w.gc.majorMax.toFixed(1)} / ${a.gc.majorMax.toFixed(1)} ms), ` +
+          `all ${w.gc.totalMs.toFixed(0)} / ${a.gc.totalMs.toFixed(0)} ms, load ${os.loadavg()[0]!.toFixed(1)}\n`,
       );
     }
     const m = (f: (x: { w: Window; a: Window }) => number): number => median(rounds.map(f));
@@ -228,6 +296,10 @@ async function child(n: number): Promise<Record<string, number>> {
     out[`${mode}.writerAlone`] = m((x) => x.a.rate);
     out[`${mode}.writerRatio`] = m((x) => x.w.rate / x.a.rate);
     out[`${mode}.writerCpuRatio`] = m((x) => x.w.perCpu / x.a.perCpu);
+    out[`${mode}.gcMaxMs`] = m((x) => Math.max(x.w.gc.minorMax, x.w.gc.majorMax));
+    out[`${mode}.gcMaxAloneMs`] = m((x) => Math.max(x.a.gc.minorMax, x.a.gc.majorMax));
+    out[`${mode}.majors`] = m((x) => x.w.gc.majors);
+    out[`${mode}.majorsAlone`] = m((x) => x.a.gc.majors);
     // The first snapshot of a map whose strings were built by concatenation (V8 cons strings,
     // as here) flattens each one it encodes: a one-time cost, shown apart.
     out[`${mode}.first.maxPauseMs`] = rounds[0]!.w.max;
@@ -254,35 +326,41 @@ if (args[0] === '--child') {
   console.log(JSON.stringify(await child(Number(args[1]))));
 } else {
   const sizes = arg('--entries', '1m').split(',');
+  // Extra options for the measuring process (say --trace-gc, whose lines go to its stdout: the
+  // result is its last line).
+  const nodeFlags = arg('--node-flags', '').split(' ').filter(Boolean);
   console.log(`mapSource consistency, Node ${process.version}, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the start`);
   const rows = [
-    '| entries | view: heap + array buffers / RSS per entry | per key written | mapSource(): wall / CPU | write path viewed / plain | `new Map(map)`: time, heap per entry |',
+    '| entries | view: heap + array buffers / RSS per entry | per key written | mapSource(): wall / CPU | write path viewed / plain (per CPU second) | `new Map(map)`: time, heap per entry |',
     '|---|---|---|---|---|---|',
   ];
   const pauses = [
-    '| entries | store.create | snapshot wall: idle process / with the writer | longest pause: during the snapshot / writer alone / added (per M) | p99: during / alone | writer during / alone | writer ops per main-thread CPU ms, during / alone | first snapshot: pause during / alone, writer |',
-    '|---|---|---|---|---|---|---|---|',
+    '| entries | store.create | snapshot wall: idle process / with the writer | longest pause: during the snapshot / writer alone / added (per M) | p99: during / alone | longest collection: during / alone (full collections) | writer during / alone | writer ops per main-thread CPU ms, during / alone | first snapshot: pause during / alone, writer |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const s of sizes) {
     const n = parseCount(s);
-    const r = spawnSync(process.execPath, ['--max-old-space-size=4096', here, '--child', String(n), '--rounds', String(ROUNDS), '--modes', MODES.map(([m]) => m).join(',')], {
+    const r = spawnSync(process.execPath, ['--max-old-space-size=4096', ...nodeFlags, here, '--child', String(n), '--rounds', String(ROUNDS), '--modes', MODES.map(([m]) => m).join(','), '--writers', WRITERS.join(',')], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     if (r.status !== 0) throw new Error(`child for ${s} failed (${r.status})`);
-    const o = JSON.parse(r.stdout) as Record<string, number>;
+    const lines = r.stdout.trimEnd().split('\n');
+    if (nodeFlags.length > 0) process.stderr.write(lines.slice(0, -1).join('\n') + '\n');
+    const o = JSON.parse(lines.at(-1)!) as Record<string, number>;
     rows.push(
       `| ${s} | ${o.viewHeapPerEntry!.toFixed(1)} B / ${o.viewRssPerEntry!.toFixed(1)} B | ${o.cowHeapPerWrite!.toFixed(0)} B | ${o.openMs!.toFixed(1)} / ${o.openCpuMs!.toFixed(1)} ms ` +
-        `| ${(o.writePathViewed! / 1e6).toFixed(2)} / ${(o.writePathPlain! / 1e6).toFixed(2)} M ops/s (${((o.writePathViewed! / o.writePathPlain!) * 100).toFixed(0)}%) ` +
+        `| ${(o.writePathViewed! / 1e6).toFixed(2)} / ${(o.writePathPlain! / 1e6).toFixed(2)} M ops/s (${((o.writePathViewed! / o.writePathPlain!) * 100).toFixed(0)}%; ${(o.writePathCpuRatio! * 100).toFixed(0)}%) ` +
         `| ${o.copyMs!.toFixed(0)} ms, ${o.copyHeapPerEntry!.toFixed(0)} B |`,
     );
-    for (const [mode] of MODES) {
+    for (const mode of WRITERS.flatMap((w) => MODES.map(([m]) => label(m, w)))) {
       const g = (k: string): number => o[`${mode}.${k}`]!;
       const perM = g('pauseAddedMs') / (n / 1e6);
       pauses.push(
         `| ${s} | ${mode} | ${(g('idleMs') / 1000).toFixed(2)} / ${(g('createMs') / 1000).toFixed(2)} s ` +
           `| ${g('maxPauseMs').toFixed(1)} / ${g('maxPauseAloneMs').toFixed(1)} / ${g('pauseAddedMs').toFixed(1)} ms (${perM.toFixed(1)} ms) ` +
           `| ${g('p99PauseMs').toFixed(1)} / ${g('p99PauseAloneMs').toFixed(1)} ms ` +
+          `| ${g('gcMaxMs').toFixed(1)} / ${g('gcMaxAloneMs').toFixed(1)} ms (${g('majors')} / ${g('majorsAlone')}) ` +
           `| ${(g('writerDuring') / 1e3).toFixed(0)} / ${(g('writerAlone') / 1e3).toFixed(0)} k ops/s (${(g('writerRatio') * 100).toFixed(0)}%) ` +
           `| ${(g('writerCpuRatio') * 100).toFixed(0)}% ` +
           `| ${g('first.maxPauseMs').toFixed(1)} / ${g('first.maxPauseAloneMs').toFixed(1)} ms, ${(g('first.writerRatio') * 100).toFixed(0)}% |`,

@@ -5,12 +5,12 @@
  * Opening a view copies the keys, in order, into one array (8 bytes an entry; its time is
  * measured by `npm run bench:consistency`, docs/BENCHMARKS.md), and patches the map instance's `set`, `delete` and `clear` (own
  * properties shadowing `Map.prototype`): the first write to a key the view has not read yet
- * saves the value it replaces (copy-on-write; a write only logs it, the reader files it; a
- * write to a string key already read is recognised by a table of the keys read, 5–11 bytes an
- * entry, and costs nothing more). The view's
- * value of its i-th key is the saved one if there is one, else the live one, which cannot have
- * changed — read along a walk of the live map in its order rather than looked up, since a key
- * not moved since is where the view has it. `clear()` freezes the values the view has not
+ * saves the value it replaces (copy-on-write). One table (KeyTable, 5–11 bytes an entry) holds
+ * the string keys read and those saved, so a write costs one hash and one probe to learn that
+ * the view needs nothing, and a lookup in the map only the first time a key not read yet is
+ * written. The view's value of its i-th key is the saved one if there is one, else the live one,
+ * which cannot have changed — read along a walk of the live map in its order rather than looked
+ * up, since a key not moved since is where the view has it. `clear()` freezes the values the view has not
  * handed out yet into an array (its one O(n) step; it replaces every value).
  *
  * Several views may be open at once; each keeps its own saved values. The patches go when the
@@ -27,9 +27,7 @@ const mapHas = Map.prototype.has;
 const mapEntries = Map.prototype.entries;
 /** No live entry read ahead (a value no key can be: a fresh object). */
 const NONE: unknown = Object.freeze({});
-/** Writes logged before the writer itself files them (the reader files them before each read). */
-const MAX_LOG = 65_536;
-/** Slots probed at most in the table of keys read: past that a key counts as unread (saved, never wrong). */
+/** Slots probed at most in the key table: past that a key counts as unread (saved, never wrong). */
 const MAX_PROBE = 32;
 
 /**
@@ -48,57 +46,150 @@ export function hashText(s: string): number {
   return h ^ (h >>> 13);
 }
 
+/** Saved keys and values per chunk (pairs): a chunk is a regular heap object, never copied as the store grows. */
+const CHUNK_BITS = 12;
+const CHUNK = 1 << CHUNK_BITS;
+/** Index field of a table slot: bits 0–24 hold an index + 1 (a Map holds at most 2^24 entries). */
+const INDEX_MASK = 0x1ffffff;
+/** Set in a slot whose index is a saved value's, clear in one whose index is a view key's (read). */
+const SAVED = 0x2000000;
+/** A slot's top 6 bits: bits of its key's hash, so that a probe rarely reads a key that does not match. */
+const TAG_SHIFT = 26;
+/** Fuller than this, the table takes no more keys: probe chains stay short (the rest go to the spill map). */
+const MAX_LOAD = 0.8;
+
 /**
- * The string keys a view has handed out: a write to one of them needs nothing saved (the view
- * is done with it), so writes behind the reader cost no saved value and no filing. An open
- * addressing table (4 bytes a slot, at most three quarters full: 5–11 bytes an entry) of view
- * indices, each with 7 bits of its key's hash so that a probe rarely reads a key that does not
- * match; filled by the reader as it goes. Other keys (Buffers) are never in it.
+ * What a view knows of its string keys, in one open addressing table (4 bytes a slot, sized for
+ * at most three quarters of the view's keys: 5–11 bytes an entry): a key the view has read
+ * (a slot holding its view index: a write to it needs nothing saved), or a key written before
+ * the view read it (a slot holding the index of the value saved for it: a later write needs
+ * nothing either). One hash and one probe answer both on every write; the values saved live in
+ * chunked arrays beside the table, dropped once read. Keys the table does not take (other than
+ * strings, a crowded spot, a full table) are saved in a Map instead, first value wins.
  */
-class ReadKeys {
+class KeyTable {
   private readonly slots: Int32Array;
   private readonly mask: number;
+  private readonly limit: number;
+  private used = 0;
+  /** Saved pairs (key, value), CHUNK pairs a chunk; index s at chunks[s / CHUNK][2 (s % CHUNK)]. */
+  private readonly chunks: unknown[][] = [];
+  private nextSaved = 0;
+  /** Saved values of keys the table does not hold. */
+  readonly spill = new Map<unknown, unknown>();
+  /** Values saved and not read yet. */
+  count = 0;
 
   constructor(
     size: number,
-    private keys: unknown[],
+    private readonly keys: unknown[],
   ) {
     let cap = 16;
     while (cap < size * 1.34) cap *= 2;
     this.slots = new Int32Array(cap);
     this.mask = cap - 1;
+    this.limit = Math.floor(cap * MAX_LOAD);
   }
 
-  /** Notes that the view's i-th key has been read (gives up quietly on a crowded spot). */
-  add(i: number, key: unknown): void {
-    if (typeof key !== 'string') return;
-    const slots = this.slots;
-    const hash = hashText(key);
-    // A Map holds at most 2^24 entries: the index + 1 fits in 25 bits, the tag in the 7 above.
-    const entry = ((hash >>> 25) << 25) | (i + 1);
-    let h = hash & this.mask;
-    for (let p = 0; p < MAX_PROBE; p++) {
-      if (slots[h] === 0) {
-        slots[h] = entry;
-        return;
+  /**
+   * Before a write to `key` (whose value now is looked up only if needed): saves the value it
+   * replaces unless the view has read the key or saved it already.
+   */
+  beforeWrite(map: AnyMap, key: unknown): void {
+    let spot = -1;
+    let hash = 0;
+    if (typeof key === 'string') {
+      const slots = this.slots;
+      hash = hashText(key);
+      const tag = hash >>> TAG_SHIFT;
+      let h = hash & this.mask;
+      for (let p = 0; p < MAX_PROBE; p++) {
+        const entry = slots[h]!;
+        if (entry === 0) {
+          spot = h;
+          break;
+        }
+        if (entry >>> TAG_SHIFT === tag && this.keyOf(entry) === key) return;
+        h = (h + 1) & this.mask;
       }
-      h = (h + 1) & this.mask;
     }
+    const value = mapGet.call(map, key);
+    // An absent key is either new since the view (not in it) or saved when it was deleted. (No
+    // entry's value is undefined: the encoder refuses one; so no second lookup to tell.)
+    if (value === undefined) return;
+    const spill = this.spill;
+    if (spill.size > 0 && spill.has(key)) return;
+    this.count++;
+    const s = this.nextSaved;
+    if (spot < 0 || this.used >= this.limit || s >= INDEX_MASK - 1) {
+      spill.set(key, value);
+      return;
+    }
+    this.nextSaved = s + 1;
+    let chunk = this.chunks[s >>> CHUNK_BITS];
+    if (chunk === undefined) this.chunks.push((chunk = new Array<unknown>(2 * CHUNK)));
+    const at = (s & (CHUNK - 1)) << 1;
+    chunk[at] = key;
+    chunk[at + 1] = value;
+    this.slots[spot] = ((hash >>> TAG_SHIFT) << TAG_SHIFT) | SAVED | (s + 1);
+    this.used++;
   }
 
-  /** True when `key` is a view key already read. */
-  has(key: string): boolean {
+  /**
+   * The reader takes the view's i-th key: returns the value saved for it (NONE if none) and
+   * notes it read, so that later writes to it save nothing.
+   */
+  take(i: number, key: unknown): unknown {
+    if (typeof key !== 'string') return this.takeSpilled(key);
     const slots = this.slots;
     const hash = hashText(key);
-    const tag = hash >>> 25;
+    const tag = hash >>> TAG_SHIFT;
+    const read = (tag << TAG_SHIFT) | (i + 1);
     let h = hash & this.mask;
     for (let p = 0; p < MAX_PROBE; p++) {
       const entry = slots[h]!;
-      if (entry === 0) return false;
-      if (entry >>> 25 === tag && this.keys[(entry & 0x1ffffff) - 1] === key) return true;
+      if (entry === 0) {
+        const saved = this.takeSpilled(key);
+        // Noted read if the table has room. (A key spilled for want of room finds none now
+        // either, since slots only fill, so no key is ever both in the table and spilled.)
+        if (this.used < this.limit) {
+          slots[h] = read;
+          this.used++;
+        }
+        return saved;
+      }
+      if (entry >>> TAG_SHIFT === tag && entry & SAVED) {
+        const at = ((entry & INDEX_MASK) - 1) & (CHUNK - 1);
+        const chunk = this.chunks[((entry & INDEX_MASK) - 1) >>> CHUNK_BITS]!;
+        if (chunk[at << 1] === key) {
+          const value = chunk[(at << 1) + 1];
+          chunk[at << 1] = undefined;
+          chunk[(at << 1) + 1] = undefined;
+          slots[h] = read;
+          this.count--;
+          return value;
+        }
+      }
       h = (h + 1) & this.mask;
     }
-    return false;
+    return this.takeSpilled(key);
+  }
+
+  private takeSpilled(key: unknown): unknown {
+    const spill = this.spill;
+    if (spill.size === 0) return NONE;
+    const value = spill.get(key);
+    if (value === undefined) return NONE;
+    spill.delete(key);
+    this.count--;
+    return value;
+  }
+
+  /** The key a slot's entry stands for. */
+  private keyOf(entry: number): unknown {
+    const index = (entry & INDEX_MASK) - 1;
+    if ((entry & SAVED) === 0) return this.keys[index];
+    return this.chunks[index >>> CHUNK_BITS]![(index & (CHUNK - 1)) << 1];
   }
 }
 
@@ -115,16 +206,11 @@ interface Patch {
 
 const patches = new WeakMap<AnyMap, Patch>();
 
-/** One point-in-time view: its keys in order, and the values writes replaced since it opened. */
+/** One point-in-time view: its keys in order, and the values writes replaced before it read them. */
 export class MapView {
   private keys: unknown[];
-  private saved: Map<unknown, unknown> | null = new Map();
-  /**
-   * Writes not filed into `saved` yet: key, replaced value, key, replaced value… The write path
-   * only appends here (one lookup in the map for the value it replaces); the hashing into
-   * `saved` is done by the reader, in the snapshot's own time, before its next read.
-   */
-  private log: unknown[] = [];
+  /** Keys read and values saved (null once cleared or closed: nothing more to save). */
+  private table: KeyTable | null;
   /** Set by `clear()`: the values from `frozenFrom` on, as of the view. */
   private frozen: unknown[] | null = null;
   private frozenFrom = 0;
@@ -140,12 +226,10 @@ export class MapView {
   /** The live entry read ahead: its key (NONE when there is none) and its value when it was read. */
   private liveKey: unknown = NONE;
   private liveValue: unknown;
-  /** The string keys read so far (a write to them saves nothing). */
-  private read: ReadKeys | null;
 
   constructor(private readonly map: AnyMap) {
     this.keys = Array.from(map.keys());
-    this.read = new ReadKeys(this.keys.length, this.keys);
+    this.table = new KeyTable(this.keys.length, this.keys);
     attach(map, this);
   }
 
@@ -154,11 +238,9 @@ export class MapView {
     return this.keys.length;
   }
 
-  /** Values held for keys not read yet, the log filed first (for tests and diagnostics). */
+  /** Values saved and not read yet (for tests and diagnostics). */
   get savedValues(): number {
-    if (this.saved === null) return 0;
-    if (this.log.length > 0) this.file();
-    return this.saved.size;
+    return this.table?.count ?? 0;
   }
 
   /** True until the view is closed. */
@@ -174,7 +256,6 @@ export class MapView {
   /** The view's value of its i-th key (fastest read in order, i = 0, 1, 2…). */
   valueAt(i: number): unknown {
     if (this.frozen) return this.frozen[i - this.frozenFrom];
-    if (this.log.length > 0) this.file();
     const key = this.keys[i];
     if (this.live === null) this.startLive(i);
     // The live walk reaches the view's keys in their order, less those deleted or moved since
@@ -185,15 +266,8 @@ export class MapView {
       this.stepLive();
     }
     // Read now: later writes to it need nothing saved, and its saved value is needed no more.
-    this.read!.add(i, key);
-    const saved = this.saved!;
-    if (saved.size > 0) {
-      const old = saved.get(key); // never undefined when saved
-      if (old !== undefined) {
-        saved.delete(key);
-        return old;
-      }
-    }
+    const saved = this.table!.take(i, key);
+    if (saved !== NONE) return saved;
     // Not saved: not written since the view opened, so the value read ahead (after the view
     // opened) is the view's.
     if (ahead !== NONE) return ahead;
@@ -223,43 +297,20 @@ export class MapView {
     }
   }
 
-  /** Called before `set(key)` or `delete(key)`: logs the value the write replaces (filed as saved if it is the first). */
+  /** Called before `set(key)` or `delete(key)`: saves the value the write replaces if the view still needs it. */
   beforeWrite(key: unknown): void {
-    if (this.saved === null) return;
-    // Behind the reader: the view has its value already.
-    if (typeof key === 'string' && this.read!.has(key)) return;
-    const value = mapGet.call(this.map, key);
-    // An absent key is either new since the view (not in it) or saved when it was deleted. (No
-    // entry's value is undefined: the encoder refuses one; so no second lookup to tell.)
-    if (value === undefined) return;
-    const log = this.log;
-    log.push(key, value);
-    // Nobody reading (a stalled snapshot): the writer files its own writes, a batch at a time.
-    if (log.length >= 2 * MAX_LOG) this.file();
-  }
-
-  /** Files the logged writes: the first value logged for a key is the view's (later ones replaced it after). */
-  private file(): void {
-    const log = this.log;
-    const saved = this.saved!;
-    for (let j = 0; j < log.length; j += 2) {
-      const key = log[j];
-      if (!saved.has(key)) saved.set(key, log[j + 1]);
-    }
-    log.length = 0;
+    this.table?.beforeWrite(this.map, key);
   }
 
   /** Called before `clear()`: the values not read yet, frozen as the view has them. */
   beforeClear(): void {
-    if (this.saved === null) return;
+    if (this.table === null) return;
     const from = this.position;
     const values = new Array<unknown>(Math.max(0, this.keys.length - from));
     for (let i = from; i < this.keys.length; i++) values[i - from] = this.valueAt(i);
     this.frozen = values;
     this.frozenFrom = from;
-    this.saved = null;
-    this.log = [];
-    this.read = null;
+    this.table = null;
   }
 
   /** Releases the view's memory and, when it was the last one, the map's patches. */
@@ -267,9 +318,7 @@ export class MapView {
     if (!this.open) return;
     this.open = false;
     this.keys = [];
-    this.saved = null;
-    this.log = [];
-    this.read = null;
+    this.table = null;
     this.frozen = null;
     this.live = null;
     this.liveKey = NONE;

@@ -9,23 +9,13 @@ import net from 'node:net';
 import path from 'node:path';
 import { sendSnapshot } from '../../lib/transfer/send-snapshot.js';
 import { createSnapshotServer, type SnapshotServer } from '../../lib/transfer/snapshot-server.js';
-import { writeDeltaPair } from './fixtures/delta-snapshots.js';
+import { deltaDir } from './fixtures/delta-snapshots.js';
+import { listenLoopback } from './fixtures/listen-loopback.js';
 import { watchMessages } from './fixtures/wire-watch.js';
 
-async function setup(t: Tap.Test): Promise<{ dir: string; today: string; out: string }> {
-  const dir = t.testdir({ out: {} });
-  const yesterday = path.join(dir, 'yesterday');
-  const today = path.join(dir, 'today');
-  await writeDeltaPair(yesterday, today);
-  fs.copyFileSync(yesterday, path.join(dir, 'out', 'snap'));
-  return { dir, today, out: path.join(dir, 'out') };
-}
-
 t.test('a connection dropped mid-delta resumes from the partial', async (t) => {
-  const { today, out } = await setup(t);
-  const server = createSnapshotServer({ dir: out });
-  const port = ((await server.listen({ port: 0 })) as net.AddressInfo).port;
-  t.teardown(() => server.close());
+  const { today, out } = await deltaDir(t);
+  const port = await listenLoopback(t, createSnapshotServer({ dir: out }));
   let connections = 0;
   const result = await sendSnapshot(
     today,
@@ -45,7 +35,7 @@ t.test('a connection dropped mid-delta resumes from the partial', async (t) => {
 });
 
 t.test('a receiver stopped mid-delta and started again resumes from its partial', async (t) => {
-  const { today, out } = await setup(t);
+  const { today, out } = await deltaDir(t);
   let server: SnapshotServer = createSnapshotServer({ dir: out });
   let port = ((await server.listen({ port: 0 })) as net.AddressInfo).port;
   t.teardown(() => server.close());

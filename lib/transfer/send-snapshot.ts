@@ -29,8 +29,7 @@ import {
   wrapIoError,
 } from '../errors.js';
 import { CHUNK_DATA, encodeChunkHeader, endFrame, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../format/chunk-frame.js';
-import { recycleBlock } from '../format/block-buffers.js';
-import { CHUNK_PIECE, chunkPieces } from './chunk-memory.js';
+import { CHUNK_PIECE, chunkPieces, recycleBlock } from '../format/block-buffers.js';
 import { crc32, crc32Combine } from '../format/crc32.js';
 import { PrefixCrcs } from './prefix-crcs.js';
 import { checkChunkSize } from '../streams/chunker.js';
@@ -530,7 +529,7 @@ class Sender {
 
   /**
    * Reads into memory of our own, recycled once the chunk is acknowledged: pieces of at most
-   * CHUNK_PIECE bytes (chunk-memory.ts), of one capacity whatever the chunk's length, so that
+   * CHUNK_PIECE bytes (block-buffers.ts), of one capacity whatever the chunk's length, so that
    * chunks of every length (a delta sends the stretches between copied frames) reuse the same
    * memory.
    */

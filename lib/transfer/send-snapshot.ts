@@ -465,6 +465,9 @@ class Sender {
         };
       }
       const offset = Number(m.body.offset);
+      // A NACK goes out at once, ACKs as writes complete: the ACK of a frame sent before the
+      // last rewind can come after the NACK, naming less than it did. Nothing left to do for it.
+      if (m.type === 'ACK' && typeof m.body.seq === 'number' && m.body.seq < rewoundAt && offset <= acked) continue;
       if (!Number.isSafeInteger(offset) || offset < acked || offset > pos) {
         throw new ProtocolError(`${m.type} names offset ${String(m.body.offset)}, outside ${acked}..${pos}`);
       }
@@ -487,17 +490,19 @@ class Sender {
         if (frame === undefined) this.nacks++;
         pos = offset;
         nextHeld = heldFrom(pos);
+        // COPYs its offset covers were taken, their ACKs still to come (see above).
+        for (const c of inflight) if (!c.data && c.end <= acked) this.copiedBytes += c.end - c.offset;
         inflight = [];
         endSent = false;
         rewoundAt = seq;
         continue;
       }
-      // An acknowledged chunk has left the socket for good: its memory reads the next one.
-      const ackSeq = m.body.seq;
+      // An acknowledged chunk has left the socket for good: its memory reads the next one. A
+      // COPY counts once the receiver's offset covers it, whichever answer says so.
       inflight = inflight.filter((c) => {
         if (c.end > acked) return true;
         if (c.data) for (const piece of c.data) recycleBlock(piece.buffer as ArrayBuffer);
-        else if (c.seq === ackSeq) this.copiedBytes += c.end - c.offset;
+        else this.copiedBytes += c.end - c.offset;
         return false;
       });
       this.progress(acked, ackedAtStart);

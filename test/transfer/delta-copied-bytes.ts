@@ -8,9 +8,9 @@
 import t from 'tap';
 import net from 'node:net';
 import { sendSnapshot } from '../../lib/transfer/send-snapshot.js';
-import { WireConnection } from '../../lib/transfer/wire-connection.js';
 import { CHUNK_END } from '../../lib/format/chunk-frame.js';
 import { deltaDir } from './fixtures/delta-snapshots.js';
+import { rawServer } from './fixtures/raw-server.js';
 
 /**
  * A version 2 receiver that holds every frame offered, keeps the ACKs of the last `underWay`
@@ -21,63 +21,53 @@ import { deltaDir } from './fixtures/delta-snapshots.js';
 function scriptedReceiver(t: Tap.Test, nackAfter: number, underWay: number): { port: Promise<number>; copied: Promise<number> } {
   let copied!: (n: number) => void;
   const result = new Promise<number>((resolve) => (copied = resolve));
-  const server = net.createServer((socket) => {
-    const conn = new WireConnection(socket);
-    void (async () => {
-      await conn.expect(['HELLO'], 5000);
-      await conn.send('CHALLENGE', { nonce: 'n', auth: false });
-      await conn.expect(['AUTH'], 5000);
-      conn.acceptChunks();
-      await conn.send('ACCEPT', { offset: 0, version: 2 });
-      let offset = 0;
-      let copies = 0;
-      let copiedBytes = 0;
-      let nacked = false;
-      const held: { seq: number; offset: number }[] = []; // ACKs of the writes under way
-      const flush = async (keep = 0): Promise<void> => {
-        while (held.length > keep) await conn.send('ACK', { ...held.shift()!, durable: 0 });
-      };
-      for (;;) {
-        const item = await conn.next(5000);
-        if (item.kind === 'message') {
-          const { type, body } = item.message;
-          if (type === 'OFFER') {
-            const n = String(body.digests).length / 32;
-            await conn.send('HAVE', { index: body.index, bits: Buffer.alloc(Math.ceil(n / 8), 0xff).toString('base64') });
-            continue;
-          }
-          if (type !== 'COPY' || body.offset !== offset) continue; // a gap after the NACK: dropped
-          offset += Number(body.length);
-          copiedBytes += Number(body.length);
-          copies++;
-          held.push({ seq: Number(body.seq), offset });
-          await flush(underWay);
+  const port = rawServer(t, { offset: 0, version: 2 }, async (conn) => {
+    let offset = 0;
+    let copies = 0;
+    let copiedBytes = 0;
+    let nacked = false;
+    const held: { seq: number; offset: number }[] = []; // ACKs of the writes under way
+    const flush = async (keep = 0): Promise<void> => {
+      while (held.length > keep) await conn.send('ACK', { ...held.shift()!, durable: 0 });
+    };
+    for (;;) {
+      const item = await conn.next(5000);
+      if (item.kind === 'message') {
+        const { type, body } = item.message;
+        if (type === 'OFFER') {
+          const n = String(body.digests).length / 32;
+          await conn.send('HAVE', { index: body.index, bits: Buffer.alloc(Math.ceil(n / 8), 0xff).toString('base64') });
           continue;
         }
-        const f = item.frame;
-        if (f.type === CHUNK_END) {
-          await flush();
-          if (f.offset !== offset) continue;
-          await conn.send('DONE', { length: offset, crc: f.crc32 });
-          copied(copiedBytes);
-          return;
-        }
-        if (f.offset !== offset) continue;
-        if (!nacked && copies === nackAfter) {
-          // Damaged on the way: NACKed at once, while the COPY before it is still being written.
-          nacked = true;
-          await conn.send('NACK', { seq: f.seq, offset });
-          await flush();
-          continue;
-        }
-        offset += f.length;
-        held.push({ seq: f.seq, offset });
+        if (type !== 'COPY' || body.offset !== offset) continue; // a gap after the NACK: dropped
+        offset += Number(body.length);
+        copiedBytes += Number(body.length);
+        copies++;
+        held.push({ seq: Number(body.seq), offset });
         await flush(underWay);
+        continue;
       }
-    })().catch(() => socket.destroy());
+      const f = item.frame;
+      if (f.type === CHUNK_END) {
+        await flush();
+        if (f.offset !== offset) continue;
+        await conn.send('DONE', { length: offset, crc: f.crc32 });
+        copied(copiedBytes);
+        return;
+      }
+      if (f.offset !== offset) continue;
+      if (!nacked && copies === nackAfter) {
+        // Damaged on the way: NACKed at once, while the writes before it are still under way.
+        nacked = true;
+        await conn.send('NACK', { seq: f.seq, offset });
+        await flush();
+        continue;
+      }
+      offset += f.length;
+      held.push({ seq: f.seq, offset });
+      await flush(underWay);
+    }
   });
-  t.teardown(() => server.close());
-  const port = new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
   return { port, copied: result };
 }
 

@@ -13,7 +13,7 @@ import { flipByte } from '../fixtures/flip-byte.js';
 import { deltaDir } from './fixtures/delta-snapshots.js';
 import { framesOf } from './fixtures/frames-of.js';
 import { listenLoopback } from './fixtures/listen-loopback.js';
-import { watchMessages } from './fixtures/wire-watch.js';
+import { onFirstConnection } from './fixtures/wire-watch.js';
 
 t.test('a damaged base frame is fetched from the sender, never installed', async (t) => {
   const { today, out, base } = await deltaDir(t);
@@ -27,16 +27,8 @@ t.test('a damaged base frame is fetched from the sender, never installed', async
   server.on('base-frame-failed', (e: { offset: number; base?: string }) => failed.push(e));
   const port = await listenLoopback(t, server);
 
-  const result = await sendSnapshot(
-    today,
-    () => {
-      const socket = net.connect(port, '127.0.0.1');
-      // Once the receiver has said which frames it holds, one of them rots on its disk.
-      watchMessages(socket, 'HAVE', 1, () => flipByte(base, bad));
-      return socket;
-    },
-    { id: 'snap' },
-  );
+  // Once the receiver has said which frames it holds, one of them rots on its disk.
+  const result = await sendSnapshot(today, onFirstConnection(port, 'HAVE', 1, () => flipByte(base, bad)), { id: 'snap' });
   t.ok(fs.readFileSync(base).equals(fs.readFileSync(today)), 'the installed file is byte-identical to the sender file');
   t.equal(result.delta, true);
   t.equal(result.refetchedFrames, 1, 'one frame fetched instead');
@@ -52,15 +44,7 @@ t.test('a damaged base frame is fetched from the sender, never installed', async
 t.test('a base that vanishes after the receiver offered its frames: they are fetched instead', async (t) => {
   const { today, out, base } = await deltaDir(t, { base: 'old' });
   const port = await listenLoopback(t, createSnapshotServer({ dir: out }));
-  const result = await sendSnapshot(
-    today,
-    () => {
-      const socket = net.connect(port, '127.0.0.1');
-      watchMessages(socket, 'HAVE', 1, () => fs.rmSync(base));
-      return socket;
-    },
-    { id: 'snap' },
-  );
+  const result = await sendSnapshot(today, onFirstConnection(port, 'HAVE', 1, () => fs.rmSync(base)), { id: 'snap' });
   t.ok(fs.readFileSync(path.join(out, 'snap')).equals(fs.readFileSync(today)), 'byte-identical to the sender file');
   t.equal(result.copiedBytes, 0, 'nothing copied');
   t.ok(result.refetchedFrames > 0, `${result.refetchedFrames} frames fetched instead`);

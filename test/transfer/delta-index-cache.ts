@@ -15,7 +15,7 @@ import { flipByte } from '../fixtures/flip-byte.js';
 import { deltaDir } from './fixtures/delta-snapshots.js';
 import { framesOf } from './fixtures/frames-of.js';
 import { listenLoopback } from './fixtures/listen-loopback.js';
-import { watchMessages } from './fixtures/wire-watch.js';
+import { onFirstConnection } from './fixtures/wire-watch.js';
 
 interface Indexed {
   id: string;
@@ -30,16 +30,7 @@ t.test('a reconnect mid-delta uses the index of the first connection', async (t)
   const indexed: Indexed[] = [];
   server.on('bases-indexed', (e: Indexed) => indexed.push(e));
   const port = await listenLoopback(t, server);
-  let connections = 0;
-  const result = await sendSnapshot(
-    today,
-    () => {
-      const socket = net.connect(port, '127.0.0.1');
-      if (++connections === 1) watchMessages(socket, 'ACK', 60, () => socket.destroy());
-      return socket;
-    },
-    { id: 'snap', retries: 5 },
-  );
+  const result = await sendSnapshot(today, onFirstConnection(port, 'ACK', 60, (socket) => socket.destroy()), { id: 'snap', retries: 5 });
   t.ok(fs.readFileSync(path.join(out, 'snap')).equals(fs.readFileSync(today)), 'byte-identical to the sender file');
   t.equal(result.connections, 2);
   t.equal(result.delta, true);
@@ -93,16 +84,8 @@ t.test('a cached index: a base frame rotted since is caught and fetched, never i
 
   const [first] = await framesOf(base);
   const at = first!.offset + Math.floor(first!.length / 2);
-  const result = await sendSnapshot(
-    today,
-    () => {
-      const socket = net.connect(port, '127.0.0.1');
-      // Once the receiver has answered from its cached index, a frame rots on its disk.
-      watchMessages(socket, 'HAVE', 1, () => flipByte(base, at));
-      return socket;
-    },
-    { id: 'second' },
-  );
+  // Once the receiver has answered from its cached index, a frame rots on its disk.
+  const result = await sendSnapshot(today, onFirstConnection(port, 'HAVE', 1, () => flipByte(base, at)), { id: 'second' });
   t.strictSame(indexed.map((e) => e.cached), [false, true]);
   t.ok(fs.readFileSync(path.join(out, 'second')).equals(fs.readFileSync(today)), 'byte-identical to the sender file');
   t.equal(result.refetchedFrames, 1, 'the damaged frame fetched instead');

@@ -11,22 +11,13 @@ import { sendSnapshot } from '../../lib/transfer/send-snapshot.js';
 import { createSnapshotServer, type SnapshotServer } from '../../lib/transfer/snapshot-server.js';
 import { deltaDir } from './fixtures/delta-snapshots.js';
 import { listenLoopback } from './fixtures/listen-loopback.js';
-import { watchMessages } from './fixtures/wire-watch.js';
+import { onFirstConnection, watchMessages } from './fixtures/wire-watch.js';
 
 t.test('a connection dropped mid-delta resumes from the partial', async (t) => {
   const { today, out } = await deltaDir(t);
   const port = await listenLoopback(t, createSnapshotServer({ dir: out }));
-  let connections = 0;
-  const result = await sendSnapshot(
-    today,
-    () => {
-      const socket = net.connect(port, '127.0.0.1');
-      // The first connection drops after the receiver has acknowledged 60 items.
-      if (++connections === 1) watchMessages(socket, 'ACK', 60, () => socket.destroy());
-      return socket;
-    },
-    { id: 'snap', retries: 5 },
-  );
+  // The first connection drops after the receiver has acknowledged 60 items.
+  const result = await sendSnapshot(today, onFirstConnection(port, 'ACK', 60, (socket) => socket.destroy()), { id: 'snap', retries: 5 });
   t.ok(fs.readFileSync(path.join(out, 'snap')).equals(fs.readFileSync(today)), 'byte-identical to the sender file');
   t.equal(result.connections, 2);
   t.ok(result.resumes[0]! > 0, `resumed at ${result.resumes[0]}`);

@@ -35,4 +35,8 @@ t.test('allocChunk: power-of-two capacities from 64 KiB, reused across lengths',
   const y = allocChunk(700_000);
   t.equal(y.buffer, x.buffer, 'a frame of another length took the same memory');
   recycleBlock(y.buffer);
+  const shared = allocChunk(600_000, true);
+  t.ok(shared.buffer instanceof SharedArrayBuffer, 'shared: memory a worker thread can fill in place');
+  t.equal(shared.buffer.byteLength, 1 << 20);
+  recycleBlock(shared.buffer);
 });

@@ -249,6 +249,7 @@ class Sender {
    */
   private frames: Promise<DataFrame[] | null> | undefined;
   private furthest = -1; // furthest offset the receiver ever reported holding
+  private reported = -1; // bytes in the last progress report
   /** Whether the last attempt got the receiver further than any before it. */
   progressed = false;
   /** CRC32 of the whole file, once computed (for the end frame). */
@@ -446,7 +447,7 @@ class Sender {
       if (m.type === 'CANCEL') throw receiverCancel(m.body);
       if (m.type === 'DONE') {
         // The last report covers the file, even when this connection had nothing left to send.
-        if (acked < this.size) this.progress(this.size, ackedAtStart);
+        if (this.reported < this.size) this.progress(this.size, ackedAtStart);
         return {
           id: this.id,
           bytes: this.size,
@@ -569,6 +570,7 @@ class Sender {
       const target = Math.round((rate / 4) / (1024 * 1024)) * 1024 * 1024;
       this.chunkSize = Math.min(MAX_CHUNK_SIZE, WINDOW_BYTES / 2, Math.max(MIN_CHUNK_SIZE, target));
     }
+    this.reported = acked;
     this.options.onProgress?.({
       bytes: acked,
       total: this.size,

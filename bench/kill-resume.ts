@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzePartial, inspectSnapshot, verifySnapshot } from 'snapstream';
+import { option, parseSize } from './bench-args.js';
 
 export interface KillResumeOptions {
   /** Kills to make. */
@@ -154,12 +155,8 @@ async function checkFinished(target: string, reference: Buffer, log: (line: stri
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const args = process.argv.slice(2);
-  const opt = (name: string, fallback: string): string => {
-    const i = args.indexOf(name);
-    return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-  };
-  const sizeText = opt('--size', '256m');
-  const size = Number(sizeText.replace(/[kmg]$/i, '')) * ({ k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[sizeText.slice(-1).toLowerCase()] ?? 1);
+  const opt = (name: string, fallback: string): string => option(args, name, fallback);
+  const size = parseSize(opt('--size', '256m'));
   const result = await killResume({
     count: Number(opt('--count', '20')),
     entries: Math.ceil(size / 760),

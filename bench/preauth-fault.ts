@@ -19,18 +19,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { sendSnapshot } from 'snapstream';
+import { option, parseSize } from './bench-args.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
-const opt = (name: string, fallback: string): string => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-};
-const bytes = (text: string): number => Number(text.replace(/[kmg]$/i, '')) * ({ k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[text.slice(-1).toLowerCase()] ?? 1);
+const opt = (name: string, fallback: string): string => option(args, name, fallback);
 const count = Number(opt('--count', '100'));
-const chunk = bytes(opt('--chunk', '16m'));
+const chunk = parseSize(opt('--chunk', '16m'));
 const stalledCount = Number(opt('--stalled', '16'));
-const size = bytes(opt('--size', '64m'));
+const size = parseSize(opt('--size', '64m'));
 const SECRET = 'preauth-fault-secret';
 const MB = 1024 * 1024;
 

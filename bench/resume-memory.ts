@@ -11,14 +11,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzePartial } from 'snapstream';
+import { option, parseSize } from './bench-args.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
-const sizesArg = args[args.indexOf('--sizes') + 1] ?? '1g,4g';
+const sizesArg = option(args, '--sizes', '1g,4g');
 const dir = path.join(os.tmpdir(), 'snapstream-resume-memory');
 fs.mkdirSync(dir, { recursive: true });
 
-const parse = (s: string): number => Number(s.slice(0, -1)) * ({ m: 1024 ** 2, g: 1024 ** 3 }[s.slice(-1)] ?? 1);
 
 function writer(out: string, entries: number, env: Record<string, string> = {}): Record<string, number> {
   const r = spawnSync(process.execPath, [path.join(here, 'resumable-writer.js'), out, String(entries)], {
@@ -33,7 +33,7 @@ function writer(out: string, entries: number, env: Record<string, string> = {}):
 const rows: string[] = ['| snapshot | partial kept | analyse | resume peak RSS |', '|---|---|---|---|'];
 const peaks: number[] = [];
 for (const sizeText of sizesArg.split(',')) {
-  const size = parse(sizeText);
+  const size = parseSize(sizeText);
   const entries = Math.ceil(size / 760);
   const out = path.join(dir, `s-${sizeText}.snap`);
   fs.rmSync(out, { force: true });

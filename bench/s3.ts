@@ -14,19 +14,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { createS3Client, sampleEntries, writeSnapshot } from 'snapstream';
+import { option, parseSize } from './bench-args.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
-const opt = (name: string, fallback: string): string => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-};
-const bytes = (text: string): number => Math.round(Number(text.slice(0, -1)) * ({ k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[text.slice(-1)] ?? 1));
+const opt = (name: string, fallback: string): string => option(args, name, fallback);
 const sizeText = opt('--size', '1g');
-const size = bytes(sizeText);
+const size = parseSize(sizeText);
 const runs = Number(opt('--runs', '3'));
-const partSize = bytes(opt('--part-size', '8m'));
+const partSize = parseSize(opt('--part-size', '8m'));
 const queue = Number(opt('--queue', '4'));
 if (!process.env.SNAPSTREAM_S3_ENDPOINT) throw new Error('run through `npm run bench:s3`, which starts Ceph and sets SNAPSTREAM_S3_ENDPOINT');
 

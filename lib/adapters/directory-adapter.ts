@@ -15,7 +15,7 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { FormatError, InvalidArgumentError, SourceChangedError, SnapstreamError, wrapIoError } from '../errors.js';
+import { FormatError, InvalidArgumentError, SourceChangedError, wrapIoError } from '../errors.js';
 import type { DecodedEntry, Entry } from '../format/entry.js';
 import { fsyncDirectory } from '../sink/durable-file.js';
 import { readFully } from '../sink/read-fully.js';

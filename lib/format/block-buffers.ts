@@ -1,8 +1,10 @@
 /**
- * A small free list of block-sized ArrayBuffers. Encoders fill blocks, worker threads compress
- * or decompress them and hand the memory back; refilling it instead of allocating a fresh
- * buffer per block keeps a process from carrying tens of megabytes of garbage buffers (in every
- * thread) between collections.
+ * The one free list of pooled memory, and the sizes its users take from it. Encoders fill
+ * blocks, worker threads compress or decompress them and hand the memory back, a transfer reads
+ * the pieces of a file it holds in flight; refilling memory instead of allocating a fresh
+ * buffer each time keeps a process from carrying tens of megabytes of garbage buffers (in every
+ * thread) between collections. Who may lend and give back pooled memory along a pipeline is
+ * leases.ts.
  *
  * Only memory whose every holder has let go may be recycled: a buffer that was moved to a
  * worker thread (its old views are detached) and handed back from it, or shared memory whose
@@ -12,6 +14,12 @@
  * V8 counted each buffer moved back as new memory, so a writeSnapshot ran full collections
  * many times a run (with shared memory, about once) and used more CPU time. Only for
  * memory that stays inside snapstream: Web APIs (fetch, crypto.subtle) refuse shared views.
+ *
+ * Sizes: a buffer is reused only for a request of a size it can serve, so how a user rounds the
+ * lengths it asks for decides how often memory comes back. Three rules, one per kind of user:
+ * - blocks: exactly `size` (allocBlock), all of one size in a pipeline;
+ * - staging for frames (allocStaging): 64 KiB steps, served by a free buffer up to twice as large;
+ * - a transfer's pieces (allocChunk, chunkPieces): powers of two, or fixed 1 MiB pieces.
  */
 import os from 'node:os';
 
@@ -26,6 +34,7 @@ const CORES = Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().leng
 const IN_FLIGHT = Math.max(8, CORES * 3 + 2);
 const MAX_FREE_PER_SIZE = 2 * IN_FLIGHT;
 const MAX_FREE_BYTES = IN_FLIGHT * 4 * 1024 * 1024;
+/** Staging and chunk capacities are multiples of this, and never smaller. */
 const ROUND = 64 * 1024;
 const free = new Map<number, ArrayBuffer[]>();
 const freeShared = new Map<number, SharedArrayBuffer[]>();
@@ -103,4 +112,43 @@ export function holdLargeBlocks(): () => void {
     held = false;
     if (--largeHolds === 0) freeLarge.length = 0;
   };
+}
+
+/*
+ * A transfer's pieces of a file in flight (a sender's chunks, a receiver's base frames) vary in
+ * length with every piece: a delta sends the stretches between copied frames, from a block
+ * header of a hundred bytes to a whole chunk, and frames vary with what they compress to. At
+ * 64 KiB steps nearly every piece missed the free list, was allocated afresh and lay as garbage
+ * until a full collection (a sender's peak RSS rose to 200 MB in a delta with uniform updates).
+ * Capacities in powers of two give a few sizes that are reused piece after piece, for at most
+ * twice the bytes in flight; a sender's chunks go further, as pieces of one capacity.
+ */
+
+/** The capacity a transfer's piece of `length` bytes gets: a power of two, at least 64 KiB. */
+export function chunkCapacity(length: number): number {
+  return length <= ROUND ? ROUND : 2 ** Math.ceil(Math.log2(length));
+}
+
+/**
+ * `length` bytes (contents undefined) in owned memory of a power-of-two capacity (`shared`: a
+ * SharedArrayBuffer, for a worker thread to fill); give the memory back with
+ * `recycleBlock(buf.buffer)` once done.
+ */
+export function allocChunk(length: number, shared = false): Buffer {
+  return allocBlock(chunkCapacity(length), shared).subarray(0, length);
+}
+
+/** Bytes in each piece of a chunk ({@link chunkPieces}). */
+export const CHUNK_PIECE = 1024 * 1024;
+
+/**
+ * Memory for a chunk of `length` bytes as pieces of CHUNK_PIECE bytes (the last one shorter),
+ * each a buffer of its own of one of two capacities (64 KiB for a small chunk, else 1 MiB):
+ * chunks of any length share them. Give each back with `recycleBlock(piece.buffer)`.
+ */
+export function chunkPieces(length: number): Buffer[] {
+  if (length <= ROUND) return [allocBlock(ROUND).subarray(0, length)];
+  const pieces: Buffer[] = [];
+  for (let at = 0; at < length; at += CHUNK_PIECE) pieces.push(allocBlock(CHUNK_PIECE).subarray(0, Math.min(CHUNK_PIECE, length - at)));
+  return pieces;
 }

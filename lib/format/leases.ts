@@ -3,7 +3,7 @@
  * themselves (readSnapshot, writeSnapshot, compressFile) make one {@link Leases} and hand it to
  * each stage they construct through the private {@link LEASES} option; the stage that fills a
  * pooled buffer lends it, and the stage that uses it up (writes it to a file, copies out all it
- * needs, moves it to a worker) takes it over or gives it back to the free list (block-buffers.ts).
+ * needs, moves it to a worker) takes it over or gives it back to the one free list (block-buffers.ts).
  *
  * Everything else — a stage a user constructs, whatever a public stage emits — never touches the
  * pool: what a public stage emits belongs to its consumer, who may keep, tee or change it. The

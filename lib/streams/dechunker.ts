@@ -7,7 +7,7 @@
  * (For a receiver that must tolerate repeats and resume, see ChunkedReceiver.)
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import { ChecksumError, FormatError, InvalidArgumentError, TruncatedError } from '../errors.js';
+import { ChecksumError, FormatError, TruncatedError } from '../errors.js';
 import { CHUNK_END, CHUNK_HEADER_SIZE, decodeChunkHeader, MAX_CHUNK_SIZE, type ChunkFrame } from '../format/chunk-frame.js';
 import { crc32, crc32Combine } from '../format/crc32.js';
 import { ByteQueue } from './byte-queue.js';

@@ -6,8 +6,7 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { recycleBlock } from '../format/block-buffers.js';
-import { allocChunk } from './chunk-memory.js';
+import { allocChunk, recycleBlock } from '../format/block-buffers.js';
 import { readFully } from '../sink/read-fully.js';
 import { readDataFrames } from './data-frames.js';
 

@@ -29,8 +29,7 @@ import {
   wrapIoError,
 } from '../errors.js';
 import { CHUNK_DATA, encodeChunkHeader, endFrame, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../format/chunk-frame.js';
-import { recycleBlock } from '../format/block-buffers.js';
-import { CHUNK_PIECE, chunkPieces } from './chunk-memory.js';
+import { CHUNK_PIECE, chunkPieces, recycleBlock } from '../format/block-buffers.js';
 import { crc32, crc32Combine } from '../format/crc32.js';
 import { PrefixCrcs } from './prefix-crcs.js';
 import { checkChunkSize } from '../streams/chunker.js';
@@ -250,6 +249,7 @@ class Sender {
    */
   private frames: Promise<DataFrame[] | null> | undefined;
   private furthest = -1; // furthest offset the receiver ever reported holding
+  private reported = -1; // bytes in the last progress report
   /** Whether the last attempt got the receiver further than any before it. */
   progressed = false;
   /** CRC32 of the whole file, once computed (for the end frame). */
@@ -447,7 +447,7 @@ class Sender {
       if (m.type === 'CANCEL') throw receiverCancel(m.body);
       if (m.type === 'DONE') {
         // The last report covers the file, even when this connection had nothing left to send.
-        if (acked < this.size) this.progress(this.size, ackedAtStart);
+        if (this.reported < this.size) this.progress(this.size, ackedAtStart);
         return {
           id: this.id,
           bytes: this.size,
@@ -466,6 +466,9 @@ class Sender {
         };
       }
       const offset = Number(m.body.offset);
+      // A NACK goes out at once, ACKs as writes complete: the ACK of a frame sent before the
+      // last rewind can come after the NACK, naming less than it did. Nothing left to do for it.
+      if (m.type === 'ACK' && typeof m.body.seq === 'number' && m.body.seq < rewoundAt && offset <= acked) continue;
       if (!Number.isSafeInteger(offset) || offset < acked || offset > pos) {
         throw new ProtocolError(`${m.type} names offset ${String(m.body.offset)}, outside ${acked}..${pos}`);
       }
@@ -488,17 +491,19 @@ class Sender {
         if (frame === undefined) this.nacks++;
         pos = offset;
         nextHeld = heldFrom(pos);
+        // COPYs its offset covers were taken, their ACKs still to come (see above).
+        for (const c of inflight) if (!c.data && c.end <= acked) this.copiedBytes += c.end - c.offset;
         inflight = [];
         endSent = false;
         rewoundAt = seq;
         continue;
       }
-      // An acknowledged chunk has left the socket for good: its memory reads the next one.
-      const ackSeq = m.body.seq;
+      // An acknowledged chunk has left the socket for good: its memory reads the next one. A
+      // COPY counts once the receiver's offset covers it, whichever answer says so.
       inflight = inflight.filter((c) => {
         if (c.end > acked) return true;
         if (c.data) for (const piece of c.data) recycleBlock(piece.buffer as ArrayBuffer);
-        else if (c.seq === ackSeq) this.copiedBytes += c.end - c.offset;
+        else this.copiedBytes += c.end - c.offset;
         return false;
       });
       this.progress(acked, ackedAtStart);
@@ -530,7 +535,7 @@ class Sender {
 
   /**
    * Reads into memory of our own, recycled once the chunk is acknowledged: pieces of at most
-   * CHUNK_PIECE bytes (chunk-memory.ts), of one capacity whatever the chunk's length, so that
+   * CHUNK_PIECE bytes (block-buffers.ts), of one capacity whatever the chunk's length, so that
    * chunks of every length (a delta sends the stretches between copied frames) reuse the same
    * memory.
    */
@@ -565,6 +570,7 @@ class Sender {
       const target = Math.round((rate / 4) / (1024 * 1024)) * 1024 * 1024;
       this.chunkSize = Math.min(MAX_CHUNK_SIZE, WINDOW_BYTES / 2, Math.max(MIN_CHUNK_SIZE, target));
     }
+    this.reported = acked;
     this.options.onProgress?.({
       bytes: acked,
       total: this.size,

@@ -8,7 +8,8 @@
 import t from 'tap';
 import { deepStrictEqual } from 'node:assert';
 import { bufferView, viewBySubarray, viewFromMemory, viewMakerFor, type ViewMaker } from '../../lib/format/buffer-view.js';
-import { EntryDecoder, EntryEncoder, type DecodedEntry } from '../../lib/index.js';
+import { EntryDecoder } from '../../lib/index.js';
+import { encodeEntries, gatherDecoded } from '../fixtures/entry-bytes.js';
 
 const makers: [string, ViewMaker][] = [
   ['subarray', viewBySubarray],
@@ -50,19 +51,10 @@ t.test('the way is chosen by Node version', async (t) => {
 
 t.test('decoded keys and values are real Buffers, copied or views of the input', async (t) => {
   const entries = Array.from({ length: 300 }, (_, i) => ({ key: Buffer.from(`key-${i}`), value: Buffer.alloc(100 + (i % 50), i % 256) }));
-  const enc = new EntryEncoder();
-  const chunks: Buffer[] = [];
-  enc.on('data', (c: Buffer) => chunks.push(c));
-  const encoded = new Promise((resolve) => enc.on('end', resolve));
-  for (const e of entries) enc.write(e);
-  enc.end();
-  await encoded;
-  const bytes = Buffer.concat(chunks);
+  const bytes = await encodeEntries(entries);
   for (const copy of [true, false]) {
     const d = new EntryDecoder({ copy });
-    const got: DecodedEntry[] = [];
-    d.on('data', (e: DecodedEntry) => got.push(e));
-    const ended = new Promise((resolve) => d.on('end', resolve));
+    const { entries: got, ended } = gatherDecoded(d);
     d.end(bytes.subarray(0)); // the input at an offset of Node's pool or its own memory
     await ended;
     t.equal(got.length, entries.length);

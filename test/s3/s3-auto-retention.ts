@@ -10,33 +10,15 @@ import t from 'tap';
 import path from 'node:path';
 import { BusyError, mapApplier, mapSource, S3SnapshotStore, writeSnapshot, type SnapshotApplier, type SnapshotMap } from '../../lib/index.js';
 import { freshBucket, testClient } from './fixtures/s3-env.js';
+import { checkRetentionAfterCreate, idsOf as ids, smallState as state } from '../fixtures/retention-after-create.js';
 
 const client = testClient();
 const HOUR = 3_600_000;
 
-const state = (n: number, tag = ''): SnapshotMap => new Map(Array.from({ length: n }, (_, i) => [`k${i}`, `${tag}${i}`] as [string, string]));
-const ids = async (store: S3SnapshotStore): Promise<string[]> => (await store.list()).map((s) => s.id);
-
 t.test('after each create, the store applies its retention; an open snapshot is kept', async (t) => {
   const bucket = await freshBucket(t, client);
   const store = await S3SnapshotStore.at({ client, bucket, prefix: 'auto/', write: { codec: 'lz4' }, retention: { maxSnapshots: 2 } });
-  const pruned: string[][] = [];
-  store.on('pruned', (p: string[]) => pruned.push(p));
-  for (const i of [1, 2, 3]) await store.create(mapSource(state(10), { index: i }), undefined, { id: `s${i}` });
-  t.same(await ids(store), ['s3', 's2'], 'two kept');
-  t.same(pruned, [['s1']], 'the oldest pruned, with the event');
-
-  await store.create(mapSource(state(10), { index: 4 }), undefined, { id: 's4', prune: false });
-  t.same(await ids(store), ['s4', 's3', 's2'], 'prune: false skips it once');
-
-  // s2 is open (its stream not yet closed): the next create prunes s3 but not s2.
-  const reading = store.open('s2');
-  await store.create(mapSource(state(10), { index: 5 }), undefined, { id: 's5' });
-  t.same(await ids(store), ['s5', 's4', 's2'], 'the open snapshot is kept');
-  reading.destroy();
-  await new Promise((resolve) => reading.once('close', resolve));
-  await store.create(mapSource(state(10), { index: 6 }), undefined, { id: 's6' });
-  t.same(await ids(store), ['s6', 's5'], 'and pruned once its stream is closed');
+  await checkRetentionAfterCreate(t, store);
 });
 
 t.test('autoPrune: false turns it off; another instance with the default applies it', async (t) => {

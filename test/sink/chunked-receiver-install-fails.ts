@@ -14,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { Chunker } from '../../lib/streams/chunker.js';
 import { ChunkedReceiver } from '../../lib/sink/chunked-receiver.js';
 import { type ChunkFrame } from '../../lib/format/chunk-frame.js';
+import { failSync } from '../fixtures/fail-sync.js';
 import { seededRandomBytes } from '../fixtures/random.js';
 
 const randomBytes = seededRandomBytes(t, 0x25e38e4a);
@@ -80,21 +81,6 @@ t.test('the rename fails: SNAP_ERR_IO, partial kept', async (t) => {
   t.notOk(fs.existsSync(file));
   await resumesAtTheEnd(t, file);
 });
-
-/** Makes FileHandle.sync fail for files (`dirs` false) or directories (`dirs` true) until restored. */
-async function failSync(t: Test, dir: string, dirs: boolean): Promise<() => void> {
-  const probe = await fsp.open(dir, 'r');
-  const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void>; stat: () => Promise<fs.Stats> };
-  await probe.close();
-  const realSync = proto.sync;
-  proto.sync = async function (this: typeof proto) {
-    if ((await this.stat()).isDirectory() === dirs) throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
-    return realSync.call(this);
-  };
-  const restore = (): void => void (proto.sync = realSync);
-  t.teardown(restore);
-  return restore;
-}
 
 t.test('the final fsync of the file fails: SNAP_ERR_IO, partial kept', async (t) => {
   const dir = t.testdir();

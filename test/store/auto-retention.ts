@@ -9,32 +9,14 @@ import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createSnapshotServer, mapSource, DirectorySnapshotStore, type SnapshotMap } from '../../lib/index.js';
 import { mulberry32, seededRandomBytes } from '../fixtures/random.js';
+import { checkRetentionAfterCreate, idsOf as ids, smallState as state } from '../fixtures/retention-after-create.js';
 
 const randomBytes = seededRandomBytes(t, 0x13a60226);
-
-const state = (n: number): SnapshotMap => new Map(Array.from({ length: n }, (_, i) => [`k${i}`, `${i}`] as [string, string]));
-const ids = async (store: DirectorySnapshotStore): Promise<string[]> => (await store.list()).map((s) => s.id);
 
 t.test('after each create, the store applies its retention', async (t) => {
   const store = await DirectorySnapshotStore.at(path.join(t.testdir(), 'store'), { write: { codec: 'lz4' }, retention: { maxSnapshots: 2 } });
   t.teardown(() => store.close());
-  const pruned: string[][] = [];
-  store.on('pruned', (p: string[]) => pruned.push(p));
-  for (const i of [1, 2, 3]) await store.create(mapSource(state(10), { index: i }), undefined, { id: `s${i}` });
-  t.same(await ids(store), ['s3', 's2'], 'two kept');
-  t.same(pruned, [['s1']], 'the oldest pruned, with the event');
-
-  await store.create(mapSource(state(10), { index: 4 }), undefined, { id: 's4', prune: false });
-  t.same(await ids(store), ['s4', 's3', 's2'], 'prune: false skips it once');
-
-  // s2 is being read: the next create prunes s3 but not s2.
-  const reading = store.open('s2');
-  await store.create(mapSource(state(10), { index: 5 }), undefined, { id: 's5' });
-  t.same(await ids(store), ['s5', 's4', 's2'], 'the snapshot in use is kept');
-  reading.destroy();
-  await new Promise((resolve) => reading.once('close', resolve));
-  await store.create(mapSource(state(10), { index: 6 }), undefined, { id: 's6' });
-  t.same(await ids(store), ['s6', 's5'], 'and pruned once released');
+  await checkRetentionAfterCreate(t, store);
 });
 
 t.test('autoPrune: false', async (t) => {

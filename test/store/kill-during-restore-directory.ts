@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { directoryApplier, directorySource, recoverDirectory, DirectorySnapshotStore } from '../../lib/index.js';
 import { buildTree, readTree } from '../adapters/fixtures/tree.js';
-import { startChild } from './fixtures/child.js';
+import { killRestore } from './fixtures/child.js';
 
 const options = { write: { codec: 'lz4' as const, blockSize: 64 * 1024 } };
 
@@ -37,16 +37,7 @@ for (const [crash, expect, delay] of cases) {
     const snap = await store.create(directorySource(src), { index: 3 });
     await store.close();
 
-    const child = startChild(['restore-dir', storeDir, target, crash]);
-    t.teardown(() => child.kill());
-    await child.next('open');
-    if (delay === undefined) await child.next('point');
-    else {
-      // Once the restore is under way (its staging directory exists), a little later.
-      while (!fs.existsSync(`${target}.restoring`) && child.process.exitCode === null) await new Promise((r) => setTimeout(r, 1));
-      await new Promise((r) => setTimeout(r, delay));
-    }
-    await child.kill();
+    const child = await killRestore(t, ['restore-dir', storeDir, target, crash], `${target}.restoring`, delay);
 
     await recoverDirectory(target);
     t.same(fs.readdirSync(dir).sort(), ['snapshots', 'src', 'target'], 'nothing left beside the target');

@@ -11,7 +11,7 @@ import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import { levelApplier, mapSource, recoverLevel, DirectorySnapshotStore } from '../../lib/index.js';
-import { startChild } from './fixtures/child.js';
+import { killRestore } from './fixtures/child.js';
 import { newState, oldState } from './fixtures/data.mjs';
 import { diff, dump, fill, openDb } from './fixtures/level.js';
 
@@ -36,16 +36,7 @@ for (const [crash, expect, delay] of cases) {
     await store.close();
     await fill(location, OLD);
 
-    const child = startChild(['restore-level', storeDir, location, crash]);
-    t.teardown(() => child.kill());
-    await child.next('open');
-    if (delay === undefined) await child.next('point');
-    else {
-      // Once the restore is under way (its staging directory exists), a little later.
-      while (!fs.existsSync(`${location}.restoring`) && child.process.exitCode === null) await new Promise((r) => setTimeout(r, 1));
-      await new Promise((r) => setTimeout(r, delay));
-    }
-    await child.kill();
+    const child = await killRestore(t, ['restore-level', storeDir, location, crash], `${location}.restoring`, delay);
 
     await recoverLevel(location);
     t.same(

@@ -4,8 +4,6 @@
  * Decompressor takes those back, checks the CRC and passes every other field on.
  */
 import t from 'tap';
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import {
   Compressor,
   Decompressor,
@@ -19,25 +17,10 @@ import {
   type RawBlock,
 } from '../../lib/index.js';
 import { Leases, withLeases } from '../../lib/format/leases.js';
+import { pipeThrough as collect } from '../fixtures/pipe-through.js';
 import { seededRandomBytes } from '../fixtures/random.js';
 
 const randomBytes = seededRandomBytes(t, 0x0987552c);
-
-async function collect<T>(input: Iterable<unknown>, ...stages: NodeJS.ReadWriteStream[]): Promise<T[]> {
-  const out: T[] = [];
-  await pipeline(
-    Readable.from(input),
-    ...(stages as [NodeJS.ReadWriteStream]),
-    new Writable({
-      objectMode: true,
-      write(c: T, _e, cb) {
-        out.push(c);
-        cb();
-      },
-    }),
-  );
-  return out;
-}
 
 function rawBlocks(): RawBlock[] {
   // Uneven sizes, including empty, tiny, and larger than the nominal blockSize.

@@ -4,34 +4,12 @@
  * Decompressor reads it directly too, skipping the trailer as the skippable frame it is.
  */
 import t from 'tap';
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Compressor, CRC_TRAILER_SIZE, CrcFooter, CrcVerifier, crc32, Decompressor, type CodecName } from '../../lib/index.js';
+import { cut, pipeBytes as run } from '../fixtures/pipe-through.js';
 import { mulberry32, randomBytesSeeded, testSeed } from '../fixtures/random.js';
 
 const seed = testSeed(t, 0xf007e2);
 const rand = mulberry32(seed);
-
-async function run(input: Buffer[], ...stages: NodeJS.ReadWriteStream[]): Promise<Buffer> {
-  const out: Buffer[] = [];
-  await pipeline(
-    Readable.from(input),
-    ...(stages as [NodeJS.ReadWriteStream]),
-    new Writable({
-      write(c: Buffer, _e, cb) {
-        out.push(c);
-        cb();
-      },
-    }),
-  );
-  return Buffer.concat(out);
-}
-
-function cut(bytes: Buffer, size: number): Buffer[] {
-  const chunks: Buffer[] = [];
-  for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.subarray(at, at + size));
-  return chunks;
-}
 
 /** Compressible, not trivial: words with random bytes mixed in. */
 function sample(size: number): Buffer {

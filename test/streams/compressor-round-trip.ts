@@ -5,35 +5,14 @@
  * the codec's own library decodes alone; `concurrency: 1` keeps the same output.
  */
 import t from 'tap';
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { createRequire } from 'node:module';
 import { Compressor, createCompressor, createDecompressor, Decompressor, type CodecName, type Progress } from '../../lib/index.js';
+import { cut, pipeThrough as chunksOf } from '../fixtures/pipe-through.js';
 import { mulberry32, randomBytesSeeded, testSeed } from '../fixtures/random.js';
 
 const require = createRequire(import.meta.url);
 const zstd = require('zstd-napi') as { decompress(b: Buffer): Buffer };
 const lz4 = require('lz4-napi') as { decompressFrameSync(b: Buffer): Buffer };
-
-/** Runs the stages and returns every chunk the last one emitted, in order. */
-async function chunksOf(input: Iterable<Buffer>, ...stages: NodeJS.ReadWriteStream[]): Promise<Buffer[]> {
-  const out: Buffer[] = [];
-  await pipeline(
-    Readable.from(input),
-    ...(stages as [NodeJS.ReadWriteStream]),
-    new Writable({
-      write(c: Buffer, _e, cb) {
-        out.push(c);
-        cb();
-      },
-    }),
-  );
-  return out;
-}
-
-function* cut(bytes: Buffer, size: number): Generator<Buffer> {
-  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
-}
 
 const seed = testSeed(t, 0xc0de);
 const rand = mulberry32(seed);

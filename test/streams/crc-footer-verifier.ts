@@ -4,8 +4,6 @@
  * however the input is chunked. CrcFooter's `initial` continues a CRC started elsewhere.
  */
 import t from 'tap';
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 import {
@@ -18,33 +16,13 @@ import {
   createCrcVerifier,
   InvalidArgumentError,
 } from '../../lib/index.js';
+import { cut, pipeBytes as run } from '../fixtures/pipe-through.js';
 import { seededRandomBytes } from '../fixtures/random.js';
 
 const randomBytes = seededRandomBytes(t, 0xecb4c0fb);
 
 const require = createRequire(import.meta.url);
 const CRC32 = require('crc-32') as { buf(data: Uint8Array, seed?: number): number };
-
-async function run(input: Buffer[], ...stages: NodeJS.ReadWriteStream[]): Promise<Buffer> {
-  const out: Buffer[] = [];
-  await pipeline(
-    Readable.from(input),
-    ...(stages as [NodeJS.ReadWriteStream]),
-    new Writable({
-      write(c: Buffer, _e, cb) {
-        out.push(c);
-        cb();
-      },
-    }),
-  );
-  return Buffer.concat(out);
-}
-
-function cut(bytes: Buffer, size: number): Buffer[] {
-  const chunks: Buffer[] = [];
-  for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.subarray(at, at + size));
-  return chunks;
-}
 
 t.test('the trailer layout', async (t) => {
   t.equal(CRC_TRAILER_SIZE, 24);

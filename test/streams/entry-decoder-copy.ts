@@ -5,18 +5,8 @@
  * not the copy of the old ones; large ones are copies of their own.
  */
 import t from 'tap';
-import { EntryDecoder, EntryEncoder, type DecodedEntry, type Entry } from '../../lib/index.js';
-
-async function encode(entries: Entry[]): Promise<Buffer> {
-  const enc = new EntryEncoder();
-  const out: Buffer[] = [];
-  enc.on('data', (c: Buffer) => out.push(c));
-  const done = new Promise((resolve) => enc.on('end', resolve));
-  for (const e of entries) enc.write(e);
-  enc.end();
-  await done;
-  return Buffer.concat(out);
-}
+import { EntryDecoder, type Entry } from '../../lib/index.js';
+import { encodeEntries as encode, gatherDecoded } from '../fixtures/entry-bytes.js';
 
 const make = (tag: string, n: number, size: number): Entry[] =>
   Array.from({ length: n }, (_, i) => ({ key: Buffer.from(`${tag}-key-${i}`), value: Buffer.alloc(size, `${tag}${i % 10}`) }));
@@ -26,11 +16,10 @@ t.test('copied keys and values outlive changes to the input, small and large', a
   const bytes = await encode(entries);
   const input = Buffer.from(bytes);
   const d = new EntryDecoder({ copy: true });
-  const got: DecodedEntry[] = [];
-  d.on('data', (e: DecodedEntry) => got.push(e));
+  const { entries: got, ended } = gatherDecoded(d);
   d.write(input);
   d.end();
-  await new Promise((resolve) => d.on('end', resolve));
+  await ended;
   input.fill(0); // the input's owner reuses it
   t.equal(got.length, entries.length);
   t.ok(got.every((e, i) => (e.key as Buffer).equals(entries[i]!.key as Buffer) && (e.value as Buffer).equals(entries[i]!.value as Buffer)), 'every key and value intact');
@@ -45,13 +34,12 @@ t.test('the same Buffer written again with other bytes: the new bytes', async (t
   t.equal(a.length, b.length, 'same layout');
   const reused = Buffer.from(a);
   const d = new EntryDecoder({ copy: true });
-  const got: DecodedEntry[] = [];
-  d.on('data', (e: DecodedEntry) => got.push(e));
+  const { entries: got, ended } = gatherDecoded(d);
   await new Promise<void>((resolve) => d.write(reused, () => resolve()));
   b.copy(reused); // its owner refills it after the write completed
   d.write(reused);
   d.end();
-  await new Promise((resolve) => d.on('end', resolve));
+  await ended;
   const want = [...first, ...second];
   t.equal(got.length, want.length);
   t.ok(got.every((e, i) => (e.value as Buffer).equals(want[i]!.value as Buffer) && (e.key as Buffer).equals(want[i]!.key as Buffer)), 'each entry as written');

@@ -22,27 +22,13 @@ import {
   TruncatedError,
   type Entry,
 } from '../../lib/index.js';
+import { pipeBytes as bytes } from '../fixtures/pipe-through.js';
 import { seededRandomBytes } from '../fixtures/random.js';
 
 const randomBytes = seededRandomBytes(t, 0x240eb06c);
 
 function sink(): Writable {
   return new Writable({ objectMode: true, write: (_c, _e, cb) => cb() });
-}
-
-async function bytes(input: Buffer[], ...stages: NodeJS.ReadWriteStream[]): Promise<Buffer> {
-  const out: Buffer[] = [];
-  await pipeline(
-    Readable.from(input),
-    ...(stages as [NodeJS.ReadWriteStream]),
-    new Writable({
-      write(c: Buffer, _e, cb) {
-        out.push(c);
-        cb();
-      },
-    }),
-  );
-  return Buffer.concat(out);
 }
 
 async function failure(run: Promise<unknown>): Promise<unknown> {

@@ -10,8 +10,8 @@ import net from 'node:net';
 import { authProof, proofMatches } from '../../lib/transfer/auth.js';
 import { createSnapshotServer } from '../../lib/transfer/snapshot-server.js';
 import { sendSnapshot } from '../../lib/transfer/send-snapshot.js';
-import { WireConnection } from '../../lib/transfer/wire-connection.js';
 import { connect, handshake } from './fixtures/raw-client.js';
+import { rawServer } from './fixtures/raw-server.js';
 
 const SECRET = 'the secret';
 
@@ -54,18 +54,8 @@ t.test('a server answering with a malformed proof: the sender fails with SNAP_ER
   const dir = t.testdir();
   const source = `${dir}/src`;
   fs.writeFileSync(source, 'x'.repeat(1000));
-  const fake = net.createServer((socket) => {
-    const conn = new WireConnection(socket);
-    void (async () => {
-      await conn.expect(['HELLO'], 5000);
-      await conn.send('CHALLENGE', { nonce: 'n', auth: true });
-      await conn.expect(['AUTH'], 5000);
-      await conn.send('ACCEPT', { offset: 0, proof: 'é'.repeat(64) });
-    })().catch(() => socket.destroy());
-  });
-  await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => fake.close());
-  await t.rejects(sendSnapshot(source, net.connect((fake.address() as net.AddressInfo).port, '127.0.0.1'), { id: 'snap', secret: SECRET }), {
+  const port = await rawServer(t, { offset: 0, proof: 'é'.repeat(64) }, undefined, true);
+  await t.rejects(sendSnapshot(source, net.connect(port, '127.0.0.1'), { id: 'snap', secret: SECRET }), {
     code: 'SNAP_ERR_AUTH',
   });
 });

@@ -7,17 +7,8 @@ import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BaseFrames } from '../../lib/transfer/base-frames.js';
-import { readDataFrames, type DataFrame } from '../../lib/transfer/data-frames.js';
 import { writeDeltaPair } from './fixtures/delta-snapshots.js';
-
-async function framesOf(file: string): Promise<DataFrame[]> {
-  const handle = await fs.promises.open(file, 'r');
-  try {
-    return (await readDataFrames(handle, (await handle.stat()).size))!;
-  } finally {
-    await handle.close();
-  }
-}
+import { framesOf } from './fixtures/frames-of.js';
 
 t.test('frames read in runs, each one exact', async (t) => {
   const dir = t.testdir({});

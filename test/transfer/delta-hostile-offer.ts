@@ -10,8 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { sendSnapshot } from '../../lib/transfer/send-snapshot.js';
 import { createSnapshotServer } from '../../lib/transfer/snapshot-server.js';
-import { WireConnection } from '../../lib/transfer/wire-connection.js';
 import { connect, handshake } from './fixtures/raw-client.js';
+import { rawServer } from './fixtures/raw-server.js';
 import { writeDeltaPair } from './fixtures/delta-snapshots.js';
 
 const digest = (i: number): string => i.toString(16).padStart(32, '0');
@@ -78,21 +78,11 @@ t.test('a receiver whose HAVE does not answer the OFFER is dropped by the sender
   const yesterday = path.join(dir, 'yesterday');
   const today = path.join(dir, 'today');
   await writeDeltaPair(yesterday, today, 4000);
-  const liar = net.createServer((socket) => {
-    const conn = new WireConnection(socket);
-    void (async () => {
-      await conn.expect(['HELLO'], 5000);
-      await conn.send('CHALLENGE', { nonce: 'n', auth: false });
-      await conn.expect(['AUTH'], 5000);
-      await conn.send('ACCEPT', { offset: 0, version: 2 });
-      const offer = await conn.expect(['OFFER'], 5000);
-      // 64 KiB of bits for a batch of a few dozen frames.
-      await conn.send('HAVE', { index: offer.body.index, bits: Buffer.alloc(40_000, 0xff).toString('base64') });
-    })().catch(() => {});
+  const port = await rawServer(t, { offset: 0, version: 2 }, async (conn) => {
+    const offer = await conn.expect(['OFFER'], 5000);
+    // 64 KiB of bits for a batch of a few dozen frames.
+    await conn.send('HAVE', { index: offer.body.index, bits: Buffer.alloc(40_000, 0xff).toString('base64') });
   });
-  await new Promise<void>((resolve) => liar.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => liar.close());
-  const port = (liar.address() as net.AddressInfo).port;
   await t.rejects(sendSnapshot(today, net.connect(port, '127.0.0.1'), { id: 'snap' }), { code: 'SNAP_ERR_PROTOCOL' });
   t.ok(fs.existsSync(today));
 });

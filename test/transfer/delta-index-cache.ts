@@ -11,9 +11,11 @@ import path from 'node:path';
 import { sendSnapshot } from '../../lib/transfer/send-snapshot.js';
 import { createSnapshotServer } from '../../lib/transfer/snapshot-server.js';
 import { BaseFrames } from '../../lib/transfer/base-frames.js';
-import { readDataFrames } from '../../lib/transfer/data-frames.js';
-import { writeDeltaPair } from './fixtures/delta-snapshots.js';
-import { watchMessages } from './fixtures/wire-watch.js';
+import { flipByte } from '../fixtures/flip-byte.js';
+import { deltaDir } from './fixtures/delta-snapshots.js';
+import { framesOf } from './fixtures/frames-of.js';
+import { listenLoopback } from './fixtures/listen-loopback.js';
+import { onFirstConnection } from './fixtures/wire-watch.js';
 
 interface Indexed {
   id: string;
@@ -22,32 +24,13 @@ interface Indexed {
   cached: boolean;
 }
 
-async function setup(t: Tap.Test): Promise<{ dir: string; yesterday: string; today: string; out: string }> {
-  const dir = t.testdir({ out: {} });
-  const yesterday = path.join(dir, 'yesterday');
-  const today = path.join(dir, 'today');
-  await writeDeltaPair(yesterday, today);
-  fs.copyFileSync(yesterday, path.join(dir, 'out', 'base'));
-  return { dir, yesterday, today, out: path.join(dir, 'out') };
-}
-
 t.test('a reconnect mid-delta uses the index of the first connection', async (t) => {
-  const { today, out } = await setup(t);
+  const { today, out } = await deltaDir(t, { base: 'base' });
   const server = createSnapshotServer({ dir: out });
   const indexed: Indexed[] = [];
   server.on('bases-indexed', (e: Indexed) => indexed.push(e));
-  const port = ((await server.listen({ port: 0 })) as net.AddressInfo).port;
-  t.teardown(() => server.close());
-  let connections = 0;
-  const result = await sendSnapshot(
-    today,
-    () => {
-      const socket = net.connect(port, '127.0.0.1');
-      if (++connections === 1) watchMessages(socket, 'ACK', 60, () => socket.destroy());
-      return socket;
-    },
-    { id: 'snap', retries: 5 },
-  );
+  const port = await listenLoopback(t, server);
+  const result = await sendSnapshot(today, onFirstConnection(port, 'ACK', 60, (socket) => socket.destroy()), { id: 'snap', retries: 5 });
   t.ok(fs.readFileSync(path.join(out, 'snap')).equals(fs.readFileSync(today)), 'byte-identical to the sender file');
   t.equal(result.connections, 2);
   t.equal(result.delta, true);
@@ -61,14 +44,12 @@ t.test('a reconnect mid-delta uses the index of the first connection', async (t)
 });
 
 t.test('a change to the bases builds the index afresh', async (t) => {
-  const { yesterday, today, out } = await setup(t);
-  const base = path.join(out, 'base');
+  const { yesterday, today, out, base } = await deltaDir(t, { base: 'base' });
   // One base whatever is installed beside it: only a change to it makes a new index.
   const server = createSnapshotServer({ dir: out, deltaBases: () => [base] });
   const indexed: Indexed[] = [];
   server.on('bases-indexed', (e: Indexed) => indexed.push(e));
-  const port = ((await server.listen({ port: 0 })) as net.AddressInfo).port;
-  t.teardown(() => server.close());
+  const port = await listenLoopback(t, server);
   const send = (id: string): Promise<unknown> => sendSnapshot(today, () => net.connect(port, '127.0.0.1'), { id });
 
   await send('a');
@@ -92,38 +73,19 @@ t.test('a change to the bases builds the index afresh', async (t) => {
 });
 
 t.test('a cached index: a base frame rotted since is caught and fetched, never installed', async (t) => {
-  const { today, out } = await setup(t);
-  const base = path.join(out, 'base');
+  const { today, out, base } = await deltaDir(t, { base: 'base' });
   const server = createSnapshotServer({ dir: out, deltaBases: () => [base] });
   const indexed: Indexed[] = [];
   const failed: { offset: number }[] = [];
   server.on('bases-indexed', (e: Indexed) => indexed.push(e));
   server.on('base-frame-failed', (e: { offset: number }) => failed.push(e));
-  const port = ((await server.listen({ port: 0 })) as net.AddressInfo).port;
-  t.teardown(() => server.close());
+  const port = await listenLoopback(t, server);
   await sendSnapshot(today, () => net.connect(port, '127.0.0.1'), { id: 'first' });
 
-  const handle = await fs.promises.open(base, 'r');
-  const [first] = (await readDataFrames(handle, (await handle.stat()).size))!;
-  await handle.close();
+  const [first] = await framesOf(base);
   const at = first!.offset + Math.floor(first!.length / 2);
-  const result = await sendSnapshot(
-    today,
-    () => {
-      const socket = net.connect(port, '127.0.0.1');
-      // Once the receiver has answered from its cached index, a frame rots on its disk.
-      watchMessages(socket, 'HAVE', 1, () => {
-        const fd = fs.openSync(base, 'r+');
-        const byte = Buffer.alloc(1);
-        fs.readSync(fd, byte, 0, 1, at);
-        byte[0]! ^= 0x01;
-        fs.writeSync(fd, byte, 0, 1, at);
-        fs.closeSync(fd);
-      });
-      return socket;
-    },
-    { id: 'second' },
-  );
+  // Once the receiver has answered from its cached index, a frame rots on its disk.
+  const result = await sendSnapshot(today, onFirstConnection(port, 'HAVE', 1, () => flipByte(base, at)), { id: 'second' });
   t.strictSame(indexed.map((e) => e.cached), [false, true]);
   t.ok(fs.readFileSync(path.join(out, 'second')).equals(fs.readFileSync(today)), 'byte-identical to the sender file');
   t.equal(result.refetchedFrames, 1, 'the damaged frame fetched instead');
@@ -131,7 +93,7 @@ t.test('a cached index: a base frame rotted since is caught and fetched, never i
 });
 
 t.test('stampOf: the same files, the same stamp', async (t) => {
-  const { yesterday, today } = await setup(t);
+  const { yesterday, today } = await deltaDir(t, { base: 'base' });
   const a = await BaseFrames.stampOf([yesterday, today]);
   t.equal(await BaseFrames.stampOf([today, yesterday]), a, 'whatever the order');
   t.equal(await BaseFrames.stampOf([yesterday, today, path.join(path.dirname(today), 'missing')]), a, 'missing files are no candidates');

@@ -10,22 +10,15 @@ import path from 'node:path';
 import { sendSnapshot } from '../../lib/transfer/send-snapshot.js';
 import { createSnapshotServer } from '../../lib/transfer/snapshot-server.js';
 import { connect, handshake, chunk, end } from './fixtures/raw-client.js';
-import { writeDeltaPair } from './fixtures/delta-snapshots.js';
+import { deltaDir } from './fixtures/delta-snapshots.js';
+import { listenLoopback } from './fixtures/listen-loopback.js';
 
-async function pair(t: Tap.Test): Promise<{ today: string; out: string }> {
-  const dir = t.testdir({ out: {} });
-  const yesterday = path.join(dir, 'yesterday');
-  const today = path.join(dir, 'today');
-  await writeDeltaPair(yesterday, today, 8000);
-  fs.copyFileSync(yesterday, path.join(dir, 'out', 'snap'));
-  return { today, out: path.join(dir, 'out') };
-}
+const pair = (t: Tap.Test) => deltaDir(t, { count: 8000 });
 
 t.test('a version 1 sender (HELLO without maxVersion) gets a version 1 transfer', async (t) => {
   const { today, out } = await pair(t);
   const server = createSnapshotServer({ dir: out });
-  const port = ((await server.listen({ port: 0 })) as net.AddressInfo).port;
-  t.teardown(() => server.close());
+  const port = await listenLoopback(t, server);
   const data = fs.readFileSync(today);
   const conn = await connect(port);
   t.teardown(() => conn.destroy());
@@ -43,8 +36,7 @@ t.test('sendSnapshot speaking version 1 sends the whole file, as before', async 
   const server = createSnapshotServer({ dir: out });
   const installed: { version?: number }[] = [];
   server.on('installed', (i: { version?: number }) => installed.push(i));
-  const port = ((await server.listen({ port: 0 })) as net.AddressInfo).port;
-  t.teardown(() => server.close());
+  const port = await listenLoopback(t, server);
   const result = await sendSnapshot(today, () => net.connect(port, '127.0.0.1'), { id: 'snap', protocolVersion: 1 });
   t.equal(result.delta, false);
   t.equal(result.sentBytes, fs.statSync(today).size, 'every byte sent');
@@ -69,8 +61,7 @@ t.test('a version 1 receiver gets the whole file from a new sender, and no OFFER
 t.test('delta: false on the sender sends the whole file to a version 2 receiver', async (t) => {
   const { today, out } = await pair(t);
   const server = createSnapshotServer({ dir: out });
-  const port = ((await server.listen({ port: 0 })) as net.AddressInfo).port;
-  t.teardown(() => server.close());
+  const port = await listenLoopback(t, server);
   const result = await sendSnapshot(today, () => net.connect(port, '127.0.0.1'), { id: 'snap', delta: false });
   t.equal(result.delta, false);
   t.equal(result.sentBytes, fs.statSync(today).size);

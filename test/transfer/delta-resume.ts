@@ -9,34 +9,15 @@ import net from 'node:net';
 import path from 'node:path';
 import { sendSnapshot } from '../../lib/transfer/send-snapshot.js';
 import { createSnapshotServer, type SnapshotServer } from '../../lib/transfer/snapshot-server.js';
-import { writeDeltaPair } from './fixtures/delta-snapshots.js';
-import { watchMessages } from './fixtures/wire-watch.js';
-
-async function setup(t: Tap.Test): Promise<{ dir: string; today: string; out: string }> {
-  const dir = t.testdir({ out: {} });
-  const yesterday = path.join(dir, 'yesterday');
-  const today = path.join(dir, 'today');
-  await writeDeltaPair(yesterday, today);
-  fs.copyFileSync(yesterday, path.join(dir, 'out', 'snap'));
-  return { dir, today, out: path.join(dir, 'out') };
-}
+import { deltaDir } from './fixtures/delta-snapshots.js';
+import { listenLoopback } from './fixtures/listen-loopback.js';
+import { onFirstConnection, watchMessages } from './fixtures/wire-watch.js';
 
 t.test('a connection dropped mid-delta resumes from the partial', async (t) => {
-  const { today, out } = await setup(t);
-  const server = createSnapshotServer({ dir: out });
-  const port = ((await server.listen({ port: 0 })) as net.AddressInfo).port;
-  t.teardown(() => server.close());
-  let connections = 0;
-  const result = await sendSnapshot(
-    today,
-    () => {
-      const socket = net.connect(port, '127.0.0.1');
-      // The first connection drops after the receiver has acknowledged 60 items.
-      if (++connections === 1) watchMessages(socket, 'ACK', 60, () => socket.destroy());
-      return socket;
-    },
-    { id: 'snap', retries: 5 },
-  );
+  const { today, out } = await deltaDir(t);
+  const port = await listenLoopback(t, createSnapshotServer({ dir: out }));
+  // The first connection drops after the receiver has acknowledged 60 items.
+  const result = await sendSnapshot(today, onFirstConnection(port, 'ACK', 60, (socket) => socket.destroy()), { id: 'snap', retries: 5 });
   t.ok(fs.readFileSync(path.join(out, 'snap')).equals(fs.readFileSync(today)), 'byte-identical to the sender file');
   t.equal(result.connections, 2);
   t.ok(result.resumes[0]! > 0, `resumed at ${result.resumes[0]}`);
@@ -45,7 +26,7 @@ t.test('a connection dropped mid-delta resumes from the partial', async (t) => {
 });
 
 t.test('a receiver stopped mid-delta and started again resumes from its partial', async (t) => {
-  const { today, out } = await setup(t);
+  const { today, out } = await deltaDir(t);
   let server: SnapshotServer = createSnapshotServer({ dir: out });
   let port = ((await server.listen({ port: 0 })) as net.AddressInfo).port;
   t.teardown(() => server.close());

@@ -9,16 +9,13 @@ import net from 'node:net';
 import path from 'node:path';
 import { sendSnapshot } from '../../lib/transfer/send-snapshot.js';
 import { createSnapshotServer } from '../../lib/transfer/snapshot-server.js';
-import { writeDeltaPair } from './fixtures/delta-snapshots.js';
+import { deltaDir } from './fixtures/delta-snapshots.js';
 
 t.test('a delta transfer installs a file byte-identical to a full one, sending a fraction of it', async (t) => {
-  const dir = t.testdir({ out: {}, full: {} });
-  const yesterday = path.join(dir, 'yesterday');
-  const today = path.join(dir, 'today');
-  await writeDeltaPair(yesterday, today);
-  fs.copyFileSync(yesterday, path.join(dir, 'out', 'snap'));
+  const { dir, today, out } = await deltaDir(t);
+  fs.mkdirSync(path.join(dir, 'full'));
 
-  const server = createSnapshotServer({ dir: path.join(dir, 'out') });
+  const server = createSnapshotServer({ dir: out });
   const full = createSnapshotServer({ dir: path.join(dir, 'full') });
   const installed: { copiedBytes?: number; version?: number }[] = [];
   server.on('installed', (i: { copiedBytes?: number; version?: number }) => installed.push(i));
@@ -31,7 +28,7 @@ t.test('a delta transfer installs a file byte-identical to a full one, sending a
   const plain = await sendSnapshot(today, () => net.connect(fullPort, '127.0.0.1'), { id: 'snap' });
 
   const expected = fs.readFileSync(today);
-  t.ok(fs.readFileSync(path.join(dir, 'out', 'snap')).equals(expected), 'the delta install is byte-identical to the sender file');
+  t.ok(fs.readFileSync(path.join(out, 'snap')).equals(expected), 'the delta install is byte-identical to the sender file');
   t.ok(fs.readFileSync(path.join(dir, 'full', 'snap')).equals(expected), 'and so is the full one');
   t.equal(delta.delta, true, 'a delta was negotiated');
   t.equal(plain.delta, false, 'no base on the other receiver: nothing held, all sent');

@@ -9,9 +9,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createSnapshotServer } from '../../lib/transfer/snapshot-server.js';
-import { sendSnapshot } from '../../lib/transfer/send-snapshot.js';
+import { sendSnapshot, type TransferProgress } from '../../lib/transfer/send-snapshot.js';
 import { MessageType } from '../../lib/transfer/wire.js';
 import { startFaultProxy } from './fixtures/fault-proxy.js';
+import { rawServer } from './fixtures/raw-server.js';
 import { seededRandomBytes } from '../fixtures/random.js';
 
 const randomBytes = seededRandomBytes(t, 0xafa6e415);
@@ -59,4 +60,31 @@ t.test('a different file under an installed id is sent in full and replaces it',
   t.equal(result.resumedFrom, 0, 'the first file was not taken for the second');
   t.same(result.resumes, [second.length], 'after the lost DONE, the second file is recognised');
   t.ok(fs.readFileSync(path.join(dir, 'out', 'snap')).equals(second));
+});
+
+t.test('the last progress report covers the file when the reconnect finds it installed', async (t) => {
+  const dir = t.testdir();
+  const source = path.join(dir, 'src');
+  const data = randomBytes(10 * MiB);
+  fs.writeFileSync(source, data);
+  // The first connection acknowledges two chunks of three, and drops at the end frame (the file
+  // installed, its DONE lost); the second finds the whole file held.
+  const port = await rawServer(t, (n) => ({ offset: n === 1 ? 0 : data.length }), async (conn, n) => {
+    for (;;) {
+      const item = await conn.next(5000);
+      if (item.kind !== 'chunk') continue;
+      const f = item.frame;
+      if (f.type === 2) {
+        if (n === 1) return conn.destroy();
+        return conn.send('DONE', { length: data.length, crc: f.crc32 });
+      }
+      if (f.offset + f.length < data.length) await conn.send('ACK', { seq: f.seq, offset: f.offset + f.length, durable: 0 });
+    }
+  });
+  const reports: TransferProgress[] = [];
+  const result = await sendSnapshot(source, () => net.connect(port, '127.0.0.1'), { id: 'snap', fixedChunkSize: true, onProgress: (p) => reports.push(p) });
+  t.equal(result.connections, 2);
+  t.same(result.resumes, [data.length], 'the second connection found the whole file held');
+  t.ok(reports.some((p) => p.bytes < data.length), 'the first connection reported part of the file');
+  t.equal(reports.at(-1)?.bytes, data.length, 'the last report covers the file');
 });

@@ -13,6 +13,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { createSnapshotServer } from '../../lib/transfer/snapshot-server.js';
 import { sendSnapshot } from '../../lib/transfer/send-snapshot.js';
+import { failSync } from '../fixtures/fail-sync.js';
 import { seededRandomBytes } from '../fixtures/random.js';
 
 const randomBytes = seededRandomBytes(t, 0x3a7c5b7f);
@@ -87,21 +88,6 @@ t.test('an injected rename error', async (t) => {
   };
   await failsThenResumes(t, s, restore);
 });
-
-/** Makes FileHandle.sync fail for regular files (`dirs` false) or for directories (`dirs` true). */
-async function failSync(t: Test, dir: string, dirs: boolean): Promise<() => void> {
-  const probe = await fsp.open(dir, 'r');
-  const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void>; stat: () => Promise<fs.Stats> };
-  await probe.close();
-  const realSync = proto.sync;
-  proto.sync = async function (this: typeof proto) {
-    if ((await this.stat()).isDirectory() === dirs) throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
-    return realSync.call(this);
-  };
-  const restore = (): void => void (proto.sync = realSync);
-  t.teardown(restore);
-  return restore;
-}
 
 t.test('an injected fsync error on the file', async (t) => {
   const s = await setup(t);

@@ -10,8 +10,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { createSnapshotServer } from '../../lib/transfer/snapshot-server.js';
 import { sendSnapshot } from '../../lib/transfer/send-snapshot.js';
-import { WireConnection } from '../../lib/transfer/wire-connection.js';
 import { chunk, connect, end, handshake } from './fixtures/raw-client.js';
+import { rawServer } from './fixtures/raw-server.js';
 import { seededRandomBytes } from '../fixtures/random.js';
 
 const randomBytes = seededRandomBytes(t, 0x500b67fa);
@@ -54,44 +54,34 @@ t.test('the sender goes back again for a resent chunk reported damaged again', a
   // A receiver that NACKs the first two copies of chunk 1 (at 4 MiB), and also answers the
   // stale chunk 2 that was in flight behind the first copy (an old NACK the sender must ignore).
   const seen: { seq: number; offset: number }[] = [];
-  const fake = net.createServer((socket) => {
-    const conn = new WireConnection(socket);
-    void (async () => {
-      await conn.expect(['HELLO'], 5000);
-      await conn.send('CHALLENGE', { nonce: 'n', auth: false });
-      await conn.expect(['AUTH'], 5000);
-      conn.acceptChunks();
-      await conn.send('ACCEPT', { offset: 0 });
-      let offset = 0;
-      let nacks = 0;
-      for (;;) {
-        const item = await conn.next(5000);
-        if (item.kind !== 'chunk') continue;
-        const f = item.frame;
-        if (f.type === 2) {
-          if (f.offset === offset) return conn.send('DONE', { length: offset, crc: f.crc32 });
-          continue;
-        }
-        seen.push({ seq: f.seq, offset: f.offset });
-        if (f.offset === 4 * MiB && offset === 4 * MiB && nacks < 2) {
-          nacks++;
-          await conn.send('NACK', { seq: f.seq, offset });
-          continue;
-        }
-        if (f.offset !== offset) {
-          if (f.offset === 8 * MiB && nacks === 1) await conn.send('NACK', { seq: f.seq, offset }); // stale
-          continue;
-        }
-        offset += f.length;
-        await conn.send('ACK', { seq: f.seq, offset, durable: 0 });
+  const port = await rawServer(t, { offset: 0 }, async (conn) => {
+    let offset = 0;
+    let nacks = 0;
+    for (;;) {
+      const item = await conn.next(5000);
+      if (item.kind !== 'chunk') continue;
+      const f = item.frame;
+      if (f.type === 2) {
+        if (f.offset === offset) return conn.send('DONE', { length: offset, crc: f.crc32 });
+        continue;
       }
-    })().catch(() => socket.destroy());
+      seen.push({ seq: f.seq, offset: f.offset });
+      if (f.offset === 4 * MiB && offset === 4 * MiB && nacks < 2) {
+        nacks++;
+        await conn.send('NACK', { seq: f.seq, offset });
+        continue;
+      }
+      if (f.offset !== offset) {
+        if (f.offset === 8 * MiB && nacks === 1) await conn.send('NACK', { seq: f.seq, offset }); // stale
+        continue;
+      }
+      offset += f.length;
+      await conn.send('ACK', { seq: f.seq, offset, durable: 0 });
+    }
   });
-  await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => fake.close());
 
   const started = Date.now();
-  const result = await sendSnapshot(source, net.connect((fake.address() as net.AddressInfo).port, '127.0.0.1'), {
+  const result = await sendSnapshot(source, net.connect(port, '127.0.0.1'), {
     id: 'x',
     fixedChunkSize: true,
     window: 4,

@@ -4,8 +4,7 @@
  * 64 KiB steps nearly each one was allocated afresh and left as garbage).
  */
 import t from 'tap';
-import { recycleBlock } from '../../lib/format/block-buffers.js';
-import { allocChunk, CHUNK_PIECE, chunkCapacity, chunkPieces } from '../../lib/transfer/chunk-memory.js';
+import { allocChunk, CHUNK_PIECE, chunkCapacity, chunkPieces, recycleBlock } from '../../lib/format/block-buffers.js';
 
 t.test('chunk pieces: 64 KiB or 1 MiB capacities, lengths adding up', async (t) => {
   for (const length of [1, 100, 65536, 65537, 1_000_000, CHUNK_PIECE, 3 * CHUNK_PIECE + 5, 8 * CHUNK_PIECE]) {
@@ -36,4 +35,8 @@ t.test('allocChunk: power-of-two capacities from 64 KiB, reused across lengths',
   const y = allocChunk(700_000);
   t.equal(y.buffer, x.buffer, 'a frame of another length took the same memory');
   recycleBlock(y.buffer);
+  const shared = allocChunk(600_000, true);
+  t.ok(shared.buffer instanceof SharedArrayBuffer, 'shared: memory a worker thread can fill in place');
+  t.equal(shared.buffer.byteLength, 1 << 20);
+  recycleBlock(shared.buffer);
 });

@@ -499,12 +499,13 @@ class Sender {
         rewoundAt = seq;
         continue;
       }
-      // An acknowledged chunk has left the socket for good: its memory reads the next one.
-      const ackSeq = m.body.seq;
+      // An acknowledged chunk has left the socket for good: its memory reads the next one. One
+      // ACK may cover several chunks and COPYs (the receiver acknowledges the writes completed in
+      // one turn together), each COPY it covers taken from the receiver's own files.
       inflight = inflight.filter((c) => {
         if (c.end > acked) return true;
         if (c.data) for (const piece of c.data) recycleBlock(piece.buffer as ArrayBuffer);
-        else if (c.seq === ackSeq) this.copiedBytes += c.end - c.offset;
+        else this.copiedBytes += c.end - c.offset;
         return false;
       });
       this.progress(acked, ackedAtStart);

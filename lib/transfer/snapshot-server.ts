@@ -28,6 +28,7 @@ import { snapshotIdProblem } from '../snapshot/snapshot-id.js';
 import { BASE_PROTOCOL_VERSION, MAX_OFFER_FRAMES, PROTOCOL_VERSION, type Message, type MessageTypeName } from './wire.js';
 import { BaseFrames } from './base-frames.js';
 import { checkAssembledSnapshot } from './check-assembled.js';
+import { CoalescedAcks } from './coalesced-acks.js';
 import { CHUNK_DATA, type ChunkFrame } from '../format/chunk-frame.js';
 import { FRAME_DIGEST_BYTES } from '../format/frame-digest.js';
 import { WireConnection } from './wire-connection.js';
@@ -385,12 +386,25 @@ export class SnapshotServer extends EventEmitter {
   /**
    * Takes chunks until the end frame installs the file. Each chunk is checked and its write
    * started at once; its ACK goes out when the write completes, while later chunks are already
-   * being checked (writes, and so ACKs, stay in order). At most WRITES_AHEAD writes are pending.
+   * being checked (writes, and so ACKs, stay in order; the writes completed in one turn of the
+   * event loop are acknowledged by one ACK, for the last of them). At most WRITES_AHEAD writes
+   * are pending.
    */
   private async receive(conn: WireConnection, receiver: ChunkedReceiver, info: TransferInfo, idle: number, indexing: Promise<BaseFrames> | null): Promise<void> {
     let nacked = -1; // the offset a NACK asked the sender to go back to
     const pending: Promise<unknown>[] = [];
     let failed: unknown = null;
+    const acks = new CoalescedAcks(async ({ seq, offset }) => {
+      await conn.send('ACK', { seq, offset, durable: receiver.durable });
+      this.emit('progress', { id: info.id, bytes: offset, total: info.size });
+    });
+    // Before a NACK or DONE: the writes under way completed and acknowledged, so the sender sees
+    // the ACKs first (an ACK behind a NACK would name an offset the sender has gone back past).
+    const settle = async (): Promise<void> => {
+      await Promise.all(pending);
+      await acks.flush();
+      if (failed) throw failed;
+    };
     // Delta transfer (version 2): the frames already here, indexed at the first OFFER.
     let bases: BaseFrames | null = null;
     let offered = 0;
@@ -407,6 +421,7 @@ export class SnapshotServer extends EventEmitter {
         let copy: string | null = null; // the digest, for a COPY
         let copyBase: string | undefined; // the base file it is read from
         let unread = false; // a COPY answered without reading the frame
+        let checkedCrc: number | undefined; // a base frame's CRC32, computed as it was read
         if (item.kind === 'message') {
           const { type, body } = item.message;
           if (type === 'CANCEL') throw new CancelledError(`the sender cancelled: ${String(body.reason ?? '')}`);
@@ -437,6 +452,7 @@ export class SnapshotServer extends EventEmitter {
             const base = bases.find(c.digest);
             const bytes = base && base.length === c.length && base.crc === c.crc ? await bases.read(c.digest, base) : null;
             if (!bytes) {
+              await settle();
               await this.missing(conn, info, c.seq, receiver.offset, c.offset, base?.path);
               nacked = receiver.offset;
               continue;
@@ -444,12 +460,13 @@ export class SnapshotServer extends EventEmitter {
             frame = { type: CHUNK_DATA, seq: c.seq, offset: c.offset, length: c.length, crc32: c.crc, parts: [bytes] };
             copy = c.digest;
             copyBase = base!.path;
+            checkedCrc = bases.crcOf(bytes);
           }
         } else frame = item.frame;
         const before = receiver.offset;
-        const { outcome, done } = unread ? copyOutcome(frame, receiver.offset) : receiver.accept(frame);
+        const { outcome, done } = unread ? copyOutcome(frame, receiver.offset) : receiver.accept(frame, checkedCrc);
         if (outcome === 'installed') {
-          await Promise.all(pending);
+          await settle();
           if ((await done) !== 'installed') continue;
           // Installed (fsync'd and renamed) whether or not DONE gets through.
           const installed = { ...info, path: receiver.path, bytes: receiver.offset };
@@ -465,6 +482,7 @@ export class SnapshotServer extends EventEmitter {
           // A frame here whose bytes no longer match its CRC: never written, forgotten, and
           // asked of the sender instead.
           bases!.forget(copy);
+          await settle();
           await this.missing(conn, info, frame.seq, receiver.offset, frame.offset, copyBase);
           nacked = receiver.offset;
           continue;
@@ -479,6 +497,7 @@ export class SnapshotServer extends EventEmitter {
           }
           if (outcome === 'bad' || nacked !== receiver.offset) {
             nacked = receiver.offset;
+            await settle();
             await conn.send('NACK', { seq: frame.seq, offset: receiver.offset });
           }
           continue;
@@ -487,10 +506,7 @@ export class SnapshotServer extends EventEmitter {
         if (copy !== null && outcome === 'written') info.copiedBytes += receiver.offset - before;
         const offset = receiver.offset;
         const seq = frame.seq;
-        const ack = done
-          .then(() => conn.send('ACK', { seq, offset, durable: receiver.durable }))
-          .then(() => this.emit('progress', { id: info.id, bytes: offset, total: info.size }))
-          .catch((err: unknown) => (failed ??= err));
+        const ack = done.then(() => acks.ack(seq, offset)).catch((err: unknown) => (failed ??= err));
         pending.push(ack);
         void ack.finally(() => pending.splice(pending.indexOf(ack), 1));
         if (pending.length >= (bases ? DELTA_WRITES_AHEAD : WRITES_AHEAD)) await Promise.race(pending);

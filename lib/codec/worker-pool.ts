@@ -181,7 +181,7 @@ let acceptedExecArgv: string[] | null = null;
  * it started ("--input-type can only be used with string input"), too late to correct.
  * NODE_OPTIONS needs nothing: a worker re-parses it itself and ignores what it cannot take.
  */
-export function startWorkerThread(url: URL): Worker {
+function startWorkerThread(url: URL): Worker {
   let execArgv = acceptedExecArgv ?? workerExecArgv(process.execArgv);
   for (;;) {
     try {

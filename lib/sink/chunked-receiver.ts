@@ -182,11 +182,8 @@ export class ChunkedReceiver extends Writable {
    * Takes one frame and decides at once what becomes of it (`offset` moves on immediately);
    * `done` settles when its bytes are written (or, for the end frame, the file installed).
    * Frames may be accepted while earlier writes are still under way: writes stay in order.
-   * `partsCrc`: the CRC32 of the frame's parts, when the caller has computed it from these very
-   * bytes (a delta receiver hashes its base frames as it reads them): checked against the
-   * frame's CRC32 as one computed here would be, not computed again.
    */
-  accept(frame: ChunkFrame, partsCrc?: number): {
+  accept(frame: ChunkFrame): {
     /** What becomes of the frame. */
     outcome: ChunkOutcome;
     /** Settles when the frame's bytes are written, or the file installed; rejects if that fails. */
@@ -208,9 +205,8 @@ export class ChunkedReceiver extends Writable {
     let crc = 0;
     for (const p of parts) {
       length += p.length;
-      if (partsCrc === undefined) crc = crc32(p, crc);
+      crc = crc32(p, crc);
     }
-    if (partsCrc !== undefined) crc = partsCrc;
     if (length !== frame.length || crc !== frame.crc32) return now('bad');
     if (frame.offset > this.offset) return now('gap');
     const end = frame.offset + length;

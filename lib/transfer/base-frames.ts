@@ -10,7 +10,6 @@ import { recycleBlock } from '../format/block-buffers.js';
 import { allocChunk } from './chunk-memory.js';
 import { readFully } from '../sink/read-fully.js';
 import { readDataFrames } from './data-frames.js';
-import { readChecked, warmFrameChecks } from './base-frame-checks.js';
 
 /** Where a frame the receiver holds lies. */
 export interface BaseFrame {
@@ -45,8 +44,6 @@ interface Run {
   frames: BaseFrame[];
   /** The bytes, once read (null: the base could not be read as indexed). */
   bytes: Promise<Buffer | null>;
-  /** Each frame's CRC32, when computed as it was read (on the worker: base-frame-checks.ts); -1: not whole. */
-  crcs: number[] | null;
   /** Frames of it handed out and not yet released. */
   users: number;
   /** Frames of it not yet asked for (they may still be). */
@@ -78,8 +75,6 @@ export class BaseFrames {
   private readonly runOf = new Map<BaseFrame, Run>();
   /** The run each frame's bytes handed out lie in, until released. */
   private readonly lent = new WeakMap<Buffer, Run>();
-  /** The CRC32 of bytes handed out, when computed as they were read. */
-  private readonly checked = new WeakMap<Buffer, number>();
   /** The base files indexed. */
   readonly files: string[];
   /**
@@ -100,8 +95,6 @@ export class BaseFrames {
    * files are passed over), newest first, within the limits.
    */
   static async build(candidates: string[], options: BaseFramesOptions = {}): Promise<BaseFrames> {
-    // The worker that reads the frames is started now, beside the walk of the block headers.
-    warmFrameChecks();
     const maxFiles = options.maxFiles ?? 4;
     let room = options.maxFrames ?? 1 << 20;
     const dated = await statCandidates(candidates);
@@ -195,17 +188,7 @@ export class BaseFrames {
     }
     const out = bytes.subarray(at, at + frame.length);
     this.lent.set(out, run);
-    const crc = run.crcs?.[run.frames.indexOf(frame)];
-    if (crc !== undefined && crc >= 0) this.checked.set(out, crc);
     return out;
-  }
-
-  /**
-   * The CRC32 of bytes {@link BaseFrames.read} handed out, computed from these very bytes as
-   * they were read (on the worker thread), if it was: the caller need not compute it again.
-   */
-  crcOf(bytes: Buffer): number | undefined {
-    return this.checked.get(bytes);
   }
 
   /** Gives back bytes {@link BaseFrames.read} handed out: their memory is reused once no frame of their read is held. */
@@ -225,8 +208,7 @@ export class BaseFrames {
       frames.push(f);
       end = f.offset + f.length;
     }
-    const run: Run = { path: frame.path, start: frame.offset, frames, bytes: Promise.resolve(null), crcs: null, users: 0, waiting: frames.length };
-    run.bytes = this.readRange(run, end - frame.offset);
+    const run: Run = { path: frame.path, start: frame.offset, frames, bytes: this.readRange(frame.path, frame.offset, end - frame.offset), users: 0, waiting: frames.length };
     for (const f of frames) this.runOf.set(f, run);
     return run;
   }
@@ -243,8 +225,7 @@ export class BaseFrames {
     void run.bytes.then((b) => b && recycleBlock(b.buffer));
   }
 
-  private async readRange(run: Run, length: number): Promise<Buffer | null> {
-    const { path: file, start: offset } = run;
+  private async readRange(file: string, offset: number, length: number): Promise<Buffer | null> {
     let opening = this.handles.get(file);
     if (!opening) {
       opening = fsp.open(file, 'r').catch(() => null);
@@ -252,15 +233,6 @@ export class BaseFrames {
     }
     const handle = await opening;
     if (!handle) return null;
-    // On the worker thread, each frame hashed as it is read; else read here, through the pool.
-    const shared = allocChunk(length, true);
-    const checking = readChecked(handle.fd, offset, length, shared.buffer as SharedArrayBuffer, run.frames.map((f) => [f.offset - offset, f.length]));
-    const read = await checking?.catch(() => null);
-    if (read) {
-      run.crcs = read.crcs;
-      return shared.subarray(0, read.filled);
-    }
-    recycleBlock(shared.buffer);
     const buf = allocChunk(length);
     const filled = await readFully(handle, buf, offset).catch(() => -1);
     if (filled < 0) {

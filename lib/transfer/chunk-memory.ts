@@ -19,12 +19,11 @@ export function chunkCapacity(length: number): number {
 }
 
 /**
- * `length` bytes (contents undefined) in owned memory of a power-of-two capacity (`shared`: a
- * SharedArrayBuffer, for a worker thread to fill); give the memory back with
- * `recycleBlock(buf.buffer)` once done.
+ * `length` bytes (contents undefined) in owned memory of a power-of-two capacity; give the
+ * memory back with `recycleBlock(buf.buffer)` once done.
  */
-export function allocChunk(length: number, shared = false): Buffer {
-  return allocBlock(chunkCapacity(length), shared).subarray(0, length);
+export function allocChunk(length: number): Buffer {
+  return allocBlock(chunkCapacity(length)).subarray(0, length);
 }
 
 /** Bytes in each piece of a chunk ({@link chunkPieces}). */

@@ -421,7 +421,6 @@ export class SnapshotServer extends EventEmitter {
         let copy: string | null = null; // the digest, for a COPY
         let copyBase: string | undefined; // the base file it is read from
         let unread = false; // a COPY answered without reading the frame
-        let checkedCrc: number | undefined; // a base frame's CRC32, computed as it was read
         if (item.kind === 'message') {
           const { type, body } = item.message;
           if (type === 'CANCEL') throw new CancelledError(`the sender cancelled: ${String(body.reason ?? '')}`);
@@ -460,11 +459,10 @@ export class SnapshotServer extends EventEmitter {
             frame = { type: CHUNK_DATA, seq: c.seq, offset: c.offset, length: c.length, crc32: c.crc, parts: [bytes] };
             copy = c.digest;
             copyBase = base!.path;
-            checkedCrc = bases.crcOf(bytes);
           }
         } else frame = item.frame;
         const before = receiver.offset;
-        const { outcome, done } = unread ? copyOutcome(frame, receiver.offset) : receiver.accept(frame, checkedCrc);
+        const { outcome, done } = unread ? copyOutcome(frame, receiver.offset) : receiver.accept(frame);
         if (outcome === 'installed') {
           await settle();
           if ((await done) !== 'installed') continue;

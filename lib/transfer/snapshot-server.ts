@@ -504,7 +504,9 @@ export class SnapshotServer extends EventEmitter {
         if (copy !== null && outcome === 'written') info.copiedBytes += receiver.offset - before;
         const offset = receiver.offset;
         const seq = frame.seq;
-        const ack = done.then(() => acks.ack(seq, offset)).catch((err: unknown) => (failed ??= err));
+        // Pending until written; its ACK goes out at the end of the turn, not waited for here (a
+        // turn's wait at the limit of writes ahead held the next frame back).
+        const ack = done.then(() => void acks.ack(seq, offset).catch((err: unknown) => (failed ??= err))).catch((err: unknown) => (failed ??= err));
         pending.push(ack);
         void ack.finally(() => pending.splice(pending.indexOf(ack), 1));
         if (pending.length >= (bases ? DELTA_WRITES_AHEAD : WRITES_AHEAD)) await Promise.race(pending);

@@ -53,6 +53,7 @@ if (mode === 'serve') {
       t0 = t0 || performance.now();
       mark('accepted');
     });
+    server.on('bases-indexed', () => mark('bases indexed'));
     server.on('progress', () => {
       if (firstProgress) mark('first ack');
       firstProgress = false;

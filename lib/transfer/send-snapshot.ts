@@ -259,6 +259,7 @@ class Sender {
   private fileCrc: number | undefined;
   private rateStart = 0;
   private rateBytes = 0; // data bytes sent on this connection, for the rate limit
+  private reported = -1; // bytes in the last progress report
   /** Small reads of the file, in place while its pages are cached. */
   private readonly cached: CachedReads;
 
@@ -452,8 +453,9 @@ class Sender {
       const m = await conn.expect(['ACK', 'NACK', 'DONE', 'CANCEL'], this.idle);
       if (m.type === 'CANCEL') throw receiverCancel(m.body);
       if (m.type === 'DONE') {
-        // The last report covers the file, even when this connection had nothing left to send.
-        if (acked < this.size) this.progress(this.size, ackedAtStart);
+        // The last report covers the file, even when this connection had nothing left to send
+        // (the receiver had it all: an earlier connection's last ACK may have been lost).
+        if (this.reported < this.size) this.progress(this.size, ackedAtStart);
         return {
           id: this.id,
           bytes: this.size,
@@ -568,6 +570,7 @@ class Sender {
    * the window's bytes (so at least two chunks are always in flight).
    */
   private progress(acked: number, ackedAtStart: number): void {
+    this.reported = acked;
     const seconds = Math.max(0.001, (Date.now() - this.rateStart) / 1000);
     const rate = (acked - ackedAtStart) / seconds;
     if (!this.options.fixedChunkSize && rate > 0) {

@@ -464,7 +464,11 @@ export class SnapshotServer extends EventEmitter {
         const before = receiver.offset;
         const { outcome, done } = unread ? copyOutcome(frame, receiver.offset) : receiver.accept(frame);
         if (outcome === 'installed') {
-          await settle();
+          // The end frame: what became of it (the install, or why it failed) is met below, once
+          // the writes before it are acknowledged; a connection lost meanwhile does not stop it.
+          done.catch(() => {});
+          await Promise.all(pending);
+          await acks.flush().catch(() => {});
           if ((await done) !== 'installed') continue;
           // Installed (fsync'd and renamed) whether or not DONE gets through.
           const installed = { ...info, path: receiver.path, bytes: receiver.offset };

@@ -14,8 +14,16 @@
  * that many bytes per second (the sender's rate limit).
  *
  *   npm run bench:delta -- --size 1g [--rate 125000000,50000000] [--update-docs]
+ *
+ * Before/after CPU figures of two builds (a checkout with `dist/` and `bench/dist/` built), the
+ * delta of each run with the peers of both, alternating, each peer's CPU seconds (user + system,
+ * every thread, from its start: Node's own start included) printed beside its wall time:
+ *
+ *   npm run bench:delta -- --size 256m --cases range --base /tmp/base7 --runs 3 [--rate 125000000]
+ *
+ * `--dir DIR`: where the data sets and the receiver's directory live (default: the temp dir).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,7 +40,11 @@ const sizeText = opt('--size', '1g');
 const fileSize = parseSize(sizeText);
 // Links to run both over besides loopback, in bytes per second (a comma-separated list).
 const rates = opt('--rate', '0').split(',').map(Number).filter((r) => r > 0);
-const dir = path.join(os.tmpdir(), 'snapstream-delta-bench');
+const dir = opt('--dir', path.join(os.tmpdir(), 'snapstream-delta-bench'));
+// Which cases run (range, uniform); `--base DIR`: the peers of another build too, alternating.
+const caseNames = opt('--cases', 'range,uniform').split(',');
+const baseBuild = args.includes('--base') ? path.resolve(opt('--base', '')) : null;
+const runCount = Number(opt('--runs', baseBuild ? '3' : '1'));
 fs.mkdirSync(dir, { recursive: true });
 
 // Values: 200 bytes (208 once updated) from a pool that is half random bytes, half text, so the
@@ -82,9 +94,35 @@ interface Run {
   sentBytes: number;
   copiedBytes: number;
   maxRssMB: number;
+  /** The sender's CPU seconds (user + system, every thread, Node's start included). */
+  cpuSeconds: number;
+  /** The receiver's, likewise (its whole process: start, listen, the transfer). */
+  receiverCpuSeconds: number;
 }
 
-async function transfer(today: string, yesterday: string, delta: boolean, limit: number): Promise<Run> {
+/** The lines a child prints on its stdout, one at a time. */
+function lineReader(child: ChildProcess): () => Promise<string> {
+  const lines: string[] = [];
+  const waiting: ((line: string) => void)[] = [];
+  let text = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    text += d;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n')) {
+      const line = text.slice(0, nl);
+      text = text.slice(nl + 1);
+      const w = waiting.shift();
+      if (w) w(line);
+      else lines.push(line);
+    }
+  });
+  child.on('exit', (code) => {
+    if (code !== 0) for (const w of waiting.splice(0)) w(`exit ${code}`);
+  });
+  return () => (lines.length > 0 ? Promise.resolve(lines.shift()!) : new Promise((resolve) => waiting.push(resolve)));
+}
+
+/** Today's file sent to a receiver holding yesterday's, by the peers of `build` (its bench/dist). */
+async function transfer(today: string, yesterday: string, delta: boolean, limit: number, build: string = here): Promise<Run> {
   const recv = path.join(dir, 'received');
   fs.rmSync(recv, { recursive: true, force: true });
   fs.mkdirSync(recv);
@@ -96,16 +134,37 @@ async function transfer(today: string, yesterday: string, delta: boolean, limit:
   fs.fsyncSync(fd);
   fs.closeSync(fd);
   const flag = delta ? [] : ['--no-delta'];
-  const server = spawn(process.execPath, [path.join(here, 'transfer-peer.js'), 'serve', recv, ...flag], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = Number(await waitLine(server));
-  const client = spawn(process.execPath, [path.join(here, 'transfer-peer.js'), 'send', today, String(port), ...flag, ...(limit ? ['--rate', String(limit)] : [])], {
+  const peer = path.join(build, 'transfer-peer.js');
+  const server = spawn(process.execPath, [peer, 'serve', recv, ...flag], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const serverLine = lineReader(server);
+  const port = Number(await serverLine());
+  const client = spawn(process.execPath, [peer, 'send', today, String(port), ...flag, ...(limit ? ['--rate', String(limit)] : [])], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const result = JSON.parse(await waitLine(client)) as Run;
   server.kill('SIGTERM');
-  await new Promise((resolve) => server.once('exit', resolve));
+  const serverOut = JSON.parse(await serverLine()) as { cpuSeconds: number };
+  await new Promise((resolve) => (server.exitCode !== null ? resolve(null) : server.once('exit', resolve)));
   if (!fs.readFileSync(path.join(recv, 'bench')).equals(fs.readFileSync(today))) throw new Error('the received file differs');
-  return result;
+  return { ...result, receiverCpuSeconds: serverOut.cpuSeconds };
+}
+
+/**
+ * Seconds to write `file` anew on the receiver's disk and fsync it (a copy in the kernel, from the
+ * page cache, then one fsync): the least any transfer that installs the file durably can take
+ * on this disk, whatever it sends.
+ */
+function diskFloor(file: string): number {
+  const copy = path.join(dir, 'disk-floor');
+  fs.rmSync(copy, { force: true });
+  const start = performance.now();
+  fs.copyFileSync(file, copy);
+  const fd = fs.openSync(copy, 'r');
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+  const seconds = (performance.now() - start) / 1000;
+  fs.rmSync(copy);
+  return seconds;
 }
 
 /**
@@ -136,21 +195,70 @@ const yesterday = path.join(dir, `yesterday-${sizeText}.snap`);
 await ensure(yesterday, N, () => 0, Date.UTC(2026, 11, 6));
 const blocks = (await inspectSnapshot(yesterday)).blocks.length;
 const runs: string[] = [];
+const floors: string[] = [];
 const rows: string[] = [];
 const checks: boolean[] = [];
 const mb = (n: number): string => `${(n / 1e6).toFixed(1)} MB`;
 const pct = (a: number, b: number): string => `${((100 * a) / b).toFixed(2)}%`;
-for (const [name, c] of Object.entries(CASES)) {
+const cpu = (r: Run): string => `${r.cpuSeconds.toFixed(2)} / ${r.receiverCpuSeconds.toFixed(2)} s`;
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const cases = Object.entries(CASES).filter(([name]) => caseNames.includes(name));
+if (baseBuild) {
+  // Before/after: the delta with the peers of each build, alternating (which goes first too),
+  // and one full transfer (this build) per link for the ratio.
+  const builds: [string, string][] = [
+    ['base', path.join(baseBuild, 'bench', 'dist')],
+    ['this build', here],
+  ];
+  const out: string[] = [];
+  for (const [name, c] of cases) {
+    const today = path.join(dir, `today-${name}-${sizeText}.snap`);
+    await ensure(today, c.count, c.version, Date.UTC(2026, 11, 7));
+    out.push(`| ${name} | — | disk floor | ${diskFloor(today).toFixed(2)} s (today's file copied in the kernel and fsync'd) | | | |`);
+    for (const limit of [0, ...rates]) {
+      const link = limit ? `${(limit / 1e6).toFixed(0)} MB/s link` : 'loopback';
+      const full = await transfer(today, yesterday, false, limit);
+      const got = new Map<string, Run[]>(builds.map(([b]) => [b, []]));
+      for (let r = 0; r < runCount; r++) {
+        for (const [b, build] of r % 2 === 0 ? builds : [...builds].reverse()) {
+          const run = await transfer(today, yesterday, true, limit, build);
+          got.get(b)!.push(run);
+          process.stderr.write(`${name} ${link} ${b}: ${run.seconds.toFixed(2)} s, CPU sender / receiver ${cpu(run)}\n`);
+        }
+      }
+      for (const [b] of builds) {
+        const xs = got.get(b)!;
+        const m = (k: 'seconds' | 'cpuSeconds' | 'receiverCpuSeconds'): number => median(xs.map((x) => x[k]));
+        out.push(
+          `| ${name} | ${link} | ${b} | ${m('seconds').toFixed(2)} s (${pct(m('seconds'), full.seconds)} of full ${full.seconds.toFixed(2)} s) | ${m('cpuSeconds').toFixed(2)} s | ${m('receiverCpuSeconds').toFixed(2)} s | ${xs.map((x) => `${x.seconds.toFixed(2)}/${x.cpuSeconds.toFixed(2)}/${x.receiverCpuSeconds.toFixed(2)}`).join(', ')} |`,
+        );
+      }
+    }
+  }
+  process.stdout.write(
+    [
+      `Delta transfer of a ${sizeText} entry snapshot, ${runCount} alternating runs per build, medians; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end.`,
+      'Wall time from the sender\'s call to DONE; CPU seconds (user + system, every thread) of each peer process, Node\'s start included.',
+      '',
+      '| case | link | build | delta wall time | sender CPU | receiver CPU | runs (wall / sender CPU / receiver CPU) |',
+      '|---|---|---|---|---|---|---|',
+      ...out,
+    ].join('\n') + '\n',
+  );
+  process.exit(0);
+}
+for (const [name, c] of cases) {
   const today = path.join(dir, `today-${name}-${sizeText}.snap`);
   await ensure(today, c.count, c.version, Date.UTC(2026, 11, 7));
   const size = fs.statSync(today).size;
   runs.push(`${name} ${(await longestSharedRun(today, yesterday) / 2 ** 20).toFixed(2)} MiB`);
+  floors.push(`${name} ${diskFloor(today).toFixed(2)} s`);
   for (const limit of [0, ...rates]) {
     const full = await transfer(today, yesterday, false, limit);
     const delta = await transfer(today, yesterday, true, limit);
     const link = limit ? `${(limit / 1e6).toFixed(0)} MB/s link` : 'loopback';
     rows.push(
-      `| ${name}: ${c.what} | ${link} | ${mb(size)} | ${mb(full.wireBytes)}, ${full.seconds.toFixed(2)} s | ${mb(delta.wireBytes)} (${pct(delta.wireBytes, size)}), ${delta.seconds.toFixed(2)} s (${pct(delta.seconds, full.seconds)}) | ${mb(delta.copiedBytes)} | sender ${delta.maxRssMB.toFixed(0)} MB |`,
+      `| ${name}: ${c.what} | ${link} | ${mb(size)} | ${mb(full.wireBytes)}, ${full.seconds.toFixed(2)} s | ${mb(delta.wireBytes)} (${pct(delta.wireBytes, size)}), ${delta.seconds.toFixed(2)} s (${pct(delta.seconds, full.seconds)}) | ${mb(delta.copiedBytes)} | ${cpu(delta)} | sender ${delta.maxRssMB.toFixed(0)} MB |`,
     );
     if (name === 'range') checks.push(delta.wireBytes <= size * 0.03);
     process.stderr.write(`${rows.at(-1)}\n`);
@@ -160,13 +268,15 @@ const table =
   [
     `Delta transfer of a ${sizeText} entry snapshot (${N.toLocaleString('en')} entries of 222 bytes, ${blocks} blocks), today's file to a receiver holding yesterday's, over loopback TCP, one run each, full then delta:`,
     '',
-    '| today = yesterday with | link | file | full: on the wire, time | delta: on the wire, time (of full) | copied from the base | peak RSS |',
-    '|---|---|---|---|---|---|---|',
+    '| today = yesterday with | link | file | full: on the wire, time | delta: on the wire, time (of full) | copied from the base | delta CPU: sender / receiver | peak RSS |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
-    "Targets (range case): on the wire ≤ 3% of the file (checked: the script exits 1 if not), time ≤ 15% of a full transfer.",
+    "Targets (range case): on the wire ≤ 3% of the file (checked: the script exits 1 if not), time ≤ 15% of a full transfer. CPU: user + system seconds of each peer's process (every thread, Node's start included).",
     '',
     `Longest byte range of today's file found whole in yesterday's (what S3 UploadPartCopy could copy; it needs ≥ 5 MiB): ${runs.join(', ')}.`,
+    '',
+    `The receiver's disk: today's file copied there in the kernel and fsync'd, the least any transfer that installs it durably can take: ${floors.join(', ')}.`,
   ].join('\n') + '\n';
 process.stdout.write(table);
 if (args.includes('--update-docs')) {

@@ -5,6 +5,7 @@
  *   send FILE PORT [--no-delta] [--rate BYTES/S]
  *                                  sends FILE as id "bench", prints the SendResult with { seconds, maxRssMB }
  */
+import fs from 'node:fs';
 import net from 'node:net';
 import { createSnapshotServer, sendSnapshot } from 'snapstream';
 import { peakRssMB } from './peak-rss.js';
@@ -23,6 +24,21 @@ if (process.env.DELTA_MEMORY) {
     process.stderr.write(`${mode} peak: rss ${mb(peak.rss)}, heap ${mb(peak.heapUsed)}, external ${mb(peak.external)}, array buffers ${mb(peak.arrayBuffers)}\n`);
   });
 }
+// DELTA_THREADS=1: each thread's CPU seconds (user + system, by name), on stderr at the end.
+if (process.env.DELTA_THREADS) {
+  process.on('exit', () => {
+    const rows = new Map<string, [number, number]>();
+    for (const tid of fs.readdirSync('/proc/self/task')) {
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = `${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}${tid === String(process.pid) ? ' (main)' : ` ${tid}`}`;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const r = rows.get(name) ?? [0, 0];
+      rows.set(name, [r[0] + Number(f[11]) / 100, r[1] + Number(f[12]) / 100]);
+    }
+    const busy = [...rows].filter(([, [u, k]]) => u + k > 0).sort((a, b) => b[1][0] + b[1][1] - a[1][0] - a[1][1]);
+    process.stderr.write(`${mode} threads: ${busy.map(([n, [u, k]]) => `${n} ${u.toFixed(2)}u+${k.toFixed(2)}s`).join(', ')}\n`);
+  });
+}
 const delta = !process.argv.includes('--no-delta');
 if (mode === 'serve') {
   const server = createSnapshotServer({ dir: a!, secret: 'bench-secret', delta, ...(process.env.SYNC_EVERY ? { syncEvery: Number(process.env.SYNC_EVERY) } : {}) });
@@ -37,11 +53,17 @@ if (mode === 'serve') {
       t0 = t0 || performance.now();
       mark('accepted');
     });
+    server.on('bases-indexed', () => mark('bases indexed'));
     server.on('progress', () => {
       if (firstProgress) mark('first ack');
       firstProgress = false;
     });
-    server.on('installed', () => mark('installed'));
+    let elu = performance.eventLoopUtilization();
+    server.on('transfer-start', () => (elu = performance.eventLoopUtilization()));
+    server.on('installed', () => {
+      mark('installed');
+      process.stderr.write(`server event loop utilisation ${(performance.eventLoopUtilization(elu).utilization * 100).toFixed(0)}%\n`);
+    });
   }
   process.on('SIGTERM', () => {
     const cpu = process.cpuUsage();
@@ -52,6 +74,7 @@ if (mode === 'serve') {
   const rate = rest.indexOf('--rate');
   const rateLimit = rate >= 0 ? Number(rest[rate + 1]) : 0;
   const start = performance.now();
+  const elu = performance.eventLoopUtilization();
   const result = await sendSnapshot(a!, () => net.connect(Number(b), '127.0.0.1'), {
     id: 'bench',
     secret: 'bench-secret',
@@ -59,6 +82,7 @@ if (mode === 'serve') {
     ...(rateLimit > 0 ? { rateLimit } : {}),
     ...(process.env.DELTA_TRACE ? { onProgress: traceProgress(start) } : {}),
   });
+  if (process.env.DELTA_TRACE) process.stderr.write(`sender event loop utilisation ${(performance.eventLoopUtilization(elu).utilization * 100).toFixed(0)}%\n`);
   const cpu = process.cpuUsage();
   process.stdout.write(`${JSON.stringify({ ...result, seconds: (performance.now() - start) / 1000, maxRssMB: peakRssMB(), cpuSeconds: (cpu.user + cpu.system) / 1e6, userSeconds: cpu.user / 1e6 })}\n`);
 } else {

@@ -18,6 +18,7 @@ import {
 } from '../format/snapshot-frames.js';
 import { SKIPPABLE_HEADER, TAG_BLOCK, TAG_FOOTER } from '../format/skippable.js';
 import { readFully } from '../sink/read-fully.js';
+import { CachedReads } from '../sink/cached-reads.js';
 import { checkBlockLimits } from '../format/block-limits.js';
 
 const READ_AHEAD = 512;
@@ -35,8 +36,10 @@ export interface WalkOptions {
    * known to be in the page cache (one just written), where each asynchronous read of a few
    * hundred bytes cost a round trip through libuv's thread pool, many times the read itself
    * (a 1 GiB snapshot's 2,000 block headers: ≈ 140 ms, against ≈ 15 ms read in place).
+   * `'cached'`: the same while the reads are fast, through the thread pool once one was not (its
+   * pages were not in the cache: sink/cached-reads.ts), for a file that is likely cached.
    */
-  sync?: boolean;
+  sync?: boolean | 'cached';
 }
 
 /** Frames read synchronously between turns of the event loop. */
@@ -60,7 +63,7 @@ export async function readMetaFrame(file: FileHandle, offset: number, fileSize: 
  * end of the file ends the walk with a TruncatedError.
  */
 export async function* walkSnapshotFrames(file: FileHandle, fileSize: number, options: WalkOptions = {}): AsyncGenerator<IndexedFrame> {
-  const read = options.sync ? readAtSync : readAt;
+  const read = options.sync === 'cached' ? cachedReadAt(file) : options.sync ? readAtSync : readAt;
   const headerFrame = await readMetaFrame(file, 0, fileSize, read);
   const header = decodeHeader(headerFrame, 0);
   yield { kind: 'header', offset: 0, size: headerFrame.length, header, bytes: headerFrame };
@@ -90,6 +93,16 @@ export async function* walkSnapshotFrames(file: FileHandle, fileSize: number, op
     yield { kind: 'block', offset, size: frame.length, block, bytes: frame };
     offset = end;
   }
+}
+
+/** {@link readAt} in place while the file's pages are cached (sink/cached-reads.ts). */
+function cachedReadAt(file: FileHandle): ReadAt {
+  const reads = new CachedReads(file);
+  return (_file, position, length) => {
+    const buf = Buffer.allocUnsafe(Math.max(0, length));
+    const n = reads.read(buf, position);
+    return typeof n === 'number' ? buf.subarray(0, n) : n.then((filled) => buf.subarray(0, filled));
+  };
 }
 
 /** Reads exactly `length` bytes at `position` (short only at end of file). */

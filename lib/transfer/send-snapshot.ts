@@ -34,6 +34,7 @@ import { crc32, crc32Combine } from '../format/crc32.js';
 import { PrefixCrcs } from './prefix-crcs.js';
 import { checkChunkSize } from '../streams/chunker.js';
 import { readFully } from '../sink/read-fully.js';
+import { CachedReads } from '../sink/cached-reads.js';
 import { authProof, newNonce, proofMatches, type Secret } from './auth.js';
 import { checkSnapshotId } from '../snapshot/snapshot-id.js';
 import { BASE_PROTOCOL_VERSION, MAX_OFFER_FRAMES, PROTOCOL_VERSION } from './wire.js';
@@ -45,6 +46,8 @@ export type Connect = () => Duplex | Promise<Duplex>;
 
 /** Most unacknowledged data in flight, whatever the chunk size. */
 const WINDOW_BYTES = 16 * 1024 * 1024;
+/** Chunks no longer than this are read in place while the file's pages are cached. */
+const SMALL_READ = 64 * 1024;
 /** COPY messages (no data) in flight beyond the window of chunks. */
 const MAX_COPIES_IN_FLIGHT = 64;
 
@@ -256,6 +259,8 @@ class Sender {
   private fileCrc: number | undefined;
   private rateStart = 0;
   private rateBytes = 0; // data bytes sent on this connection, for the rate limit
+  /** Small reads of the file, in place while its pages are cached. */
+  private readonly cached: CachedReads;
 
   constructor(
     private readonly file: fsp.FileHandle,
@@ -267,6 +272,7 @@ class Sender {
     this.window = options.window ?? 4;
     if (!Number.isInteger(this.window) || this.window < 1) throw new InvalidArgumentError('window must be a positive integer');
     this.chunkSize = checkChunkSize(options.chunkSize ?? MIN_CHUNK_SIZE);
+    this.cached = new CachedReads(file);
   }
 
   async attempt(stream: Duplex): Promise<SendResult> {
@@ -446,7 +452,8 @@ class Sender {
       const m = await conn.expect(['ACK', 'NACK', 'DONE', 'CANCEL'], this.idle);
       if (m.type === 'CANCEL') throw receiverCancel(m.body);
       if (m.type === 'DONE') {
-        // The last report covers the file, even when this connection had nothing left to send.
+        // The last report covers the file, even when this connection had nothing left to send
+        // (the receiver had it all: an earlier connection's last ACK may have been lost).
         if (this.reported < this.size) this.progress(this.size, ackedAtStart);
         return {
           id: this.id,
@@ -498,8 +505,9 @@ class Sender {
         rewoundAt = seq;
         continue;
       }
-      // An acknowledged chunk has left the socket for good: its memory reads the next one. A
-      // COPY counts once the receiver's offset covers it, whichever answer says so.
+      // An acknowledged chunk has left the socket for good: its memory reads the next one. One
+      // ACK may cover several chunks and COPYs (the receiver acknowledges the writes completed in
+      // one turn together), each COPY it covers taken from the receiver's own files.
       inflight = inflight.filter((c) => {
         if (c.end > acked) return true;
         if (c.data) for (const piece of c.data) recycleBlock(piece.buffer as ArrayBuffer);
@@ -541,7 +549,9 @@ class Sender {
    */
   private async read(position: number, length: number): Promise<Buffer[]> {
     const pieces = chunkPieces(length);
-    const filled = await Promise.all(pieces.map((p, i) => readFully(this.file, p, position + i * CHUNK_PIECE)));
+    // A small chunk (in a delta: the block header between two copied frames, which the walk of the
+    // block headers has just read) is read in place while its pages are cached.
+    const filled = length <= SMALL_READ ? [await this.cached.read(pieces[0]!, position)] : await Promise.all(pieces.map((p, i) => readFully(this.file, p, position + i * CHUNK_PIECE)));
     const got = filled.reduce((a, b) => a + b, 0);
     if (got < length) {
       for (const p of pieces) recycleBlock(p.buffer as ArrayBuffer);

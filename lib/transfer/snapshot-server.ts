@@ -28,6 +28,7 @@ import { snapshotIdProblem } from '../snapshot/snapshot-id.js';
 import { BASE_PROTOCOL_VERSION, MAX_OFFER_FRAMES, PROTOCOL_VERSION, type Message, type MessageTypeName } from './wire.js';
 import { BaseFrames } from './base-frames.js';
 import { checkAssembledSnapshot } from './check-assembled.js';
+import { CoalescedAcks } from './coalesced-acks.js';
 import { CHUNK_DATA, type ChunkFrame } from '../format/chunk-frame.js';
 import { FRAME_DIGEST_BYTES } from '../format/frame-digest.js';
 import { WireConnection } from './wire-connection.js';
@@ -385,12 +386,25 @@ export class SnapshotServer extends EventEmitter {
   /**
    * Takes chunks until the end frame installs the file. Each chunk is checked and its write
    * started at once; its ACK goes out when the write completes, while later chunks are already
-   * being checked (writes, and so ACKs, stay in order). At most WRITES_AHEAD writes are pending.
+   * being checked (writes, and so ACKs, stay in order; the writes completed in one turn of the
+   * event loop are acknowledged by one ACK, for the last of them). At most WRITES_AHEAD writes
+   * are pending.
    */
   private async receive(conn: WireConnection, receiver: ChunkedReceiver, info: TransferInfo, idle: number, indexing: Promise<BaseFrames> | null): Promise<void> {
     let nacked = -1; // the offset a NACK asked the sender to go back to
     const pending: Promise<unknown>[] = [];
     let failed: unknown = null;
+    const acks = new CoalescedAcks(async ({ seq, offset }) => {
+      await conn.send('ACK', { seq, offset, durable: receiver.durable });
+      this.emit('progress', { id: info.id, bytes: offset, total: info.size });
+    });
+    // Before a NACK or DONE: the writes under way completed and acknowledged, so the sender sees
+    // the ACKs first (an ACK behind a NACK would name an offset the sender has gone back past).
+    const settle = async (): Promise<void> => {
+      await Promise.all(pending);
+      await acks.flush();
+      if (failed) throw failed;
+    };
     // Delta transfer (version 2): the frames already here, indexed at the first OFFER.
     let bases: BaseFrames | null = null;
     let offered = 0;
@@ -437,6 +451,7 @@ export class SnapshotServer extends EventEmitter {
             const base = bases.find(c.digest);
             const bytes = base && base.length === c.length && base.crc === c.crc ? await bases.read(c.digest, base) : null;
             if (!bytes) {
+              await settle();
               await this.missing(conn, info, c.seq, receiver.offset, c.offset, base?.path);
               nacked = receiver.offset;
               continue;
@@ -449,7 +464,11 @@ export class SnapshotServer extends EventEmitter {
         const before = receiver.offset;
         const { outcome, done } = unread ? copyOutcome(frame, receiver.offset) : receiver.accept(frame);
         if (outcome === 'installed') {
+          // The end frame: what became of it (the install, or why it failed) is met below, once
+          // the writes before it are acknowledged; a connection lost meanwhile does not stop it.
+          done.catch(() => {});
           await Promise.all(pending);
+          await acks.flush().catch(() => {});
           if ((await done) !== 'installed') continue;
           // Installed (fsync'd and renamed) whether or not DONE gets through.
           const installed = { ...info, path: receiver.path, bytes: receiver.offset };
@@ -465,6 +484,7 @@ export class SnapshotServer extends EventEmitter {
           // A frame here whose bytes no longer match its CRC: never written, forgotten, and
           // asked of the sender instead.
           bases!.forget(copy);
+          await settle();
           await this.missing(conn, info, frame.seq, receiver.offset, frame.offset, copyBase);
           nacked = receiver.offset;
           continue;
@@ -479,6 +499,7 @@ export class SnapshotServer extends EventEmitter {
           }
           if (outcome === 'bad' || nacked !== receiver.offset) {
             nacked = receiver.offset;
+            await settle();
             await conn.send('NACK', { seq: frame.seq, offset: receiver.offset });
           }
           continue;
@@ -487,10 +508,9 @@ export class SnapshotServer extends EventEmitter {
         if (copy !== null && outcome === 'written') info.copiedBytes += receiver.offset - before;
         const offset = receiver.offset;
         const seq = frame.seq;
-        const ack = done
-          .then(() => conn.send('ACK', { seq, offset, durable: receiver.durable }))
-          .then(() => this.emit('progress', { id: info.id, bytes: offset, total: info.size }))
-          .catch((err: unknown) => (failed ??= err));
+        // Pending until written; its ACK goes out at the end of the turn, not waited for here (a
+        // turn's wait at the limit of writes ahead held the next frame back).
+        const ack = done.then(() => void acks.ack(seq, offset).catch((err: unknown) => (failed ??= err))).catch((err: unknown) => (failed ??= err));
         pending.push(ack);
         void ack.finally(() => pending.splice(pending.indexOf(ack), 1));
         if (pending.length >= (bases ? DELTA_WRITES_AHEAD : WRITES_AHEAD)) await Promise.race(pending);

@@ -78,14 +78,6 @@ export class WorkerPool {
   }
 
   /**
-   * True once a worker thread has started and can take a job at once; false while none has yet
-   * (the first use in a process: starting one takes tens of milliseconds, see {@link start}).
-   */
-  get ready(): boolean {
-    return this.slots.some((s) => s.ready);
-  }
-
-  /**
    * True while a job limited to the first `workers` threads (see {@link run}) would wait for one
    * to start: some are starting and none of them is ready yet.
    */
@@ -104,13 +96,15 @@ export class WorkerPool {
   start(workers = this.size): void {
     if (this.startFailed) return;
     while (this.slots.length < Math.min(workers, this.size)) {
+      let slot: Slot;
       try {
-        this.startWorker();
+        slot = this.startWorker();
       } catch {
         return;
       }
+      // Idle until a job comes: it must not keep the process alive.
+      if (this.busy === 0) slot.worker.unref();
     }
-    if (this.busy === 0) this.slots.forEach((s) => s.worker.unref());
   }
 
   /**

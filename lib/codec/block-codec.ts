@@ -126,6 +126,7 @@ export async function decompressFrame(
     const result = await wrapCodec(async () => decompressHere(frame, rawLength, frameCrc), 'zstd', offset);
     // Decoded: a frame the caller gave up is free for the next one, as when a worker hands it back.
     if (owned && isOwnable(frame.buffer)) recycleBlock(frame.buffer);
+    result.here = true;
     return result;
   }
   const src = movable(frame, owned);
@@ -143,6 +144,17 @@ export async function decompressFrame(
   const result = recycled(await wrapCodec(() => pool.run(req, true, workers), 'zstd', offset));
   result.recyclable = true;
   return result;
+}
+
+/**
+ * For a caller some of whose frames were decoded on its own thread ({@link FramePlacement}
+ * `here`), before it reports success: resolves once one of the `workers` threads it would use is
+ * ready, and fails with a CodecError marked `environment` if none of them could start, as every
+ * frame would have without `here` — whether a read works in a process where the codec cannot
+ * run must not depend on how much of it was done before the threads had failed.
+ */
+export function workersStarted(workers?: number): Promise<void> {
+  return wrapCodec(() => sharedPool().whenReady(workers), 'zstd', -1);
 }
 
 /**

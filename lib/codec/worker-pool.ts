@@ -16,6 +16,8 @@ export interface FrameResult {
   input?: ArrayBufferLike;
   /** True when `data`'s whole ArrayBuffer is the caller's to reuse (recycleBlock) once done. */
   recyclable?: boolean;
+  /** Decoded on the calling thread while the worker threads started (block-codec.ts). */
+  here?: boolean;
   /** The compressed frame's digest (lib/format/frame-digest.ts), when asked for. */
   digest?: Buffer;
 }
@@ -72,6 +74,10 @@ export class WorkerPool {
   private busy = 0;
   /** A worker died before it was ready, and none has been ready since: {@link start} starts none. */
   private startFailed = false;
+  /** Why the last worker that died before it was ready died. */
+  private startFailure: Error | null = null;
+  /** Callers of {@link whenReady} still waiting. */
+  private readyWaiters: { workers: number; resolve: () => void; reject: (err: Error) => void }[] = [];
 
   constructor(size = defaultPoolSize()) {
     this.size = size;
@@ -85,6 +91,39 @@ export class WorkerPool {
     const n = Math.min(workers, this.slots.length);
     for (let i = 0; i < n; i++) if (this.slots[i]!.ready) return false;
     return n > 0;
+  }
+
+  /** True when one of the first `workers` threads is ready. */
+  private hasReady(workers: number): boolean {
+    const n = Math.min(workers, this.slots.length);
+    for (let i = 0; i < n; i++) if (this.slots[i]!.ready) return true;
+    return false;
+  }
+
+  /**
+   * Resolves once one of the first `workers` threads is ready (at once if one is, or if none was
+   * started); rejects with the failure once none of them can start. For a caller that decoded
+   * frames itself while they started (block-codec.ts): it must not succeed in a process where the
+   * codec cannot run at all, only because its input was small enough to be done before the
+   * threads had failed. The threads keep the process alive meanwhile.
+   */
+  whenReady(workers = this.size): Promise<void> {
+    if (this.hasReady(workers)) return Promise.resolve();
+    if (!this.starting(workers)) return this.startFailed ? Promise.reject(this.startFailure!) : Promise.resolve();
+    this.slots.forEach((s) => s.worker.ref());
+    return new Promise((resolve, reject) => this.readyWaiters.push({ workers, resolve, reject }));
+  }
+
+  /** Settles the {@link whenReady} waiters that can be: those with a ready thread, or none starting. */
+  private settleWaiters(failure: Error | null): void {
+    if (this.readyWaiters.length === 0) return;
+    this.readyWaiters = this.readyWaiters.filter((w) => {
+      if (this.hasReady(w.workers)) w.resolve();
+      else if (failure && !this.starting(w.workers)) w.reject(failure);
+      else return true;
+      return false;
+    });
+    if (this.readyWaiters.length === 0 && this.busy === 0) this.slots.forEach((s) => s.worker.unref());
   }
 
   /**
@@ -166,6 +205,7 @@ export class WorkerPool {
       if ('ready' in reply) {
         slot.ready = true;
         this.startFailed = false;
+        this.settleWaiters(null);
       }
       else this.finish(slot, reply);
     });
@@ -179,7 +219,7 @@ export class WorkerPool {
     const job = slot.jobs.get(id);
     if (!job) return undefined;
     slot.jobs.delete(id);
-    if (--this.busy === 0) this.slots.forEach((s) => s.worker.unref());
+    if (--this.busy === 0 && this.readyWaiters.length === 0) this.slots.forEach((s) => s.worker.unref());
     return job;
   }
 
@@ -205,11 +245,15 @@ export class WorkerPool {
     if (index < 0) return;
     this.slots.splice(index, 1);
     // Not started again ahead of jobs (a thread per read, each dying) until one is ready; a job still starts one.
-    if (!slot.ready) this.startFailed = true;
+    if (!slot.ready) {
+      this.startFailed = true;
+      this.startFailure = err;
+    }
     for (const id of [...slot.jobs.keys()]) this.release(slot, id)?.reject(err);
     // A worker that died before answering anything did not start (a preload that throws in
     // workers, a permission model without --allow-worker): the next would die the same way.
     if (!slot.answered && this.slots.length === 0) this.rejectQueued(err);
+    this.settleWaiters(slot.ready ? null : err);
     this.dispatch();
   }
 

@@ -11,7 +11,7 @@
  * (`{ frame, rawLength, crc? }` plus any fields, which are passed on), `{ data, ...fields }` out.
  */
 import type { TransformCallback } from 'node:stream';
-import { decompressFrame, type FramePlacement } from '../codec/block-codec.js';
+import { decompressFrame, workersStarted, type FramePlacement } from '../codec/block-codec.js';
 import { decodeLz4Frame } from '../codec/lz4-block-decoder.js';
 import { checkFrameBound } from '../codec/frame-bound.js';
 import { FrameWalker, parseFrameHeader, type FrameHeader } from '../codec/frame-format.js';
@@ -75,6 +75,8 @@ export class Decompressor extends OrderedTransform<Output> {
    * blocks are decoded on this thread while the worker threads start (block-codec.ts).
    */
   private readonly leases: Leases | null;
+  /** Frames were decoded on this thread while the worker threads started: the ones their placement used (0: none). */
+  private hereWorkers = 0;
 
   constructor(options: DecompressorOptions = {}) {
     // One block per worker: with more, the decompressed blocks outrun V8's collections of them
@@ -124,7 +126,11 @@ export class Decompressor extends OrderedTransform<Output> {
         new TruncatedError(`input ends inside a frame at byte ${this.offset}`, { offset: this.offset }),
       );
     }
-    this.results.whenEmpty(() => callback());
+    this.results.whenEmpty(() => {
+      if (this.hereWorkers === 0) return callback();
+      // Not done until the codec is known to run here (block-codec.ts, workersStarted).
+      workersStarted(this.hereWorkers).then(() => callback(), callback);
+    });
   }
 
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
@@ -163,13 +169,15 @@ export class Decompressor extends OrderedTransform<Output> {
       throw err;
     }
     this.offset += frame.length;
+    const placement = this.leases ? readerPlacement(rawLength, fields.entries) : {};
     this.results.add(
-      decompressFrame(header.kind, frame, rawLength, this.leases?.takeOver(frame) === true, at, true, this.leases ? readerPlacement(rawLength, fields.entries) : {}).then((r) => {
+      decompressFrame(header.kind, frame, rawLength, this.leases?.takeOver(frame) === true, at, true, placement).then((r) => {
         if (crc !== undefined && r.crc !== crc) {
           throw new ChecksumError(`frame at byte ${at} fails its CRC32`, { offset: at, expected: crc, actual: r.crc });
         }
         // Emitted blocks are the consumer's; only inside readSnapshot is one lent, for its decoder to give back.
         if (this.leases && r.recyclable === true) this.leases.lend(r.data);
+        if (r.here === true) this.hereWorkers = placement.workers ?? sharedPool().size;
         return { data: r.data, rawLength, ...fields };
       }, (err: unknown) => {
         // A frame that failed to decompress and fails its CRC is damaged (SNAP_ERR_CHECKSUM);

@@ -2,9 +2,10 @@
  * Where readSnapshot's blocks are decompressed. Nothing waits for the worker threads to start:
  * while none is ready (the first read of a process; starting one takes tens of milliseconds),
  * blocks are decoded on the main thread, with every check kept — here the worker threads are
- * held back until a whole snapshot has been read, and a damaged frame still fails as damage at
- * its offset, with none of its entries or later ones handed out. Once a worker is ready the blocks go
- * to it. Small entries (the main thread's decoding of entries is the bottleneck) use one worker
+ * held back until every entry of a snapshot has come out, and a damaged frame still fails as
+ * damage at its offset, with none of its entries or later ones handed out. The read ends once a
+ * worker is ready (where none can start it fails: test/codec/worker-failure-not-corruption.ts);
+ * later blocks go to it. Small entries (the main thread's decoding of entries is the bottleneck) use one worker
  * thread; larger ones use every thread of the pool. Checked in a child process, whose pool is
  * fresh, running the sources with this process's loader.
  */
@@ -50,31 +51,32 @@ import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { isCorruptionError, readSnapshot } from '${lib}';
 import { sharedPool } from '${poolModule}';
-const [small, damaged, large, release] = process.argv.slice(-4);
+const [small, damaged, large, release, count] = process.argv.slice(-5);
 const pool = sharedPool();
 const threads = () => pool.slots.length;
-async function read(file) {
+const out = {};
+async function read(file, last = -1) {
   const h = createHash('sha256');
   let entries = 0;
   let error = null;
   try {
     for await (const e of readSnapshot(file)) {
       h.update(e.key).update(e.value);
-      entries++;
+      if (++entries === last) {
+        // Every entry is here, the worker still held back: let it go, for the read to end.
+        out.startingAtLast = pool.starting(1);
+        out.threadsAtLast = threads();
+        fs.writeFileSync(release, '');
+      }
     }
   } catch (err) {
     error = { code: err.code, offset: err.offset, corruption: isCorruptionError(err) };
   }
   return { entries, digest: h.digest('hex'), error };
 }
-const out = {};
-out.held = await read(small);
-out.heldThreads = threads();
-out.heldStarting = pool.starting(1);
 out.damaged = await read(damaged);
-out.stillStarting = pool.starting(1);
-fs.writeFileSync(release, '');
-while (pool.starting(1)) await new Promise((r) => setTimeout(r, 5));
+out.startingAfterDamage = pool.starting(1);
+out.held = await read(small, Number(count));
 const jobs = pool.nextId;
 out.released = await read(small);
 out.releasedJobs = pool.nextId - jobs;
@@ -105,19 +107,19 @@ t.test('the first blocks are decoded on this thread while the workers start; sma
   const release = path.join(dir, 'release');
   const { stdout } = await run(
     process.execPath,
-    [...loaderArgs, `--import=${hold}`, scriptFile, files.small, files.damaged, files.large, release],
+    [...loaderArgs, `--import=${hold}`, scriptFile, files.small, files.damaged, files.large, release, String(small.length)],
     { env: { ...process.env, SNAP_TEST_HOLD: release }, timeout: 120_000, maxBuffer: 1 << 20 },
   );
   const out = JSON.parse(stdout) as Record<string, any>;
 
   const want = { entries: small.length, digest: digest(small), error: null };
-  t.same(out.held, want, 'every entry read, in order, with no worker thread ready');
-  t.equal(out.heldStarting, true, 'the worker was still held back when the read ended');
-  t.equal(out.heldThreads, 1, 'one worker thread started for small entries');
   t.same(out.damaged.error, { code: 'SNAP_ERR_CHECKSUM', offset: frame.start, corruption: true }, 'damage decoded here is damage, at its frame');
   t.ok(out.damaged.entries <= entriesBefore(map, at), 'no entry of the damaged block or after it');
   t.equal(out.damaged.digest, digest(small.slice(0, out.damaged.entries)), 'those before it, intact and in order');
-  t.equal(out.stillStarting, true);
+  t.equal(out.startingAfterDamage, true, 'the worker still held back');
+  t.equal(out.startingAtLast, true, 'every entry came with no worker thread ready');
+  t.equal(out.threadsAtLast, 1, 'one worker thread started for small entries');
+  t.same(out.held, want, 'each intact and in order; the read ends once the worker is ready');
 
   t.same(out.released, want, 'the same entries once the worker is ready');
   t.ok(out.releasedJobs >= map.blocks.length, `its blocks went to the worker (${out.releasedJobs} jobs)`);

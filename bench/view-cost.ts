@@ -17,8 +17,11 @@ function measure(): void {
   const base = slab.byteOffset;
   function BufferView(): void {}
   BufferView.prototype = Buffer.prototype;
+  // Node's own Buffer class (FastBuffer), which Buffer.from and subarray construct: `Buffer[Symbol.species]`.
+  const Species = (Buffer as unknown as { [Symbol.species]: new (m: ArrayBufferLike, o: number, l: number) => Buffer })[Symbol.species];
   const ways: [string, (i: number) => Uint8Array][] = [
     ['buf.subarray(start, end)', (i) => slab.subarray(i & 4095, (i & 4095) + 130)],
+    ['new Buffer[Symbol.species](memory, offset, length)', (i) => new Species(memory, base + (i & 4095), 130)],
     ['Buffer.from(memory, offset, length)', (i) => Buffer.from(memory, base + (i & 4095), 130)],
     ['Reflect.construct(Uint8Array, …, F), F.prototype = Buffer.prototype', (i) => Reflect.construct(Uint8Array, [memory, base + (i & 4095), 130], BufferView) as Uint8Array],
     ['Object.setPrototypeOf(new Uint8Array(…), Buffer.prototype)', (i) => Object.setPrototypeOf(new Uint8Array(memory, base + (i & 4095), 130), Buffer.prototype) as Uint8Array],

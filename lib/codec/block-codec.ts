@@ -14,6 +14,7 @@ import { decodeLz4Frame } from './lz4-block-decoder.js';
 import { compressLz4Frame } from './lz4-frame.js';
 import { compressSmallHere, PROBE_MIN_BLOCK, probeHere } from './stored-probe.js';
 import { storedZstdFrameWithCrc } from './stored-zstd-frame.js';
+import { decompressHere, MAX_HERE } from './zstd-here.js';
 import { sharedPool, WorkerFailure, type FrameResult } from './worker-pool.js';
 
 /**
@@ -91,6 +92,18 @@ export async function compressBlock(
   return result;
 }
 
+/** Where {@link decompressFrame} may decode a zstd frame. */
+export interface FramePlacement {
+  /**
+   * While the worker threads it would use are starting (none ready yet), decode a frame of a
+   * few megabytes at most on this thread instead of waiting for them (zstd-here.ts); for a
+   * reader whose thread would otherwise wait. Starts those threads if they are not running.
+   */
+  here?: boolean;
+  /** Use only the first this many worker threads of the pool (WorkerPool.run). Default: all. */
+  workers?: number;
+}
+
 /**
  * The probe of lib/codec/stored-probe.ts on this thread, while no worker thread runs: once one
  * does (a block compressed), blocks go to the workers, which probe them there, as the main
@@ -117,7 +130,7 @@ function withCrc(frame: Buffer): { frame: Buffer; crc: number } {
  * Decompresses one whole frame known to hold `rawLength` bytes (LZ4 frames may leave it null).
  * The result's `crc` is the CRC32 of the frame as given (0 for a zstd frame with `frameCrc`
  * false: a caller that checks nothing against it need not have every byte hashed again).
- * `offset` is the frame's place in the stream, for errors.
+ * `offset` is the frame's place in the stream, for errors. `placement`: which threads may decode it.
  */
 export async function decompressFrame(
   kind: 'zstd' | 'lz4',
@@ -126,6 +139,7 @@ export async function decompressFrame(
   owned: boolean,
   offset: number,
   frameCrc = true,
+  placement: FramePlacement = {},
 ): Promise<FrameResult> {
   if (kind === 'lz4') {
     const crc = crc32(frame);
@@ -143,6 +157,19 @@ export async function decompressFrame(
     return { data, crc, recyclable: true };
   }
   if (rawLength === null) throw new FormatError(`zstd frame at byte ${offset} has no content size`, { offset });
+  const pool = sharedPool();
+  const workers = placement.workers ?? pool.size;
+  if (placement.here === true && rawLength <= MAX_HERE) {
+    // Start the threads now if none is: this frame is decoded here meanwhile.
+    pool.start(workers);
+  }
+  if (placement.here === true && rawLength <= MAX_HERE && pool.starting(workers)) {
+    const result = await wrapCodec(async () => decompressHere(frame, rawLength, frameCrc), 'zstd', offset);
+    // Decoded: a frame the caller gave up is free for the next one, as when a worker hands it back.
+    if (owned && isOwnable(frame.buffer)) recycleBlock(frame.buffer);
+    result.here = true;
+    return result;
+  }
   const src = movable(frame, owned);
   const req = {
     op: 'decompress' as const,
@@ -155,9 +182,20 @@ export async function decompressFrame(
     out: allocStaging(rawLength).buffer as ArrayBuffer,
     ...(frameCrc ? {} : { frameCrc: false }),
   };
-  const result = recycled(await wrapCodec(() => sharedPool().run(req, true), 'zstd', offset));
+  const result = recycled(await wrapCodec(() => pool.run(req, true, workers), 'zstd', offset));
   result.recyclable = true;
   return result;
+}
+
+/**
+ * For a caller some of whose frames were decoded on its own thread ({@link FramePlacement}
+ * `here`), before it reports success: resolves once one of the `workers` threads it would use is
+ * ready, and fails with a CodecError marked `environment` if none of them could start, as every
+ * frame would have without `here` — whether a read works in a process where the codec cannot
+ * run must not depend on how much of it was done before the threads had failed.
+ */
+export function workersStarted(workers?: number): Promise<void> {
+  return wrapCodec(() => sharedPool().whenReady(workers), 'zstd', -1);
 }
 
 /**

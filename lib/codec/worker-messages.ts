@@ -50,3 +50,8 @@ export type WorkerReply =
       /** The CRC32 of the input frame, when it was computed before the failure: lets the main thread tell damage (a CRC mismatch) from a codec failure. */
       crc?: number;
     };
+
+/** Sent once by a worker when its module has loaded: it takes jobs from now on without delay. */
+export interface WorkerReady {
+  ready: true;
+}

@@ -5,7 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import os from 'node:os';
-import type { WorkerReply, WorkerRequest } from './worker-messages.js';
+import type { WorkerReady, WorkerReply, WorkerRequest } from './worker-messages.js';
 
 export interface FrameResult {
   /** The output bytes (compressed frame, or decompressed block). */
@@ -16,12 +16,16 @@ export interface FrameResult {
   input?: ArrayBufferLike;
   /** True when `data`'s whole ArrayBuffer is the caller's to reuse (recycleBlock) once done. */
   recyclable?: boolean;
+  /** Decoded on the calling thread while the worker threads started (block-codec.ts). */
+  here?: boolean;
   /** The compressed frame's digest (lib/format/frame-digest.ts), when asked for. */
   digest?: Buffer;
 }
 
 type Job = {
   request: Omit<WorkerRequest, 'id'>;
+  /** Run on one of the first this many workers only (see {@link WorkerPool.run}). */
+  workers: number;
   transfer: ArrayBuffer[];
   resolve: (result: FrameResult) => void;
   reject: (err: Error) => void;
@@ -33,6 +37,8 @@ interface Slot {
   jobs: Map<number, Job>;
   /** The worker has answered a job: it did start. */
   answered: boolean;
+  /** The worker has loaded its module and said so: a job sent now runs at once. */
+  ready: boolean;
 }
 
 /**
@@ -66,6 +72,12 @@ export class WorkerPool {
   private readonly queue: Job[] = [];
   private nextId = 1;
   private busy = 0;
+  /** A worker died before it was ready, and none has been ready since: {@link start} starts none. */
+  private startFailed = false;
+  /** Why the last worker that died before it was ready died. */
+  private startFailure: Error | null = null;
+  /** Callers of {@link whenReady} still waiting. */
+  private readyWaiters: { workers: number; resolve: () => void; reject: (err: Error) => void }[] = [];
 
   constructor(size = defaultPoolSize()) {
     this.size = size;
@@ -76,13 +88,81 @@ export class WorkerPool {
     return this.slots.length;
   }
 
-  /** Runs one job; `owned` lets the input's memory be moved to the worker instead of copied. */
-  run(request: Omit<WorkerRequest, 'id'>, owned: boolean): Promise<FrameResult> {
+  /**
+   * True while a job limited to the first `workers` threads (see {@link run}) would wait for one
+   * to start: some are starting and none of them is ready yet.
+   */
+  starting(workers = this.size): boolean {
+    const n = Math.min(workers, this.slots.length);
+    for (let i = 0; i < n; i++) if (this.slots[i]!.ready) return false;
+    return n > 0;
+  }
+
+  /** True when one of the first `workers` threads is ready. */
+  private hasReady(workers: number): boolean {
+    const n = Math.min(workers, this.slots.length);
+    for (let i = 0; i < n; i++) if (this.slots[i]!.ready) return true;
+    return false;
+  }
+
+  /**
+   * Resolves once one of the first `workers` threads is ready (at once if one is, or if none was
+   * started); rejects with the failure once none of them can start. For a caller that decoded
+   * frames itself while they started (block-codec.ts): it must not succeed in a process where the
+   * codec cannot run at all, only because its input was small enough to be done before the
+   * threads had failed. The threads keep the process alive meanwhile.
+   */
+  whenReady(workers = this.size): Promise<void> {
+    if (this.hasReady(workers)) return Promise.resolve();
+    if (!this.starting(workers)) return this.startFailed ? Promise.reject(this.startFailure!) : Promise.resolve();
+    this.slots.forEach((s) => s.worker.ref());
+    return new Promise((resolve, reject) => this.readyWaiters.push({ workers, resolve, reject }));
+  }
+
+  /** Settles the {@link whenReady} waiters that can be: those with a ready thread, or none starting. */
+  private settleWaiters(failure: Error | null): void {
+    if (this.readyWaiters.length === 0) return;
+    this.readyWaiters = this.readyWaiters.filter((w) => {
+      if (this.hasReady(w.workers)) w.resolve();
+      else if (failure && !this.starting(w.workers)) w.reject(failure);
+      else return true;
+      return false;
+    });
+    if (this.readyWaiters.length === 0 && this.busy === 0) this.slots.forEach((s) => s.worker.unref());
+  }
+
+  /**
+   * Starts every worker thread now, before any job needs them, so that starting them overlaps
+   * with the caller's own work (a reader opening its file and parsing its header). A thread that
+   * cannot start is left for {@link run} to report, as it would have been without this.
+   * `workers`: start only this many (those the caller's jobs will use).
+   */
+  start(workers = this.size): void {
+    if (this.startFailed) return;
+    while (this.slots.length < Math.min(workers, this.size)) {
+      let slot: Slot;
+      try {
+        slot = this.startWorker();
+      } catch {
+        return;
+      }
+      // Idle until a job comes: it must not keep the process alive.
+      if (this.busy === 0) slot.worker.unref();
+    }
+  }
+
+  /**
+   * Runs one job; `owned` lets the input's memory be moved to the worker instead of copied.
+   * `workers`: the job runs on one of the first this many worker threads only, started as
+   * needed; for a caller whose own thread is the bottleneck (a reader of small entries), where
+   * more threads would only share the cores it needs (docs/BENCHMARKS.md, "Reading entries and bytes").
+   */
+  run(request: Omit<WorkerRequest, 'id'>, owned: boolean, workers = this.size): Promise<FrameResult> {
     return new Promise((resolve, reject) => {
       // ArrayBuffers move with the message; shared memory is used where it is.
       const transfer: ArrayBuffer[] = owned && request.buffer instanceof ArrayBuffer ? [request.buffer] : [];
       if ('out' in request && request.out instanceof ArrayBuffer) transfer.push(request.out);
-      this.queue.push({ request, transfer, resolve, reject });
+      this.queue.push({ request, workers: Math.max(1, workers), transfer, resolve, reject });
       this.dispatch();
     });
   }
@@ -90,7 +170,8 @@ export class WorkerPool {
 
   private dispatch(): void {
     while (this.queue.length > 0) {
-      const slot = this.idleSlot();
+      // In order: a job waiting for one of its workers holds back those after it.
+      const slot = this.idleSlot(this.queue[0]!.workers);
       if (!slot) return;
       const job = this.queue.shift()!;
       const id = this.nextId++;
@@ -100,11 +181,14 @@ export class WorkerPool {
     }
   }
 
-  /** The least loaded worker with room, starting a new one while fewer than `size` run. */
-  private idleSlot(): Slot | undefined {
-    const idle = this.slots.find((s) => s.jobs.size === 0);
-    if (idle) return idle;
-    if (this.slots.length < this.size) {
+  /**
+   * The least loaded of the first `workers` workers with room, starting a new one while fewer
+   * than that (at most `size`) run.
+   */
+  private idleSlot(workers: number): Slot | undefined {
+    const n = Math.min(workers, this.slots.length);
+    for (let i = 0; i < n; i++) if (this.slots[i]!.jobs.size === 0) return this.slots[i];
+    if (this.slots.length < Math.min(workers, this.size)) {
       try {
         return this.startWorker();
       } catch (err) {
@@ -113,13 +197,23 @@ export class WorkerPool {
       }
     }
     let best: Slot | undefined;
-    for (const s of this.slots) if (s.jobs.size < WORKER_QUEUE_DEPTH && (!best || s.jobs.size < best.jobs.size)) best = s;
+    for (let i = 0; i < n; i++) {
+      const s = this.slots[i]!;
+      if (s.jobs.size < WORKER_QUEUE_DEPTH && (!best || s.jobs.size < best.jobs.size)) best = s;
+    }
     return best;
   }
 
   private startWorker(): Slot {
-    const slot: Slot = { worker: startWorkerThread(workerUrl()), jobs: new Map(), answered: false };
-    slot.worker.on('message', (reply: WorkerReply) => this.finish(slot, reply));
+    const slot: Slot = { worker: startWorkerThread(workerUrl()), jobs: new Map(), answered: false, ready: false };
+    slot.worker.on('message', (reply: WorkerReply | WorkerReady) => {
+      if ('ready' in reply) {
+        slot.ready = true;
+        this.startFailed = false;
+        this.settleWaiters(null);
+      }
+      else this.finish(slot, reply);
+    });
     slot.worker.on('error', (err) => this.fail(slot, new WorkerFailure(`zstd worker failed: ${err.message}`, err)));
     slot.worker.on('exit', (code) => this.fail(slot, new WorkerFailure(`zstd worker exited with code ${code}`)));
     this.slots.push(slot);
@@ -130,7 +224,7 @@ export class WorkerPool {
     const job = slot.jobs.get(id);
     if (!job) return undefined;
     slot.jobs.delete(id);
-    if (--this.busy === 0) this.slots.forEach((s) => s.worker.unref());
+    if (--this.busy === 0 && this.readyWaiters.length === 0) this.slots.forEach((s) => s.worker.unref());
     return job;
   }
 
@@ -155,10 +249,16 @@ export class WorkerPool {
     const index = this.slots.indexOf(slot);
     if (index < 0) return;
     this.slots.splice(index, 1);
+    // Not started again ahead of jobs (a thread per read, each dying) until one is ready; a job still starts one.
+    if (!slot.ready) {
+      this.startFailed = true;
+      this.startFailure = err;
+    }
     for (const id of [...slot.jobs.keys()]) this.release(slot, id)?.reject(err);
     // A worker that died before answering anything did not start (a preload that throws in
     // workers, a permission model without --allow-worker): the next would die the same way.
     if (!slot.answered && this.slots.length === 0) this.rejectQueued(err);
+    this.settleWaiters(slot.ready ? null : err);
     this.dispatch();
   }
 

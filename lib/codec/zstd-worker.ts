@@ -10,7 +10,7 @@ import type * as Binding from 'zstd-napi/binding.js';
 import { frameDigest } from '../format/frame-digest.js';
 import { looksIncompressible, PROBE_SPOT } from './stored-probe.js';
 import { storedFrameSize, storedZstdFrameWithCrc } from './stored-zstd-frame.js';
-import type { WorkerReply, WorkerRequest } from './worker-messages.js';
+import type { WorkerReady, WorkerReply, WorkerRequest } from './worker-messages.js';
 
 const require = createRequire(import.meta.url);
 const binding = require('zstd-napi/binding.js') as typeof Binding;
@@ -92,3 +92,7 @@ parentPort!.on('message', (req: WorkerRequest) => {
     parentPort!.postMessage(reply);
   }
 });
+
+// Loaded: the main thread, which decodes the first blocks of a read itself while no worker is
+// ready (lib/codec/block-codec.ts), may send them from now on.
+parentPort!.postMessage({ ready: true } satisfies WorkerReady);

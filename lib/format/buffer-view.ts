@@ -1,13 +1,15 @@
 /**
- * Views of a Buffer's bytes, made the cheaper way for the running Node. The entry parser makes
- * two per entry (a key and a value), which is most of what reading small entries costs on the
- * main thread (docs/BENCHMARKS.md, "Reading entries and bytes").
+ * Views of a Buffer's bytes, made the cheapest way the running Node allows. The entry parser
+ * makes two per entry (a key and a value), which is most of what reading small entries costs
+ * on the main thread (docs/BENCHMARKS.md, "Reading entries and bytes").
  *
- * Node's `buf.subarray()` reads the source's `buffer` accessor on every call. Up to Node 20
- * (V8 11) that accessor is a call into C++, and `Buffer.from(memory, offset, length)` with the
- * memory and offset read once per source is cheaper; from Node 22 on the accessor is cheap and
- * `subarray` is the cheaper one (figures: `npm run bench:view-cost`). Both make real Buffers
- * (`Buffer.isBuffer`, `Object.getPrototypeOf(view) === Buffer.prototype`, every Buffer method).
+ * `buf.subarray()` reads the source's `buffer` accessor on every call (up to Node 20 a call
+ * into C++) and looks up the species constructor; `Buffer.from(memory, offset, length)`
+ * validates its arguments first. Both then construct Node's own Buffer class, which
+ * `Buffer[Symbol.species]` names (the constructor `subarray` calls, with the arguments
+ * `(memory, byteOffset, length)` the language defines for it): constructing it directly costs
+ * about half (figures: `npm run bench:view-cost`). All make real Buffers (`Buffer.isBuffer`,
+ * `Object.getPrototypeOf(view) === Buffer.prototype`, every Buffer method).
  * Not exported from the package.
  */
 
@@ -20,10 +22,29 @@ export const viewBySubarray: ViewMaker = (source, _memory, _byteOffset, start, e
 /** `Buffer.from(memory, byteOffset + start, end - start)`: no accessor read per view. */
 export const viewFromMemory: ViewMaker = (_source, memory, byteOffset, start, end) => Buffer.from(memory, byteOffset + start, end - start);
 
-/** The cheaper way on Node `major`. */
-export function viewMakerFor(major: number): ViewMaker {
-  return major < 22 ? viewFromMemory : viewBySubarray;
+type BufferClass = new (memory: ArrayBufferLike, byteOffset: number, length: number) => Buffer;
+
+/**
+ * Node's Buffer class, `Buffer[Symbol.species]`, if constructing it makes a real Buffer over
+ * the given memory (checked once); null otherwise, and the views are made with `Buffer.from`.
+ */
+export function speciesOf(buffer: unknown): BufferClass | null {
+  const Species = (buffer as { [Symbol.species]?: unknown })[Symbol.species];
+  if (typeof Species !== 'function') return null;
+  try {
+    const memory = new ArrayBuffer(8);
+    const probe = new (Species as BufferClass)(memory, 2, 3) as unknown;
+    const ok = Buffer.isBuffer(probe) && Object.getPrototypeOf(probe) === Buffer.prototype && probe.buffer === memory && probe.byteOffset === 2 && probe.length === 3;
+    return ok ? (Species as BufferClass) : null;
+  } catch {
+    return null;
+  }
 }
 
-/** The cheaper way on the running Node. */
-export const bufferView: ViewMaker = viewMakerFor(Number(process.versions.node.split('.')[0]));
+const Species = speciesOf(Buffer);
+
+/** `new Buffer[Symbol.species](memory, byteOffset + start, end - start)`: Node's Buffer class constructed directly. */
+export const viewBySpecies: ViewMaker | null = Species ? (_source, memory, byteOffset, start, end) => new Species(memory, byteOffset + start, end - start) : null;
+
+/** The cheapest way on the running Node. */
+export const bufferView: ViewMaker = viewBySpecies ?? viewFromMemory;

@@ -55,7 +55,8 @@ export function readSnapshot(path: string | Readable, options: ReadSnapshotOptio
   const parser = new SnapshotParser(withLeases({}, leases));
   // One block per worker, not two: with more decoded ahead, V8 doubled its young generation on a
   // long read, trading resident memory for a little speed (docs/BENCHMARKS.md, "Figures behind
-  // choices in the code").
+  // choices in the code"). Blocks of small entries all go to one worker, these two queued at it;
+  // the first blocks are decoded on this thread while it starts (Decompressor, readerPlacement).
   const decompressor = new Decompressor(withLeases({ blocks: true, concurrency: options.concurrency ?? sharedPool().size }, leases));
   // Keys and values are copied out of each block (default), so blocks go back to the pool at once and
   // entries the caller keeps do not pin megabytes of decompressed data.

@@ -11,7 +11,7 @@
  * (`{ frame, rawLength, crc? }` plus any fields, which are passed on), `{ data, ...fields }` out.
  */
 import type { TransformCallback } from 'node:stream';
-import { decompressFrame } from '../codec/block-codec.js';
+import { decompressFrame, workersStarted, type FramePlacement } from '../codec/block-codec.js';
 import { decodeLz4Frame } from '../codec/lz4-block-decoder.js';
 import { checkFrameBound } from '../codec/frame-bound.js';
 import { FrameWalker, parseFrameHeader, type FrameHeader } from '../codec/frame-format.js';
@@ -71,9 +71,12 @@ export class Decompressor extends OrderedTransform<Output> {
   private bytesOut = 0;
   /**
    * Given only by readSnapshot: frames lent along its pipeline are taken over (moved to a
-   * worker), and decompressed blocks in pooled memory are lent to its EntryDecoder.
+   * worker), and decompressed blocks in pooled memory are lent to its EntryDecoder. Its first
+   * blocks are decoded on this thread while the worker threads start (block-codec.ts).
    */
   private readonly leases: Leases | null;
+  /** Frames were decoded on this thread while the worker threads started: the ones their placement used (0: none). */
+  private hereWorkers = 0;
 
   constructor(options: DecompressorOptions = {}) {
     // One block per worker: with more, the decompressed blocks outrun V8's collections of them
@@ -123,7 +126,11 @@ export class Decompressor extends OrderedTransform<Output> {
         new TruncatedError(`input ends inside a frame at byte ${this.offset}`, { offset: this.offset }),
       );
     }
-    this.results.whenEmpty(() => callback());
+    this.results.whenEmpty(() => {
+      if (this.hereWorkers === 0) return callback();
+      // Not done until the codec is known to run here (block-codec.ts, workersStarted).
+      workersStarted(this.hereWorkers).then(() => callback(), callback);
+    });
   }
 
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
@@ -162,13 +169,15 @@ export class Decompressor extends OrderedTransform<Output> {
       throw err;
     }
     this.offset += frame.length;
+    const placement = this.leases ? readerPlacement(rawLength, fields.entries) : {};
     this.results.add(
-      decompressFrame(header.kind, frame, rawLength, this.leases?.takeOver(frame) === true, at).then((r) => {
+      decompressFrame(header.kind, frame, rawLength, this.leases?.takeOver(frame) === true, at, true, placement).then((r) => {
         if (crc !== undefined && r.crc !== crc) {
           throw new ChecksumError(`frame at byte ${at} fails its CRC32`, { offset: at, expected: crc, actual: r.crc });
         }
         // Emitted blocks are the consumer's; only inside readSnapshot is one lent, for its decoder to give back.
         if (this.leases && r.recyclable === true) this.leases.lend(r.data);
+        if (r.here === true) this.hereWorkers = placement.workers ?? sharedPool().size;
         return { data: r.data, rawLength, ...fields };
       }, (err: unknown) => {
         // A frame that failed to decompress and fails its CRC is damaged (SNAP_ERR_CHECKSUM);
@@ -312,6 +321,22 @@ export class Decompressor extends OrderedTransform<Output> {
 /** Creates a {@link Decompressor}. */
 export function createDecompressor(options?: DecompressorOptions): Decompressor {
   return new Decompressor(options);
+}
+
+/**
+ * Blocks of entries this small on average (raw bytes per entry) are decoded on one worker
+ * thread only: decoding their entries on the main thread takes longer than decompressing them,
+ * so a second worker would only take CPU time from it (docs/BENCHMARKS.md, "Reading entries and bytes").
+ */
+const SMALL_ENTRIES = 256;
+
+/**
+ * Where readSnapshot's blocks are decompressed: on this thread while the worker threads start,
+ * then on one worker for small entries, on all for larger ones.
+ */
+function readerPlacement(rawLength: number, entries: unknown): FramePlacement {
+  const small = typeof entries === 'number' && entries > 0 && rawLength / entries < SMALL_ENTRIES;
+  return small ? { here: true, workers: 1 } : { here: true };
 }
 
 /** The frame CRC a worker computed before its decompression failed (see WorkerPool). */

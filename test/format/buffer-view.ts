@@ -1,19 +1,20 @@
 /**
  * The entry parser's views (buffer-view.ts) are real Buffers whichever way they are made: the
  * prototype Buffer's own make (deep-equality checks compare prototypes), every Buffer method,
- * the source's memory shared, in ordinary and shared memory; Node up to 20 gets the way that
- * skips the `buffer` accessor, later Nodes `subarray`. Decoded keys and values are such Buffers,
- * copied or not.
+ * the source's memory shared, in ordinary and shared memory; the parser constructs Node's own
+ * Buffer class (`Buffer[Symbol.species]`) directly where that makes real Buffers, and falls back
+ * to `Buffer.from` where it would not. Decoded keys and values are such Buffers, copied or not.
  */
 import t from 'tap';
 import { deepStrictEqual } from 'node:assert';
-import { bufferView, viewBySubarray, viewFromMemory, viewMakerFor, type ViewMaker } from '../../lib/format/buffer-view.js';
+import { bufferView, speciesOf, viewBySpecies, viewBySubarray, viewFromMemory, type ViewMaker } from '../../lib/format/buffer-view.js';
 import { EntryDecoder } from '../../lib/index.js';
 import { encodeEntries, gatherDecoded } from '../fixtures/entry-bytes.js';
 
 const makers: [string, ViewMaker][] = [
   ['subarray', viewBySubarray],
   ['from memory', viewFromMemory],
+  ["Node's Buffer class (Buffer[Symbol.species])", viewBySpecies!],
   ['the running Node', bufferView],
 ];
 
@@ -42,11 +43,18 @@ for (const [name, view] of makers) {
   });
 }
 
-t.test('the way is chosen by Node version', async (t) => {
-  t.equal(viewMakerFor(20), viewFromMemory, 'Node 20: no accessor read per view');
-  t.equal(viewMakerFor(22), viewBySubarray, 'Node 22 on: subarray');
-  t.equal(viewMakerFor(26), viewBySubarray);
-  t.equal(bufferView, viewMakerFor(Number(process.versions.node.split('.')[0])));
+t.test("views are made with Node's own Buffer class where it makes real Buffers, else with Buffer.from", async (t) => {
+  t.equal(typeof viewBySpecies, 'function', 'this Node names its Buffer class as the species');
+  t.equal(bufferView, viewBySpecies, 'and the parser uses it');
+  t.equal(speciesOf(Buffer), (Buffer as unknown as { [Symbol.species]: unknown })[Symbol.species]);
+  t.equal(speciesOf({}), null, 'no species');
+  t.equal(speciesOf({ [Symbol.species]: Uint8Array }), null, 'a species that makes no Buffer');
+  t.equal(speciesOf({ [Symbol.species]: (m: ArrayBuffer, o: number, l: number) => Buffer.from(m, o, l) }), null, 'one that cannot be constructed');
+  // A Buffer class that ignores the memory it is given.
+  const Fresh = function (this: unknown, _m: ArrayBufferLike, _o: number, length: number) {
+    return Buffer.alloc(length);
+  };
+  t.equal(speciesOf({ [Symbol.species]: Fresh }), null, 'one that makes a Buffer over other memory');
 });
 
 t.test('decoded keys and values are real Buffers, copied or views of the input', async (t) => {

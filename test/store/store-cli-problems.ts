@@ -68,7 +68,9 @@ t.test('store verify with a codec that cannot run: nothing moved, exit 1', async
   fs.writeFileSync(
     inject,
     `import { sharedPool } from ${JSON.stringify(pathToFileURL(path.join(root, 'dist', 'codec', 'worker-pool.js')).href)};\n` +
-      `sharedPool().run = () => Promise.reject(new Error('worker cannot start (injected)'));\n`,
+      `sharedPool().run = () => Promise.reject(new Error('worker cannot start (injected)'));\n` +
+      // A reader starts its threads ahead of its jobs (and decodes its first blocks while they start): none can.
+      `sharedPool().start = () => {};\n`,
   );
   t.teardown(() => fs.rmSync(inject, { force: true }));
   const r = run(['store', 'verify', '--dir', dir], ['--import', pathToFileURL(inject).href]);

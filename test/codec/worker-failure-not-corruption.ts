@@ -59,7 +59,12 @@ t.test('no worker thread may be created: the permission model without --allow-wo
 });
 
 t.test('every worker thread dies on its first job', async (t) => {
-  t.same(await failures(preload('worker-dies.mjs')), { compress: environmentFailure, decompress: environmentFailure, read: environmentFailure });
+  const { read, ...rest } = await failures(preload('worker-dies.mjs'));
+  t.same(rest, { compress: environmentFailure, decompress: environmentFailure });
+  // The threads start (and say they are ready) before they die: a read whose blocks were all
+  // decoded here before the first was ready gave its worker no job, so it ends whole (seen under
+  // Node 24); one that gave it a block fails as the environment. Never as corruption.
+  t.ok(JSON.stringify(read) === JSON.stringify({ ok: true }) || JSON.stringify(read) === JSON.stringify(environmentFailure), `read: ${JSON.stringify(read)}`);
 });
 
 t.test('isCorruptionError: a codec error is never corruption by itself (damage shows as the frame CRC failing)', async (t) => {

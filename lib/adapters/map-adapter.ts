@@ -63,7 +63,6 @@ export function mapSource(map: SnapshotMap, meta: Record<string, unknown> = {}):
       let i = typeof cursor === 'number' && cursor > 0 ? cursor : 0;
       try {
         for (; i < view.size; i++) {
-          view.position = i;
           const key = view.keyAt(i) as Key;
           const v = view.valueAt(i) as Value | MapEntryValue;
           yield isWrapped(v) ? { key, value: v.value, expiresAt: v.expiresAt } : { key, value: v };

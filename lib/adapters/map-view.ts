@@ -216,6 +216,8 @@ export class MapView {
   /** Set by `clear()`: the values from `frozenFrom` on, as of the view. */
   private frozen: unknown[] | null = null;
   private frozenFrom = 0;
+  /** Set by `clear()` when it found a key deleted round the patches: the reader fails there. */
+  private broken: { at: number; error: unknown } | null = null;
   /**
    * The first entry not handed out yet: each entry is handed out once, in order (a write to a
    * key read saves nothing, so the view no longer knows its value), and `clear()` freezes the
@@ -268,7 +270,9 @@ export class MapView {
     if (!this.open) throw new InvalidArgumentError('this map view is closed: take a new one');
     if (i < this.next) throw new InvalidArgumentError(`entry ${i} of this map view was handed out already (each is handed out once, in order): take a new view`);
     this.next = i + 1;
-    return this.frozen ? this.frozen[i - this.frozenFrom] : this.read(i);
+    if (this.frozen === null) return this.read(i);
+    if (this.broken !== null && i >= this.broken.at) throw this.broken.error;
+    return this.frozen[i - this.frozenFrom];
   }
 
   /** The view's value of its i-th key, not handed out yet. */
@@ -325,7 +329,16 @@ export class MapView {
     // From the first entry not handed out: one handed out may have been deleted since.
     const from = this.next;
     const values = new Array<unknown>(Math.max(0, this.keys.length - from));
-    for (let i = from; i < this.keys.length; i++) values[i - from] = this.read(i);
+    for (let i = from; i < this.keys.length; i++) {
+      try {
+        values[i - from] = this.read(i);
+      } catch (error) {
+        // A key deleted round the patches: the snapshot fails when it gets there, not the
+        // application's clear().
+        this.broken = { at: i, error };
+        break;
+      }
+    }
     this.frozen = values;
     this.frozenFrom = from;
     this.table = null;
@@ -342,6 +355,7 @@ export class MapView {
     this.keys = [];
     this.table = null;
     this.frozen = null;
+    this.broken = null;
     this.live = null;
     this.liveKey = NONE;
     this.liveValue = undefined;

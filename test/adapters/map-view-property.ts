@@ -384,3 +384,15 @@ t.test('a map whose methods cannot be patched is refused with a typed error, not
   t.notOk(Object.hasOwn(stuck, 'set') || Object.hasOwn(stuck, 'delete'), 'set and delete not patched');
   t.equal(openViews(stuck), 0);
 });
+
+t.test('a key deleted round the patches, then clear(): the snapshot fails where it reaches the key, the clear() clears', async (t) => {
+  const map = new Map<unknown, unknown>([['a', '1'], ['b', '2'], ['c', '3']]);
+  const it = (mapSource(map as SnapshotMap).entries(undefined) as Iterable<Entry>)[Symbol.iterator]();
+  t.equal(it.next().value?.value, '1');
+  Map.prototype.delete.call(map, 'c');
+  t.doesNotThrow(() => map.clear(), "the application's clear() does not fail for the snapshot");
+  t.equal(map.size, 0);
+  t.equal(it.next().value?.value, '2', 'the entries before the key');
+  t.throws(() => it.next(), { code: 'SNAP_ERR_SOURCE_CHANGED' }, 'the reading fails at the key');
+  t.notOk(patched(map));
+});

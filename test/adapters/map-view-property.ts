@@ -396,3 +396,15 @@ t.test('a key deleted round the patches, then clear(): the snapshot fails where 
   t.throws(() => it.next(), { code: 'SNAP_ERR_SOURCE_CHANGED' }, 'the reading fails at the key');
   t.notOk(patched(map));
 });
+
+t.test('a cursor that is no entry count is refused, not read as an empty or changed source', async (t) => {
+  const map = new Map<unknown, unknown>([['a', '1'], ['b', '2'], ['c', '3']]);
+  for (const cursor of [1.5, Infinity, 4]) {
+    const source = mapSource(map as SnapshotMap);
+    t.throws(() => [...(source.entries(cursor) as Iterable<Entry>)], { code: 'SNAP_ERR_INVALID_ARGUMENT' }, `cursor ${cursor}`);
+    await source.close!();
+  }
+  const source = mapSource(map as SnapshotMap);
+  t.same([...(source.entries(3) as Iterable<Entry>)], [], 'the count of every entry: nothing left');
+  t.equal(openViews(map), 0);
+});

@@ -61,9 +61,14 @@ export function mapSource(map: SnapshotMap, meta: Record<string, unknown> = {}):
       // Holds the source while it is read: a view is closed as garbage only once nothing reads it.
       void source;
       let i = typeof cursor === 'number' && cursor > 0 ? cursor : 0;
+      // A count of entries passed, no more than the view holds: anything else would read as
+      // an empty source or a changed one.
+      if (!Number.isInteger(i) || i > view.size) {
+        close();
+        throw new InvalidArgumentError(`a mapSource cursor counts entries (0 to ${view.size}), not ${String(cursor)}`);
+      }
       try {
         for (; i < view.size; i++) {
-          view.position = i;
           const key = view.keyAt(i) as Key;
           const v = view.valueAt(i) as Value | MapEntryValue;
           yield isWrapped(v) ? { key, value: v.value, expiresAt: v.expiresAt } : { key, value: v };

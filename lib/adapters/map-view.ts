@@ -17,7 +17,7 @@
  * last view closes (read to the end, stopped early, `close()`, or its source collected as
  * garbage), and an own `set`/`delete`/`clear` the map had before comes back.
  */
-import { SourceChangedError } from '../errors.js';
+import { InvalidArgumentError, SourceChangedError } from '../errors.js';
 
 type AnyMap = Map<unknown, unknown>;
 type Method = 'set' | 'delete' | 'clear';
@@ -209,13 +209,21 @@ const patches = new WeakMap<AnyMap, Patch>();
 /** One point-in-time view: its keys in order, and the values writes replaced before it read them. */
 export class MapView {
   private keys: unknown[];
+  /** Entries in the view (kept once closed: a reading cut short by a close fails, never ends early). */
+  readonly size: number;
   /** Keys read and values saved (null once cleared or closed: nothing more to save). */
   private table: KeyTable | null;
   /** Set by `clear()`: the values from `frozenFrom` on, as of the view. */
   private frozen: unknown[] | null = null;
   private frozenFrom = 0;
-  /** How far the view has been read: nothing before it is needed again. */
-  position = 0;
+  /** Set by `clear()` when it found a key deleted round the patches: the reader fails there. */
+  private broken: { at: number; error: unknown } | null = null;
+  /**
+   * The first entry not handed out yet: each entry is handed out once, in order (a write to a
+   * key read saves nothing, so the view no longer knows its value), and `clear()` freezes the
+   * values from here on.
+   */
+  private next = 0;
   private open = true;
   /**
    * The live map read along with the view, in insertion order: a key not written since the
@@ -229,13 +237,14 @@ export class MapView {
 
   constructor(private readonly map: AnyMap) {
     this.keys = Array.from(map.keys());
+    this.size = this.keys.length;
     this.table = new KeyTable(this.keys.length, this.keys);
     attach(map, this);
   }
 
-  /** Entries in the view. */
-  get size(): number {
-    return this.keys.length;
+  /** The first entry not handed out yet. */
+  get position(): number {
+    return this.next;
   }
 
   /** Values saved and not read yet (for tests and diagnostics). */
@@ -253,9 +262,21 @@ export class MapView {
     return this.keys[i];
   }
 
-  /** The view's value of its i-th key (fastest read in order, i = 0, 1, 2…). */
+  /**
+   * The view's value of its i-th key, handed out once: i at least the position (fastest read
+   * in order, i = 0, 1, 2…); entries skipped are not handed out later.
+   */
   valueAt(i: number): unknown {
-    if (this.frozen) return this.frozen[i - this.frozenFrom];
+    if (!this.open) throw new InvalidArgumentError('this map view is closed: take a new one');
+    if (i < this.next) throw new InvalidArgumentError(`entry ${i} of this map view was handed out already (each is handed out once, in order): take a new view`);
+    this.next = i + 1;
+    if (this.frozen === null) return this.read(i);
+    if (this.broken !== null && i >= this.broken.at) throw this.broken.error;
+    return this.frozen[i - this.frozenFrom];
+  }
+
+  /** The view's value of its i-th key, not handed out yet. */
+  private read(i: number): unknown {
     const key = this.keys[i];
     if (this.live === null) this.startLive(i);
     // The live walk reaches the view's keys in their order, less those deleted or moved since
@@ -305,12 +326,26 @@ export class MapView {
   /** Called before `clear()`: the values not read yet, frozen as the view has them. */
   beforeClear(): void {
     if (this.table === null) return;
-    const from = this.position;
+    // From the first entry not handed out: one handed out may have been deleted since.
+    const from = this.next;
     const values = new Array<unknown>(Math.max(0, this.keys.length - from));
-    for (let i = from; i < this.keys.length; i++) values[i - from] = this.valueAt(i);
+    for (let i = from; i < this.keys.length; i++) {
+      try {
+        values[i - from] = this.read(i);
+      } catch (error) {
+        // A key deleted round the patches: the snapshot fails when it gets there, not the
+        // application's clear().
+        this.broken = { at: i, error };
+        break;
+      }
+    }
     this.frozen = values;
     this.frozenFrom = from;
     this.table = null;
+    // The walk would keep the cleared map's old entries (read already) alive.
+    this.live = null;
+    this.liveKey = NONE;
+    this.liveValue = undefined;
   }
 
   /** Releases the view's memory and, when it was the last one, the map's patches. */
@@ -320,6 +355,7 @@ export class MapView {
     this.keys = [];
     this.table = null;
     this.frozen = null;
+    this.broken = null;
     this.live = null;
     this.liveKey = NONE;
     this.liveValue = undefined;
@@ -339,6 +375,10 @@ function attach(map: AnyMap, view: MapView): void {
   for (const name of ['set', 'delete', 'clear'] as const) {
     const d = Object.getOwnPropertyDescriptor(map, name);
     if (d) own[name] = d;
+    // Checked before patching anything: a write the view cannot see would change the snapshot.
+    if (d ? !d.configurable : !Object.isExtensible(map)) {
+      throw new InvalidArgumentError(`the map's ${name}() cannot be patched (a frozen or sealed map): a point-in-time view needs to see its writes`);
+    }
   }
   const installed: Patch['installed'] = {
     set: function (this: AnyMap, key: unknown, value: unknown) {

@@ -15,7 +15,7 @@
  * `--cli` adds the rows of issue 15's own measure: the `snapstream` command, a fresh process per
  * run as a user runs it (`compress IN OUT --crc` against `zstd -1 -T1` and `lz4 -1`, and
  * `decompress < FILE` against `zstd -d` and `lz4 -d`), with the median wall times and their ratio
- * beside the CPU times. `--only WORD,...` keeps the rows whose label holds one of the words.
+ * beside the CPU times. `--only WORD,...` keeps the rows whose label holds one of the words (any case).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
   const builds: [string, string, string][] = [['this build', path.join(here, 'cases.js'), path.join(here, '..', '..', 'dist', 'cli', 'main.js')]];
   if (o.base) builds.unshift(['base', path.join(o.base, 'bench', 'dist', 'cases.js'), path.join(o.base, 'dist', 'cli', 'main.js')]);
   const rowsOf = (name: Dataset): Row[] =>
-    [...rows(name), ...(o.cli ? cliRows() : [])].filter((r) => !o.only || o.only.some((w) => r.label.includes(w)));
+    [...rows(name), ...(o.cli ? cliRows() : [])].filter((r) => !o.only || o.only.some((w) => r.label.toLowerCase().includes(w.toLowerCase())));
   const lines: string[] = [];
   for (const name of o.data) {
     const raw = await ensureRawDataset(o.dir, name, o.size);

@@ -159,11 +159,10 @@ export async function decompressFrame(
   if (rawLength === null) throw new FormatError(`zstd frame at byte ${offset} has no content size`, { offset });
   const pool = sharedPool();
   const workers = placement.workers ?? pool.size;
-  if (placement.here === true && rawLength <= MAX_HERE) {
-    // Start the threads now if none is: this frame is decoded here meanwhile.
-    pool.start(workers);
-  }
-  if (placement.here === true && rawLength <= MAX_HERE && pool.starting(workers)) {
+  const mayDecodeHere = placement.here === true && rawLength <= MAX_HERE;
+  // Start the threads now if none is: this frame is decoded here meanwhile.
+  if (mayDecodeHere) pool.start(workers);
+  if (mayDecodeHere && pool.starting(workers)) {
     const result = await wrapCodec(async () => decompressHere(frame, rawLength, frameCrc), 'zstd', offset);
     // Decoded: a frame the caller gave up is free for the next one, as when a worker hands it back.
     if (owned && isOwnable(frame.buffer)) recycleBlock(frame.buffer);

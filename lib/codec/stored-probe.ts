@@ -8,8 +8,8 @@
  * (docs/BENCHMARKS.md, "Data that does not compress"). The same function decides in both places:
  * a block is stored, or not, wherever it was probed.
  */
-import { createRequire } from 'node:module';
 import type * as Binding from 'zstd-napi/binding.js';
+import { zstdBinding } from './zstd-binding.js';
 
 /** Bytes of each of the four places of a block that {@link looksIncompressible} tries. */
 export const PROBE_SPOT = 4 * 1024;
@@ -31,12 +31,11 @@ export function looksIncompressible(src: Uint8Array, packedSize: (spot: Uint8Arr
   return packed >= 4 * PROBE_SPOT - (4 * PROBE_SPOT) / 32;
 }
 
-const require = createRequire(import.meta.url);
 let here: { binding: typeof Binding; cctx: Binding.CCtx; scratch: Uint8Array } | null = null;
 
 function zstdHere(): { binding: typeof Binding; cctx: Binding.CCtx; scratch: Uint8Array } {
   if (!here) {
-    const binding = require('zstd-napi/binding.js') as typeof Binding;
+    const binding = zstdBinding();
     here = { binding, cctx: new binding.CCtx(), scratch: new Uint8Array(binding.compressBound(PROBE_SPOT)) };
   }
   return here;

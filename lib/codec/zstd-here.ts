@@ -4,14 +4,11 @@
  * them takes tens of milliseconds in a fresh process, in which a reader had nothing to do but
  * wait (docs/BENCHMARKS.md, "Reading entries and bytes").
  */
-import { createRequire } from 'node:module';
 import type * as Binding from 'zstd-napi/binding.js';
 import { allocStaging, recycleBlock } from '../format/block-buffers.js';
 import { crc32 } from '../format/crc32.js';
 import type { FrameResult } from './worker-pool.js';
-
-const require = createRequire(import.meta.url);
-const binding = require('zstd-napi/binding.js') as typeof Binding;
+import { zstdBinding } from './zstd-binding.js';
 
 /** Largest block decoded here: a few milliseconds of the caller's thread at most. */
 export const MAX_HERE = 4 * 1024 * 1024;
@@ -25,6 +22,7 @@ let dctx: Binding.DCtx | null = null;
 export function decompressHere(frame: Buffer, rawLength: number, withCrc: boolean): FrameResult {
   const crc = withCrc ? crc32(frame) : 0;
   const data = allocStaging(rawLength);
+  const binding = zstdBinding();
   dctx ??= new binding.DCtx();
   try {
     const n = dctx.decompress(data, frame);

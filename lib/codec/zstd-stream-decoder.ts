@@ -2,19 +2,11 @@
  * Decodes one zstd frame of any size incrementally on the calling thread, for frames too big
  * to hand to a worker whole (files the stock `zstd` tool made, or frames without a size).
  */
-import { createRequire } from 'node:module';
 import type * as Binding from 'zstd-napi/binding.js';
 import { CodecError } from '../errors.js';
 import type { StreamingFrameDecoder } from './streaming-frame-decoder.js';
-
-const require = createRequire(import.meta.url);
-let loaded: typeof Binding | null = null;
-
-/** zstd-napi, loaded by the first decoder: most reads never stream a frame on this thread. */
-function zstd(): typeof Binding {
-  loaded ??= require('zstd-napi/binding.js') as typeof Binding;
-  return loaded;
-}
+// Loaded by the first decoder: most reads never stream a frame on this thread.
+import { zstdBinding as zstd } from './zstd-binding.js';
 
 /** Largest window accepted: 128 MiB, zstd's own default limit for decoders. */
 const WINDOW_LOG_MAX = 27;

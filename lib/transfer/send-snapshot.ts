@@ -370,7 +370,7 @@ class Sender {
     let acked = start;
     let seq = 0;
     // COPY items carry no data: `data` is null.
-    let inflight: { offset: number; end: number; data: Buffer[] | null; seq: number }[] = [];
+    let inflight: { offset: number; end: number; data: Buffer[] | null }[] = [];
     // Frames the receiver holds, by data offset; one it cannot use after all is dropped from here.
     const held = new Map(copies.map((f) => [f.offset, f]));
     let nextHeld = 0; // index into `copies` of the first frame at or after `pos`
@@ -412,7 +412,7 @@ class Sender {
           this.prefixes.add(end, prefix);
           const copySeq = seq++;
           void conn.send('COPY', { seq: copySeq, offset: pos, length: copy.length, crc: copy.crc, digest: copy.digest.toString('hex') }).catch(() => {});
-          inflight.push({ offset: pos, end, data: null, seq: copySeq });
+          inflight.push({ offset: pos, end, data: null });
           pos = end;
           this.highest = Math.max(this.highest, pos);
           continue;
@@ -440,7 +440,7 @@ class Sender {
         this.sentBytes += length;
         this.rateBytes += length;
         if (pos < this.highest) this.resentBytes += Math.min(length, this.highest - pos);
-        inflight.push({ offset: pos, end: pos + length, data, seq: chunkSeq });
+        inflight.push({ offset: pos, end: pos + length, data });
         pos += length;
         this.highest = Math.max(this.highest, pos);
       }

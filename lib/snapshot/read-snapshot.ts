@@ -22,12 +22,8 @@ import { SnapshotParser } from './snapshot-parser.js';
  * decompressed blocks, faster but pinning them.
  */
 export interface ReadSnapshotOptions extends EntryParserOptions {
-  /**
-   * Emit arrays of entries instead of single entries: `true`, arrays of at most 128 entries;
-   * `'block'`, one array per block holding all of the block's entries (a 1 MiB block of 150-byte
-   * entries: about 7,000).
-   */
-  batch?: boolean | 'block';
+  /** Emit arrays of entries (one per block, at most 128 each) instead of single entries: much faster for small entries. */
+  batch?: boolean;
   /** Blocks decompressed at once. Default: one per worker thread. */
   concurrency?: number;
   /**

@@ -17,12 +17,8 @@ import { nodeStreamOptions, type StageOptions } from './stage-options.js';
 
 /** Options of {@link EntryDecoder} (and {@link createEntryDecoder}). */
 export interface EntryDecoderOptions extends StageOptions, EntryParserOptions {
-  /**
-   * Emit arrays of entries instead of single entries: `true`, arrays of at most 128 entries (one
-   * or more per input chunk); `'block'`, one array per input chunk (per block with `blocks: true`)
-   * holding all of its entries, however many.
-   */
-  batch?: boolean | 'block';
+  /** Emit arrays of entries (one per input chunk, at most 128 each) instead of single entries. */
+  batch?: boolean;
   /** Take `{ data: Buffer }` blocks of whole records instead of bytes. */
   blocks?: boolean;
 }
@@ -73,10 +69,8 @@ export class EntryDecoder extends Transform {
   private readonly parser: EntryParser;
   /** Entries go out in arrays: `batch: true`, or a `for await` loop reading one entry at a time (see the iterator). */
   private batch: boolean;
-  /** `batch` given: the consumer gets the arrays themselves. */
+  /** `batch: true` given: the consumer gets the arrays themselves. */
   private readonly batchOption: boolean;
-  /** Most entries in one array: {@link MAX_BATCH}, or with `batch: 'block'` all of a chunk's. */
-  private readonly batchLimit: number;
   private readonly blockMode: boolean;
   private readonly copy: boolean;
   /** readSnapshot's pipeline: blocks lent along it go back to the pool once copied out of. */
@@ -96,16 +90,15 @@ export class EntryDecoder extends Transform {
       ...nodeStreamOptions(options),
       writableObjectMode: options.blocks === true,
       readableObjectMode: true,
-      ...(options.highWaterMark === undefined ? { readableHighWaterMark: options.batch !== undefined && options.batch !== false ? BATCH_HIGH_WATER_MARK : 1024 } : {}),
+      ...(options.highWaterMark === undefined ? { readableHighWaterMark: options.batch ? BATCH_HIGH_WATER_MARK : 1024 } : {}),
       // Whole blocks (up to 64 MiB each) queue on the writable side: two, as in the other block-mode stages.
       ...(options.blocks === true && options.highWaterMark === undefined ? { writableHighWaterMark: 2 } : {}),
     });
     this.parser = new EntryParser(options);
     this.copy = options.copy === true;
     this.leases = leasesOf(options);
-    this.batch = options.batch === true || options.batch === 'block';
+    this.batch = options.batch === true;
     this.batchOption = this.batch;
-    this.batchLimit = options.batch === 'block' ? Infinity : MAX_BATCH;
     this.blockMode = options.blocks === true;
   }
 
@@ -161,18 +154,16 @@ export class EntryDecoder extends Transform {
     try {
       for (;;) {
         if (performance.now() >= this.sliceEnd) {
-          // A partial batch goes out now rather than after the rest of the block (`'block'`: the
-          // block's array goes out whole).
-          if (this.batch && this.batchLimit === MAX_BATCH && w.out.length > 0 && !this.pushBatch(w)) w.paused = true;
+          // A partial batch goes out now rather than after the rest of the block.
+          if (this.batch && w.out.length > 0 && !this.pushBatch(w)) w.paused = true;
           else this.overtime = true; // `endSlice` goes on
           return;
         }
         let room = true;
         if (this.batch) {
           const out = w.out;
-          const limit = this.batchLimit;
-          w.at = this.parser.write(w.data, (e) => out.push(e) < limit, w.at, SLICE_RECORDS);
-          if (out.length >= limit) room = this.pushBatch(w);
+          w.at = this.parser.write(w.data, (e) => out.push(e) < MAX_BATCH, w.at, SLICE_RECORDS);
+          if (out.length >= MAX_BATCH) room = this.pushBatch(w);
         } else {
           w.at = this.parser.write(w.data, (e) => (room = this.push(e)), w.at, SLICE_RECORDS);
         }

@@ -1,11 +1,10 @@
 /**
- * `npm run bench:read-timeline -- --case bytes|batch|block|loop --file FILE [--runs 5 --base DIST --json OUT]`
+ * `npm run bench:read-timeline -- --case bytes|batch|loop --file FILE [--runs 5 --base DIST --json OUT]`
  *
  * Where the two cores sit idle while reading. Runs one read case in a fresh process per run:
  * `bytes`, read + verify bytes as the main bench's `read-bytes` case composes it
  * (`fs.createReadStream` of 1 MiB → `createCrcVerifier` → `createDecompressor` → a null sink);
- * `batch`, `readSnapshot(f, { batch: true })`; `block`, `readSnapshot(f, { batch: 'block' })`
- * (one array per block); `loop`, the README's `for await` loop. With
+ * `batch`, `readSnapshot(f, { batch: true })`; `loop`, the README's `for await` loop. With
  * `--base DIST` the same case runs with another build's `dist/` too (its `index.js` is
  * imported), alternating with this one, and with `zstd -d` of the file beside them.
  *
@@ -66,8 +65,6 @@ async function child(mode: string, file: string, dist: string | undefined): Prom
     await pipeline(fs.createReadStream(file, { highWaterMark: 1 << 20 }), s.createCrcVerifier(), s.createDecompressor(), sink);
   } else if (mode === 'batch') {
     for await (const batch of s.readSnapshot(file, { batch: true })) n += (batch as unknown[]).length;
-  } else if (mode === 'block') {
-    for await (const batch of s.readSnapshot(file, { batch: 'block' })) n += (batch as unknown[]).length;
   } else if (mode === 'loop') {
     for await (const e of s.readSnapshot(file)) if (e.key) n++;
   } else throw new Error(`unknown case ${mode}`);

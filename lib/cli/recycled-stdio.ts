@@ -15,6 +15,7 @@
  */
 import fs from 'node:fs';
 import { Readable, Writable } from 'node:stream';
+import tty from 'node:tty';
 
 /** Bytes per read of the input. */
 export const RECYCLED_READ_SIZE = 256 * 1024;
@@ -26,7 +27,7 @@ const RING = 8;
 export function writableByFd(out: number): boolean {
   try {
     const st = fs.fstatSync(out);
-    return st.isFile() || (st.isCharacterDevice() && !process.stdout.isTTY);
+    return st.isFile() || (st.isCharacterDevice() && !tty.isatty(out));
   } catch {
     return false;
   }

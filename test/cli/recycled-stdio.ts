@@ -13,7 +13,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { compressFile, CrcVerifier, Decompressor, sampleEntries, EntryEncoder } from '../../lib/index.js';
-import { FdWriter, ReadRing, RECYCLED_READ_SIZE, RingReader } from '../../lib/cli/recycled-stdio.js';
+import { FdWriter, ReadRing, RECYCLED_READ_SIZE, RingReader, writableByFd } from '../../lib/cli/recycled-stdio.js';
 import { root } from '../fixtures/built-dist.js';
 import { randomBytesSeeded, testSeed } from '../fixtures/random.js';
 
@@ -55,6 +55,20 @@ t.test('the ring: eight buffers, then fresh memory; a written view of a later bu
   t.equal(got.findIndex((g) => g.buf.buffer === reused[3]!.buf.buffer), -1, 'buffer 3 itself is not: more of it may come');
   ring.written(got[3]!.buf);
   t.equal(got.findIndex((g) => g.buf.buffer === ring.next().buf.buffer), -1, 'nor by a view of its own');
+});
+
+t.test('written by descriptor: a regular file or /dev/null, never a pipe or a closed descriptor', async (t) => {
+  const dir = t.testdir();
+  const file = fs.openSync(path.join(dir, 'out'), 'w');
+  const devNull = fs.openSync('/dev/null', 'w');
+  t.teardown(() => [file, devNull].forEach((fd) => fs.closeSync(fd)));
+  t.equal(writableByFd(file), true);
+  t.equal(writableByFd(devNull), true);
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import { writableByFd } from ${JSON.stringify(path.join(root, 'dist', 'cli', 'recycled-stdio.js'))}; process.stderr.write(String(writableByFd(1)))`], {
+    encoding: 'utf8',
+  });
+  t.equal(r.stderr, 'false', 'stdout a pipe');
+  t.equal(writableByFd(987_654), false, 'no such descriptor');
 });
 
 /** `stages` from a file through a ring to another file, in this process; the ring's fresh reads. */

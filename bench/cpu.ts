@@ -14,7 +14,8 @@
  *
  * `--cli` adds the rows of issue 15's own measure: the `snapstream` command, a fresh process per
  * run as a user runs it (`compress IN OUT --crc` against `zstd -1 -T1` and `lz4 -1`, and
- * `decompress < FILE` against `zstd -d` and `lz4 -d`), with the median wall times and their ratio
+ * `decompress < FILE` and `verify FILE` (the CRC trailer read and checked, no output) against
+ * `zstd -d` and `lz4 -d`), with the median wall times and their ratio
  * beside the CPU times. `--only WORD,...` keeps the rows whose label holds one of the words (any case).
  */
 import { spawnSync } from 'node:child_process';
@@ -106,8 +107,10 @@ function cliRows(): Row[] {
   return [
     { label: 'CLI `compress IN OUT --crc` zstd', ours: none, cli: (f, raw) => ({ args: ['compress', raw, f('cli.zst'), '--crc'] }), stock: (f, raw) => ['zstd', ['-1', '-T1', '-q', '-f', raw, '-o', f('tool.zst')]], stockLabel: '`zstd -1 -T1`' },
     { label: 'CLI `decompress < FILE` zstd', ours: none, cli: (f) => ({ args: ['decompress'], stdin: f('cli.zst') }), stock: (f) => ['zstd', ['-d', '-q', '-c'], f('cli.zst')], stockLabel: '`zstd -d`' },
+    { label: 'CLI `verify FILE` zstd', ours: none, cli: (f) => ({ args: ['verify', f('cli.zst')] }), stock: (f) => ['zstd', ['-d', '-q', '-c'], f('cli.zst')], stockLabel: '`zstd -d`' },
     { label: 'CLI `compress IN OUT --crc` lz4', ours: none, cli: (f, raw) => ({ args: ['compress', '--codec', 'lz4', raw, f('cli.lz4'), '--crc'] }), stock: (f, raw) => ['lz4', ['-1', '-q', '-f', raw, f('tool.lz4')]], stockLabel: '`lz4 -1`' },
     { label: 'CLI `decompress < FILE` lz4', ours: none, cli: (f) => ({ args: ['decompress'], stdin: f('cli.lz4') }), stock: (f) => ['lz4', ['-d', '-q', '-c'], f('cli.lz4')], stockLabel: '`lz4 -d`' },
+    { label: 'CLI `verify FILE` lz4', ours: none, cli: (f) => ({ args: ['verify', f('cli.lz4')] }), stock: (f) => ['lz4', ['-d', '-q', '-c'], f('cli.lz4')], stockLabel: '`lz4 -d`' },
   ];
 }
 

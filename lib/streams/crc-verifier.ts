@@ -48,37 +48,7 @@ export class CrcVerifier extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
-    const t = this.held;
-    const at = this.length;
-    if (t.length < CRC_TRAILER_SIZE || t.readUInt32LE(0) !== SNAP_SKIPPABLE_MAGIC || t.toString('latin1', 8, 12) !== TAG_CRC) {
-      return callback(
-        new TruncatedError(`no CRC trailer at the end (byte ${at + t.length}): the input is cut short or was never CRC-framed`, {
-          offset: at + t.length,
-        }),
-      );
-    }
-    const expectedLength = readU64(t, 16);
-    if (expectedLength !== at) {
-      const Err = expectedLength > at ? TruncatedError : ChecksumError;
-      return callback(
-        new Err(`length mismatch: the trailer says ${expectedLength} bytes, ${at} came before it`, {
-          offset: at,
-          expected: expectedLength,
-          actual: at,
-        }),
-      );
-    }
-    const expected = t.readUInt32LE(12);
-    if (expected !== this.crc) {
-      return callback(
-        new ChecksumError(`CRC32 mismatch: trailer 0x${hex(expected)}, data 0x${hex(this.crc)}`, {
-          offset: at,
-          expected,
-          actual: this.crc,
-        }),
-      );
-    }
-    callback();
+    callback(trailerError(this.held, this.length, this.crc));
   }
 
   private pass(bytes: Buffer): void {
@@ -86,6 +56,40 @@ export class CrcVerifier extends Transform {
     this.length += bytes.length;
     this.push(bytes);
   }
+}
+
+/**
+ * What is wrong with a stream whose last bytes are `trailer` (up to {@link CRC_TRAILER_SIZE}) and
+ * whose `length` bytes before them hash to `crc`, or null when the trailer is there and matches:
+ * the check a {@link CrcVerifier} makes at its end, shared with readers that hash a file
+ * themselves (the CLI's `verify FILE`), so both fail alike.
+ */
+export function trailerError(trailer: Buffer, length: number, crc: number): Error | null {
+  const t = trailer;
+  const at = length;
+  if (t.length < CRC_TRAILER_SIZE || t.readUInt32LE(0) !== SNAP_SKIPPABLE_MAGIC || t.toString('latin1', 8, 12) !== TAG_CRC) {
+    return new TruncatedError(`no CRC trailer at the end (byte ${at + t.length}): the input is cut short or was never CRC-framed`, {
+      offset: at + t.length,
+    });
+  }
+  const expectedLength = readU64(t, 16);
+  if (expectedLength !== at) {
+    const Err = expectedLength > at ? TruncatedError : ChecksumError;
+    return new Err(`length mismatch: the trailer says ${expectedLength} bytes, ${at} came before it`, {
+      offset: at,
+      expected: expectedLength,
+      actual: at,
+    });
+  }
+  const expected = t.readUInt32LE(12);
+  if (expected !== crc) {
+    return new ChecksumError(`CRC32 mismatch: trailer 0x${hex(expected)}, data 0x${hex(crc)}`, {
+      offset: at,
+      expected,
+      actual: crc,
+    });
+  }
+  return null;
 }
 
 function hex(n: number): string {

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import { Writable, type Duplex, type Readable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import type { Progress } from '../../streams/stage-options.js';
 import { pipeline } from 'node:stream/promises';
 import { checkCodec, checkLevel } from '../../codec/codec.js';
@@ -53,17 +53,28 @@ export function stdinStream(): Readable {
  * stdin → stages → stdout, with progress measured on the input (and entries from `entries`, the
  * stage that knows them). A filter takes no file: it says so rather than read stdin instead.
  */
-export async function filter(label: string, ctx: CommandContext, args: ParsedArgs, stages: Duplex[], entries?: Duplex): Promise<number> {
+export async function filter(
+  label: string,
+  ctx: CommandContext,
+  args: ParsedArgs,
+  stages: Duplex[],
+  entries?: Duplex,
+  options: { recycle?: boolean } = {},
+): Promise<number> {
   if (args.positional.length > 0) {
     throw new UsageError(`${label} reads standard input and takes no FILE (got ${args.positional[0]}): use \`snapstream ${label} < FILE\``);
   }
-  const input = new ByteCounter();
-  const output = new ByteCounter();
+  const total = stdinSize();
+  // `< FILE > OUT`: stages that only pass views of their input on, in order, read it into reused
+  // buffers (lib/cli/recycled-stdio.ts).
+  const recycled = options.recycle === true && total !== undefined ? await recycledStdio() : null;
+  const input = recycled?.reader ?? new ByteCounter();
+  const output = recycled?.writer ?? new ByteCounter();
   let entryCount: number | undefined;
   entries?.on('progress', (p: Progress) => (entryCount = p.entries));
-  const bar = new ProgressBar(label, { ...ctx, total: stdinSize(), poll: () => ({ bytes: input.bytes, entries: entryCount }) });
+  const bar = new ProgressBar(label, { ...ctx, total, poll: () => ({ bytes: input.bytes, entries: entryCount }) });
   try {
-    await pipeline([stdinStream(), input, ...stages, output, process.stdout]);
+    await pipeline(recycled ? [recycled.reader, ...stages, recycled.writer] : [stdinStream(), input, ...stages, output, process.stdout]);
   } catch (err) {
     bar.stop();
     // The reader went away (`| head`): not our failure.
@@ -72,6 +83,14 @@ export async function filter(label: string, ctx: CommandContext, args: ParsedArg
   }
   bar.done({ bytesOut: output.bytes, ...(entryCount !== undefined ? { entries: entryCount } : {}) });
   return EXIT.OK;
+}
+
+/** The reader and writer of reused buffers, when stdout is a file or /dev/null; else null. */
+async function recycledStdio(): Promise<{ reader: Readable & { bytes: number }; writer: Writable & { bytes: number } } | null> {
+  const { FdWriter, ReadRing, RingReader, writableByFd } = await import('../recycled-stdio.js');
+  if (!writableByFd(1)) return null;
+  const ring = new ReadRing();
+  return { reader: new RingReader(0, ring), writer: new FdWriter(1, ring) };
 }
 
 /** `--level N` (zstd: -7 to 22). */
@@ -126,7 +145,7 @@ export const filterCommands: Record<string, Command> = {
     usage: 'decompress',
     summary: 'zstd / lz4 frames (any mix, stock tools\' files too) → bytes; skippable frames skipped',
     flags: {},
-    run: async (args, ctx) => filter('decompress', ctx, args, [new (await stages.decompressor()).Decompressor()]),
+    run: async (args, ctx) => filter('decompress', ctx, args, [new (await stages.decompressor()).Decompressor()], undefined, { recycle: true }),
   },
   crc: {
     usage: 'crc',
@@ -138,7 +157,7 @@ export const filterCommands: Record<string, Command> = {
     usage: 'verify [FILE]',
     summary: 'bytes + CRC trailer → the bytes; fails (exit 3) on a mismatch or a missing trailer. FILE: check it (a snapshot file or one with a CRC trailer), print nothing of it',
     flags: {},
-    run: async (args, ctx) => (args.positional.length > 0 ? verifyFile(args, ctx) : filter('verify', ctx, args, [new (await stages.crcVerifier()).CrcVerifier()])),
+    run: async (args, ctx) => (args.positional.length > 0 ? verifyFile(args, ctx) : filter('verify', ctx, args, [new (await stages.crcVerifier()).CrcVerifier()], undefined, { recycle: true })),
   },
   chunk: {
     usage: 'chunk [--chunk-size N]',
@@ -203,26 +222,26 @@ async function verifyFile(args: ParsedArgs, ctx: CommandContext): Promise<number
   if (rest.length > 0) throw new UsageError(`unexpected argument: ${rest[0]}`);
   const snapshot = await isSnapshotFile(file!);
   const input = new ByteCounter();
-  const bar = new ProgressBar('verify', { ...ctx, total: fileSize(file!), poll: () => ({ bytes: input.bytes }) });
-  const source = fs.createReadStream(file!, { highWaterMark: 1024 * 1024 });
+  let bytes = 0;
+  const bar = new ProgressBar('verify', { ...ctx, total: fileSize(file!), poll: () => ({ bytes: snapshot ? input.bytes : bytes }) });
   try {
     if (snapshot) {
       const { verifySnapshot } = await import('../../snapshot/inspect-snapshot.js');
+      const source = fs.createReadStream(file!, { highWaterMark: 1024 * 1024 });
       source.on('error', (err) => input.destroy(err));
       await verifySnapshot(source.pipe(input));
     } else {
-      const { CrcVerifier } = await stages.crcVerifier();
-      await pipeline(source, input, new CrcVerifier(), new Writable({ write: (_c, _e, cb) => cb() })).catch((err: unknown) => {
-        throw wrapIoError(err, `verifying ${file}`);
-      });
+      // Read into one reused buffer and hashed while in the cache, not as a stream of fresh buffers.
+      const { verifyCrcFile } = await import('../verify-crc-file.js');
+      bytes = (await verifyCrcFile(file!, (n) => (bytes = n))).bytes;
     }
   } catch (err) {
     bar.stop();
     throw err;
   }
   bar.done();
-  report(ctx, { path: file, bytes: input.bytes, kind: snapshot ? 'snapshot' : 'crc-trailer', verified: true }, [
-    `${file}: ok, ${formatBytes(input.bytes)} verified (${snapshot ? 'every block and CRC of the snapshot' : 'the CRC trailer'})`,
+  report(ctx, { path: file, bytes: snapshot ? input.bytes : bytes, kind: snapshot ? 'snapshot' : 'crc-trailer', verified: true }, [
+    `${file}: ok, ${formatBytes(snapshot ? input.bytes : bytes)} verified (${snapshot ? 'every block and CRC of the snapshot' : 'the CRC trailer'})`,
   ]);
   return EXIT.OK;
 }

@@ -1,0 +1,124 @@
+/**
+ * Standard input and output of a filter whose input is a regular file and whose output is a
+ * file or /dev/null (`snapstream decompress < IN > OUT`): the input is read into a few buffers
+ * that are reused, not into a fresh buffer per read. A fresh buffer is memory the kernel fills
+ * cold and the stages then read back from memory; reading 256 MiB and hashing it took 160–230 ms
+ * of CPU that way, 75–100 ms with one reused buffer (docs/BENCHMARKS.md, "Data that does not
+ * compress"). The stages may pass views of their input on (the Decompressor does with stored
+ * frames, the CrcVerifier with everything), so a buffer is reused only when no view of it can
+ * remain: the stages between reader and writer keep the order of the bytes, so once the writer
+ * has written a view of the buffer read after it, the stages have consumed all of it and every
+ * view of it is written. A buffer no later view vouches for (compressed frames come out in
+ * memory of their own) is never reused: the reader then reads into fresh memory, as before.
+ *
+ * Output goes to the descriptor with synchronous writes, as Node's own stdout does for files.
+ */
+import fs from 'node:fs';
+import { Readable, Writable } from 'node:stream';
+import tty from 'node:tty';
+
+/** Bytes per read of the input. */
+export const RECYCLED_READ_SIZE = 256 * 1024;
+
+/** Buffers read ahead and in flight through the stages before fresh memory is used. */
+const RING = 8;
+
+/** True when fd `out` is a regular file or a character device that is not a terminal (/dev/null). */
+export function writableByFd(out: number): boolean {
+  try {
+    const st = fs.fstatSync(out);
+    return st.isFile() || (st.isCharacterDevice() && !tty.isatty(out));
+  } catch {
+    return false;
+  }
+}
+
+interface Slot {
+  buf: Buffer;
+  /** The read that filled it, while its bytes may still be anywhere in the stages. */
+  seq: number;
+  busy: boolean;
+}
+
+/** The reader's buffers, and the writer's word on which of them are free again. */
+export class ReadRing {
+  private readonly slots: Slot[] = [];
+  private readonly bySeq = new Map<ArrayBufferLike, Slot>();
+  private seq = 0;
+  /** Reads made into fresh memory because every buffer of the ring was in use. */
+  fresh = 0;
+
+  constructor(private readonly size = RECYCLED_READ_SIZE) {}
+
+  /** A buffer for the next read, and its sequence number. */
+  next(): { buf: Buffer; seq: number } {
+    const seq = this.seq++;
+    let slot = this.slots.find((s) => !s.busy);
+    if (!slot && this.slots.length < RING) {
+      slot = { buf: Buffer.allocUnsafeSlow(this.size), seq, busy: false };
+      this.slots.push(slot);
+      this.bySeq.set(slot.buf.buffer, slot);
+    }
+    if (!slot) {
+      this.fresh++;
+      return { buf: Buffer.allocUnsafeSlow(this.size), seq };
+    }
+    slot.busy = true;
+    slot.seq = seq;
+    return { buf: slot.buf, seq };
+  }
+
+  /** The writer has written `chunk`: if it is a view of a ring buffer, every buffer read before that one is free. */
+  written(chunk: Uint8Array): void {
+    const slot = this.bySeq.get(chunk.buffer);
+    if (!slot || !slot.busy) return;
+    for (const s of this.slots) if (s.busy && s.seq < slot.seq) s.busy = false;
+  }
+}
+
+/** A regular file on fd `fd` read from its current offset into the ring's buffers. */
+export class RingReader extends Readable {
+  bytes = 0;
+
+  constructor(
+    private readonly fd: number,
+    private readonly ring: ReadRing,
+  ) {
+    super({ highWaterMark: RECYCLED_READ_SIZE });
+  }
+
+  override _read(): void {
+    const { buf } = this.ring.next();
+    // No position: from where the descriptor's offset stands, as `cat` reads.
+    fs.read(this.fd, buf, 0, buf.length, null, (err, n) => {
+      if (err) return this.destroy(err);
+      if (n === 0) return void this.push(null);
+      this.bytes += n;
+      this.push(n === buf.length ? buf : buf.subarray(0, n));
+    });
+  }
+}
+
+/** Writes every chunk to fd `fd` synchronously, then tells the ring. */
+export class FdWriter extends Writable {
+  bytes = 0;
+
+  constructor(
+    private readonly fd: number,
+    private readonly ring: ReadRing,
+  ) {
+    super({ highWaterMark: RECYCLED_READ_SIZE });
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    try {
+      let at = 0;
+      while (at < chunk.length) at += fs.writeSync(this.fd, chunk, at, chunk.length - at);
+    } catch (err) {
+      return callback(err as Error);
+    }
+    this.bytes += chunk.length;
+    this.ring.written(chunk);
+    callback();
+  }
+}

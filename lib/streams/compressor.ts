@@ -17,6 +17,7 @@ import { allocBlock } from '../format/block-buffers.js';
 import { copyInto } from '../format/copy-into.js';
 import { leasesOf, type Leases } from '../format/leases.js';
 import { OrderedTransform } from './ordered-transform.js';
+import { ownTimeOf, type OwnTime } from './own-time.js';
 import type { StageOptions } from './stage-options.js';
 
 /** Options of {@link Compressor} (and {@link createCompressor}). */
@@ -59,6 +60,8 @@ export class Compressor extends OrderedTransform<CompressedBlock> {
    */
   private readonly leases: Leases | null;
   private readonly digests: boolean;
+  /** A recipe's account of its pipeline's own main-thread time (own-time.ts). */
+  private readonly ownTime: OwnTime | null;
   private block: Buffer | null = null;
   private filled = 0;
   private bytesIn = 0;
@@ -76,6 +79,7 @@ export class Compressor extends OrderedTransform<CompressedBlock> {
     this.blockSize = blockSize;
     this.leases = leasesOf(options);
     this.digests = this.blockMode && options.digests !== false;
+    this.ownTime = ownTimeOf(options);
   }
 
   override _transform(chunk: Buffer | RawBlock, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -133,7 +137,9 @@ export class Compressor extends OrderedTransform<CompressedBlock> {
       // Byte mode probes each block on this thread while no worker runs: data that does not
       // compress is stored here, without starting one (lib/codec/stored-probe.ts). Block mode
       // leaves it to the workers: there this thread is busy encoding entries.
-      compressBlock(this.codec, this.level, data, owned, this.leases, this.digests, this.blockMode ? this.blockSize : 0, this.blockMode ? false : last ? 'last' : 'block').then((r) => ({
+      // The frame's CRC goes into a block-mode CompressedBlock, or to a recipe's CrcFooter; a
+      // byte-mode frame is anyone's, whose CrcFooter hashes what it is given: none is computed.
+      compressBlock(this.codec, this.level, data, owned, this.leases, this.digests, this.blockMode ? this.blockSize : 0, this.blockMode ? false : last ? 'last' : 'block', this.blockMode || this.leases !== null).then((r) => ({
         frame: r.data,
         crc: r.crc,
         ...(r.digest ? { digest: r.digest } : {}),
@@ -145,13 +151,19 @@ export class Compressor extends OrderedTransform<CompressedBlock> {
   }
 
   protected override deliver(out: CompressedBlock): void {
-    this.bytesIn += out.rawLength;
-    this.bytesOut += out.frame.length;
-    this.entries += out.entries;
-    // The recipe's CrcFooter extends its running CRC from this instead of re-reading the frame.
-    this.leases?.rememberCrc(out.frame, out.crc);
-    this.push(this.blockMode ? out : out.frame);
-    this.emit('progress', { bytes: this.bytesIn, entries: this.entries, compressedBytes: this.bytesOut });
+    // The push runs the stages after this one (framing, the start of a write): the recipe's own work.
+    this.ownTime?.enter();
+    try {
+      this.bytesIn += out.rawLength;
+      this.bytesOut += out.frame.length;
+      this.entries += out.entries;
+      // The recipe's CrcFooter extends its running CRC from this instead of re-reading the frame.
+      this.leases?.rememberCrc(out.frame, out.crc);
+      this.push(this.blockMode ? out : out.frame);
+      this.emit('progress', { bytes: this.bytesIn, entries: this.entries, compressedBytes: this.bytesOut });
+    } finally {
+      this.ownTime?.leave();
+    }
   }
 }
 

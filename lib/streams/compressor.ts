@@ -30,7 +30,8 @@ export interface CompressorOptions extends StageOptions {
   blockSize?: number;
   /**
    * Blocks in flight at once. Default for zstd: enough to keep every worker thread's queue
-   * full; for lz4, one per core (each block is 256 KiB pieces on libuv's pool, all at once).
+   * full, and in byte mode one more per worker waiting for whichever is free first; for lz4, one
+   * per core (each block is 256 KiB pieces on libuv's pool, all at once).
    */
   concurrency?: number;
   /** Object mode: RawBlock in, CompressedBlock out. */
@@ -73,7 +74,7 @@ export class Compressor extends OrderedTransform<CompressedBlock> {
     const codec = checkCodec(options.codec ?? 'zstd');
     const level = checkLevel(options.level ?? DEFAULT_ZSTD_LEVEL);
     const blockSize = checkBlockSize(options.blockSize ?? DEFAULT_BLOCK_SIZE);
-    super(options, defaultConcurrency(codec));
+    super(options, defaultConcurrency(codec, options.blocks === true));
     this.codec = codec;
     this.level = level;
     this.blockSize = blockSize;
@@ -170,10 +171,18 @@ export class Compressor extends OrderedTransform<CompressedBlock> {
 /**
  * lz4 at one block per core was as fast as at two and held less memory: lz4-napi's allocator
  * keeps more per busy pool thread (docs/BENCHMARKS.md, "Why the write side is built as it is").
+ *
+ * zstd in byte mode: one more block per worker than their queues hold, waiting in the pool. Frames
+ * leave in order, so a block held up on one worker (the main thread or another process took its
+ * core) used to stop new blocks for both until it was done, and the other worker, its queue
+ * emptied, slept; a block waiting in the pool goes to whichever worker is free first. Measured
+ * on the composed byte pipeline (`npm run bench:timeline`): the workers' time without a job fell
+ * from 0.3–2.1 s to 0.1–0.4 s per 256 MiB on a loaded machine. Block mode (writeSnapshot) keeps
+ * the queues' count: its blocks are up to twice as large, and its memory is at its target.
  */
-function defaultConcurrency(codec: CodecName): number {
+function defaultConcurrency(codec: CodecName, blockMode: boolean): number {
   const cores = sharedPool().size;
-  return codec === 'zstd' ? cores * WORKER_QUEUE_DEPTH : cores;
+  return codec === 'zstd' ? cores * WORKER_QUEUE_DEPTH + (blockMode ? 0 : cores) : cores;
 }
 
 /** Creates a {@link Compressor}. */

@@ -49,6 +49,10 @@ export const cases: Record<string, (p: CasePaths) => Promise<void>> = {
   async 'bytes-zstd-fs'(p) {
     await pipeline(read(p.raw), createCompressor({ codec: 'zstd', level: 1 }), createCrcFooter(), fs.createWriteStream(p.out));
   },
+  /** The same with `fs.createReadStream`'s default reads (64 KiB): sixteen chunks to a block. */
+  async 'bytes-zstd-fs-64k'(p) {
+    await pipeline(fs.createReadStream(p.raw), createCompressor({ codec: 'zstd', level: 1 }), createCrcFooter(), fs.createWriteStream(p.out));
+  },
   /** The same with 256 KiB reads: what smaller read buffers trade (less memory, more calls). */
   async 'bytes-zstd-fs-256k'(p) {
     await pipeline(read(p.raw, 256 * 1024), createCompressor({ codec: 'zstd', level: 1 }), createCrcFooter(), fs.createWriteStream(p.out));

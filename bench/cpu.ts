@@ -120,7 +120,9 @@ function rows(name: Dataset): Row[] {
     { label: '`compressFile` lz4', ours: (f, raw) => ['bytes-lz4', `${raw} ${f('ours.lz4')}`], stock: (f, raw) => ['lz4', ['-1', '-q', '-f', raw, f('tool.lz4')]], stockLabel: '`lz4 -1`' },
     { label: 'read + verify zstd frames', ours: (f) => ['read-bytes', `${f('ours.zst')} -`], stock: (f) => ['zstd', ['-d', '-q', '-c', f('ours.zst')]], stockLabel: '`zstd -d`' },
     { label: 'read + verify lz4 frames', ours: (f) => ['read-bytes', `${f('ours.lz4')} -`], stock: (f) => ['lz4', ['-d', '-q', '-c', f('ours.lz4')]], stockLabel: '`lz4 -d`' },
-    { label: '`writeSnapshot`', ours: (f) => [name === 'sample' ? 'entries-buffer' : `entries-${name}`, `- ${f('snapshot.zst')}`], stock: null },
+    { label: 'composed `fs.createReadStream → createCompressor → createCrcFooter → fs.createWriteStream`', ours: (f, raw) => ['bytes-zstd-fs', `${raw} ${f('ours-fs.zst')}`], stock: (f, raw) => ['zstd', ['-1', '-T1', '-q', '-f', raw, '-o', f('tool.zst')]], stockLabel: '`zstd -1 -T1`' },
+    { label: '`writeSnapshot`', ours: (f) => [name === 'sample' ? 'entries-buffer' : `entries-${name}`, `- ${f('snapshot.zst')}`], stock: (f, raw) => ['zstd', ['-1', '-T1', '-q', '-f', raw, '-o', f('tool.zst')]], stockLabel: '`zstd -1 -T1`' },
+    ...(name === 'sample' ? [{ label: '`writeSnapshot` of strings', ours: (f: (n: string) => string): [string, string] => ['entries-string', `- ${f('snapshot-string.zst')}`], stock: null }] : []),
     { label: '`readSnapshot` (batches)', ours: (f) => ['read-entries', `${f('snapshot.zst')} -`], stock: (f) => ['zstd', ['-d', '-q', '-c', f('snapshot.zst')]], stockLabel: '`zstd -d`' },
   ];
 }

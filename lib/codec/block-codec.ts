@@ -33,6 +33,14 @@ import { sharedPool, WorkerFailure, type FrameResult } from './worker-pool.js';
  * and hashed in one pass: none is started while every block is stored. A block that compresses
  * goes to a worker that need not probe it again. `'last'`: the last block of a stream, which
  * when too small to probe is compressed here if no worker runs, rather than start one for it.
+ * `frameCrc` false: the caller uses no CRC32 of the frame (the result's `crc` is then 0 or the
+ * frame's, whichever costs nothing), so none is computed for it.
+ *
+ * While the worker threads are starting (a block before this one started them: tens of
+ * milliseconds), a zstd block is compressed here instead of waiting for them, as a worker would
+ * (the same probe, the same bytes): the calling thread would otherwise sit idle with its blocks
+ * in flight (docs/BENCHMARKS.md, "The write side in a big heap and on small entries"). A stream
+ * whose first block a worker could not compress still fails as the environment.
  */
 export async function compressBlock(
   codec: CodecName,
@@ -43,6 +51,7 @@ export async function compressBlock(
   digest = false,
   frameCapacity = 0,
   probe: false | 'block' | 'last' = false,
+  frameCrc = true,
 ): Promise<FrameResult> {
   const recyclable = frames !== null;
   const stagingFrame = (length: number): Buffer => {
@@ -63,7 +72,7 @@ export async function compressBlock(
     const frame = await wrapCodec(() => compressLz4Frame(data, recyclable ? stagingFrame : undefined), 'lz4', -1);
     // lz4-napi is done with the input: a block the caller gave up is free for the next one.
     if (owned && isOwnable(data.buffer)) recycleBlock(data.buffer);
-    return withDigest({ data: frame, crc: crc32(frame) }, digest);
+    return withDigest({ data: frame, crc: frameCrc ? crc32(frame) : 0 }, digest);
   }
   const probed = probe !== false && probedHere(data, level, probe === 'last');
   if (probed === 'incompressible' || probed === 'small') {
@@ -72,6 +81,14 @@ export async function compressBlock(
         ? await wrapCodec(async () => withCrc(compressSmallHere(data, level, recyclable ? stagingFrame : Buffer.allocUnsafe)), 'zstd', -1)
         : storedZstdFrameWithCrc(data, recyclable ? stagingFrame : undefined);
     // Copied into the frame: a block the caller gave up is free for the next one.
+    if (owned && isOwnable(data.buffer)) recycleBlock(data.buffer);
+    return withDigest({ data: frame, crc }, digest);
+  }
+  const pool = sharedPool();
+  if (pool.starting()) {
+    // Every thread the first blocks need is started now; this block does not wait for them.
+    pool.start();
+    const { frame, crc } = await wrapCodec(async () => compressHere(data, level, recyclable ? stagingFrame : Buffer.allocUnsafe, frameCrc), 'zstd', -1);
     if (owned && isOwnable(data.buffer)) recycleBlock(data.buffer);
     return withDigest({ data: frame, crc }, digest);
   }
@@ -86,8 +103,9 @@ export async function compressBlock(
     ...(out ? { out } : {}),
     ...(digest ? { digest: true } : {}),
     ...(probed === 'compressible' ? { probed: true } : {}),
+    ...(frameCrc ? {} : { frameCrc: false }),
   };
-  const result = recycled(await wrapCodec(() => sharedPool().run(req, true), 'zstd', -1));
+  const result = recycled(await wrapCodec(() => pool.run(req, true), 'zstd', -1));
   if (out && result.data.buffer === out) frames!.lend(result.data);
   return result;
 }
@@ -124,6 +142,16 @@ function probedHere(data: Uint8Array, level: number, last: boolean): 'incompress
 
 function withCrc(frame: Buffer): { frame: Buffer; crc: number } {
   return { frame, crc: crc32(frame) };
+}
+
+/**
+ * What a zstd worker makes of `data` (zstd-worker.ts), made on this thread: stored when the probe
+ * says it does not compress, else zstd's one-shot frame at `level`, in memory from `alloc`.
+ */
+function compressHere(data: Uint8Array, level: number, alloc: (length: number) => Buffer, frameCrc: boolean): { frame: Buffer; crc: number } {
+  if (probeHere(data, level)) return storedZstdFrameWithCrc(data, alloc);
+  const frame = compressSmallHere(data, level, alloc);
+  return { frame, crc: frameCrc ? crc32(frame) : 0 };
 }
 
 /**

@@ -17,6 +17,8 @@ export type WorkerRequest =
       digest?: boolean;
       /** The sender probed the block (lib/codec/stored-probe.ts) and found it compressible: no probe here. */
       probed?: boolean;
+      /** False: the caller needs no CRC32 of the frame (the reply's `crc` is 0 unless the frame was stored). */
+      frameCrc?: boolean;
     }
   | {
       id: number;

@@ -36,8 +36,12 @@ function incompressible(src: Uint8Array, level: number): boolean {
   return looksIncompressible(src, (spot) => cctx.compress(scratch, spot, level));
 }
 
-/** `probed`: the sender probed the block already and found it compressible. */
-function compress(src: Uint8Array, level: number, into: ArrayBufferLike | undefined, probed: boolean): { out: Uint8Array; crc: number } {
+/**
+ * `probed`: the sender probed the block already and found it compressible. `withCrc` false: the
+ * sender uses no CRC of the frame (a byte-mode Compressor whose consumer is anyone's), so none is
+ * computed (a stored frame gets one anyway: it is hashed as it is copied).
+ */
+function compress(src: Uint8Array, level: number, into: ArrayBufferLike | undefined, probed: boolean, withCrc: boolean): { out: Uint8Array; crc: number } {
   if (!probed && incompressible(src, level)) {
     const size = storedFrameSize(src.length);
     const { frame, crc } = storedZstdFrameWithCrc(src, (n) => (into && into.byteLength >= size ? Buffer.from(into, 0, n) : Buffer.allocUnsafeSlow(n)));
@@ -47,13 +51,13 @@ function compress(src: Uint8Array, level: number, into: ArrayBufferLike | undefi
   if (into && into.byteLength >= bound) {
     // Straight into the memory the main thread sent (recycled frames).
     const out = new Uint8Array(into, 0, cctx.compress(new Uint8Array(into), src, level));
-    return { out, crc: crc32(out) };
+    return { out, crc: withCrc ? crc32(out) : 0 };
   }
   if (scratch.length < bound) scratch = new Uint8Array(bound);
   const n = cctx.compress(scratch, src, level);
   const out = Buffer.allocUnsafeSlow(n);
   out.set(scratch.subarray(0, n));
-  return { out, crc: crc32(out) };
+  return { out, crc: withCrc ? crc32(out) : 0 };
 }
 
 /** The CRC32 of the frame being decompressed, for the error reply if decompression fails. */
@@ -74,7 +78,7 @@ parentPort!.on('message', (req: WorkerRequest) => {
   let reply: WorkerReply;
   frameCrc = undefined;
   try {
-    const { out, crc } = req.op === 'compress' ? compress(src, req.level, req.out, req.probed === true) : decompress(src, req.rawLength, req.out, req.frameCrc !== false);
+    const { out, crc } = req.op === 'compress' ? compress(src, req.level, req.out, req.probed === true, req.frameCrc !== false) : decompress(src, req.rawLength, req.out, req.frameCrc !== false);
     // The input goes back too: the main thread refills it instead of allocating, and it is not
     // left here as garbage that only this thread's collector could free. Shared memory is not
     // sent back: the main thread has it already.

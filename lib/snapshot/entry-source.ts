@@ -17,6 +17,7 @@ import type { Entry } from '../format/entry.js';
 import type { BlockBoundaries } from '../format/content-boundaries.js';
 import { EntryBlockWriter } from '../format/entry-record.js';
 import { leasesOf, type Leases } from '../format/leases.js';
+import { ownTimeOf } from '../streams/own-time.js';
 import { nodeStreamOptions, type StageOptions } from '../streams/stage-options.js';
 import { CHECK_EVERY, Pacer, type PaceOptions } from './pacer.js';
 
@@ -89,6 +90,9 @@ export class EntrySource extends Readable {
     this.startCount = options.startCount ?? 0;
     this.pacer = new Pacer(options.pace);
     if (options.onBusy) this.pacer.onBusy = options.onBusy;
+    // A recipe's pipeline: the time its other stages take in a turn is not the application's.
+    const own = ownTimeOf(options);
+    if (own) this.pacer.ownMs = () => own.ms;
   }
 
   /** Turns of the event loop given to the application so far (pacing). */

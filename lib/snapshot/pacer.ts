@@ -81,6 +81,11 @@ export class Pacer {
   private recent = 0;
   /** Called when {@link Pacer.busy} changes (writeSnapshot lets the compressor follow it). */
   onBusy: ((busy: boolean) => void) | null = null;
+  /**
+   * Milliseconds the snapshot's own pipeline has spent on this thread outside the slices, so far
+   * (lib/streams/own-time.ts): taken out of each turn, which then holds the application's time only.
+   */
+  ownMs: (() => number) | null = null;
 
   constructor(
     pace: PaceOptions = {},
@@ -103,9 +108,11 @@ export class Pacer {
     let work = this.sliceMs;
     for (;;) {
       const before = this.now();
+      const ownBefore = this.ownMs?.() ?? 0;
       await this.turn();
       this.yields++;
-      const other = this.now() - before;
+      // The snapshot's own deliveries in the turn (frames handed on, written) are not the application's.
+      const other = this.now() - before - ((this.ownMs?.() ?? 0) - ownBefore);
       this.recent = ((this.recent << 1) | (other >= IDLE_TURN_MS ? 1 : 0)) & 0xff;
       const busy = bitCount(this.recent) >= BUSY_TURNS;
       if (busy !== this.busy) {

@@ -11,6 +11,7 @@ import { crc32, crc32Combine } from '../format/crc32.js';
 import { checkBlockLimits } from '../format/block-limits.js';
 import { frameDigest } from '../format/frame-digest.js';
 import { encodeBlockHeader, encodeFooter, encodeHeader } from '../format/snapshot-frames.js';
+import { ownTimeOf, type OwnTime } from '../streams/own-time.js';
 import { nodeStreamOptions, type StageOptions } from '../streams/stage-options.js';
 
 /** Where a snapshot file stands after some whole blocks: enough to append more and finish it. */
@@ -59,6 +60,8 @@ export class SnapshotFramer extends Transform {
   private headerFrame: Buffer | null = null;
   private readonly blockSize: number;
   private readonly digests: boolean;
+  /** A recipe's account of its pipeline's own main-thread time (lib/streams/own-time.ts). */
+  private readonly ownTime: OwnTime | null;
 
   constructor(options: SnapshotFramerOptions) {
     super({ ...nodeStreamOptions(options), writableObjectMode: true, writableHighWaterMark: 2 });
@@ -68,6 +71,7 @@ export class SnapshotFramer extends Transform {
     }
     this.blockSize = options.blockSize;
     this.digests = options.digests !== false;
+    this.ownTime = ownTimeOf(options);
     this.state = options.resume ? { ...options.resume } : { offset: 0, crc: 0, blocks: 0, entriesTotal: 0, rawTotal: 0 };
     this.started = options.resume !== undefined;
     if (!this.started) {
@@ -88,38 +92,47 @@ export class SnapshotFramer extends Transform {
   }
 
   override _transform(block: CompressedBlock, _encoding: BufferEncoding, callback: TransformCallback): void {
+    // Framing, and the start of the block's write: the recipe's own work, whenever the sink lets it in.
+    this.ownTime?.enter();
     try {
-      this.start();
-      const s = this.state;
-      const fields = {
-        seq: s.blocks,
-        frameLength: block.frame.length,
-        rawLength: block.rawLength,
-        frameCrc: block.crc,
-        offset: s.offset,
-        prefixCrc: s.crc,
-        entries: block.entries,
-        entriesTotal: s.entriesTotal + block.entries,
-        rawTotal: s.rawTotal + block.rawLength,
-        cursor: block.cursor,
-        // A compressor in block mode hashed the frame off the main thread; any other source of blocks is hashed here.
-        ...(this.digests ? { digest: block.digest ?? frameDigest(block.frame) } : {}),
-      };
-      // Never write a block that readers refuse (a hand-made pipeline may pass any block).
-      checkBlockLimits(fields, this.blockSize, s.offset);
-      const header = encodeBlockHeader(fields);
-      s.entriesTotal = fields.entriesTotal;
-      s.rawTotal = fields.rawTotal;
-      s.blocks++;
-      s.cursor = block.cursor;
-      this.out(header);
-      // The block carries its frame's CRC (recorded in the header above): no need to read the frame.
-      this.out(block.frame, block.crc);
-      this.emit('progress', { bytes: s.offset, entries: s.entriesTotal });
+      this.frame(block);
     } catch (err) {
       return callback(err as Error);
+    } finally {
+      this.ownTime?.leave();
     }
     callback();
+  }
+
+  /** Writes one block's header and frame. */
+  private frame(block: CompressedBlock): void {
+    this.start();
+    const s = this.state;
+    const fields = {
+      seq: s.blocks,
+      frameLength: block.frame.length,
+      rawLength: block.rawLength,
+      frameCrc: block.crc,
+      offset: s.offset,
+      prefixCrc: s.crc,
+      entries: block.entries,
+      entriesTotal: s.entriesTotal + block.entries,
+      rawTotal: s.rawTotal + block.rawLength,
+      cursor: block.cursor,
+      // A compressor in block mode hashed the frame off the main thread; any other source of blocks is hashed here.
+      ...(this.digests ? { digest: block.digest ?? frameDigest(block.frame) } : {}),
+    };
+    // Never write a block that readers refuse (a hand-made pipeline may pass any block).
+    checkBlockLimits(fields, this.blockSize, s.offset);
+    const header = encodeBlockHeader(fields);
+    s.entriesTotal = fields.entriesTotal;
+    s.rawTotal = fields.rawTotal;
+    s.blocks++;
+    s.cursor = block.cursor;
+    this.out(header);
+    // The block carries its frame's CRC (recorded in the header above): no need to read the frame.
+    this.out(block.frame, block.crc);
+    this.emit('progress', { bytes: s.offset, entries: s.entriesTotal });
   }
 
   override _flush(callback: TransformCallback): void {

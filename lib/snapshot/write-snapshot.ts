@@ -11,6 +11,7 @@
 import fsp from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { checkBlockSize, checkCodec, DEFAULT_BLOCK_SIZE, type CodecName } from '../codec/codec.js';
+import { sharedPool } from '../codec/worker-pool.js';
 import { InvalidArgumentError, wrapIoError } from '../errors.js';
 import type { Entry } from '../format/entry.js';
 import { Leases, withLeases } from '../format/leases.js';
@@ -18,6 +19,7 @@ import type { SnapshotHeader } from '../format/snapshot-frames.js';
 import { headerBlockSize, type BlockBoundaries } from '../format/content-boundaries.js';
 import { partialPathFor, ResumableFileSink, unsyncedTail } from '../sink/resumable-file-sink.js';
 import { Compressor } from '../streams/compressor.js';
+import { OwnTime, withOwnTime } from '../streams/own-time.js';
 import type { Progress } from '../streams/stage-options.js';
 import { analyzePartial, type AnalyzePartialResult } from './analyze-partial.js';
 import { EntrySource, type EntryIterable } from './entry-source.js';
@@ -140,6 +142,11 @@ export async function writeSnapshot(
   if (options.resume && !restartable) {
     throw new InvalidArgumentError('resume needs a source function (cursor) => entries');
   }
+  // zstd blocks are compressed on the worker threads: started now, they are ready by the time
+  // the first block is (starting one took 55–91 ms, about what a source takes to give its first
+  // entry: a database opening its iterator, sampleEntries building its values; docs/BENCHMARKS.md,
+  // "The write side in a big heap and on small entries"). Idle, they keep no process alive.
+  if (codec === 'zstd') sharedPool().start();
   const summary: Partial<WriteSnapshotResult> = {};
   let partial: AnalyzePartialResult | null = null;
   if (options.resume ?? restartable) {
@@ -155,30 +162,33 @@ export async function writeSnapshot(
   // Pooled memory lent along this closed pipeline only: blocks in shared memory from the source
   // to the compressor, frames from the compressor to the sink, which gives them back once written.
   const leases = new Leases();
-  const compressor = new Compressor(withLeases({
+  // The pipeline's own main-thread time outside the source's slices, which its pacer does not
+  // take for the application's.
+  const own = new OwnTime();
+  const compressor = new Compressor(withOwnTime(withLeases({
     blocks: true,
     digests,
     codec,
     blockSize: maxBlock,
     ...(options.level !== undefined ? { level: options.level } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
-  }, leases));
-  const entrySource = new EntrySource(entries, withLeases({
+  }, leases), own));
+  const entrySource = new EntrySource(entries, withOwnTime(withLeases({
     blockSize,
     boundaries,
     startCount: partial?.entries ?? 0,
     pace,
     ...(follow ? { onBusy: followBusy(compressor) } : {}),
     ...(options.cursorOf ? { cursorOf: options.cursorOf } : {}),
-  }, leases));
-  const framer = new SnapshotFramer({
+  }, leases), own));
+  const framer = new SnapshotFramer(withOwnTime({
     codec,
     blockSize: maxBlock,
     meta,
     digests,
     ...(options.createdAt !== undefined ? { createdAt: options.createdAt } : {}),
     ...(partial ? { resume: partial.state! } : {}),
-  });
+  }, own));
   const sink = new ResumableFileSink(withLeases({
     path,
     resumeAt: partial?.durableBytes ?? 0,

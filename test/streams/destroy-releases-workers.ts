@@ -47,6 +47,11 @@ async function poolIdle() {
   return sharedPool().busy;
 }
 
+// The worker threads ready first: while they start, a Compressor compresses its blocks after the
+// first on this thread, and none would be left running on the pool.
+sharedPool().start();
+await sharedPool().whenReady();
+
 for (const codec of ['zstd', 'lz4', 'none']) {
   const c = new Compressor({ codec, blockSize: block, concurrency: 8 });
   let destroyed = false;

@@ -104,6 +104,8 @@ interface Run {
   cpuSeconds: number;
   /** The receiver's, likewise (its whole process: start, listen, the transfer). */
   receiverCpuSeconds: number;
+  /** Of those, the receiver's seconds in the kernel (system time). */
+  receiverSystemSeconds: number;
 }
 
 /** The lines a child prints on its stdout, one at a time. */
@@ -151,10 +153,10 @@ async function transfer(today: string, yesterday: string, delta: boolean, limit:
   });
   const result = JSON.parse(await waitLine(client)) as Run;
   server.kill('SIGTERM');
-  const serverOut = JSON.parse(await serverLine()) as { cpuSeconds: number };
+  const serverOut = JSON.parse(await serverLine()) as { cpuSeconds: number; userSeconds: number };
   await new Promise((resolve) => (server.exitCode !== null ? resolve(null) : server.once('exit', resolve)));
   if (!fs.readFileSync(path.join(recv, 'bench')).equals(fs.readFileSync(today))) throw new Error('the received file differs');
-  return { ...result, receiverCpuSeconds: serverOut.cpuSeconds };
+  return { ...result, receiverCpuSeconds: serverOut.cpuSeconds, receiverSystemSeconds: serverOut.cpuSeconds - serverOut.userSeconds };
 }
 
 /**
@@ -217,7 +219,7 @@ const rows: string[] = [];
 const checks: boolean[] = [];
 const mb = (n: number): string => `${(n / 1e6).toFixed(1)} MB`;
 const pct = (a: number, b: number): string => `${((100 * a) / b).toFixed(2)}%`;
-const cpu = (r: Run): string => `${r.cpuSeconds.toFixed(2)} / ${r.receiverCpuSeconds.toFixed(2)} s`;
+const cpu = (r: Run): string => `${r.cpuSeconds.toFixed(2)} / ${r.receiverCpuSeconds.toFixed(2)} s (kernel ${r.receiverSystemSeconds.toFixed(2)})`;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const cases = Object.entries(CASES).filter(([name]) => caseNames.includes(name));
 if (baseBuild) {
@@ -302,7 +304,7 @@ const table =
   [
     `Delta transfer of a ${sizeText} entry snapshot (${N.toLocaleString('en')} entries of 222 bytes, ${blocks} blocks), today's file to a receiver holding yesterday's, over loopback TCP; a full transfer per link, then ${runCount === 1 ? 'one delta' : `${runCount} deltas per link (the links alternating; the median shown)`}, each beside the disk's floor measured just before it${syncEvery ? `; receiver syncEvery ${syncEvery} bytes` : ''}:`,
     '',
-    '| today = yesterday with | link | file | full: on the wire, time | delta: on the wire, time (of full) | disk floor, delta / floor | copied from the base | delta CPU: sender / receiver | peak RSS |',
+    '| today = yesterday with | link | file | full: on the wire, time | delta: on the wire, time (of full) | disk floor, delta / floor | copied from the base | delta CPU: sender / receiver (its kernel time) | peak RSS |',
     '|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',

@@ -17,7 +17,10 @@
  * (the hypervisor takes back memory the guest frees; touching it again faults it in): `--idle 6`
  * shows it.
  *
- *   npm run bench:write-floor -- [--file PATH | --size 1g] [--runs 3] [--idle 0] [--dir DIR]
+ * `--pieces 4096,2048,1024,512` instead writes synchronously (main thread) in calls of those
+ * sizes (KiB), to show what the size of a write call costs the kernel.
+ *
+ *   npm run bench:write-floor -- [--file PATH | --size 1g] [--runs 3] [--idle 0] [--pieces K,K] [--dir DIR]
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -136,15 +139,43 @@ async function direct(src: string, dst: string): Promise<void> {
   await input.close();
 }
 
+/** The same as `buffered`, every call synchronous on the main thread, in write calls of `piece` bytes. */
+function synchronous(src: string, dst: string, piece: number): Promise<void> {
+  const input = fs.openSync(src, 'r');
+  const out = fs.openSync(dst, 'w');
+  const size = fs.fstatSync(input).size;
+  const b = Buffer.allocUnsafeSlow(RUN);
+  let since = 0;
+  let crc = 0;
+  for (let pos = 0; pos < size; pos += RUN) {
+    const n = fs.readSync(input, b, 0, RUN, pos);
+    crc = zlib.crc32(b.subarray(0, n), crc);
+    for (let at = 0; at < n; at += piece) fs.writeSync(out, b, at, Math.min(piece, n - at), pos + at);
+    since += n;
+    if (since >= SYNC_EVERY) {
+      fs.fsyncSync(out);
+      since = 0;
+    }
+  }
+  fs.fsyncSync(out);
+  fs.closeSync(out);
+  fs.closeSync(input);
+  return Promise.resolve();
+}
+
 const src = source();
 const size = fs.statSync(src).size;
 const dst = path.join(dir, 'copy');
-const ways: [string, (s: string, d: string) => Promise<void>][] = [
-  ['kernel copy', kernelCopy],
-  ['buffered, 4 MiB writes', buffered],
-  ['buffered, 512 KiB writes', (s, d) => buffered(s, d, 512 * 1024)],
-  ['direct', direct],
-];
+// `--pieces 4096,512` (KiB): instead of the four ways, synchronous writes in calls of these sizes.
+const pieces = option(args, '--pieces', '');
+const ways: [string, (s: string, d: string) => Promise<void>][] = pieces
+  ? pieces.split(',').map((k) => [`synchronous, ${k} KiB writes`, (s: string, d: string) => synchronous(s, d, Number(k) * 1024)])
+  : [
+      ['kernel copy', kernelCopy],
+      ['buffered, 4 MiB writes', buffered],
+      ['buffered, 512 KiB writes', (s, d) => buffered(s, d, 512 * 1024)],
+      ['direct', direct],
+    ];
 const got = new Map<string, { seconds: number; user: number; system: number }[]>(ways.map(([w]) => [w, []]));
 for (let r = 0; r < runs; r++) {
   for (const [name, fn] of r % 2 === 0 ? ways : [...ways].reverse()) {

@@ -34,11 +34,11 @@ export function unsyncedTail(syncEvery = DEFAULT_SYNC_EVERY): number {
 }
 
 /**
- * Most bytes given to one write system call. The kernel fills the page cache of a write with
- * folios sized to it: on the 2-core VM of docs/BENCHMARKS.md ("Delta transfer", session 8), 1 GiB
- * written in calls of 2 or 4 MiB cost 2.0–2.7 CPU-seconds in the kernel and 3.5–7 s, in calls of
- * 128 KiB–1 MiB 0.4–0.6 CPU-seconds and 1.1–2.2 s (`npm run bench:write-floor`). One call per
- * 512 KiB is ≈ 2,000 per GiB, a few tens of ms of the thread pool's time.
+ * Most bytes given to one write system call. The kernel sizes the page-cache folios of a write
+ * to the call (up to 2 MiB), and filling large ones cost the kernel several times the CPU of
+ * small ones on the benchmark machine (docs/BENCHMARKS.md, "Delta transfer", session 8;
+ * `npm run bench:write-floor -- --pieces 4096,2048,1024,512`). One call per 512 KiB is ≈ 2,000
+ * per GiB, a few tens of ms of the thread pool's time.
  */
 const WRITE_PIECE = 512 * 1024;
 

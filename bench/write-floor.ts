@@ -8,7 +8,7 @@
  *   bench:delta prints it;
  * - `buffered`: read in 4 MiB runs on libuv's pool, CRC32 on the main thread, written through
  *   the page cache, fsync'd every 64 MiB beside the writes (what the receiver does), one write
- *   per run (4 MiB), or one per 512 KiB of it (the file sink since session 8: WRITE_PIECE);
+ *   call per run (4 MiB), or one per 512 KiB of it;
  * - `direct`: the same reads and CRC32, the bytes copied into memory aligned for O_DIRECT and
  *   written around the page cache (two writes in flight), one fsync at the end.
  *

@@ -33,27 +33,6 @@ export function unsyncedTail(syncEvery = DEFAULT_SYNC_EVERY): number {
   return syncEvery > 0 ? 2 * syncEvery + 16 * 1024 * 1024 : Number.POSITIVE_INFINITY;
 }
 
-/**
- * Most bytes given to one write system call. The kernel sizes the page-cache folios of a write
- * to the call (up to 2 MiB), and filling large ones cost the kernel several times the CPU of
- * small ones on the benchmark machine (docs/BENCHMARKS.md, "Delta transfer", session 8;
- * `npm run bench:write-floor -- --pieces 4096,2048,1024,512`). One call per 512 KiB is ≈ 2,000
- * per GiB, a few tens of ms of the thread pool's time.
- */
-const WRITE_PIECE = 512 * 1024;
-
-/** The first `n` bytes of `parts` (views, no copy). */
-function firstBytes(parts: Buffer[], n: number): Buffer[] {
-  const out: Buffer[] = [];
-  let left = n;
-  for (const p of parts) {
-    if (left <= 0) break;
-    out.push(p.length <= left ? p : p.subarray(0, left));
-    left -= p.length;
-  }
-  return out;
-}
-
 /** Options of {@link ResumableFileSink} (and {@link createResumableFileSink}). */
 export interface ResumableFileSinkOptions extends StageOptions {
   /** The final path; data goes to `partialPath` until the end. */
@@ -95,8 +74,6 @@ export class ResumableFileSink extends Writable {
   private sinceSync = 0;
   /** The final fsync and rename, once begun. */
   private installing: Promise<void> | null = null;
-  /** The write under way (its system calls), if any. */
-  private writing: Promise<void> | null = null;
   /** A checkpoint's fsync in flight. */
   private syncing: Promise<void> | null = null;
   private syncError: unknown = null;
@@ -175,13 +152,15 @@ export class ResumableFileSink extends Writable {
     const handle = this.handle!;
     let total = 0;
     for (const c of chunks) total += c.length;
-    // A write handed to us lands whole even if the stream is destroyed meanwhile (_destroy waits
-    // for it): it takes several system calls now, and the file must not be closed between them.
-    this.writing = this.writePieces(handle, chunks, total);
-    try {
-      await this.writing;
-    } finally {
-      this.writing = null;
+    let done = 0;
+    let pending = chunks;
+    // writev may write less than asked (a signal, a nearly full disk): continue where it stopped.
+    while (done < total) {
+      const { bytesWritten } = await handle.writev(pending, this.written);
+      if (bytesWritten === 0) throw Object.assign(new Error('no progress writing'), { code: 'EIO' });
+      this.written += bytesWritten;
+      done += bytesWritten;
+      pending = dropBytes(pending, bytesWritten);
     }
     // Frames lent along a recipe's pipeline (pooled memory) are free again once written.
     if (this.leases) for (const c of chunks) this.leases.giveBack(c);
@@ -221,23 +200,6 @@ export class ResumableFileSink extends Writable {
     if (this.syncError !== null) throw this.syncError;
   }
 
-  /**
-   * Writes `total` bytes of `chunks` at the end of the partial, at most WRITE_PIECE bytes per
-   * system call, in order. writev may write less than asked (a signal, a nearly full disk):
-   * each call continues where the last stopped.
-   */
-  private async writePieces(handle: FileHandle, chunks: Buffer[], total: number): Promise<void> {
-    let done = 0;
-    let pending = chunks;
-    while (done < total) {
-      const { bytesWritten } = await handle.writev(firstBytes(pending, WRITE_PIECE), this.written);
-      if (bytesWritten === 0) throw Object.assign(new Error('no progress writing'), { code: 'EIO' });
-      this.written += bytesWritten;
-      done += bytesWritten;
-      pending = dropBytes(pending, bytesWritten);
-    }
-  }
-
   override _final(callback: (error?: Error | null) => void): void {
     this.installing = this.install();
     this.installing.then(() => callback(), (err: unknown) => callback(wrapIoError(err, `installing ${this.path}`)));
@@ -268,7 +230,6 @@ export class ResumableFileSink extends Writable {
     // Destroyed (aborted, say) while installing: the install finishes first, closing the file
     // and renaming it or not, so that `installed` is true to what happened when 'close' comes.
     if (this.installing) this.installing.then(close, close);
-    else if (this.writing) this.writing.then(close, close);
     else close();
   }
 }

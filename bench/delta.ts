@@ -13,7 +13,11 @@
  * the receiver, saves bytes far more than time there; `--rate` also runs both over a link of
  * that many bytes per second (the sender's rate limit).
  *
- *   npm run bench:delta -- --size 1g [--rate 125000000,50000000] [--update-docs]
+ *   npm run bench:delta -- --size 1g [--rate 125000000,50000000] [--runs 3] [--update-docs]
+ *
+ * Each delta is printed beside the disk's floor, measured just before it (today's file copied
+ * on the receiver's disk in the kernel and fsync'd); `--runs N` runs N deltas per link, the links
+ * alternating, and shows the median; `--sync-every BYTES` sets the receiver's syncEvery.
  *
  * Before/after CPU figures of two builds (a checkout with `dist/` and `bench/dist/` built), the
  * delta of each run with the peers of both, alternating, each peer's CPU seconds (user + system,
@@ -23,7 +27,7 @@
  *
  * `--dir DIR`: where the data sets and the receiver's directory live (default: the temp dir).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,6 +49,8 @@ const dir = opt('--dir', path.join(os.tmpdir(), 'snapstream-delta-bench'));
 const caseNames = opt('--cases', 'range,uniform').split(',');
 const baseBuild = args.includes('--base') ? path.resolve(opt('--base', '')) : null;
 const runCount = Number(opt('--runs', baseBuild ? '3' : '1'));
+// `--sync-every BYTES`: the receiver's syncEvery (its checkpoints' spacing; default the library's).
+const syncEvery = args.includes('--sync-every') ? parseSize(opt('--sync-every', '0')) : 0;
 fs.mkdirSync(dir, { recursive: true });
 
 // Values: 200 bytes (208 once updated) from a pool that is half random bytes, half text, so the
@@ -98,6 +104,8 @@ interface Run {
   cpuSeconds: number;
   /** The receiver's, likewise (its whole process: start, listen, the transfer). */
   receiverCpuSeconds: number;
+  /** Of those, the receiver's seconds in the kernel (system time). */
+  receiverSystemSeconds: number;
 }
 
 /** The lines a child prints on its stdout, one at a time. */
@@ -130,12 +138,14 @@ async function transfer(today: string, yesterday: string, delta: boolean, limit:
   fs.copyFileSync(yesterday, base);
   // Yesterday's snapshot has long been on disk: flushed here, its copy would otherwise be
   // written back while the transfer is timed, sharing the disk with the file being received.
-  const fd = fs.openSync(base, 'r');
-  fs.fsyncSync(fd);
-  fs.closeSync(fd);
+  // `sync` also settles what the removal of the last run's files left to do (this disk is
+  // mounted with `discard`: the freed blocks are trimmed at the next journal commit, which
+  // the transfer's first fsync would otherwise wait for).
+  settleDisk(base);
   const flag = delta ? [] : ['--no-delta'];
   const peer = path.join(build, 'transfer-peer.js');
-  const server = spawn(process.execPath, [peer, 'serve', recv, ...flag], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const env = syncEvery ? { ...process.env, SYNC_EVERY: String(syncEvery) } : process.env;
+  const server = spawn(process.execPath, [peer, 'serve', recv, ...flag], { stdio: ['ignore', 'pipe', 'inherit'], env });
   const serverLine = lineReader(server);
   const port = Number(await serverLine());
   const client = spawn(process.execPath, [peer, 'send', today, String(port), ...flag, ...(limit ? ['--rate', String(limit)] : [])], {
@@ -143,10 +153,10 @@ async function transfer(today: string, yesterday: string, delta: boolean, limit:
   });
   const result = JSON.parse(await waitLine(client)) as Run;
   server.kill('SIGTERM');
-  const serverOut = JSON.parse(await serverLine()) as { cpuSeconds: number };
+  const serverOut = JSON.parse(await serverLine()) as { cpuSeconds: number; userSeconds: number };
   await new Promise((resolve) => (server.exitCode !== null ? resolve(null) : server.once('exit', resolve)));
   if (!fs.readFileSync(path.join(recv, 'bench')).equals(fs.readFileSync(today))) throw new Error('the received file differs');
-  return { ...result, receiverCpuSeconds: serverOut.cpuSeconds };
+  return { ...result, receiverCpuSeconds: serverOut.cpuSeconds, receiverSystemSeconds: serverOut.cpuSeconds - serverOut.userSeconds };
 }
 
 /**
@@ -157,6 +167,7 @@ async function transfer(today: string, yesterday: string, delta: boolean, limit:
 function diskFloor(file: string): number {
   const copy = path.join(dir, 'disk-floor');
   fs.rmSync(copy, { force: true });
+  execFileSync('sync');
   const start = performance.now();
   fs.copyFileSync(file, copy);
   const fd = fs.openSync(copy, 'r');
@@ -164,7 +175,16 @@ function diskFloor(file: string): number {
   fs.closeSync(fd);
   const seconds = (performance.now() - start) / 1000;
   fs.rmSync(copy);
+  execFileSync('sync');
   return seconds;
+}
+
+/** fsyncs `file`, then flushes every file system (`sync`): nothing left over is written back during a timed run. */
+function settleDisk(file: string): void {
+  const fd = fs.openSync(file, 'r');
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+  execFileSync('sync');
 }
 
 /**
@@ -195,12 +215,11 @@ const yesterday = path.join(dir, `yesterday-${sizeText}.snap`);
 await ensure(yesterday, N, () => 0, Date.UTC(2026, 11, 6));
 const blocks = (await inspectSnapshot(yesterday)).blocks.length;
 const runs: string[] = [];
-const floors: string[] = [];
 const rows: string[] = [];
 const checks: boolean[] = [];
 const mb = (n: number): string => `${(n / 1e6).toFixed(1)} MB`;
 const pct = (a: number, b: number): string => `${((100 * a) / b).toFixed(2)}%`;
-const cpu = (r: Run): string => `${r.cpuSeconds.toFixed(2)} / ${r.receiverCpuSeconds.toFixed(2)} s`;
+const cpu = (r: Run): string => `${r.cpuSeconds.toFixed(2)} / ${r.receiverCpuSeconds.toFixed(2)} s (kernel ${r.receiverSystemSeconds.toFixed(2)})`;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const cases = Object.entries(CASES).filter(([name]) => caseNames.includes(name));
 if (baseBuild) {
@@ -247,18 +266,35 @@ if (baseBuild) {
   );
   process.exit(0);
 }
+const links = [0, ...rates];
+const linkName = (limit: number): string => (limit ? `${(limit / 1e6).toFixed(0)} MB/s link` : 'loopback');
 for (const [name, c] of cases) {
   const today = path.join(dir, `today-${name}-${sizeText}.snap`);
   await ensure(today, c.count, c.version, Date.UTC(2026, 11, 7));
   const size = fs.statSync(today).size;
   runs.push(`${name} ${(await longestSharedRun(today, yesterday) / 2 ** 20).toFixed(2)} MiB`);
-  floors.push(`${name} ${diskFloor(today).toFixed(2)} s`);
-  for (const limit of [0, ...rates]) {
-    const full = await transfer(today, yesterday, false, limit);
-    const delta = await transfer(today, yesterday, true, limit);
-    const link = limit ? `${(limit / 1e6).toFixed(0)} MB/s link` : 'loopback';
+  // A full transfer per link (its time is the link's), then the deltas: with --runs N, N per
+  // link, the links alternating run after run. Each delta beside the disk's floor measured just
+  // before it: the disk of this VM moves by 2x within an hour, and a delta can only be read
+  // against the disk it ran on.
+  const fulls = new Map<number, Run>();
+  for (const limit of links) fulls.set(limit, await transfer(today, yesterday, false, limit));
+  const deltas = new Map<number, { run: Run; floor: number }[]>(links.map((l) => [l, []]));
+  for (let r = 0; r < runCount; r++) {
+    for (const limit of r % 2 === 0 ? links : [...links].reverse()) {
+      const floor = diskFloor(today);
+      const run = await transfer(today, yesterday, true, limit);
+      deltas.get(limit)!.push({ run, floor });
+      process.stderr.write(`${name} ${linkName(limit)} delta ${run.seconds.toFixed(2)} s, disk floor ${floor.toFixed(2)} s, CPU sender / receiver ${cpu(run)}\n`);
+    }
+  }
+  for (const limit of links) {
+    const full = fulls.get(limit)!;
+    const xs = [...deltas.get(limit)!].sort((a, b) => a.run.seconds - b.run.seconds);
+    const { run: delta, floor } = xs[Math.floor(xs.length / 2)]!;
+    const each = xs.length > 1 ? ` (runs: ${deltas.get(limit)!.map((x) => `${x.run.seconds.toFixed(2)}/${x.floor.toFixed(2)}`).join(', ')})` : '';
     rows.push(
-      `| ${name}: ${c.what} | ${link} | ${mb(size)} | ${mb(full.wireBytes)}, ${full.seconds.toFixed(2)} s | ${mb(delta.wireBytes)} (${pct(delta.wireBytes, size)}), ${delta.seconds.toFixed(2)} s (${pct(delta.seconds, full.seconds)}) | ${mb(delta.copiedBytes)} | ${cpu(delta)} | sender ${delta.maxRssMB.toFixed(0)} MB |`,
+      `| ${name}: ${c.what} | ${linkName(limit)} | ${mb(size)} | ${mb(full.wireBytes)}, ${full.seconds.toFixed(2)} s | ${mb(delta.wireBytes)} (${pct(delta.wireBytes, size)}), ${delta.seconds.toFixed(2)} s (${pct(delta.seconds, full.seconds)}) | ${floor.toFixed(2)} s, ${(delta.seconds / floor).toFixed(2)}×${each} | ${mb(delta.copiedBytes)} | ${cpu(delta)} | sender ${delta.maxRssMB.toFixed(0)} MB |`,
     );
     if (name === 'range') checks.push(delta.wireBytes <= size * 0.03);
     process.stderr.write(`${rows.at(-1)}\n`);
@@ -266,17 +302,17 @@ for (const [name, c] of cases) {
 }
 const table =
   [
-    `Delta transfer of a ${sizeText} entry snapshot (${N.toLocaleString('en')} entries of 222 bytes, ${blocks} blocks), today's file to a receiver holding yesterday's, over loopback TCP, one run each, full then delta:`,
+    `Delta transfer of a ${sizeText} entry snapshot (${N.toLocaleString('en')} entries of 222 bytes, ${blocks} blocks), today's file to a receiver holding yesterday's, over loopback TCP; a full transfer per link, then ${runCount === 1 ? 'one delta' : `${runCount} deltas per link (the links alternating; the median shown)`}, each beside the disk's floor measured just before it${syncEvery ? `; receiver syncEvery ${syncEvery} bytes` : ''}:`,
     '',
-    '| today = yesterday with | link | file | full: on the wire, time | delta: on the wire, time (of full) | copied from the base | delta CPU: sender / receiver | peak RSS |',
-    '|---|---|---|---|---|---|---|---|',
+    '| today = yesterday with | link | file | full: on the wire, time | delta: on the wire, time (of full) | disk floor, delta / floor | copied from the base | delta CPU: sender / receiver (its kernel time) | peak RSS |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     "Targets (range case): on the wire ≤ 3% of the file (checked: the script exits 1 if not), time ≤ 15% of a full transfer. CPU: user + system seconds of each peer's process (every thread, Node's start included).",
     '',
-    `Longest byte range of today's file found whole in yesterday's (what S3 UploadPartCopy could copy; it needs ≥ 5 MiB): ${runs.join(', ')}.`,
+    "Disk floor: today's file copied on the receiver's disk in the kernel and fsync'd, just before the delta beside it: the least any transfer that installs the file durably can take on the disk as it was then.",
     '',
-    `The receiver's disk: today's file copied there in the kernel and fsync'd, the least any transfer that installs it durably can take: ${floors.join(', ')}.`,
+    `Longest byte range of today's file found whole in yesterday's (what S3 UploadPartCopy could copy; it needs ≥ 5 MiB): ${runs.join(', ')}.`,
   ].join('\n') + '\n';
 process.stdout.write(table);
 if (args.includes('--update-docs')) {

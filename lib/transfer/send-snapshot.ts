@@ -50,6 +50,8 @@ const WINDOW_BYTES = 16 * 1024 * 1024;
 const SMALL_READ = 64 * 1024;
 /** COPY messages (no data) in flight beyond the window of chunks. */
 const MAX_COPIES_IN_FLIGHT = 64;
+/** Most credit a rate-limited sender saves up while it sends no data (ms at the limit). */
+const RATE_BURST_MS = 20;
 
 /** Reported to {@link SendSnapshotOptions.onProgress} as the receiver acknowledges chunks. */
 export interface TransferProgress {
@@ -88,7 +90,11 @@ export interface SendSnapshotOptions {
    * Default 5.
    */
   retries?: number;
-  /** Send no faster than this, in bytes per second. */
+  /**
+   * Send no faster than this, in bytes per second: each chunk is held back until it and the data
+   * before it would have gone out at this rate. A time of sending nothing (a delta transfer's
+   * copied frames, a slow disk) saves up at most 20 ms of credit, so the data after it is paced too.
+   */
   rateLimit?: number;
   /**
    * Aborting it cancels the transfer (the receiver is told, and keeps its partial) and rejects
@@ -258,7 +264,11 @@ class Sender {
   /** CRC32 of the whole file, once computed (for the end frame). */
   private fileCrc: number | undefined;
   private rateStart = 0;
-  private rateBytes = 0; // data bytes sent on this connection, for the rate limit
+  /**
+   * The rate limit's clock (ms): when the data sent so far on this connection has gone out at
+   * the limit. It never lags the present by more than RATE_BURST_MS.
+   */
+  private rateClock = 0;
   /** Small reads of the file, in place while its pages are cached. */
   private readonly cached: CachedReads;
 
@@ -393,7 +403,7 @@ class Sender {
     // were in flight behind a damaged one) are already handled.
     let rewoundAt = 0;
     this.rateStart = Date.now();
-    this.rateBytes = 0;
+    this.rateClock = this.rateStart;
     const ackedAtStart = start;
     for (;;) {
       // The window counts chunks, but never more than WINDOW_BYTES in flight: memory stays bounded
@@ -438,7 +448,6 @@ class Sender {
         const chunkSeq = seq++;
         void conn.write([encodeChunkHeader({ type: CHUNK_DATA, seq: chunkSeq, offset: pos, length, crc32: crc }), ...data]).catch(() => {});
         this.sentBytes += length;
-        this.rateBytes += length;
         if (pos < this.highest) this.resentBytes += Math.min(length, this.highest - pos);
         inflight.push({ offset: pos, end: pos + length, data });
         pos += length;
@@ -560,13 +569,22 @@ class Sender {
     return pieces;
   }
 
+  /**
+   * Holds a chunk of `length` bytes back until the data sent before it and the chunk itself
+   * would have gone out at the rate limit. Paced from this connection's start (bytes sent on
+   * earlier connections are no reason to wait), and a time of sending nothing saves up no more
+   * than RATE_BURST_MS of credit: a delta transfer sends nothing while the receiver copies
+   * frames, and the data after them went out at the speed of the connection, not at the limit.
+   * A wait under a millisecond is carried to the next chunk rather than slept (a timer sleeps a
+   * millisecond at least: the block headers between copied frames would each have cost one).
+   */
   private async throttle(length: number): Promise<void> {
     const limit = this.options.rateLimit;
     if (!limit) return;
-    // Paced from this connection's start: bytes sent on earlier connections are no reason to wait.
-    const due = this.rateStart + ((this.rateBytes + length) / limit) * 1000;
-    const wait = due - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const now = Date.now();
+    this.rateClock = Math.max(this.rateClock, now - RATE_BURST_MS) + (length / limit) * 1000;
+    const wait = this.rateClock - now;
+    if (wait >= 1) await new Promise((resolve) => setTimeout(resolve, wait));
   }
 
   /**

@@ -37,7 +37,7 @@ const arg = (name: string, fallback: string): string => (args.includes(name) ? a
 const parseCount = (s: string): number => Number(s.replace(/[mk]$/i, '')) * (/m$/i.test(s) ? 1e6 : /k$/i.test(s) ? 1e3 : 1);
 const ROUNDS = Number(arg('--rounds', '5'));
 /**
- * store.create as it comes (background: a tenth of the main thread and all cores but one while
+ * store.create as it comes (background: a twentieth of the main thread and all cores but one while
  * the application is busy), and at full speed (`background: false`); `background` asks for the
  * default by name (the CheckpointScheduler's way; before it was the default, the only paced mode).
  */

@@ -320,7 +320,8 @@ export class MapView {
 
   /** Called before `set(key)` or `delete(key)`: saves the value the write replaces if the view still needs it. */
   beforeWrite(key: unknown): void {
-    this.table?.beforeWrite(this.map, key);
+    const table = this.table;
+    if (table !== null) table.beforeWrite(this.map, key);
   }
 
   /** Called before `clear()`: the values not read yet, frozen as the view has them. */
@@ -380,14 +381,25 @@ function attach(map: AnyMap, view: MapView): void {
       throw new InvalidArgumentError(`the map's ${name}() cannot be patched (a frozen or sealed map): a point-in-time view needs to see its writes`);
     }
   }
+  // The methods called through constants of this closure, and one view without a loop: with
+  // `prev.set.call(…)` and the loop, the write path of an open view cost about twice as much
+  // (docs/BENCHMARKS.md, "The write path's own cost").
+  const prevSet = prev.set;
+  const prevDelete = prev.delete;
   const installed: Patch['installed'] = {
     set: function (this: AnyMap, key: unknown, value: unknown) {
-      if (this === map) for (let i = 0; i < views.length; i++) views[i]!.beforeWrite(key);
-      return prev.set.call(this, key, value);
+      if (this === map) {
+        if (views.length === 1) views[0]!.beforeWrite(key);
+        else for (let i = 0; i < views.length; i++) views[i]!.beforeWrite(key);
+      }
+      return prevSet.call(this, key, value);
     },
     delete: function (this: AnyMap, key: unknown) {
-      if (this === map) for (let i = 0; i < views.length; i++) views[i]!.beforeWrite(key);
-      return prev.delete.call(this, key);
+      if (this === map) {
+        if (views.length === 1) views[0]!.beforeWrite(key);
+        else for (let i = 0; i < views.length; i++) views[i]!.beforeWrite(key);
+      }
+      return prevDelete.call(this, key);
     },
     clear: function (this: AnyMap) {
       if (this === map) for (let i = 0; i < views.length; i++) views[i]!.beforeClear();

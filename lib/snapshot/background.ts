@@ -4,7 +4,7 @@
  * works on at once (docs/CONSISTENCY.md, "Sharing the main thread").
  *
  * Background (the default): while the application keeps the event loop busy, the snapshot
- * takes a tenth of the main thread and compresses on all cores but one, so the application's
+ * takes a twentieth of the main thread and compresses on all cores but one, so the application's
  * own core is left to it; while the application is idle, it runs at full speed on every core.
  * `background: false`: full speed whatever the application does (slices only).
  */

@@ -79,7 +79,7 @@ export interface WriteSnapshotOptions {
   pace?: PaceOptions;
   /**
    * Default true: the snapshot runs beside the application. While the application keeps the
-   * event loop busy, the snapshot takes at most a tenth of the main thread (slices of 2 ms;
+   * event loop busy, the snapshot takes at most a twentieth of the main thread (slices of 2 ms;
    * `pace` overrides) and compresses on all cores but one (`concurrency` overrides), leaving
    * the application its core; while the application is idle it runs at full speed. A snapshot
    * of a busy process takes longer, and holds the values the application's writes replace

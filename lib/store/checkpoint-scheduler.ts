@@ -37,7 +37,7 @@ export interface CheckpointSchedulerOptions {
   retention?: RetentionPolicy;
   /**
    * Take the snapshots as background work (see `background` of SnapshotStore.create): at most
-   * a tenth of the main thread while the application keeps it busy, and all cores but one for
+   * a twentieth of the main thread while the application keeps it busy, and all cores but one for
    * compression. Default true (as store.create's): the application keeps its throughput, a
    * snapshot takes longer; `false`: full speed.
    */

@@ -55,7 +55,7 @@ export interface CreateOptions {
   prune?: boolean;
   /**
    * Default true: the snapshot runs beside the application. While the application keeps the
-   * event loop busy it takes at most a tenth of the main thread and compresses on all cores but
+   * event loop busy it takes at most a twentieth of the main thread and compresses on all cores but
    * one, and takes longer instead; while the application is idle it runs at full speed. `false`:
    * full speed whatever the application does. See `background` of writeSnapshot, and
    * docs/CONSISTENCY.md.

@@ -7,8 +7,8 @@
  * value, in the same order — compared with a reference copy the test takes at that index.
  *
  * Twice: 1,000,000 entries at full speed (`background: false`), and 200,000 at the default pace
- * (background: a tenth of the main thread while the writer keeps it busy, so the view stays open
- * ten times as long and takes many more writes; a million at that pace beside a writer this
+ * (background: a twentieth of the main thread while the writer keeps it busy, so the view stays open
+ * twenty times as long and takes many more writes; a million at that pace beside a writer this
  * heavy takes minutes on a loaded machine, and exactness does not depend on the pace).
  */
 import t from 'tap';

@@ -5,7 +5,7 @@
  * depends on the machine's speed.
  */
 import t from 'tap';
-import { Pacer } from '../../lib/snapshot/pacer.js';
+import { BACKGROUND_PACE, Pacer } from '../../lib/snapshot/pacer.js';
 import { ErrorCodes } from '../../lib/index.js';
 
 /** Runs `turns` slices: the work advances the clock in 0.05 ms steps until the slice is due, each turn of the application takes `appMs`. */
@@ -89,4 +89,14 @@ t.test('the pacer tells a busy application from an idle one, and says when that 
   for (let i = 0; i < 8; i++) await pacer.yield();
   t.equal(pacer.busy, false, 'idle again');
   t.same(seen, [true, false], 'told once per change');
+});
+
+t.test('background pace: a busy application keeps at least 95% of the main thread', async (t) => {
+  // Turns of the application from 1 to 8 ms (a writer doing batches on every turn).
+  for (const appMs of [1, 2.5, 6, 8]) {
+    const r = await run(BACKGROUND_PACE, appMs, 400);
+    const got = r.work / (r.work + r.app);
+    t.ok(got <= 0.05 * 1.1, `turns of ${appMs} ms: the snapshot took ${(got * 100).toFixed(1)}% of the main thread`);
+    t.ok(got >= 0.05 * 0.8, `and still worked (${(got * 100).toFixed(1)}%)`);
+  }
 });

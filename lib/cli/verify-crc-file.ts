@@ -2,9 +2,9 @@
  * `verify FILE` of a file with a CRC trailer (not a snapshot file): the check a CrcVerifier
  * makes, done by reading the file into one reused buffer and hashing each read while it is still
  * in the cache. A stream (fs.createReadStream → CrcVerifier) reads into a fresh 1 MiB buffer per
- * read, which the kernel fills on another thread and the CRC then reads back from memory: for
- * 256 MiB of stored frames 160–230 ms of CPU against 75–100 ms here, where CRC32 runs at ≈ 6 GB
- * per CPU-second instead of ≈ 2 (docs/BENCHMARKS.md, "Data that does not compress").
+ * read, which the kernel fills on another thread and the CRC then reads back from memory: about
+ * half the CPU time here, where CRC32 reads bytes still in the cache (docs/BENCHMARKS.md, "Data
+ * that does not compress", gives the figures).
  */
 import fs from 'node:fs';
 import { wrapIoError } from '../errors.js';

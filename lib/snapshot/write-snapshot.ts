@@ -143,7 +143,7 @@ export async function writeSnapshot(
     throw new InvalidArgumentError('resume needs a source function (cursor) => entries');
   }
   // zstd blocks are compressed on the worker threads: started now, they are ready by the time
-  // the first block is (starting one took 55–91 ms, about what a source takes to give its first
+  // the first block is (starting one takes about as long as a source takes to give its first
   // entry: a database opening its iterator, sampleEntries building its values; docs/BENCHMARKS.md,
   // "The write side in a big heap and on small entries"). Idle, they keep no process alive.
   if (codec === 'zstd') sharedPool().start();

@@ -175,9 +175,8 @@ export class Compressor extends OrderedTransform<CompressedBlock> {
  * zstd in byte mode: one more block per worker than their queues hold, waiting in the pool. Frames
  * leave in order, so a block held up on one worker (the main thread or another process took its
  * core) used to stop new blocks for both until it was done, and the other worker, its queue
- * emptied, slept; a block waiting in the pool goes to whichever worker is free first. Measured
- * on the composed byte pipeline (`npm run bench:timeline`): the workers' time without a job fell
- * from 0.3–2.1 s to 0.1–0.4 s per 256 MiB on a loaded machine. Block mode (writeSnapshot) keeps
+ * emptied, slept; a block waiting in the pool goes to whichever worker is free first (the
+ * workers' time without a job, `npm run bench:timeline`: docs/BENCHMARKS.md). Block mode (writeSnapshot) keeps
  * the queues' count: its blocks are up to twice as large, and its memory is at its target.
  */
 function defaultConcurrency(codec: CodecName, blockMode: boolean): number {

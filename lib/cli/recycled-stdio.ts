@@ -3,8 +3,7 @@
  * file or /dev/null (`snapstream decompress < IN > OUT`): the input is read into a few buffers
  * that are reused, not into a fresh buffer per read. A fresh buffer is memory the kernel fills
  * cold and the stages then read back from memory; a reused buffer halves the CPU time of reading
- * and hashing (docs/BENCHMARKS.md, "Data that does not
- * compress"). The stages may pass views of their input on (the Decompressor does with stored
+ * and hashing (docs/BENCHMARKS.md, "Data that does not compress"). The stages may pass views of their input on (the Decompressor does with stored
  * frames, the CrcVerifier with everything), so a buffer is reused only when no view of it can
  * remain: the stages between reader and writer keep the order of the bytes, so once the writer
  * has written a view of the buffer read after it, the stages have consumed all of it and every

@@ -28,9 +28,14 @@ async function threeSnapshots(t: Test): Promise<{ store: DirectorySnapshotStore;
   return { store, ids, files: () => fs.readdirSync(dir).sort() };
 }
 
-/** Every job of the worker pool fails, as it does when worker threads cannot start. */
-function failingCodec(t: Test): () => void {
+/**
+ * Every job of the worker pool fails, as it does when worker threads cannot start. Injected once
+ * the threads the creates started are ready: while they start, frames are decoded on the calling
+ * thread (block-codec.ts), which this injection does not reach.
+ */
+async function failingCodec(t: Test): Promise<() => void> {
   const pool = sharedPool();
+  await pool.whenReady();
   const run = pool.run;
   pool.run = () => Promise.reject(new Error('Initiated Worker with invalid execArgv flags (injected)'));
   const restore = (): void => void (pool.run = run);
@@ -43,7 +48,7 @@ t.test('a codec that cannot run: verifyAll moves nothing, restore throws SNAP_ER
   const before = files();
   const moved: unknown[] = [];
   store.on('corrupt', (e) => moved.push(e));
-  const healthy = failingCodec(t);
+  const healthy = await failingCodec(t);
 
   const verified = await store.verifyAll();
   t.same(verified.ok, []);

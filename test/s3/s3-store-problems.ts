@@ -54,6 +54,9 @@ t.test('a codec that cannot run: nothing moved aside', async (t) => {
   const { store, keys } = await storeWithTwo(t);
   const before = await keys();
   const pool = sharedPool();
+  // Once the threads the creates started are ready: while they start, frames are decoded on
+  // this thread (block-codec.ts), which the injection does not reach.
+  await pool.whenReady();
   const run = pool.run;
   pool.run = () => Promise.reject(new Error('worker cannot start (injected)'));
   t.teardown(() => void (pool.run = run));

@@ -3,8 +3,8 @@
  * handing a frame on, and what the stages after it do with it then (framing, the start of its
  * write). writeSnapshot's pacer judges whether the application keeps the event loop busy by how
  * long a turn of it takes (lib/snapshot/pacer.ts); without this, the snapshot's own deliveries
- * in those turns made an idle process look busy, and the snapshot then ran at its background share of the main
- * thread on one core (docs/BENCHMARKS.md, "The write side in a big heap and on small entries").
+ * in those turns made an idle process look busy, and the snapshot then ran at its background
+ * share of the main thread on one core (docs/BENCHMARKS.md, "The write side in a big heap and on small entries").
  *
  * Given to a stage through a private option, as leases.ts does: only code inside snapstream can
  * name it, and a stage anyone else constructs keeps no such account. Not exported from the package.

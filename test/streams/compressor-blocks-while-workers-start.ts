@@ -11,6 +11,7 @@ import { crc32 } from '../../lib/format/crc32.js';
 import { frameDigest } from '../../lib/format/frame-digest.js';
 import { Compressor, type CompressedBlock } from '../../lib/index.js';
 import { halfRandomRecords } from '../fixtures/incompressible.js';
+import { poolJobs } from '../fixtures/pool-jobs.js';
 import { pipeThrough } from '../fixtures/pipe-through.js';
 import { randomBytesSeeded } from '../fixtures/random.js';
 
@@ -18,26 +19,15 @@ const KiB = 1024;
 const blockSize = 256 * KiB;
 
 async function compressBlocks(): Promise<{ out: CompressedBlock[]; jobs: Omit<WorkerRequest, 'id'>[] }> {
-  const pool = sharedPool();
-  const run = pool.run;
-  const jobs: Omit<WorkerRequest, 'id'>[] = [];
-  pool.run = (request, owned, workers) => {
-    jobs.push(request);
-    return run.call(pool, request, owned, workers);
-  };
-  try {
-    // Blocks of several sizes, one random (stored by the probe wherever it is made).
-    const blocks = [
-      halfRandomRecords(blockSize, 31),
-      halfRandomRecords(blockSize - 1000, 32),
-      randomBytesSeeded(blockSize, 33),
-      halfRandomRecords(70_000, 34),
-    ].map((data, i) => ({ data, entries: i + 1, cursor: `c${i}` }));
-    const out = await pipeThrough<CompressedBlock>(blocks, new Compressor({ codec: 'zstd', blocks: true, blockSize }));
-    return { out, jobs };
-  } finally {
-    pool.run = run;
-  }
+  // Blocks of several sizes, one random (stored by the probe wherever it is made).
+  const blocks = [
+    halfRandomRecords(blockSize, 31),
+    halfRandomRecords(blockSize - 1000, 32),
+    randomBytesSeeded(blockSize, 33),
+    halfRandomRecords(70_000, 34),
+  ].map((data, i) => ({ data, entries: i + 1, cursor: `c${i}` }));
+  const { result: out, jobs } = await poolJobs(() => pipeThrough<CompressedBlock>(blocks, new Compressor({ codec: 'zstd', blocks: true, blockSize })));
+  return { out, jobs };
 }
 
 t.test('blocks after the first compressed here while the workers start', async (t) => {

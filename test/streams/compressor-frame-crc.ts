@@ -9,26 +9,16 @@ import { sharedPool } from '../../lib/codec/worker-pool.js';
 import type { WorkerRequest } from '../../lib/codec/worker-messages.js';
 import { Compressor, CRC_TRAILER_SIZE, CrcFooter, crc32, type CompressedBlock } from '../../lib/index.js';
 import { halfRandomRecords } from '../fixtures/incompressible.js';
+import { poolJobs } from '../fixtures/pool-jobs.js';
 import { cut, pipeBytes, pipeThrough } from '../fixtures/pipe-through.js';
 
 const blockSize = 128 * 1024;
 const data = halfRandomRecords(5 * blockSize + 99, 41);
 
+/** The pool's jobs while `fn` runs, once its workers are ready: every block goes to them (none compressed here while they start). */
 async function jobsOf<T>(fn: () => Promise<T>): Promise<{ result: T; jobs: Omit<WorkerRequest, 'id'>[] }> {
-  const pool = sharedPool();
-  // Ready workers: every block goes to them (none compressed here while they start).
-  await pool.whenReady();
-  const run = pool.run;
-  const jobs: Omit<WorkerRequest, 'id'>[] = [];
-  pool.run = (request, owned, workers) => {
-    jobs.push(request);
-    return run.call(pool, request, owned, workers);
-  };
-  try {
-    return { result: await fn(), jobs };
-  } finally {
-    pool.run = run;
-  }
+  await sharedPool().whenReady();
+  return poolJobs(fn);
 }
 
 t.before(async () => {

@@ -18,27 +18,13 @@ import type { WorkerRequest } from '../../lib/codec/worker-messages.js';
 import { Compressor, CrcFooter, CrcVerifier, Decompressor } from '../../lib/index.js';
 import { halfRandomRecords } from '../fixtures/incompressible.js';
 import { pipeBytes } from '../fixtures/pipe-through.js';
+import { poolJobs } from '../fixtures/pool-jobs.js';
 import { randomBytesSeeded } from '../fixtures/random.js';
 
 const KiB = 1024;
 const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'snapstream-workers-start-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
-/** Every job given to the shared pool while `fn` runs. */
-async function poolJobs<T>(fn: () => Promise<T>): Promise<{ result: T; jobs: Omit<WorkerRequest, 'id'>[] }> {
-  const pool = sharedPool();
-  const run = pool.run;
-  const jobs: Omit<WorkerRequest, 'id'>[] = [];
-  pool.run = (request, owned, workers) => {
-    jobs.push(request);
-    return run.call(pool, request, owned, workers);
-  };
-  try {
-    return { result: await fn(), jobs };
-  } finally {
-    pool.run = run;
-  }
-}
 
 const blockSize = 256 * KiB;
 // Four compressible blocks, a random one (stored, by the probe, wherever it is made), a short last one.

@@ -14,7 +14,6 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { sharedPool } from '../../lib/codec/worker-pool.js';
-import type { WorkerRequest } from '../../lib/codec/worker-messages.js';
 import { Compressor, CrcFooter, CrcVerifier, Decompressor } from '../../lib/index.js';
 import { halfRandomRecords } from '../fixtures/incompressible.js';
 import { pipeBytes } from '../fixtures/pipe-through.js';

@@ -30,12 +30,13 @@ async function threeSnapshots(t: Test): Promise<{ store: DirectorySnapshotStore;
 
 /**
  * Every job of the worker pool fails, as it does when worker threads cannot start. Injected once
- * the threads the creates started are ready: while they start, frames are decoded on the calling
- * thread (block-codec.ts), which this injection does not reach.
+ * the first thread the creates started is ready: while it starts, frames are decoded on the
+ * calling thread (block-codec.ts; a read of small entries uses only the first thread), which
+ * this injection does not reach.
  */
 async function failingCodec(t: Test): Promise<() => void> {
   const pool = sharedPool();
-  await pool.whenReady();
+  await pool.whenReady(1);
   const run = pool.run;
   pool.run = () => Promise.reject(new Error('Initiated Worker with invalid execArgv flags (injected)'));
   const restore = (): void => void (pool.run = run);

@@ -28,21 +28,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as Snapstream from 'snapstream';
 import type { MainJob, WorkerReport } from './read-timeline-probe.js';
 import { peakRssMB } from './peak-rss.js';
+import { readSchedstat } from './schedstat.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const now = (): number => performance.timeOrigin + performance.now();
 
 /** CPU nanoseconds of every thread of this process, by OS thread id. */
 function threadCpu(): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const tid of fs.readdirSync('/proc/self/task')) {
-    try {
-      out.set(Number(tid), Number(fs.readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
-    } catch {
-      // The thread ended meanwhile.
-    }
-  }
-  return out;
+  return new Map([...readSchedstat()].map(([tid, [run]]) => [Number(tid), run]));
 }
 
 interface ChildResult {

@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { parseSize } from './bench-args.js';
 import { ensureRawDataset } from './raw-dataset.js';
 import type { Dataset } from './datasets.js';
+import { readSchedstat } from './schedstat.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const START = '## timeline case start';
@@ -52,25 +53,6 @@ async function child(name: string, raw: string, out: string, size: number): Prom
   process.stdout.write(`${END}\n`);
   // Alive a moment longer, so that the sampler reads the worker threads once more after the end.
   await new Promise((resolve) => setTimeout(resolve, 300));
-}
-
-function readSchedstat(pid: number): Map<string, [number, number]> {
-  const out = new Map<string, [number, number]>();
-  let tids: string[];
-  try {
-    tids = fs.readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const tid of tids) {
-    try {
-      const [run, wait] = fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ');
-      out.set(tid, [Number(run), Number(wait)]);
-    } catch {
-      // The thread ended meanwhile.
-    }
-  }
-  return out;
 }
 
 function threadName(pid: number, tid: string): string {

@@ -42,7 +42,7 @@ interface Slot {
 /** The reader's buffers, and the writer's word on which of them are free again. */
 export class ReadRing {
   private readonly slots: Slot[] = [];
-  private readonly bySeq = new Map<ArrayBufferLike, Slot>();
+  private readonly byBuffer = new Map<ArrayBufferLike, Slot>();
   private seq = 0;
   /** Reads made into fresh memory because every buffer of the ring was in use. */
   fresh = 0;
@@ -56,7 +56,7 @@ export class ReadRing {
     if (!slot && this.slots.length < RING) {
       slot = { buf: Buffer.allocUnsafeSlow(this.size), seq, busy: false };
       this.slots.push(slot);
-      this.bySeq.set(slot.buf.buffer, slot);
+      this.byBuffer.set(slot.buf.buffer, slot);
     }
     if (!slot) {
       this.fresh++;
@@ -69,7 +69,7 @@ export class ReadRing {
 
   /** The writer has written `chunk`: if it is a view of a ring buffer, every buffer read before that one is free. */
   written(chunk: Uint8Array): void {
-    const slot = this.bySeq.get(chunk.buffer);
+    const slot = this.byBuffer.get(chunk.buffer);
     if (!slot || !slot.busy) return;
     for (const s of this.slots) if (s.busy && s.seq < slot.seq) s.busy = false;
   }

@@ -4,22 +4,25 @@
  * Reading small entries (issue 14): a snapshot of `--entries` entries of about 150 bytes
  * (`sampleEntries` keys, values cut to 130 bytes, zstd level 1), read by `zstd -d` into
  * /dev/null, by the README's loop `for await (const e of readSnapshot(f))` and by
- * `readSnapshot(f, { batch: true })`, alternating, each snapstream case in a fresh process (and
+ * `readSnapshot(f, { batch: true })` and `readSnapshot(f, { batch: 'columns' })` (once making
+ * every key and value with `key(i)` and `value(i)`, once reading each in place through the
+ * offsets: its length and first byte), alternating, each snapstream case in a fresh process (and
  * batch mode once more as the second read of a process, its worker threads already running);
+ * every case's consumer touches every key and value;
  * prints the medians, the ratios with their targets, and the CPU time (user + system, all
  * threads) of each snapstream case, which moves far less than wall time on a shared machine,
  * and that of its main thread alone. `--node PATH` runs the snapstream cases under another Node
  * binary; `--update-docs` writes the table into docs/BENCHMARKS.md ("Reading entries and bytes").
  * `--against DIST` runs each snapstream case also with another build's `dist` directory (an older
  * commit's, built elsewhere), alternating with this one in the same runs, and prints a
- * before → after table of CPU time and peak RSS.
+ * before → after table of CPU time and peak RSS. `--no-columns` leaves the columns cases out.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { readSnapshot, sampleEntries, writeSnapshot, type Entry } from 'snapstream';
+import { readSnapshot, sampleEntries, writeSnapshot, type Entry, type EntryColumns } from 'snapstream';
 import { BENCH_NOW } from './bench-now.js';
 import { peakRssMB } from './peak-rss.js';
 
@@ -64,16 +67,36 @@ async function child(mode: string, file: string): Promise<void> {
   if (mode === 'loop') {
     for await (const e of read(file)) {
       if (n === 0) firstMs = performance.now() - start;
-      if (e.key) n++;
+      if (e.key && e.value) n++;
     }
+  } else if (mode === 'columns') {
+    // Every key and value made, as the other cases have them made for them.
+    for await (const batch of read(file, { batch: 'columns' }) as AsyncIterable<EntryColumns>) {
+      if (n === 0) firstMs = performance.now() - start;
+      for (let i = 0; i < batch.length; i++) if (batch.key(i) && batch.value(i)) n++;
+    }
+  } else if (mode === 'columns-offsets') {
+    // Every key and value read in place: its length and first byte, through the offsets.
+    let sum = 0;
+    for await (const batch of read(file, { batch: 'columns' }) as AsyncIterable<EntryColumns>) {
+      if (n === 0) firstMs = performance.now() - start;
+      const { data, offsets } = batch;
+      for (let i = 0; i < batch.length; i++) {
+        const k = offsets[3 * i]!;
+        const v = offsets[3 * i + 1]!;
+        sum += data[k]! + data[v]! + offsets[3 * i + 2]! - k;
+      }
+      n += batch.length;
+    }
+    if (sum === 0) throw new Error('nothing read');
   } else if (mode === 'batch-warm') {
     // Timed from here on: a second read, the worker threads already running.
     for await (const batch of read(file, { batch: true })) n += (batch as unknown[]).length;
     return child('batch', file);
   } else {
-    for await (const batch of read(file, { batch: true })) {
+    for await (const batch of read(file, { batch: true }) as AsyncIterable<{ key: unknown; value: unknown }[]>) {
       if (n === 0) firstMs = performance.now() - start;
-      n += (batch as unknown[]).length;
+      for (const e of batch) if (e.key && e.value) n++;
     }
   }
   if (n === 0) throw new Error('no entries read');
@@ -119,6 +142,7 @@ async function main(): Promise<void> {
   let node = process.execPath;
   let updateDocs = false;
   let against: string | undefined;
+  let noColumns = false;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--entries') entries = Number(argv[++i]);
     else if (argv[i] === '--runs') runs = Number(argv[++i]);
@@ -126,6 +150,7 @@ async function main(): Promise<void> {
     else if (argv[i] === '--node') node = argv[++i]!;
     else if (argv[i] === '--update-docs') updateDocs = true;
     else if (argv[i] === '--against') against = argv[++i]!;
+    else if (argv[i] === '--no-columns') noColumns = true;
     else throw new Error(`unknown option ${argv[i]}`);
   }
   fs.mkdirSync(dir, { recursive: true });
@@ -136,12 +161,16 @@ async function main(): Promise<void> {
     fs.renameSync(`${file}.tmp`, file);
   }
   const raw = Number(spawnSync('zstd', ['-lv', file], { encoding: 'utf8' }).stdout.match(/Decompressed Size:.*\((\d+) B\)/)?.[1] ?? NaN);
-  const samples: Record<string, Sample[]> = { zstd: [], loop: [], batch: [], 'batch-warm': [], 'old-loop': [], 'old-batch': [] };
+  const samples: Record<string, Sample[]> = { zstd: [], loop: [], batch: [], columns: [], 'columns-offsets': [], 'batch-warm': [], 'old-loop': [], 'old-batch': [] };
   for (let run = 0; run < runs; run++) {
     process.stderr.write(`run ${run + 1}/${runs}\n`);
     samples.zstd!.push(zstd(file));
     samples.loop!.push(await ours(node, 'loop', file));
     samples.batch!.push(await ours(node, 'batch', file));
+    if (!noColumns) {
+      samples.columns!.push(await ours(node, 'columns', file));
+      samples['columns-offsets']!.push(await ours(node, 'columns-offsets', file));
+    }
     samples['batch-warm']!.push(await ours(node, 'batch-warm', file));
     if (against) {
       samples['old-loop']!.push(await ours(node, 'loop', file, against));
@@ -160,6 +189,12 @@ async function main(): Promise<void> {
   const rows: [string, string, number][] = [
     ["the README's loop `for await (const e of readSnapshot(f))`", 'loop', 0.4],
     ['`readSnapshot(f, { batch: true })`', 'batch', 0.6],
+    ...(noColumns
+      ? []
+      : ([
+          ["`readSnapshot(f, { batch: 'columns' })`, `key(i)` and `value(i)` of every entry", 'columns', 0.6],
+          ["the same, every key and value read in place through `offsets`", 'columns-offsets', 0.6],
+        ] as [string, string, number][])),
     ['the same, a second read in the process (worker threads running)', 'batch-warm', 0],
   ];
   const lines = [

@@ -32,6 +32,7 @@ export {
   isCorruptionError,
 } from './errors.js';
 export type { Entry, DecodedEntry, Bytes } from './format/entry.js';
+export type { EntryColumns } from './format/entry-columns.js';
 export type { RawBlock, CompressedBlock } from './format/block.js';
 export { crc32, crc32Implementation } from './format/crc32.js';
 export type { SnapshotHeader, BlockHeader, SnapshotFooter } from './format/snapshot-frames.js';

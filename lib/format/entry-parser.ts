@@ -9,6 +9,7 @@ import { FormatError, LimitError, TruncatedError } from '../errors.js';
 import { readU64 } from './binary.js';
 import { bufferView } from './buffer-view.js';
 import type { DecodedEntry } from './entry.js';
+import type { ColumnBuilder } from './entry-columns.js';
 import { EXPIRY_BYTES, FLAG_EXPIRY, FLAG_KEY_TEXT, FLAG_VALUE_TEXT, FLAGS_KNOWN, RECORD_HEADER } from './entry-record.js';
 
 /** With `copy`, keys and values up to half this size are views of copies of this much input. */
@@ -83,10 +84,12 @@ export class EntryParser {
     // A chunk starts: the same Buffer written again may hold other bytes now.
     if (at === 0) this.slabSource = null;
     if (at === 0 && this.partial) {
-      const [next, go] = this.continuePartial(chunk, emit);
+      const [next, record] = this.continuePartial(chunk);
       at = next;
-      if (this.partial === null && next > 0) left--;
-      if (!go || left <= 0) return at;
+      if (record !== null) {
+        left--;
+        if (!this.decodeRecord(record, 0, record[0]!, record.readUInt32LE(1), record.readUInt32LE(5), emit) || left <= 0) return at;
+      }
     }
     const end = chunk.length;
     const max = this.maxRecordSize;
@@ -110,6 +113,65 @@ export class EntryParser {
       if (!go || --left <= 0) return at;
     }
     return end;
+  }
+
+  /**
+   * {@link write} for `batch: 'columns'`: adds the whole records of `chunk` from byte `at` to
+   * `columns` instead of making an entry of each (expired ones skipped as by `write`). Stops
+   * once `columns` is full, after at most `budget` records, and after a record split across
+   * chunks (gathered into a buffer of its own, so it makes a batch of its own): the caller
+   * closes the batch when `columns` holds records of another buffer than the next one's, and
+   * calls again from the returned offset. `columns` must be empty or hold records of `chunk`.
+   */
+  collect(chunk: Buffer, columns: ColumnBuilder, at = 0, budget = Infinity): number {
+    let left = budget;
+    if (at === 0) this.slabSource = null;
+    if (at === 0 && this.partial) {
+      const [next, record] = this.continuePartial(chunk);
+      if (record !== null) this.addRecord(columns, record, true, 0, record[0]!, record.readUInt32LE(1), record.readUInt32LE(5));
+      return next;
+    }
+    if (columns.count > 0 && columns.source !== chunk) return at;
+    const end = chunk.length;
+    const max = this.maxRecordSize;
+    while (at < end) {
+      if (end - at < RECORD_HEADER) {
+        this.startPartial(chunk, at, 0);
+        return end;
+      }
+      const flags = chunk[at]!;
+      const keyLength = chunk.readUInt32LE(at + 1);
+      const valueLength = chunk.readUInt32LE(at + 5);
+      if ((flags & ~FLAGS_KNOWN) !== 0 || keyLength + valueLength > max) this.recordSize(chunk, at); // throws
+      const size = RECORD_HEADER + (flags & FLAG_EXPIRY ? EXPIRY_BYTES : 0) + keyLength + valueLength;
+      if (end - at < size) {
+        this.startPartial(chunk, at, size);
+        return end;
+      }
+      this.addRecord(columns, chunk, false, at, flags, keyLength, valueLength);
+      at += size;
+      if (columns.full || --left <= 0) return at;
+    }
+    return end;
+  }
+
+  /** Adds the record at `at` of `buf` to `columns`, unless it is skipped as expired. */
+  private addRecord(columns: ColumnBuilder, buf: Buffer, owned: boolean, at: number, flags: number, keyLength: number, valueLength: number): void {
+    let start = at + RECORD_HEADER;
+    let expiresAt = NaN;
+    if (flags & FLAG_EXPIRY) {
+      expiresAt = readU64(buf, start);
+      start += EXPIRY_BYTES;
+    }
+    const keyEnd = start + keyLength;
+    const valueEnd = keyEnd + valueLength;
+    this.offset += valueEnd - at;
+    this.entries++;
+    if (flags & FLAG_EXPIRY && this.skipExpired && expiresAt <= this.now) {
+      this.expired++;
+      return;
+    }
+    columns.add(buf, owned, at, flags, start, keyEnd, valueEnd, expiresAt);
   }
 
   /** Decodes a buffer that must hold whole records only (a snapshot block). */
@@ -211,16 +273,16 @@ export class EntryParser {
 
   /**
    * Feeds the start of `chunk` to the split record; returns where whole records resume, and
-   * false if `emit` asked to stop.
+   * the record once it is whole (null while it is not).
    */
-  private continuePartial(chunk: Buffer, emit: EntrySink): [number, boolean] {
+  private continuePartial(chunk: Buffer): [number, Buffer | null] {
     let at = 0;
     if (this.partialSize === 0) {
       const take = Math.min(RECORD_HEADER - this.partialLength, chunk.length);
       chunk.copy(this.partial!, this.partialLength, 0, take);
       this.partialLength += take;
       at = take;
-      if (this.partialLength < RECORD_HEADER) return [at, true];
+      if (this.partialLength < RECORD_HEADER) return [at, null];
       const header = this.partial!;
       this.partialSize = this.recordSize(header, 0);
       this.partial = Buffer.allocUnsafe(this.partialSize);
@@ -235,8 +297,8 @@ export class EntryParser {
       this.partial = null;
       this.partialLength = 0;
       this.partialSize = 0;
-      return [at, this.decodeRecord(record, 0, record[0]!, record.readUInt32LE(1), record.readUInt32LE(5), emit)];
+      return [at, record];
     }
-    return [at, true];
+    return [at, null];
   }
 }

@@ -11,6 +11,7 @@ import { Decompressor } from '../streams/decompressor.js';
 import { EntryDecoder } from '../streams/entry-decoder.js';
 import type { EntryParserOptions } from '../format/entry-parser.js';
 import type { SnapshotHeader } from '../format/snapshot-frames.js';
+import type { EntryColumns } from '../format/entry-columns.js';
 import { wrapIoError } from '../errors.js';
 import { Leases, withLeases } from '../format/leases.js';
 import { RecycledFileReader } from './recycled-file-reader.js';
@@ -22,8 +23,14 @@ import { SnapshotParser } from './snapshot-parser.js';
  * decompressed blocks, faster but pinning them.
  */
 export interface ReadSnapshotOptions extends EntryParserOptions {
-  /** Emit arrays of entries (one per block, at most 128 each) instead of single entries: much faster for small entries. */
-  batch?: boolean;
+  /**
+   * `true`: emit arrays of entries (at most 128 each, never across blocks) instead of single
+   * entries: much faster for small entries. `'columns'`: emit {@link EntryColumns} batches (at
+   * most 4,096 entries each, never across blocks): one object holding the records' bytes and
+   * offsets, no object or Buffer per entry until one is asked for; the fastest way to read
+   * millions of small entries.
+   */
+  batch?: boolean | 'columns';
   /** Blocks decompressed at once. Default: one per worker thread. */
   concurrency?: number;
   /**

@@ -10,6 +10,7 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { DecodedEntry } from '../format/entry.js';
+import { ColumnBuilder } from '../format/entry-columns.js';
 import { EntryParser, type EntryParserOptions } from '../format/entry-parser.js';
 import { leasesOf, type Leases } from '../format/leases.js';
 import { FormatError } from '../errors.js';
@@ -17,8 +18,13 @@ import { nodeStreamOptions, type StageOptions } from './stage-options.js';
 
 /** Options of {@link EntryDecoder} (and {@link createEntryDecoder}). */
 export interface EntryDecoderOptions extends StageOptions, EntryParserOptions {
-  /** Emit arrays of entries (one per input chunk, at most 128 each) instead of single entries. */
-  batch?: boolean;
+  /**
+   * `true`: emit arrays of entries (one per input chunk, at most 128 each) instead of single
+   * entries. `'columns'`: emit {@link EntryColumns} batches (at most 4,096 entries or 1 MiB of
+   * records each, never across input chunks): one object per batch holding the records' bytes
+   * and offsets, with no object or Buffer per entry until one is asked for.
+   */
+  batch?: boolean | 'columns';
   /** Take `{ data: Buffer }` blocks of whole records instead of bytes. */
   blocks?: boolean;
 }
@@ -69,8 +75,10 @@ export class EntryDecoder extends Transform {
   private readonly parser: EntryParser;
   /** Entries go out in arrays: `batch: true`, or a `for await` loop reading one entry at a time (see the iterator). */
   private batch: boolean;
-  /** `batch: true` given: the consumer gets the arrays themselves. */
+  /** `batch` given: the consumer gets the arrays (or column batches) themselves. */
   private readonly batchOption: boolean;
+  /** `batch: 'columns'`: the batch of columns being gathered. */
+  private readonly columns: ColumnBuilder | null;
   private readonly blockMode: boolean;
   private readonly copy: boolean;
   /** readSnapshot's pipeline: blocks lent along it go back to the pool once copied out of. */
@@ -90,7 +98,7 @@ export class EntryDecoder extends Transform {
       ...nodeStreamOptions(options),
       writableObjectMode: options.blocks === true,
       readableObjectMode: true,
-      ...(options.highWaterMark === undefined ? { readableHighWaterMark: options.batch ? BATCH_HIGH_WATER_MARK : 1024 } : {}),
+      ...(options.highWaterMark === undefined ? { readableHighWaterMark: options.batch === true || options.batch === 'columns' ? BATCH_HIGH_WATER_MARK : 1024 } : {}),
       // Whole blocks (up to 64 MiB each) queue on the writable side: two, as in the other block-mode stages.
       ...(options.blocks === true && options.highWaterMark === undefined ? { writableHighWaterMark: 2 } : {}),
     });
@@ -98,7 +106,8 @@ export class EntryDecoder extends Transform {
     this.copy = options.copy === true;
     this.leases = leasesOf(options);
     this.batch = options.batch === true;
-    this.batchOption = this.batch;
+    this.columns = options.batch === 'columns' ? new ColumnBuilder(this.copy) : null;
+    this.batchOption = this.batch || this.columns !== null;
     this.blockMode = options.blocks === true;
   }
 
@@ -155,12 +164,17 @@ export class EntryDecoder extends Transform {
       for (;;) {
         if (performance.now() >= this.sliceEnd) {
           // A partial batch goes out now rather than after the rest of the block.
-          if (this.batch && w.out.length > 0 && !this.pushBatch(w)) w.paused = true;
+          if (this.columns !== null ? this.columns.count > 0 && !this.pushColumns() : this.batch && w.out.length > 0 && !this.pushBatch(w)) w.paused = true;
           else this.overtime = true; // `endSlice` goes on
           return;
         }
         let room = true;
-        if (this.batch) {
+        const columns = this.columns;
+        if (columns !== null) {
+          w.at = this.parser.collect(w.data, columns, w.at, SLICE_RECORDS);
+          // Full, or holding a record gathered across chunks while this chunk's records come next.
+          if (columns.full || (columns.count > 0 && columns.source !== w.data && w.at < w.data.length)) room = this.pushColumns();
+        } else if (this.batch) {
           const out = w.out;
           w.at = this.parser.write(w.data, (e) => out.push(e) < MAX_BATCH, w.at, SLICE_RECORDS);
           if (out.length >= MAX_BATCH) room = this.pushBatch(w);
@@ -197,6 +211,10 @@ export class EntryDecoder extends Transform {
     }
   };
 
+  private pushColumns(): boolean {
+    return this.push(this.columns!.close());
+  }
+
   private pushBatch(w: Work): boolean {
     const out = w.out;
     w.out = [];
@@ -220,7 +238,10 @@ export class EntryDecoder extends Transform {
   private finish(w: Work): void {
     const block = w.block;
     if (block) this.parser.end();
-    if (this.batch && w.out.length > 0) this.pushBatch(w);
+    if (this.columns !== null) {
+      // Copied out (or a view) before the block goes back to the pool below.
+      if (this.columns.count > 0) this.pushColumns();
+    } else if (this.batch && w.out.length > 0) this.pushBatch(w);
     this.work = null;
     // Nothing refers to the block any more when every key and value was copied out of it.
     if (block && this.copy) this.leases?.giveBack(block.data);

@@ -278,6 +278,18 @@ const cases: Case[] = [
     make: (seed) => ({ stage: new EntryDecoder({ batch: true }), input: [...chunks(prepared<Buffer>(`encoded${seed}`), -9000, seed)], next: () => [] }),
   },
   {
+    name: 'EntryDecoder (columns)',
+    make: (seed) => ({ stage: new EntryDecoder({ batch: 'columns' }), input: [...chunks(prepared<Buffer>(`encoded${seed}`), -9000, seed)], next: () => [through(flatten())] }),
+  },
+  {
+    name: 'EntryDecoder (blocks, columns, copy)',
+    make: (seed) => ({
+      stage: new EntryDecoder({ blocks: true, batch: 'columns', copy: true }),
+      input: prepared<RawBlock[]>(`raw${seed}`).map((b) => ({ data: Buffer.from(b.data), entries: b.entries })),
+      next: () => [through(flatten())],
+    }),
+  },
+  {
     name: 'EntryDecoder (blocks, batch, copy)',
     make: (seed) => ({
       stage: new EntryDecoder({ blocks: true, batch: true, copy: true }),
@@ -318,6 +330,7 @@ const cases: Case[] = [
       next: () => [
         through(new EntryDecoder({ blocks: true, copy: true })),
         through(new EntryDecoder({ blocks: true, copy: true, batch: true }), flatten()),
+        through(new EntryDecoder({ blocks: true, copy: true, batch: 'columns' }), flatten()),
       ],
     }),
   })),
@@ -393,7 +406,7 @@ for (const c of cases) t.test(c.name, (t) => check(t, c));
 
 t.test('readSnapshot, entries and batches', async (t) => {
   const dir = t.testdir();
-  for (const batch of [false, true]) {
+  for (const batch of [false, true, 'columns'] as const) {
     const rounds: Keeper[][] = [];
     for (const seed of [1, 2]) {
       const file = path.join(dir, `s${seed}-${batch}.snap`);
@@ -410,4 +423,4 @@ t.test('readSnapshot, entries and batches', async (t) => {
   }
 });
 
-const flattenIf = (batch: boolean): Duplex => (batch ? flatten() : new PassThrough({ objectMode: true }));
+const flattenIf = (batch: boolean | 'columns'): Duplex => (batch !== false ? flatten() : new PassThrough({ objectMode: true }));

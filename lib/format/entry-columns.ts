@@ -12,8 +12,10 @@ import { FLAG_KEY_TEXT, FLAG_VALUE_TEXT } from './entry-record.js';
 
 /**
  * A batch of entries in columns, as `readSnapshot(f, { batch: 'columns' })` and an EntryDecoder
- * with `batch: 'columns'` emit them. Everything in it is its consumer's, as an entry is: `data`
- * is a copy of the input (unless `copy: false`), never changed or reused afterwards.
+ * with `batch: 'columns'` emit them. Everything in it is its consumer's, as an entry is, never
+ * changed or reused afterwards: `data` is a copy of the input (unless `copy: false`), or in
+ * readSnapshot a view of the decompressed block itself, which then leaves the reader's pool for
+ * good. A key or value view kept keeps all of `data`'s memory (up to a block) alive.
  *
  * ```ts
  * for await (const batch of readSnapshot(file, { batch: 'columns' })) {

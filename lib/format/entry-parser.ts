@@ -122,8 +122,9 @@ export class EntryParser {
    * chunks (gathered into a buffer of its own, so it makes a batch of its own): the caller
    * closes the batch when `columns` holds records of another buffer than the next one's, and
    * calls again from the returned offset. `columns` must be empty or hold records of `chunk`.
+   * `owned`: `chunk` is the caller's to give away, so batches are views of it, not copies.
    */
-  collect(chunk: Buffer, columns: ColumnBuilder, at = 0, budget = Infinity): number {
+  collect(chunk: Buffer, columns: ColumnBuilder, at = 0, budget = Infinity, owned = false): number {
     let left = budget;
     if (at === 0) this.slabSource = null;
     if (at === 0 && this.partial) {
@@ -148,7 +149,7 @@ export class EntryParser {
         this.startPartial(chunk, at, size);
         return end;
       }
-      this.addRecord(columns, chunk, false, at, flags, keyLength, valueLength);
+      this.addRecord(columns, chunk, owned, at, flags, keyLength, valueLength);
       at += size;
       if (columns.full || --left <= 0) return at;
     }

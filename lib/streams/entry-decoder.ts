@@ -64,6 +64,8 @@ interface Work {
   out: DecodedEntry[];
   /** Stopped on a full readable side, waiting for `_read`. */
   paused: boolean;
+  /** `data` is this decoder's to give away (`batch: 'columns'`: a block lent to it, taken over). */
+  owned: boolean;
 }
 
 /**
@@ -123,7 +125,10 @@ export class EntryDecoder extends Transform {
 
   override _transform(chunk: Buffer | DecoderBlock, _encoding: BufferEncoding, callback: TransformCallback): void {
     const block = this.blockMode ? (chunk as DecoderBlock) : null;
-    this.work = { data: block ? block.data : (chunk as Buffer), at: 0, block, before: this.parser.entries, callback, out: [], paused: false };
+    // Columns hold their block's bytes: one lent along readSnapshot's pipeline leaves the pool
+    // and goes to the consumer with its batches, instead of being copied into fresh memory.
+    const owned = block !== null && this.columns !== null && this.copy && this.leases?.takeOver(block.data) === true;
+    this.work = { data: block ? block.data : (chunk as Buffer), at: 0, block, before: this.parser.entries, callback, out: [], paused: false, owned };
     this.pump();
   }
 
@@ -171,7 +176,7 @@ export class EntryDecoder extends Transform {
         let room = true;
         const columns = this.columns;
         if (columns !== null) {
-          w.at = this.parser.collect(w.data, columns, w.at, SLICE_RECORDS);
+          w.at = this.parser.collect(w.data, columns, w.at, SLICE_RECORDS, w.owned);
           // Full, or holding a record gathered across chunks while this chunk's records come next.
           if (columns.full || (columns.count > 0 && columns.source !== w.data && w.at < w.data.length)) room = this.pushColumns();
         } else if (this.batch) {

@@ -189,13 +189,13 @@ async function main(): Promise<void> {
   const rows: [string, string, number][] = [
     ["the README's loop `for await (const e of readSnapshot(f))`", 'loop', 0.4],
     ['`readSnapshot(f, { batch: true })`', 'batch', 0.6],
+    ['the same, a second read in the process (worker threads running)', 'batch-warm', 0],
     ...(noColumns
       ? []
       : ([
           ["`readSnapshot(f, { batch: 'columns' })`, `key(i)` and `value(i)` of every entry", 'columns', 0.6],
-          ["the same, every key and value read in place through `offsets`", 'columns-offsets', 0.6],
+          ["`batch: 'columns'`, every key and value read in place through `offsets`", 'columns-offsets', 0.6],
         ] as [string, string, number][])),
-    ['the same, a second read in the process (worker threads running)', 'batch-warm', 0],
   ];
   const lines = [
     `${entries} entries of ~150 bytes (${(raw / 1e6).toFixed(0)} MB raw, ${(fs.statSync(file).size / 1e6).toFixed(0)} MB on disk), median of ${runs} runs, ${os.cpus().length} cores, Node ${nodeVersion(node)}, load average ${os.loadavg()[0]!.toFixed(1)} at the end.`,

@@ -165,11 +165,10 @@ export class ColumnBuilder {
     this.count = n + 1;
   }
 
-  /** The batch of the records added (null if none), and an empty builder. */
-  close(): ColumnBatch | null {
+  /** The batch of the records added (at least one), and an empty builder. */
+  close(): ColumnBatch {
     const n = this.count;
-    const source = this.source;
-    if (n === 0 || source === null) return null;
+    const source = this.source!;
     let data: Buffer;
     if (this.copy && !this.sourceOwned) {
       data = Buffer.allocUnsafeSlow(this.end - this.start);

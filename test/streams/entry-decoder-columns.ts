@@ -96,7 +96,7 @@ t.test('skipExpired: expired entries left out of the columns', async (t) => {
 });
 
 t.test('batches end at their entry and byte limits', async (t) => {
-  const small = Array.from({ length: MAX_COLUMN_ENTRIES * 2 + 10 }, (_, i) => ({ key: `k${i}`, value: Buffer.from([i & 255]) }));
+  const small = Array.from({ length: MAX_COLUMN_ENTRIES * 2 + 10 }, (_, i) => ({ key: `k${i}`, value: Buffer.from([i & 255]), ...(i % 3 === 1 ? { expiresAt: 5_000_000_000_000 + i } : {}) }));
   const bytes = await encodeEntries(small);
   const batches = await decodeColumns([bytes], {});
   // A batch also goes out early when decoding yields to the event loop (every 10 ms), so only the limit is certain.
@@ -127,4 +127,12 @@ t.test('readSnapshot: every entry of the snapshot, in order, batches kept after 
   // Another read through the same pooled memory: kept batches must not change.
   for await (const b of readSnapshot(file, { batch: 'columns' }) as AsyncIterable<EntryColumns>) b.data.fill(0);
   t.ok(isDeepStrictEqual(unpack(t, kept), asDecoded(list.map(({ key, value }) => ({ key, value })))), 'every entry intact');
+});
+
+t.test('damage and truncation are the typed errors of a single-entry read', async (t) => {
+  const bytes = await encodeEntries(entries(50, 5));
+  const bad = Buffer.from(bytes);
+  bad[0] = 0x80; // unknown flag bits in the first record
+  await t.rejects(decodeColumns([bad], {}), { code: 'SNAP_ERR_FORMAT' }, 'unknown flags');
+  await t.rejects(decodeColumns([...chunks(bytes.subarray(0, bytes.length - 3), 1000, seed)], {}), { code: 'SNAP_ERR_TRUNCATED' }, 'input ending inside a record');
 });

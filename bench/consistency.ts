@@ -14,7 +14,15 @@
  *  - for comparison, the stop-the-world copy (`new Map(map)`) a consistent snapshot needed before.
  *
  *   npm run bench:consistency -- --entries 1m,3m [--rounds 5] [--modes default,full,background] [--writers alloc,pooled]
- *     [--node-flags "--trace-gc"]  (sizes: 300k, 1m …)
+ *     [--node-flags "--trace-gc"] [--codec none] [--profile]  (sizes: 300k, 1m …)
+ *
+ * What the writer loses during a snapshot is split in each round's line: its operations per ms
+ * of main-thread CPU time inside its own batches (how fast its operations ran: the write path of
+ * an open view, collections inside them, caches), and its batches' share of the main thread's
+ * CPU time (what the snapshot, the collector's tasks and the loop took between them); the
+ * process's other threads' CPU (compression, the collector's helpers) per ms of the window.
+ * `--codec none` takes the compression threads out; `--profile` prints where the main thread's
+ * time went in the first round's two windows (V8's sampling profiler, self time by function).
  *
  * Each window also counts the garbage collections in it (PerformanceObserver 'gc': the longest
  * scavenge and the longest and number of full collections, main-thread pause each), so a long

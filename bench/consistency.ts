@@ -14,7 +14,15 @@
  *  - for comparison, the stop-the-world copy (`new Map(map)`) a consistent snapshot needed before.
  *
  *   npm run bench:consistency -- --entries 1m,3m [--rounds 5] [--modes default,full,background] [--writers alloc,pooled]
- *     [--node-flags "--trace-gc"]  (sizes: 300k, 1m …)
+ *     [--node-flags "--trace-gc"] [--codec none] [--profile]  (sizes: 300k, 1m …)
+ *
+ * What the writer loses during a snapshot is split in each round's line: its operations per ms
+ * of main-thread CPU time inside its own batches (how fast its operations ran: the write path of
+ * an open view, collections inside them, caches), and its batches' share of the main thread's
+ * CPU time (what the snapshot, the collector's tasks and the loop took between them); the
+ * process's other threads' CPU (compression, the collector's helpers) per ms of the window.
+ * `--codec none` takes the compression threads out; `--profile` prints where the main thread's
+ * time went in the first round's two windows (V8's sampling profiler, self time by function).
  *
  * Each window also counts the garbage collections in it (PerformanceObserver 'gc': the longest
  * scavenge and the longest and number of full collections, main-thread pause each), so a long
@@ -23,6 +31,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import inspector from 'node:inspector';
 import os from 'node:os';
 import path from 'node:path';
 import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
@@ -57,6 +66,48 @@ const MODES: [string, Record<string, unknown>][] = (
  */
 const WRITERS = arg('--writers', 'alloc,pooled').split(',');
 for (const w of WRITERS) if (w !== 'alloc' && w !== 'pooled') throw new Error(`unknown writer ${w}`);
+/**
+ * The snapshots' codec: `none` keeps the second core all but idle (no compression threads at
+ * work), to tell what they cost the writer from what the main thread's share does.
+ */
+const CODEC = arg('--codec', 'zstd') as 'zstd' | 'lz4' | 'none';
+/** Profile the first round's windows (V8's sampling profiler) and print where the main thread's time went. */
+const PROFILE = args.includes('--profile');
+/** The main thread's profiler, through the inspector: self samples by function, the top ones. */
+const profiler = (() => {
+  let session: inspector.Session | null = null;
+  const post = (method: string, params?: object): Promise<unknown> =>
+    new Promise((resolve, reject) => session!.post(method, params ?? {}, (err, r) => (err ? reject(err) : resolve(r))));
+  return {
+    async start(): Promise<void> {
+      if (!session) {
+        session = new inspector.Session();
+        session.connect();
+        await post('Profiler.enable');
+        await post('Profiler.setSamplingInterval', { interval: 200 });
+      }
+      await post('Profiler.start');
+    },
+    async stop(): Promise<string> {
+      const { profile } = (await post('Profiler.stop')) as {
+        profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]; samples: number[] };
+      };
+      const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+      const counts = new Map<string, number>();
+      for (const id of profile.samples) {
+        const f = byId.get(id)!;
+        const name = `${f.functionName || '(anonymous)'} ${f.url ? `${path.basename(f.url)}:${f.lineNumber + 1}` : ''}`.trim();
+        counts.set(name, (counts.get(name) ?? 0) + 1);
+      }
+      const total = profile.samples.length;
+      return [...counts]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 25)
+        .map(([name, c]) => `    ${((c / total) * 100).toFixed(1).padStart(5)}%  ${name}\n`)
+        .join('');
+    },
+  };
+})();
 /** A (mode, writer) pair's name in the results. */
 const label = (mode: string, writer: string): string => (writer === 'alloc' ? mode : `${mode}, ${writer} writer`);
 
@@ -73,7 +124,24 @@ const mb = (b: number): string => (b / 1024 ** 2).toFixed(0);
  * which a loaded machine does not change the way it changes wall-clock rates.
  */
 const tick = 1000 / 100; // USER_HZ
-const mainCpuMs = (): number => {
+/**
+ * CPU time (ms) of the calling thread, to the nanosecond (/proc/thread-self/schedstat; NaN where
+ * there is none): read around each of the writer's batches, cheap enough for that (one pread).
+ */
+const schedFd = ((): number => {
+  try {
+    return fs.openSync('/proc/thread-self/schedstat', 'r');
+  } catch {
+    return -1;
+  }
+})();
+const schedBuf = Buffer.alloc(128);
+const threadCpuMs = (): number => {
+  if (schedFd < 0) return Number.NaN;
+  const n = fs.readSync(schedFd, schedBuf, 0, schedBuf.length, 0);
+  return Number(schedBuf.toString('latin1', 0, n).split(' ')[0]) / 1e6;
+};
+const tickCpuMs = (): number => {
   try {
     const f = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
     const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
@@ -82,6 +150,7 @@ const mainCpuMs = (): number => {
     return Number.NaN;
   }
 };
+const mainCpuMs = (): number => (schedFd >= 0 ? threadCpuMs() : tickCpuMs());
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Collections in one window: the longest scavenge, the full collections (count, longest), all their time (ms). */
@@ -212,15 +281,28 @@ async function child(n: number): Promise<Record<string, number>> {
   // mean much). What a snapshot *causes* is the difference: the writer's own allocations cause
   // collections of the big heap, with pauses of their own, snapshot or not.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'snapstream-consistency-'));
-  const store = await DirectorySnapshotStore.at(dir, { retention: { maxSnapshots: 2 } });
+  const store = await DirectorySnapshotStore.at(dir, { retention: { maxSnapshots: 2 }, write: { codec: CODEC } });
   await store.create([{ key: 'warm', value: 'up' }], { index: 0 }); // starts the workers
   const BATCH = 2_000;
-  const writer = (until: () => boolean): Promise<number> =>
+  /** The writer's operations, and the time spent in its batches (ms: where its own operations ran). */
+  interface Written {
+    ops: number;
+    busyMs: number;
+    /** Main-thread CPU time in the batches (ms). */
+    busyCpuMs: number;
+  }
+  const writer = (until: () => boolean): Promise<Written> =>
     new Promise((resolve) => {
       let ops = 0;
+      let busyMs = 0;
+      let busyCpuMs = 0;
       const turn = (): void => {
-        if (until()) return resolve(ops);
+        if (until()) return resolve({ ops, busyMs, busyCpuMs });
+        const c = threadCpuMs();
+        const t = performance.now();
         for (let i = 0; i < BATCH; i++) op(i);
+        busyMs += performance.now() - t;
+        busyCpuMs += threadCpuMs() - c;
         ops += BATCH;
         setImmediate(turn);
       };
@@ -231,6 +313,19 @@ async function child(n: number): Promise<Record<string, number>> {
     ms: number;
     /** Writer ops per ms of the main thread's CPU time. */
     perCpu: number;
+    /**
+     * Writer ops per ms spent in its own batches (collections inside them included): how fast its
+     * operations ran, whatever else had the main thread between them.
+     */
+    perBusy: number;
+    /** The share of the window's wall time spent in the writer's batches (rate = perBusy × busyShare). */
+    busyShare: number;
+    /** Writer ops per ms of main-thread CPU in its batches (what load does not blur). */
+    perBusyCpu: number;
+    /** The share of the main thread's CPU time in the writer's batches (perCpu = perBusyCpu × busyCpuShare). */
+    busyCpuShare: number;
+    /** CPU time of the process's other threads (compression, the collector's helpers, libuv) per ms of the window. */
+    others: number;
     max: number;
     p99: number;
     rate: number;
@@ -241,16 +336,18 @@ async function child(n: number): Promise<Record<string, number>> {
     let done = false;
     const s = performance.now();
     const c = mainCpuMs();
+    const pc = process.cpuUsage();
     h.enable();
     const creating = store.create(mapSource(map, { index }), undefined, options);
     const during = writer(() => done);
     await creating.finally(() => (done = true));
     const ms = performance.now() - s;
-    const ops = await during;
+    const { ops, busyMs, busyCpuMs } = await during;
     h.disable();
     const cpu = mainCpuMs() - c;
+    const p = process.cpuUsage(pc);
     const gc = await collectionsIn(s, s + ms);
-    return { gc, ms, perCpu: ops / cpu, max: h.max / 1e6, p99: h.percentile(99) / 1e6, rate: ops / (ms / 1000) };
+    return { gc, ms, perCpu: ops / cpu, perBusy: ops / busyMs, busyShare: busyMs / ms, perBusyCpu: ops / busyCpuMs, busyCpuShare: busyCpuMs / cpu, others: ((p.user + p.system) / 1000 - cpu) / ms, max: h.max / 1e6, p99: h.percentile(99) / 1e6, rate: ops / (ms / 1000) };
   };
   const alone = async (ms: number): Promise<Window> => {
     collect();
@@ -258,12 +355,14 @@ async function child(n: number): Promise<Record<string, number>> {
     h.enable();
     const s = performance.now();
     const c = mainCpuMs();
-    const ops = await writer(() => performance.now() - s >= ms);
+    const pc = process.cpuUsage();
+    const { ops, busyMs, busyCpuMs } = await writer(() => performance.now() - s >= ms);
     const took = performance.now() - s;
     const cpu = mainCpuMs() - c;
+    const p = process.cpuUsage(pc);
     h.disable();
     const gc = await collectionsIn(s, s + took);
-    return { gc, ms: took, perCpu: ops / cpu, max: h.max / 1e6, p99: h.percentile(99) / 1e6, rate: ops / (took / 1000) };
+    return { gc, ms: took, perCpu: ops / cpu, perBusy: ops / busyMs, busyShare: busyMs / took, perBusyCpu: ops / busyCpuMs, busyCpuShare: busyCpuMs / cpu, others: ((p.user + p.system) / 1000 - cpu) / took, max: h.max / 1e6, p99: h.percentile(99) / 1e6, rate: ops / (took / 1000) };
   };
   let index = 1;
   for (const [writerKind, [mode0, options]] of WRITERS.flatMap((w) => MODES.map((m) => [w, m] as const))) {
@@ -276,13 +375,23 @@ async function child(n: number): Promise<Record<string, number>> {
     out[`${mode}.idleMs`] = performance.now() - s0;
     const rounds: { w: Window; a: Window }[] = [];
     for (let r = 0; r < ROUNDS; r++) {
+      // --profile: where the main thread's time goes in the first round's two windows.
+      const profiling = PROFILE && r === 0;
+      if (profiling) await profiler.start();
       const w = await withSnapshot(options, index++);
+      if (profiling) process.stderr.write(`  ${mode}, snapshot window: main-thread samples by function\n${await profiler.stop()}`);
+      if (profiling) await profiler.start();
       const a = await alone(w.ms);
+      if (profiling) process.stderr.write(`  ${mode}, writer alone: main-thread samples by function\n${await profiler.stop()}`);
       rounds.push({ w, a });
       process.stderr.write(
         `  ${n / 1e6}M ${mode} round ${r + 1}: idle snapshot ${out[`${mode}.idleMs`]!.toFixed(0)} ms, snapshot ${w.ms.toFixed(0)} ms, pause ${w.max.toFixed(1)} (p99 ${w.p99.toFixed(1)}) vs alone ${a.max.toFixed(1)} (p99 ${a.p99.toFixed(1)}) ms, writer ${(w.rate / 1e3).toFixed(0)} vs ${(a.rate / 1e3).toFixed(0)} k ops/s (${((w.rate / a.rate) * 100).toFixed(0)}%; per ms of main-thread CPU ${((w.perCpu / a.perCpu) * 100).toFixed(0)}%), ` +
           `collections during / alone: longest scavenge ${w.gc.minorMax.toFixed(1)} / ${a.gc.minorMax.toFixed(1)} ms, full ${w.gc.majors} / ${a.gc.majors} (longest ${w.gc.majorMax.toFixed(1)} / ${a.gc.majorMax.toFixed(1)} ms), ` +
-          `all ${w.gc.totalMs.toFixed(0)} / ${a.gc.totalMs.toFixed(0)} ms, load ${os.loadavg()[0]!.toFixed(1)}\n`,
+          `all ${w.gc.totalMs.toFixed(0)} / ${a.gc.totalMs.toFixed(0)} ms, ` +
+          `writer's own ops per ms of its batches ${((w.perBusy / a.perBusy) * 100).toFixed(0)}% (per CPU ms ${((w.perBusyCpu / a.perBusyCpu) * 100).toFixed(0)}%), ` +
+          `time in its batches ${(w.busyShare * 100).toFixed(0)}% / ${(a.busyShare * 100).toFixed(0)}% (of main-thread CPU ${(w.busyCpuShare * 100).toFixed(0)}% / ${(a.busyCpuShare * 100).toFixed(0)}%), ` +
+          `other threads ${(w.others * 100).toFixed(0)}% / ${(a.others * 100).toFixed(0)}% of a core, ` +
+          `load ${os.loadavg()[0]!.toFixed(1)}\n`,
       );
     }
     const m = (f: (x: { w: Window; a: Window }) => number): number => median(rounds.map(f));
@@ -296,6 +405,9 @@ async function child(n: number): Promise<Record<string, number>> {
     out[`${mode}.writerAlone`] = m((x) => x.a.rate);
     out[`${mode}.writerRatio`] = m((x) => x.w.rate / x.a.rate);
     out[`${mode}.writerCpuRatio`] = m((x) => x.w.perCpu / x.a.perCpu);
+    out[`${mode}.writerOwnRatio`] = m((x) => x.w.perBusyCpu / x.a.perBusyCpu);
+    out[`${mode}.busyShare`] = m((x) => x.w.busyCpuShare);
+    out[`${mode}.busyShareAlone`] = m((x) => x.a.busyCpuShare);
     out[`${mode}.gcMaxMs`] = m((x) => Math.max(x.w.gc.minorMax, x.w.gc.majorMax));
     out[`${mode}.gcMaxAloneMs`] = m((x) => Math.max(x.a.gc.minorMax, x.a.gc.majorMax));
     out[`${mode}.majors`] = m((x) => x.w.gc.majors);
@@ -335,12 +447,12 @@ if (args[0] === '--child') {
     '|---|---|---|---|---|---|',
   ];
   const pauses = [
-    '| entries | store.create | snapshot wall: idle process / with the writer | longest pause: during the snapshot / writer alone / added (per M) | p99: during / alone | longest collection: during / alone (full collections) | writer during / alone | writer ops per main-thread CPU ms, during / alone | first snapshot: pause during / alone, writer |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| entries | store.create | snapshot wall: idle process / with the writer | longest pause: during the snapshot / writer alone / added (per M) | p99: during / alone | longest collection: during / alone (full collections) | writer during / alone | writer ops per main-thread CPU ms, during / alone | writer ops per main-thread CPU ms in its batches, during ÷ alone; the batches\' share of main-thread CPU, during / alone | first snapshot: pause during / alone, writer |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const s of sizes) {
     const n = parseCount(s);
-    const r = spawnSync(process.execPath, ['--max-old-space-size=4096', ...nodeFlags, here, '--child', String(n), '--rounds', String(ROUNDS), '--modes', MODES.map(([m]) => m).join(','), '--writers', WRITERS.join(',')], {
+    const r = spawnSync(process.execPath, ['--max-old-space-size=4096', ...nodeFlags, here, '--child', String(n), '--rounds', String(ROUNDS), '--modes', MODES.map(([m]) => m).join(','), '--writers', WRITERS.join(','), '--codec', CODEC, ...(PROFILE ? ['--profile'] : [])], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -363,6 +475,7 @@ if (args[0] === '--child') {
           `| ${g('gcMaxMs').toFixed(1)} / ${g('gcMaxAloneMs').toFixed(1)} ms (${g('majors')} / ${g('majorsAlone')}) ` +
           `| ${(g('writerDuring') / 1e3).toFixed(0)} / ${(g('writerAlone') / 1e3).toFixed(0)} k ops/s (${(g('writerRatio') * 100).toFixed(0)}%) ` +
           `| ${(g('writerCpuRatio') * 100).toFixed(0)}% ` +
+          `| ${(g('writerOwnRatio') * 100).toFixed(0)}%; ${(g('busyShare') * 100).toFixed(0)}% / ${(g('busyShareAlone') * 100).toFixed(0)}% ` +
           `| ${g('first.maxPauseMs').toFixed(1)} / ${g('first.maxPauseAloneMs').toFixed(1)} ms, ${(g('first.writerRatio') * 100).toFixed(0)}% |`,
       );
     }

@@ -8,7 +8,9 @@
  * of the main thread while the application is busy: each turn the application used earns the
  * snapshot `share / (1 - share)` of that time to work (a token bucket, at most one slice), and
  * a turn the application left idle (shorter than {@link IDLE_TURN_MS}) gives a whole slice, so a
- * snapshot of an idle process is not slowed.
+ * snapshot of an idle process is not slowed. While the application is busy, what the snapshot
+ * used beyond its allowance is paid back before it works again: a slice's overrun (the clock is
+ * read only every {@link CHECK_EVERY} entries) and its pipeline's own work between the slices.
  */
 import { setImmediate as immediate } from 'node:timers/promises';
 import { InvalidArgumentError } from '../errors.js';
@@ -70,8 +72,15 @@ export class Pacer {
   readonly sliceMs: number;
   readonly share: number;
   private deadline: number;
-  /** Work time earned from the application's busy turns (ms), at most a slice. */
+  /**
+   * Work time earned from the application's busy turns (ms), at most a slice; below zero, what
+   * the snapshot used beyond its allowance and pays back first (docs/CONSISTENCY.md, "Paid back").
+   */
   private tokens = 0;
+  /** When the current slice's time ran out: its overrun is measured from here. */
+  private sliceEnd = 0;
+  /** {@link Pacer.ownMs} when it was last charged. */
+  private ownCharged = 0;
   /** Turns the pacer yielded (for tests and diagnostics). */
   yields = 0;
   /**
@@ -98,6 +107,7 @@ export class Pacer {
     this.sliceMs = p.sliceMs;
     this.share = p.share;
     this.deadline = this.now() + this.sliceMs;
+    this.sliceEnd = this.deadline;
   }
 
   /** True when the current slice is used up. */
@@ -108,13 +118,23 @@ export class Pacer {
   /** Yields to the event loop until the snapshot may work again, then starts a new slice. */
   async yield(): Promise<void> {
     let work = this.sliceMs;
+    // The slice's overrun: the clock is read only every CHECK_EVERY entries, so a slice ends
+    // late by up to that many entries' work (a large share of a short slice). At most a slice
+    // counts: a source that stopped for backpressure resumes past its deadline without working.
+    const over = Math.min(this.sliceMs, Math.max(0, this.now() - this.sliceEnd));
+    // And the pipeline's own work since the last charge (in the turns before this slice): charged
+    // here, once a slice, so that turns holding more of it than they earn cannot stall the snapshot.
+    const ownNow = this.ownMs?.() ?? 0;
+    this.tokens -= over + (ownNow - this.ownCharged);
+    this.ownCharged = ownNow;
     for (;;) {
       const before = this.now();
       const ownBefore = this.ownMs?.() ?? 0;
       await this.turn();
       this.yields++;
       // The snapshot's own deliveries in the turn (frames handed on, written) are not the application's.
-      const other = this.now() - before - ((this.ownMs?.() ?? 0) - ownBefore);
+      const own = (this.ownMs?.() ?? 0) - ownBefore;
+      const other = this.now() - before - own;
       this.recent = ((this.recent << 1) | (other >= IDLE_TURN_MS ? 1 : 0)) & 0xff;
       const busy = bitCount(this.recent) >= BUSY_TURNS;
       if (busy !== this.busy) {
@@ -122,18 +142,23 @@ export class Pacer {
         this.onBusy?.(busy);
       }
       if (this.share >= 1 || !busy) {
+        // Nothing to pay back while the application leaves the main thread idle.
+        this.tokens = 0;
         work = this.sliceMs;
         break;
       }
-      // The application was busy: work in proportion to its time, waiting turns to earn a usable slice.
+      // The application was busy: work in proportion to its time, waiting turns to earn a whole
+      // slice (fewer, longer slices: each one costs the application's caches and the pipeline's
+      // wake-up, whatever its length; at most DEFAULT_SLICE_MS, for slices of Infinity).
       this.tokens = Math.min(this.sliceMs, this.tokens + (other * this.share) / (1 - this.share));
-      if (this.tokens >= Math.min(this.sliceMs, 0.5)) {
+      if (this.tokens >= Math.min(this.sliceMs, DEFAULT_SLICE_MS)) {
         work = this.tokens;
+        this.tokens = 0;
         break;
       }
     }
-    this.tokens = 0;
     this.deadline = this.now() + work;
+    this.sliceEnd = this.deadline;
   }
 }
 

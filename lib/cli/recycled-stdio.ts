@@ -13,8 +13,9 @@
  * Output goes to the descriptor with synchronous writes, as Node's own stdout does for files.
  */
 import fs from 'node:fs';
-import { Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import tty from 'node:tty';
+import { FdReader } from './fd-reader.js';
 
 /** Bytes per read of the input. */
 export const RECYCLED_READ_SIZE = 256 * 1024;
@@ -75,26 +76,10 @@ export class ReadRing {
   }
 }
 
-/** A regular file on fd `fd` read from its current offset into the ring's buffers. */
-export class RingReader extends Readable {
-  bytes = 0;
-
-  constructor(
-    private readonly fd: number,
-    private readonly ring: ReadRing,
-  ) {
-    super({ highWaterMark: RECYCLED_READ_SIZE });
-  }
-
-  override _read(): void {
-    const { buf } = this.ring.next();
-    // No position: from where the descriptor's offset stands, as `cat` reads.
-    fs.read(this.fd, buf, 0, buf.length, null, (err, n) => {
-      if (err) return this.destroy(err);
-      if (n === 0) return void this.push(null);
-      this.bytes += n;
-      this.push(n === buf.length ? buf : buf.subarray(0, n));
-    });
+/** A regular file on fd `fd` read from its current offset into the ring's buffers (synchronous reads: lib/cli/fd-reader.ts). */
+export class RingReader extends FdReader {
+  constructor(fd: number, ring: ReadRing) {
+    super(fd, () => ring.next().buf, RECYCLED_READ_SIZE);
   }
 }
 

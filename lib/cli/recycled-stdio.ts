@@ -15,6 +15,7 @@
 import fs from 'node:fs';
 import { Writable } from 'node:stream';
 import tty from 'node:tty';
+import { dropBytes } from '../streams/byte-queue.js';
 import { FdReader } from './fd-reader.js';
 
 /** Bytes per read of the input. */
@@ -83,9 +84,18 @@ export class RingReader extends FdReader {
   }
 }
 
-/** Writes every chunk to fd `fd` synchronously, then tells the ring. */
+/**
+ * Output gathered into one `writev` before it is written: the Decompressor passes a stored frame
+ * on as views of its blocks (at most 128 KiB each), a system call apiece otherwise.
+ */
+export const WRITE_BATCH = 256 * 1024;
+
+/** Writes the chunks to fd `fd` synchronously, {@link WRITE_BATCH} bytes or more at a time, then tells the ring. */
 export class FdWriter extends Writable {
+  /** Bytes written so far. */
   bytes = 0;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
 
   constructor(
     private readonly fd: number,
@@ -95,14 +105,29 @@ export class FdWriter extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    callback(this.pendingBytes >= WRITE_BATCH ? this.flush() : null);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    callback(this.flush());
+  }
+
+  private flush(): Error | null {
+    const chunks = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
     try {
-      let at = 0;
-      while (at < chunk.length) at += fs.writeSync(this.fd, chunk, at, chunk.length - at);
+      // writev may write less than asked (a signal, a nearly full disk): go on where it stopped.
+      for (let left = chunks; left.length > 0; ) left = dropBytes(left, fs.writevSync(this.fd, left));
     } catch (err) {
-      return callback(err as Error);
+      return err as Error;
     }
-    this.bytes += chunk.length;
-    this.ring.written(chunk);
-    callback();
+    for (const c of chunks) {
+      this.bytes += c.length;
+      this.ring.written(c);
+    }
+    return null;
   }
 }

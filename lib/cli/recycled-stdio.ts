@@ -10,7 +10,8 @@
  * view of it is written. A buffer no later view vouches for (compressed frames come out in
  * memory of their own) is never reused: the reader then reads into fresh memory, as before.
  *
- * Output goes to the descriptor with synchronous writes, as Node's own stdout does for files.
+ * Input is read and output written with synchronous calls on this thread, as Node's own stdout
+ * writes to files; output is gathered into `writev` calls of 256 KiB or more.
  */
 import fs from 'node:fs';
 import { Writable } from 'node:stream';

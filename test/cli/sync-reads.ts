@@ -63,3 +63,30 @@ t.test('the ring reader: a read gives its bytes at once, on this thread', async 
   t.equal(calls, 0, 'no fs.read');
   t.ok(fs.readFileSync(path.join(dir, 'out')).equals(data), 'the file');
 });
+
+t.test("a file on a filter's stdin: read on this thread, from where its offset stands", async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const { root } = await import('../fixtures/built-dist.js');
+  const dir = t.testdir();
+  const data = randomBytesSeeded(3 * 1024 * 1024 + 7, seed + 2);
+  fs.writeFileSync(path.join(dir, 'in'), data);
+  // Counts fs.read calls while stdinStream() is read to its end; prints the count and a digest of the bytes.
+  const probe = `
+    import fs from 'node:fs';
+    import { createHash } from 'node:crypto';
+    const { stdinStream } = await import(${JSON.stringify(path.join(root, 'dist', 'cli', 'commands', 'filters.js'))});
+    const read = fs.read;
+    let calls = 0;
+    fs.read = (...a) => (calls++, read(...a));
+    const hash = createHash('sha256');
+    for await (const c of stdinStream()) hash.update(c);
+    process.stdout.write(JSON.stringify({ calls, sha: hash.digest('hex') }));`;
+  const r = spawnSync('bash', ['-c', `{ dd bs=7 count=1 of=/dev/null status=none; "${process.execPath}" --input-type=module -e "$PROBE"; } < ${path.join(dir, 'in')}`], {
+    encoding: 'utf8',
+    env: { ...process.env, PROBE: probe },
+    timeout: 60_000,
+  });
+  t.equal(r.status, 0, r.stderr);
+  const { createHash } = await import('node:crypto');
+  t.same(JSON.parse(r.stdout), { calls: 0, sha: createHash('sha256').update(data.subarray(7)).digest('hex') }, 'no fs.read; the bytes after the 7 read before');
+});

@@ -115,6 +115,12 @@ export class FdWriter extends Writable {
     callback(this.flush());
   }
 
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    // A stage failed: what came through before it is written, as it was before writes were gathered.
+    if (err && this.pending.length > 0) this.flush();
+    callback(err);
+  }
+
   private flush(): Error | null {
     const chunks = this.pending;
     this.pending = [];

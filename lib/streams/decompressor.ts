@@ -96,7 +96,7 @@ export class Decompressor extends OrderedTransform<Output> {
     super(options, Math.max(2, defaultPoolSize()));
     this.leases = leasesOf(options);
     // Block mode reads a snapshot's compressed blocks: load their decoders while its file opens.
-    if (this.blockMode) void codecs();
+    if (this.blockMode) codecs().catch(() => {}); // a failure to load fails the first frame instead
   }
 
   override _transform(chunk: Buffer | FrameInput, _encoding: BufferEncoding, callback: TransformCallback): void {

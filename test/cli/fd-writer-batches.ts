@@ -47,3 +47,18 @@ t.test('views of 128 KiB and odd sizes: few system calls, the exact bytes', asyn
   t.ok(calls.length <= Math.ceil(data.length / WRITE_BATCH), `${calls.length} writev calls for ${views.length} chunks`);
   t.same(calls, [2, 3, 3], 'each call gathers chunks until 256 KiB, the rest at the end');
 });
+
+t.test('a stage that fails: what came through before it is still written', async (t) => {
+  const file = path.join(t.testdir(), 'out');
+  const fd = fs.openSync(file, 'w');
+  t.teardown(() => fs.closeSync(fd));
+  const writer = new FdWriter(fd, new ReadRing());
+  const failing = new Readable({ read() {} });
+  const done = pipeline(failing, writer);
+  failing.push(Buffer.from('first '));
+  failing.push(Buffer.from('second'));
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  failing.destroy(Object.assign(new Error('damaged frame'), { code: 'SNAP_ERR_FORMAT' }));
+  await t.rejects(done, { code: 'SNAP_ERR_FORMAT' });
+  t.equal(fs.readFileSync(file, 'utf8'), 'first second');
+});

@@ -10,11 +10,14 @@
  * view of it is written. A buffer no later view vouches for (compressed frames come out in
  * memory of their own) is never reused: the reader then reads into fresh memory, as before.
  *
- * Output goes to the descriptor with synchronous writes, as Node's own stdout does for files.
+ * Input is read and output written with synchronous calls on this thread, as Node's own stdout
+ * writes to files; output is gathered into `writev` calls of 256 KiB or more.
  */
 import fs from 'node:fs';
-import { Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import tty from 'node:tty';
+import { dropBytes } from '../streams/byte-queue.js';
+import { FdReader } from './fd-reader.js';
 
 /** Bytes per read of the input. */
 export const RECYCLED_READ_SIZE = 256 * 1024;
@@ -75,32 +78,25 @@ export class ReadRing {
   }
 }
 
-/** A regular file on fd `fd` read from its current offset into the ring's buffers. */
-export class RingReader extends Readable {
-  bytes = 0;
-
-  constructor(
-    private readonly fd: number,
-    private readonly ring: ReadRing,
-  ) {
-    super({ highWaterMark: RECYCLED_READ_SIZE });
-  }
-
-  override _read(): void {
-    const { buf } = this.ring.next();
-    // No position: from where the descriptor's offset stands, as `cat` reads.
-    fs.read(this.fd, buf, 0, buf.length, null, (err, n) => {
-      if (err) return this.destroy(err);
-      if (n === 0) return void this.push(null);
-      this.bytes += n;
-      this.push(n === buf.length ? buf : buf.subarray(0, n));
-    });
+/** A regular file on fd `fd` read from its current offset into the ring's buffers (synchronous reads: lib/cli/fd-reader.ts). */
+export class RingReader extends FdReader {
+  constructor(fd: number, ring: ReadRing) {
+    super(fd, () => ring.next().buf, RECYCLED_READ_SIZE);
   }
 }
 
-/** Writes every chunk to fd `fd` synchronously, then tells the ring. */
+/**
+ * Output gathered into one `writev` before it is written: the Decompressor passes a stored frame
+ * on as views of its blocks (at most 128 KiB each), a system call apiece otherwise.
+ */
+export const WRITE_BATCH = 256 * 1024;
+
+/** Writes the chunks to fd `fd` synchronously, {@link WRITE_BATCH} bytes or more at a time, then tells the ring. */
 export class FdWriter extends Writable {
+  /** Bytes written so far. */
   bytes = 0;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
 
   constructor(
     private readonly fd: number,
@@ -110,14 +106,35 @@ export class FdWriter extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    callback(this.pendingBytes >= WRITE_BATCH ? this.flush() : null);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    callback(this.flush());
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    // A stage failed: what came through before it is written, as it was before writes were gathered.
+    if (err && this.pending.length > 0) this.flush();
+    callback(err);
+  }
+
+  private flush(): Error | null {
+    const chunks = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
     try {
-      let at = 0;
-      while (at < chunk.length) at += fs.writeSync(this.fd, chunk, at, chunk.length - at);
+      // writev may write less than asked (a signal, a nearly full disk): go on where it stopped.
+      for (let left = chunks; left.length > 0; ) left = dropBytes(left, fs.writevSync(this.fd, left));
     } catch (err) {
-      return callback(err as Error);
+      return err as Error;
     }
-    this.bytes += chunk.length;
-    this.ring.written(chunk);
-    callback();
+    for (const c of chunks) {
+      this.bytes += c.length;
+      this.ring.written(c);
+    }
+    return null;
   }
 }

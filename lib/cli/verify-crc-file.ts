@@ -4,7 +4,8 @@
  * in the cache. A stream (fs.createReadStream → CrcVerifier) reads into a fresh 1 MiB buffer per
  * read, which the kernel fills on another thread and the CRC then reads back from memory: about
  * half the CPU time here, where CRC32 reads bytes still in the cache (docs/BENCHMARKS.md, "Data
- * that does not compress", gives the figures).
+ * that does not compress", gives the figures). The reads are synchronous, on this thread, as the
+ * stock tools read: no round trip through libuv's thread pool per read.
  */
 import fs from 'node:fs';
 import { wrapIoError } from '../errors.js';
@@ -14,6 +15,9 @@ import { trailerError } from '../streams/crc-verifier.js';
 
 /** Bytes per read: small enough to stay in a core's cache between the read and the CRC. */
 export const VERIFY_READ_SIZE = 256 * 1024;
+
+/** Bytes read between two turns of the event loop. */
+const YIELD_BYTES = 16 * 1024 * 1024;
 
 /** What {@link verifyCrcFile} checked. */
 export interface CrcFileResult {
@@ -37,10 +41,15 @@ export async function verifyCrcFile(file: string, onBytes?: (bytes: number) => v
     let bytes = 0;
     // The last bytes read, which may be the trailer: hashed only once more bytes follow them.
     let held = Buffer.alloc(0);
-    for (;;) {
-      const n = await new Promise<number>((resolve, reject) =>
-        fs.read(fd, buf, 0, buf.length, bytes, (err, n) => (err ? reject(wrapIoError(err, `reading ${file}`)) : resolve(n))),
-      );
+    for (let sinceYield = 0; ; ) {
+      // Synchronous reads on this thread: a read on libuv's pool costs two thread wake-ups,
+      // which on this VM take longer than reading and hashing 256 KiB (docs/BENCHMARKS.md).
+      let n: number;
+      try {
+        n = fs.readSync(fd, buf, 0, buf.length, bytes);
+      } catch (err) {
+        throw wrapIoError(err, `reading ${file}`);
+      }
       if (n === 0) break;
       bytes += n;
       onBytes?.(bytes);
@@ -56,6 +65,11 @@ export async function verifyCrcFile(file: string, onBytes?: (bytes: number) => v
         crc = crc32(joined.subarray(0, excess), crc);
         length += excess;
         held = joined.subarray(excess);
+      }
+      // Now and then, let timers (the progress line) and signal handlers run.
+      if ((sinceYield += n) >= YIELD_BYTES) {
+        sinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
     const err = trailerError(held, length, crc);

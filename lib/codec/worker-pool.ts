@@ -4,7 +4,7 @@
  * created lazily so importing snapstream costs nothing.
  */
 import { Worker } from 'node:worker_threads';
-import os from 'node:os';
+import { defaultPoolSize } from './pool-size.js';
 import type { WorkerReady, WorkerReply, WorkerRequest } from './worker-messages.js';
 
 export interface FrameResult {
@@ -346,9 +346,6 @@ export function withoutOptions(execArgv: readonly string[], refused: readonly st
   return out;
 }
 
-function defaultPoolSize(): number {
-  return Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 8));
-}
 
 let shared: WorkerPool | null = null;
 

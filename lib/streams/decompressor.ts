@@ -11,14 +11,13 @@
  * (`{ frame, rawLength, crc? }` plus any fields, which are passed on), `{ data, ...fields }` out.
  */
 import type { TransformCallback } from 'node:stream';
-import { decompressFrame, workersStarted, type FramePlacement } from '../codec/block-codec.js';
-import { decodeLz4Frame } from '../codec/lz4-block-decoder.js';
+import type { FramePlacement } from '../codec/block-codec.js';
 import { checkFrameBound } from '../codec/frame-bound.js';
 import { FrameWalker, parseFrameHeader, type FrameHeader } from '../codec/frame-format.js';
 import { Lz4FrameDecoder } from '../codec/lz4-frame-decoder.js';
 import { takeStoredContent } from '../codec/stored-frame-content.js';
 import type { StreamingFrameDecoder } from '../codec/streaming-frame-decoder.js';
-import { sharedPool } from '../codec/worker-pool.js';
+import { defaultPoolSize } from '../codec/pool-size.js';
 import { ZstdStreamDecoder } from '../codec/zstd-stream-decoder.js';
 import { ChecksumError, FormatError, InvalidArgumentError, LimitError, TruncatedError } from '../errors.js';
 import { crc32 } from '../format/crc32.js';
@@ -32,6 +31,19 @@ export const WHOLE_FRAME_LIMIT = 16 * 1024 * 1024;
 /** Upper bound on a block's declared size in block mode. */
 export const MAX_RAW_BLOCK = 256 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
+
+type Codecs = [typeof import('../codec/block-codec.js'), typeof import('../codec/lz4-block-decoder.js')];
+let codecModules: Promise<Codecs> | null = null;
+
+/**
+ * The decoders of compressed frames (and the worker pool), loaded when first needed: frames of
+ * stored blocks need none of them, and a fresh process (the CLI's `decompress`) pays for every
+ * module it loads (docs/BENCHMARKS.md, "Data that does not compress", session 9).
+ */
+function codecs(): Promise<Codecs> {
+  codecModules ??= Promise.all([import('../codec/block-codec.js'), import('../codec/lz4-block-decoder.js')]);
+  return codecModules;
+}
 
 /** Options of {@link Decompressor} (and {@link createDecompressor}). */
 export interface DecompressorOptions extends StageOptions {
@@ -81,8 +93,10 @@ export class Decompressor extends OrderedTransform<Output> {
   constructor(options: DecompressorOptions = {}) {
     // One block per worker: with more, the decompressed blocks outrun V8's collections of them
     // and peak memory grows for no speed (docs/BENCHMARKS.md, "Figures behind choices in the code").
-    super(options, Math.max(2, sharedPool().size));
+    super(options, Math.max(2, defaultPoolSize()));
     this.leases = leasesOf(options);
+    // Block mode reads a snapshot's compressed blocks: load their decoders while its file opens.
+    if (this.blockMode) codecs().catch(() => {}); // a failure to load fails the first frame instead
   }
 
   override _transform(chunk: Buffer | FrameInput, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -129,7 +143,9 @@ export class Decompressor extends OrderedTransform<Output> {
     this.results.whenEmpty(() => {
       if (this.hereWorkers === 0) return callback();
       // Not done until the codec is known to run here (block-codec.ts, workersStarted).
-      workersStarted(this.hereWorkers).then(() => callback(), callback);
+      codecs()
+        .then(([{ workersStarted }]) => workersStarted(this.hereWorkers))
+        .then(() => callback(), callback);
     });
   }
 
@@ -170,14 +186,16 @@ export class Decompressor extends OrderedTransform<Output> {
     }
     this.offset += frame.length;
     const placement = this.leases ? readerPlacement(rawLength, fields.entries) : {};
+    const kind = header.kind;
+    const takenOver = this.leases?.takeOver(frame) === true;
     this.results.add(
-      decompressFrame(header.kind, frame, rawLength, this.leases?.takeOver(frame) === true, at, true, placement).then((r) => {
+      codecs().then(([{ decompressFrame }]) => decompressFrame(kind, frame, rawLength, takenOver, at, true, placement)).then((r) => {
         if (crc !== undefined && r.crc !== crc) {
           throw new ChecksumError(`frame at byte ${at} fails its CRC32`, { offset: at, expected: crc, actual: r.crc });
         }
         // Emitted blocks are the consumer's; only inside readSnapshot is one lent, for its decoder to give back.
         if (this.leases && r.recyclable === true) this.leases.lend(r.data);
-        if (r.here === true) this.hereWorkers = placement.workers ?? sharedPool().size;
+        if (r.here === true) this.hereWorkers = placement.workers ?? defaultPoolSize();
         return { data: r.data, rawLength, ...fields };
       }, (err: unknown) => {
         // A frame that failed to decompress and fails its CRC is damaged (SNAP_ERR_CHECKSUM);
@@ -248,10 +266,11 @@ export class Decompressor extends OrderedTransform<Output> {
     this.walker = null;
     // An LZ4 frame without a declared size was walked whole above: its blocks bound its size.
     // LZ4 frames come out in the pieces they are decoded in (stored blocks as views of the frame).
-    if (header.kind === 'lz4') this.results.add(decodeLz4Frame(data, header.contentSize, at));
+    const size = header.contentSize;
+    if (header.kind === 'lz4') this.results.add(codecs().then(([, { decodeLz4Frame }]) => decodeLz4Frame(data, size, at)));
     // Nothing here checks the frame's CRC (a CrcVerifier before this stage covers the bytes):
     // the worker need not hash it.
-    else this.results.add(decompressFrame('zstd', data, header.contentSize, owned, at, false).then((r) => r.data));
+    else this.results.add(codecs().then(([{ decompressFrame }]) => decompressFrame('zstd', data, size, owned, at, false)).then((r) => r.data));
   }
 
   /**

@@ -87,6 +87,11 @@ export interface SnapshotServerOptions {
   maxBaseFrames?: number;
   /** The highest protocol version to speak (1 or 2). Default 2 (delta transfers). 1 answers as a build without delta transfers does. */
   protocolVersion?: number;
+  /**
+   * Write received files with O_DIRECT where the file system allows it (ChunkedReceiver's
+   * `direct`; silently through the page cache where it does not). Default true.
+   */
+  direct?: boolean;
 }
 
 /** A transfer as the server sees it, in its events and in `onInstalled`. */
@@ -107,6 +112,8 @@ export interface TransferInfo {
   copiedBytes?: number;
   /** Frames taken from here that failed their check (damaged, or their base gone) and were fetched instead. */
   refetchedFrames?: number;
+  /** True when the file is written with O_DIRECT (the server's `direct`, where the file system allows it). */
+  direct?: boolean;
 }
 
 /** Errors the server explains to the sender in a CANCEL before dropping the connection. */
@@ -250,6 +257,7 @@ export class SnapshotServer extends EventEmitter {
         // installed here (our DONE was lost), the transfer is confirmed without sending it again.
         ...(typeof crc === 'number' ? { expect: { length: info.size, crc } } : {}),
         ...(this.options.syncEvery !== undefined ? { syncEvery: this.options.syncEvery } : {}),
+        direct: this.options.direct ?? true,
       });
       receiver.on('error', () => {});
       const ready = receiver;
@@ -258,6 +266,7 @@ export class SnapshotServer extends EventEmitter {
         ready.once('error', reject);
       });
       info.offset = receiver.offset;
+      info.direct = receiver.writesDirect;
       const limit = 60_000 + (info.size / (this.options.minRate ?? 1_000_000)) * 1000;
       overall = setTimeout(() => {
         this.emit('transfer-error', info, new TimeoutError(`transfer ${info.id} took longer than ${Math.round(limit / 1000)} s`));
@@ -384,15 +393,18 @@ export class SnapshotServer extends EventEmitter {
   }
 
   /**
-   * Takes chunks until the end frame installs the file. Each chunk is checked and its write
-   * started at once; its ACK goes out when the write completes, while later chunks are already
+   * Takes chunks until the end frame installs the file. Each chunk is checked and handed to the
+   * file sink at once; its ACK goes out when the partial holds it, while later chunks are already
    * being checked (writes, and so ACKs, stay in order; the writes completed in one turn of the
-   * event loop are acknowledged by one ACK, for the last of them). At most WRITES_AHEAD writes
-   * are pending.
+   * event loop are acknowledged by one ACK, for the last of them). At most WRITES_AHEAD chunks
+   * wait to be taken by the sink (with O_DIRECT it takes them into staging before they are in
+   * the file, and writes what is staged when no more comes: an ACK never waits on the sender).
    */
   private async receive(conn: WireConnection, receiver: ChunkedReceiver, info: TransferInfo, idle: number, indexing: Promise<BaseFrames> | null): Promise<void> {
     let nacked = -1; // the offset a NACK asked the sender to go back to
+    // ACKs waiting for their chunk to be in the partial, and chunks waiting to be taken by the sink.
     const pending: Promise<unknown>[] = [];
+    const taking: Promise<unknown>[] = [];
     let failed: unknown = null;
     const acks = new CoalescedAcks(async ({ seq, offset }) => {
       await conn.send('ACK', { seq, offset, durable: receiver.durable });
@@ -401,6 +413,7 @@ export class SnapshotServer extends EventEmitter {
     // Before a NACK or DONE: the writes under way completed and acknowledged, so the sender sees
     // the ACKs first (an ACK behind a NACK would name an offset the sender has gone back past).
     const settle = async (): Promise<void> => {
+      await receiver.flush().catch(() => {}); // a failed write is met below, through its ACK
       await Promise.all(pending);
       await acks.flush();
       if (failed) throw failed;
@@ -462,7 +475,7 @@ export class SnapshotServer extends EventEmitter {
           }
         } else frame = item.frame;
         const before = receiver.offset;
-        const { outcome, done } = unread ? copyOutcome(frame, receiver.offset) : receiver.accept(frame);
+        const { outcome, done, taken } = unread ? copyOutcome(frame, receiver.offset) : receiver.accept(frame);
         if (outcome === 'installed') {
           // The end frame: what became of it (the install, or why it failed) is met below, once
           // the writes before it are acknowledged; a connection lost meanwhile does not stop it.
@@ -477,9 +490,9 @@ export class SnapshotServer extends EventEmitter {
           await conn.send('DONE', { length: receiver.offset, crc: frame.crc32 });
           return;
         }
-        // A frame read from a base: its memory is reused once written (or refused).
+        // A frame read from a base: its memory is reused once taken by the sink (or refused).
         const copied = copy !== null ? frame.parts![0]! : null;
-        if (copied) void done.then(() => bases!.release(copied), () => bases!.release(copied));
+        if (copied) void taken.then(() => bases!.release(copied), () => bases!.release(copied));
         if (copy !== null && outcome === 'bad') {
           // A frame here whose bytes no longer match its CRC: never written, forgotten, and
           // asked of the sender instead.
@@ -513,7 +526,13 @@ export class SnapshotServer extends EventEmitter {
         const ack = done.then(() => void acks.ack(seq, offset).catch((err: unknown) => (failed ??= err))).catch((err: unknown) => (failed ??= err));
         pending.push(ack);
         void ack.finally(() => pending.splice(pending.indexOf(ack), 1));
-        if (pending.length >= (bases ? DELTA_WRITES_AHEAD : WRITES_AHEAD)) await Promise.race(pending);
+        const take = taken.then(
+          () => {},
+          () => {},
+        );
+        taking.push(take);
+        void take.finally(() => taking.splice(taking.indexOf(take), 1));
+        if (taking.length >= (bases ? DELTA_WRITES_AHEAD : WRITES_AHEAD)) await Promise.race(taking);
       }
     } finally {
       await (bases ?? (await indexing?.catch(() => null)))?.close();
@@ -605,8 +624,8 @@ function checkCopy(body: Record<string, unknown>): { seq: number; offset: number
 }
 
 /** What becomes of a COPY that is a gap (starts beyond what is here) or a repeat (all here). */
-function copyOutcome(frame: ChunkFrame, offset: number): { outcome: 'gap' | 'repeat'; done: Promise<unknown> } {
-  return { outcome: frame.offset > offset ? 'gap' : 'repeat', done: Promise.resolve() };
+function copyOutcome(frame: ChunkFrame, offset: number): { outcome: 'gap' | 'repeat'; done: Promise<unknown>; taken: Promise<unknown> } {
+  return { outcome: frame.offset > offset ? 'gap' : 'repeat', done: Promise.resolve(), taken: Promise.resolve() };
 }
 
 async function partialSize(finalPath: string): Promise<number> {

@@ -29,6 +29,8 @@ import { BASE_PROTOCOL_VERSION, MAX_OFFER_FRAMES, PROTOCOL_VERSION, type Message
 import { BaseFrames } from './base-frames.js';
 import { checkAssembledSnapshot } from './check-assembled.js';
 import { CoalescedAcks } from './coalesced-acks.js';
+import { KeptBytes } from './kept-bytes.js';
+import { dropBytes } from '../streams/byte-queue.js';
 import { CHUNK_DATA, type ChunkFrame } from '../format/chunk-frame.js';
 import { FRAME_DIGEST_BYTES } from '../format/frame-digest.js';
 import { WireConnection } from './wire-connection.js';
@@ -420,6 +422,7 @@ export class SnapshotServer extends EventEmitter {
     };
     // Delta transfer (version 2): the frames already here, indexed at the first OFFER.
     let bases: BaseFrames | null = null;
+    const kept = new KeptBytes();
     let offered = 0;
     // However many digests a peer claims, it is answered one bounded message at a time, and
     // no more frames than the announced size could hold (or MAX_OFFERED_FRAMES) are taken.
@@ -444,7 +447,7 @@ export class SnapshotServer extends EventEmitter {
               throw new LimitError(`the sender offers more than ${maxOffered} frames for ${info.size} bytes`, { expected: maxOffered, actual: offered + digests.length });
             }
             bases ??= await (indexing ?? this.indexBases(info.id));
-            receiver.beforeInstall ??= checkAssembledSnapshot;
+            receiver.beforeInstall ??= (file, length, crc) => checkAssembledSnapshot(file, length, crc, kept);
             const bits = Buffer.alloc(Math.ceil(digests.length / 8));
             digests.forEach((d, i) => {
               if (bases!.find(d)) bits[i >> 3]! |= 1 << (i & 7);
@@ -519,6 +522,8 @@ export class SnapshotServer extends EventEmitter {
         }
         nacked = -1;
         if (copy !== null && outcome === 'written') info.copiedBytes += receiver.offset - before;
+        // A delta's block headers come as chunks of their own: kept, for the last check.
+        if (bases && copy === null && outcome === 'written') kept.keep(before, dropBytes(frame.parts ?? (frame.data ? [frame.data] : []), before - frame.offset));
         const offset = receiver.offset;
         const seq = frame.seq;
         // Pending until written; its ACK goes out at the end of the turn, not waited for here (a

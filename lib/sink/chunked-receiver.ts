@@ -141,6 +141,15 @@ export class ChunkedReceiver extends Writable {
   }
 
   /**
+   * Resolves once the partial holds `offset` bytes (at once if installed); rejects if a write
+   * fails first. What a receiver acknowledges waits for this: never bytes only staged.
+   */
+  whenWritten(offset: number): Promise<void> {
+    if (this.installed || !this.sink || offset <= this.sink.written) return Promise.resolve();
+    return this.sink.whenWritten(offset);
+  }
+
+  /**
    * Writes every frame taken so far into the partial (with `direct`, bytes may wait in staging
    * for more); resolves once the partial holds `offset` bytes.
    */

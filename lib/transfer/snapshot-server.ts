@@ -528,7 +528,11 @@ export class SnapshotServer extends EventEmitter {
         const seq = frame.seq;
         // Pending until written; its ACK goes out at the end of the turn, not waited for here (a
         // turn's wait at the limit of writes ahead held the next frame back).
-        const ack = done.then(() => void acks.ack(seq, offset).catch((err: unknown) => (failed ??= err))).catch((err: unknown) => (failed ??= err));
+        // (A repeat is done at once: its ACK, naming the offset taken so far, waits for the partial to hold it.)
+        const ack = done
+          .then(() => receiver.whenWritten(offset))
+          .then(() => void acks.ack(seq, offset).catch((err: unknown) => (failed ??= err)))
+          .catch((err: unknown) => (failed ??= err));
         pending.push(ack);
         void ack.finally(() => pending.splice(pending.indexOf(ack), 1));
         const take = taken.then(

@@ -77,6 +77,23 @@ t.test('done (what is acknowledged) only once the partial holds the frame; taken
   t.ok(fs.readFileSync(file).equals(data), 'installed, byte-identical');
 });
 
+t.test('a repeat is done at once; what acknowledges it, whenWritten, waits for the partial', async (t) => {
+  const file = path.join(t.testdir(), 'snap');
+  const receiver = new ChunkedReceiver({ path: file });
+  await opened(receiver);
+  const data = randomBytes(3 * 4096 + 10);
+  const [frame] = framesOf(data, () => data.length);
+  const { taken } = receiver.accept(frame!);
+  await taken;
+  t.ok(receiver.written < receiver.offset, 'taken, still staged');
+  const repeat = receiver.accept(frame!);
+  t.equal(repeat.outcome, 'repeat');
+  await repeat.done;
+  await receiver.whenWritten(receiver.offset);
+  t.ok(fs.statSync(receiver.partialPath).size >= data.length, 'whenWritten: the partial holds it');
+  receiver.destroy();
+});
+
 t.test('as a Writable, direct and not, the same file', async (t) => {
   const seed = testSeed(t, 0x3417);
   const data = randomBytes(13 * 1024 * 1024 + 3);

@@ -23,7 +23,9 @@
  * delta of each run with the peers of both, alternating, each peer's CPU seconds (user + system,
  * every thread, from its start: Node's own start included) printed beside its wall time:
  *
- *   npm run bench:delta -- --size 256m --cases range --base /tmp/base7 --runs 3 [--rate 125000000]
+ *   npm run bench:delta -- --size 256m --cases range --base /tmp/base7 --runs 3 [--rate 125000000] [--full]
+ *
+ * (`--full`: full transfers of both builds too, alternating, beside the deltas.)
  *
  * `--dir DIR`: where the data sets and the receiver's directory live (default: the temp dir).
  */
@@ -230,27 +232,30 @@ if (baseBuild) {
     ['this build', here],
   ];
   const out: string[] = [];
+  const kinds = args.includes('--full') ? ['delta', 'full'] : ['delta'];
   for (const [name, c] of cases) {
     const today = path.join(dir, `today-${name}-${sizeText}.snap`);
     await ensure(today, c.count, c.version, Date.UTC(2026, 11, 7));
-    out.push(`| ${name} | — | disk floor | ${diskFloor(today).toFixed(2)} s (today's file copied in the kernel and fsync'd) | | | |`);
+    out.push(`| ${name} | — | disk floor | | ${diskFloor(today).toFixed(2)} s (today's file copied in the kernel and fsync'd) | | | |`);
     for (const limit of [0, ...rates]) {
       const link = limit ? `${(limit / 1e6).toFixed(0)} MB/s link` : 'loopback';
       const full = await transfer(today, yesterday, false, limit);
-      const got = new Map<string, Run[]>(builds.map(([b]) => [b, []]));
-      for (let r = 0; r < runCount; r++) {
-        for (const [b, build] of r % 2 === 0 ? builds : [...builds].reverse()) {
-          const run = await transfer(today, yesterday, true, limit, build);
-          got.get(b)!.push(run);
-          process.stderr.write(`${name} ${link} ${b}: ${run.seconds.toFixed(2)} s, CPU sender / receiver ${cpu(run)}\n`);
+      for (const kind of kinds) {
+        const got = new Map<string, Run[]>(builds.map(([b]) => [b, []]));
+        for (let r = 0; r < runCount; r++) {
+          for (const [b, build] of r % 2 === 0 ? builds : [...builds].reverse()) {
+            const run = await transfer(today, yesterday, kind === 'delta', limit, build);
+            got.get(b)!.push(run);
+            process.stderr.write(`${name} ${link} ${kind} ${b}: ${run.seconds.toFixed(2)} s, CPU sender / receiver ${cpu(run)}\n`);
+          }
         }
-      }
-      for (const [b] of builds) {
-        const xs = got.get(b)!;
-        const m = (k: 'seconds' | 'cpuSeconds' | 'receiverCpuSeconds'): number => median(xs.map((x) => x[k]));
-        out.push(
-          `| ${name} | ${link} | ${b} | ${m('seconds').toFixed(2)} s (${pct(m('seconds'), full.seconds)} of full ${full.seconds.toFixed(2)} s) | ${m('cpuSeconds').toFixed(2)} s | ${m('receiverCpuSeconds').toFixed(2)} s | ${xs.map((x) => `${x.seconds.toFixed(2)}/${x.cpuSeconds.toFixed(2)}/${x.receiverCpuSeconds.toFixed(2)}`).join(', ')} |`,
-        );
+        for (const [b] of builds) {
+          const xs = got.get(b)!;
+          const m = (k: 'seconds' | 'cpuSeconds' | 'receiverCpuSeconds' | 'receiverSystemSeconds'): number => median(xs.map((x) => x[k]));
+          out.push(
+            `| ${name} | ${link} | ${b} | ${kind} | ${m('seconds').toFixed(2)} s (${pct(m('seconds'), full.seconds)} of full ${full.seconds.toFixed(2)} s) | ${m('cpuSeconds').toFixed(2)} s | ${m('receiverCpuSeconds').toFixed(2)} s (kernel ${m('receiverSystemSeconds').toFixed(2)}) | ${xs.map((x) => `${x.seconds.toFixed(2)}/${x.cpuSeconds.toFixed(2)}/${x.receiverCpuSeconds.toFixed(2)}/${x.receiverSystemSeconds.toFixed(2)}`).join(', ')} |`,
+          );
+        }
       }
     }
   }
@@ -259,8 +264,8 @@ if (baseBuild) {
       `Delta transfer of a ${sizeText} entry snapshot, ${runCount} alternating runs per build, medians; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end.`,
       'Wall time from the sender\'s call to DONE; CPU seconds (user + system, every thread) of each peer process, Node\'s start included.',
       '',
-      '| case | link | build | delta wall time | sender CPU | receiver CPU | runs (wall / sender CPU / receiver CPU) |',
-      '|---|---|---|---|---|---|---|',
+      '| case | link | build | transfer | wall time | sender CPU | receiver CPU (its kernel time) | runs (wall / sender CPU / receiver CPU / its kernel) |',
+      '|---|---|---|---|---|---|---|---|',
       ...out,
     ].join('\n') + '\n',
   );

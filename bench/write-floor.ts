@@ -20,7 +20,13 @@
  * `--pieces 4096,2048,1024,512` instead writes synchronously (main thread) in calls of those
  * sizes (KiB), to show what the size of a write call costs the kernel.
  *
- *   npm run bench:write-floor -- [--file PATH | --size 1g] [--runs 3] [--idle 0] [--pieces K,K] [--dir DIR]
+ * `--sink` instead writes the file through snapstream's ResumableFileSink (read in 4 MiB
+ * chunks, CRC32, the sink's checkpoints every 64 MiB, fsync, rename) with and without `direct`
+ * (session 9: O_DIRECT from the sink's own staging), each followed by a read of the installed
+ * file (the verify a writeSnapshot or compressFile caller might run next), timed apart: a direct
+ * write leaves the page cache cold, so that read comes from the disk.
+ *
+ *   npm run bench:write-floor -- [--file PATH | --size 1g] [--runs 3] [--idle 0] [--pieces K,K | --sink] [--dir DIR]
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,6 +35,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import zlib from 'node:zlib';
+import { ResumableFileSink } from 'snapstream';
 import { option, parseSize } from './bench-args.js';
 import { randomBytes } from './datasets.js';
 
@@ -163,13 +170,75 @@ function synchronous(src: string, dst: string, piece: number): Promise<void> {
   return Promise.resolve();
 }
 
+/** The file through a ResumableFileSink (`direct` or not), as writeSnapshot's last stage writes. */
+async function sink(src: string, dst: string, direct: boolean): Promise<void> {
+  const input = await fsp.open(src, 'r');
+  const size = (await input.stat()).size;
+  const out = new ResumableFileSink({ path: dst, direct });
+  await new Promise((resolve, reject) => {
+    out.once('ready', resolve);
+    out.once('error', reject);
+  });
+  const bufs = [Buffer.allocUnsafeSlow(RUN), Buffer.allocUnsafeSlow(RUN), Buffer.allocUnsafeSlow(RUN)];
+  let crc = 0;
+  for (let pos = 0, i = 0; pos < size; pos += RUN, i++) {
+    const b = bufs[i % 3]!;
+    const { bytesRead } = await input.read(b, 0, RUN, pos);
+    crc = zlib.crc32(b.subarray(0, bytesRead), crc);
+    // Without direct a write's callback means written, so a buffer is free once it comes; with
+    // direct, once taken (copied): either way three buffers are enough.
+    if (!out.write(b.subarray(0, bytesRead))) await new Promise((resolve) => out.once('drain', resolve));
+  }
+  await new Promise<void>((resolve, reject) => {
+    out.once('error', reject);
+    out.end(() => resolve());
+  });
+  await input.close();
+}
+
+/** Reads `file` back whole (4 MiB reads, CRC32): the verify after a write. */
+async function readBack(file: string): Promise<number> {
+  const input = await fsp.open(file, 'r');
+  const b = Buffer.allocUnsafeSlow(RUN);
+  let crc = 0;
+  for (let pos = 0; ; ) {
+    const { bytesRead } = await input.read(b, 0, RUN, pos);
+    if (bytesRead === 0) break;
+    crc = zlib.crc32(b.subarray(0, bytesRead), crc);
+    pos += bytesRead;
+  }
+  await input.close();
+  return crc;
+}
+
 const src = source();
 const size = fs.statSync(src).size;
 const dst = path.join(dir, 'copy');
+let readStart = 0;
+let readCpu = process.cpuUsage();
 // `--pieces 4096,512` (KiB): instead of the four ways, synchronous writes in calls of these sizes.
 const pieces = option(args, '--pieces', '');
+const sinkWays = args.includes('--sink');
 const ways: [string, (s: string, d: string) => Promise<void>][] = pieces
   ? pieces.split(',').map((k) => [`synchronous, ${k} KiB writes`, (s: string, d: string) => synchronous(s, d, Number(k) * 1024)])
+  : sinkWays
+  ? [
+      ['ResumableFileSink, page cache', (s, d) => sink(s, d, false)],
+      ['ResumableFileSink, direct', (s, d) => sink(s, d, true)],
+      // The read right after each: from the page cache after a buffered write, from the disk after a direct one.
+      ['read back after the page-cache sink', async (s, d) => {
+        await sink(s, d, false);
+        readStart = performance.now();
+        readCpu = process.cpuUsage();
+        await readBack(d);
+      }],
+      ['read back after the direct sink', async (s, d) => {
+        await sink(s, d, true);
+        readStart = performance.now();
+        readCpu = process.cpuUsage();
+        await readBack(d);
+      }],
+    ]
   : [
       ['kernel copy', kernelCopy],
       ['buffered, 4 MiB writes', buffered],
@@ -182,11 +251,13 @@ for (let r = 0; r < runs; r++) {
     fs.rmSync(dst, { force: true });
     execFileSync('sync');
     if (idle > 0) await sleep(idle * 1000);
+    readStart = 0;
     const cpu = process.cpuUsage();
     const start = performance.now();
     await fn(src, dst);
-    const seconds = (performance.now() - start) / 1000;
-    const used = process.cpuUsage(cpu);
+    // A read-back way counts the read only (it starts once its write is done).
+    const seconds = (performance.now() - (readStart || start)) / 1000;
+    const used = process.cpuUsage(readStart ? readCpu : cpu);
     if (fs.statSync(dst).size !== size) throw new Error(`${name}: the copy has the wrong size`);
     got.get(name)!.push({ seconds, user: used.user / 1e6, system: used.system / 1e6 });
     process.stderr.write(`${name}: ${seconds.toFixed(2)} s, CPU ${(used.user / 1e6).toFixed(2)} user + ${(used.system / 1e6).toFixed(2)} kernel\n`);

@@ -52,6 +52,14 @@ export interface ChunkedReceiverOptions extends StageOptions {
   /** Largest file accepted. Default: no limit. */
   maxSize?: number;
   /**
+   * Write the partial with O_DIRECT where the file system allows it (ResumableFileSink's
+   * `direct`): the received bytes go to the disk without a copy into the page cache, which was
+   * most of a receiver's CPU time. Frames are then taken into the sink's staging before they are
+   * in the file: `offset` counts them, `written` and `done` say what the partial holds.
+   * Default true.
+   */
+  direct?: boolean;
+  /**
    * The length and CRC32 of the whole file, when the sender knows them. If that very file is
    * already installed under the final name (and no partial is under way), the receiver starts
    * out installed at offset `length` and writes nothing, and an end frame for that file is
@@ -76,7 +84,11 @@ export class ChunkedReceiver extends Writable {
   readonly path: string;
   /** Where the file grows until it is installed: `<path>.partial`. */
   readonly partialPath: string;
-  /** Bytes written to the partial file: where the sender should resume. */
+  /**
+   * Bytes received and taken (checked and written, or being written, in order): where the next
+   * chunk starts. The partial holds {@link ChunkedReceiver.written} of them; a receiver started
+   * again resumes from the partial's length.
+   */
   offset = 0;
   /** True once the file is installed under its final name. */
   installed = false;
@@ -89,11 +101,14 @@ export class ChunkedReceiver extends Writable {
   beforeInstall: ((partialPath: string, length: number, crc: number) => Promise<void>) | null = null;
   /** Settles when every write started so far has. */
   private lastWrite: Promise<unknown> = Promise.resolve();
+  /** Settles when the sink has taken every frame accepted so far. */
+  private lastTaken: Promise<unknown> = Promise.resolve();
   private crc = 0;
   private sink: ResumableFileSink | null = null;
   private readonly resume: boolean;
   private readonly syncEvery: number | undefined;
   private readonly maxSize: number;
+  private readonly direct: boolean;
   private readonly expect: { length: number; crc: number } | undefined;
 
   constructor(options: ChunkedReceiverOptions) {
@@ -104,6 +119,7 @@ export class ChunkedReceiver extends Writable {
     this.resume = options.resume ?? true;
     this.syncEvery = options.syncEvery;
     this.maxSize = options.maxSize ?? Number.MAX_SAFE_INTEGER;
+    this.direct = options.direct ?? true;
     this.expect = options.expect;
   }
 
@@ -111,6 +127,37 @@ export class ChunkedReceiver extends Writable {
   get durable(): number {
     if (this.installed) return this.offset;
     return this.sink?.durable ?? 0;
+  }
+
+  /** Bytes the partial file holds (every write up to there completed): never more than `offset`. */
+  get written(): number {
+    if (this.installed) return this.offset;
+    return this.sink?.written ?? 0;
+  }
+
+  /** True when the partial is written with O_DIRECT (see `direct`). */
+  get writesDirect(): boolean {
+    return this.sink?.direct ?? false;
+  }
+
+  /**
+   * Resolves once the partial holds `offset` bytes (at once if installed); rejects if a write
+   * fails first. What a receiver acknowledges waits for this: never bytes only staged.
+   */
+  whenWritten(offset: number): Promise<void> {
+    if (this.installed || !this.sink || offset <= this.sink.written) return Promise.resolve();
+    return this.sink.whenWritten(offset);
+  }
+
+  /**
+   * Writes every frame taken so far into the partial (with `direct`, bytes may wait in staging
+   * for more); resolves once the partial holds `offset` bytes.
+   */
+  async flush(): Promise<void> {
+    if (this.installed || !this.sink) return;
+    await this.lastTaken;
+    await this.sink.flush();
+    await this.sink.whenWritten(this.offset);
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
@@ -146,6 +193,7 @@ export class ChunkedReceiver extends Writable {
     this.sink = new ResumableFileSink({
       path: this.path,
       resumeAt: size,
+      direct: this.direct,
       ...(this.syncEvery !== undefined ? { syncEvery: this.syncEvery } : {}),
     });
     this.sink.on('error', () => {}); // errors reach us through write callbacks
@@ -180,24 +228,28 @@ export class ChunkedReceiver extends Writable {
 
   /**
    * Takes one frame and decides at once what becomes of it (`offset` moves on immediately);
-   * `done` settles when its bytes are written (or, for the end frame, the file installed).
-   * Frames may be accepted while earlier writes are still under way: writes stay in order.
+   * `done` settles when its bytes are in the partial (or, for the end frame, the file installed),
+   * `taken` sooner, once the file sink has taken them (with `direct`, copied into its staging):
+   * the frame's memory is free again then. Frames may be accepted while earlier writes are still
+   * under way: writes stay in order.
    */
   accept(frame: ChunkFrame): {
     /** What becomes of the frame. */
     outcome: ChunkOutcome;
-    /** Settles when the frame's bytes are written, or the file installed; rejects if that fails. */
+    /** Settles when the frame's bytes are in the partial, or the file installed; rejects if that fails. */
     done: Promise<unknown>;
+    /** Settles when the file sink has taken the frame's bytes (no later than `done`). */
+    taken: Promise<unknown>;
   } {
-    const now = (outcome: ChunkOutcome) => ({ outcome, done: Promise.resolve() });
+    const now = (outcome: ChunkOutcome) => ({ outcome, done: Promise.resolve(), taken: Promise.resolve() });
     if (this.installed) {
       // The end frame of the file as installed is answered as before: its answer may have been lost.
       const same = frame.type === CHUNK_END && frame.offset === this.offset && frame.crc32 === this.crc;
-      return same ? { outcome: 'installed', done: Promise.resolve('installed') } : now('repeat');
+      return same ? { outcome: 'installed', done: Promise.resolve('installed'), taken: Promise.resolve() } : now('repeat');
     }
     if (frame.type === CHUNK_END) {
       const done = this.finish(frame);
-      return { outcome: frame.offset > this.offset ? 'gap' : 'installed', done };
+      return { outcome: frame.offset > this.offset ? 'gap' : 'installed', done, taken: done };
     }
     const parts = frame.parts ?? (frame.data ? [frame.data] : null);
     if (frame.type !== CHUNK_DATA || !parts) throw new FormatError(`chunk ${frame.seq} is not a data or end frame`);
@@ -218,13 +270,31 @@ export class ChunkedReceiver extends Writable {
     const freshCrc = frame.offset === this.offset ? crc : fresh.reduce((c, p) => crc32(p, c), 0);
     this.crc = crc32Combine(this.crc, freshCrc, end - this.offset);
     this.offset = end;
-    const done = this.writeSink(fresh).then(() => this.emit('progress', { bytes: end, entries: 0 }));
+    const taken = this.writeSink(fresh);
+    const sink = this.sink!;
+    const done = taken.then(() => sink.whenWritten(end)).then(() => void this.emit('progress', { bytes: end, entries: 0 }));
+    this.lastTaken = taken.catch(() => {});
     this.lastWrite = done.catch(() => {});
-    return { outcome: 'written', done };
+    return { outcome: 'written', done, taken };
   }
 
   override _write(frame: ChunkFrame, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.receive(frame).then(
+    let accepted: ReturnType<ChunkedReceiver['accept']>;
+    try {
+      accepted = this.accept(frame);
+    } catch (err) {
+      return callback(err as Error);
+    }
+    if (accepted.outcome === 'written') {
+      // The next frame may come once the sink has taken this one; a write failing later fails the stream.
+      accepted.done.catch((err: unknown) => this.destroy(err as Error));
+      accepted.taken.then(
+        () => callback(),
+        (err: unknown) => callback(err as Error),
+      );
+      return;
+    }
+    accepted.done.then(() => accepted.outcome).then(
       (outcome) => {
         if (outcome === 'bad') {
           callback(new ChecksumError(`chunk ${frame.seq} at stream offset ${frame.offset} fails its CRC32`, { offset: frame.offset, seq: frame.seq }));
@@ -271,6 +341,9 @@ export class ChunkedReceiver extends Writable {
       });
     }
     if (this.beforeInstall) {
+      // Everything in the file before it is read back (a write that failed fails here, as an
+      // I/O error: nothing says the bytes are wrong).
+      await this.flush();
       await this.lastWrite;
       try {
         await this.beforeInstall(this.partialPath, this.offset, this.crc);
@@ -311,7 +384,7 @@ export class ChunkedReceiver extends Writable {
     if (stat?.isFile() && stat.size === this.offset) await fsp.rename(this.path, this.partialPath).catch(() => {});
   }
 
-  /** Writes the pieces in order; resolves when the last is written. */
+  /** Writes the pieces in order; resolves when the sink has taken the last (with `direct`, before it is in the file). */
   private writeSink(parts: Buffer[]): Promise<void> {
     return new Promise((resolve, reject) => {
       const sink = this.sink!;

@@ -7,6 +7,11 @@
  * holds a whole file. On error, abort or destroy the partial is kept as it is, so a later run can
  * resume it (`resumeAt` continues writing at that offset, truncating anything after it).
  *
+ * With `direct`, the partial is written around the page cache (O_DIRECT, direct-writer.ts) where
+ * the file system allows it: a write's callback then means its bytes are taken (copied into the
+ * sink's own staging), `written` and {@link ResumableFileSink.whenWritten} say what the file
+ * holds.
+ *
  * Events: `ready` once the partial is open, `progress` `{ bytes, entries }`, `checkpoint`
  * `{ offset }` after each fsync, and
  * `installed` `{ path, bytes }` once the final rename is durable.
@@ -17,6 +22,7 @@ import { InvalidArgumentError, TruncatedError, wrapIoError } from '../errors.js'
 import { leasesOf, type Leases } from '../format/leases.js';
 import { dropBytes } from '../streams/byte-queue.js';
 import { nodeStreamOptions, type StageOptions } from '../streams/stage-options.js';
+import { DirectWriter } from './direct-writer.js';
 import { durableRename } from './durable-file.js';
 import { createFresh, openExisting } from './safe-open.js';
 
@@ -45,6 +51,16 @@ export interface ResumableFileSinkOptions extends StageOptions {
   syncEvery?: number;
   /** File mode for a new partial. Default 0o644. */
   mode?: number;
+  /**
+   * Write the partial with O_DIRECT, around the page cache, where the file system allows it
+   * (silently through the page cache where it does not: tmpfs, or a platform without O_DIRECT).
+   * Bytes are copied into staging memory of the sink's own and written in whole blocks of several
+   * MiB; a write's callback comes once its bytes are taken, and `written`, `progress` and
+   * {@link ResumableFileSink.whenWritten} follow what the file holds. What is staged is written
+   * when the input goes idle, at the end, on {@link ResumableFileSink.flush} and on destroy.
+   * The page cache is left cold: a read of the file right after comes from the disk. Default false.
+   */
+  direct?: boolean;
 }
 
 /** Where a file being written to `path` lives until it is whole: `<path>.partial`. */
@@ -67,6 +83,11 @@ export class ResumableFileSink extends Writable {
   /** A recipe's pipeline (writeSnapshot, compressFile): frames lent along it go back to the pool once written. */
   private readonly leases: Leases | null;
   private handle: FileHandle | null = null;
+  private readonly wantDirect: boolean;
+  /** The O_DIRECT writer, when `direct` was asked for and the file system allows it. */
+  private writer: DirectWriter | null = null;
+  /** Callers of whenWritten, by offset (in the order asked). */
+  private waiters: { offset: number; resolve: () => void; reject: (err: unknown) => void }[] = [];
   /** Bytes in the partial file (written, not necessarily durable). */
   written: number;
   /** Bytes known durable (fsync'd). */
@@ -95,6 +116,7 @@ export class ResumableFileSink extends Writable {
     this.resumeAt = resumeAt;
     this.syncEvery = syncEvery;
     this.mode = options.mode ?? 0o644;
+    this.wantDirect = options.direct ?? false;
     this.written = resumeAt;
     this.durable = resumeAt;
   }
@@ -134,6 +156,56 @@ export class ResumableFileSink extends Writable {
       // target never written.
       this.handle = await createFresh(this.partialPath, this.mode);
     }
+    if (this.wantDirect) {
+      this.writer = await DirectWriter.open(this.partialPath, this.handle, this.resumeAt, {
+        written: (written) => this.grew(written),
+        failed: (err) => this.failWaiters(err),
+      });
+    }
+  }
+
+  /**
+   * True when the partial is written with O_DIRECT (asked for with `direct`, and allowed by the
+   * file system so far); known once `ready` has been emitted.
+   */
+  get direct(): boolean {
+    return this.writer !== null && !this.writer.refused;
+  }
+
+  /**
+   * Resolves once the partial holds `offset` bytes (every write up to there completed); rejects
+   * if a write fails or the sink is destroyed first. Without `direct`, a write's callback already
+   * means that.
+   */
+  whenWritten(offset: number): Promise<void> {
+    if (offset <= this.written) return Promise.resolve();
+    if (this.destroyed) return Promise.reject(wrapIoError(this.errored ?? new Error('the bytes were never written'), `writing ${this.partialPath}`));
+    return new Promise((resolve, reject) => this.waiters.push({ offset, resolve, reject }));
+  }
+
+  /**
+   * Writes the bytes taken so far (those whose write callback has come) into the partial, staged
+   * ones included; resolves once it holds them. Without `direct`, there are none.
+   */
+  async flush(): Promise<void> {
+    if (this.writer) await this.writer.flush().catch((err: unknown) => Promise.reject(wrapIoError(err, `writing ${this.partialPath}`)));
+  }
+
+  /** The partial grew to `written` bytes: its waiters are told, and `progress` emitted. */
+  private grew(written: number): void {
+    this.written = written;
+    if (this.waiters.length > 0) {
+      const due = this.waiters.filter((w) => w.offset <= written);
+      this.waiters = this.waiters.filter((w) => w.offset > written);
+      for (const w of due) w.resolve();
+    }
+    this.emit('progress', { bytes: written, entries: 0 });
+  }
+
+  private failWaiters(err: unknown): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.reject(wrapIoError(err, `writing ${this.partialPath}`));
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -152,6 +224,13 @@ export class ResumableFileSink extends Writable {
     const handle = this.handle!;
     let total = 0;
     for (const c of chunks) total += c.length;
+    const writer = this.writer;
+    if (writer) {
+      // Copied into the writer's staging: the chunks are free again once it has them.
+      for (const c of chunks) await writer.append(c);
+      if (this.leases) for (const c of chunks) this.leases.giveBack(c);
+      return this.afterWrite(total);
+    }
     let done = 0;
     let pending = chunks;
     // writev may write less than asked (a signal, a nearly full disk): continue where it stopped.
@@ -164,8 +243,13 @@ export class ResumableFileSink extends Writable {
     }
     // Frames lent along a recipe's pipeline (pooled memory) are free again once written.
     if (this.leases) for (const c of chunks) this.leases.giveBack(c);
+    this.grew(this.written);
+    return this.afterWrite(total);
+  }
+
+  /** Counts `total` bytes toward the next checkpoint, and starts it when due. */
+  private async afterWrite(total: number): Promise<void> {
     this.sinceSync += total;
-    this.emit('progress', { bytes: this.written, entries: 0 });
     if (this.syncEvery > 0 && this.sinceSync >= this.syncEvery) {
       // The disk is a whole checkpoint behind: wait for it, so durable never lags further.
       await this.settleSync();
@@ -206,6 +290,11 @@ export class ResumableFileSink extends Writable {
   }
 
   private async install(): Promise<void> {
+    if (this.writer) {
+      await this.writer.flush();
+      await this.writer.close();
+      this.writer = null;
+    }
     await this.settleSync();
     await this.sync();
     await this.settleSync();
@@ -219,13 +308,21 @@ export class ResumableFileSink extends Writable {
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
     // The partial stays: it is what a later run resumes from.
     const close = (): void => {
-      const handle = this.handle;
-      this.handle = null;
-      if (!handle) return callback(err);
-      handle.close().then(
-        () => callback(err),
-        () => callback(err),
-      );
+      const writer = this.writer;
+      this.writer = null;
+      // What is staged is written first (the partial keeps every byte taken), then the writes
+      // in flight are waited for: the descriptor is closed only once no write uses it.
+      const closing = writer ? writer.close().catch(() => {}) : Promise.resolve();
+      void closing.then(() => {
+        this.failWaiters(err ?? Object.assign(new Error('the file sink was destroyed'), { code: 'ERR_STREAM_DESTROYED' }));
+        const handle = this.handle;
+        this.handle = null;
+        if (!handle) return callback(err);
+        handle.close().then(
+          () => callback(err),
+          () => callback(err),
+        );
+      });
     };
     // Destroyed (aborted, say) while installing: the install finishes first, closing the file
     // and renaming it or not, so that `installed` is true to what happened when 'close' comes.

@@ -40,12 +40,19 @@ export interface WalkOptions {
    * pages were not in the cache: sink/cached-reads.ts), for a file that is likely cached.
    */
   sync?: boolean | 'cached';
+  /**
+   * Reads `length` bytes at `position` (fewer only where what is known ends: at least a frame's
+   * 8-byte header), in place of reading the file: a delta receiver serves the metadata frames it
+   * received from memory, its partial having been written around the page cache.
+   */
+  read?: ReadAt;
 }
 
 /** Frames read synchronously between turns of the event loop. */
 const SYNC_SLICE = 128;
 
-type ReadAt = (file: FileHandle, position: number, length: number) => Promise<Buffer> | Buffer;
+/** A positional read of a snapshot file (see {@link WalkOptions.read}). */
+export type ReadAt = (file: FileHandle, position: number, length: number) => Promise<Buffer> | Buffer;
 
 /** Reads the whole metadata frame at `offset`, or throws Truncated/Format/Checksum errors. */
 export async function readMetaFrame(file: FileHandle, offset: number, fileSize: number, read: ReadAt = readAt): Promise<Buffer> {
@@ -63,7 +70,7 @@ export async function readMetaFrame(file: FileHandle, offset: number, fileSize: 
  * end of the file ends the walk with a TruncatedError.
  */
 export async function* walkSnapshotFrames(file: FileHandle, fileSize: number, options: WalkOptions = {}): AsyncGenerator<IndexedFrame> {
-  const read = options.sync === 'cached' ? cachedReadAt(file) : options.sync ? readAtSync : readAt;
+  const read = options.read ?? (options.sync === 'cached' ? cachedReadAt(file) : options.sync ? readAtSync : readAt);
   const headerFrame = await readMetaFrame(file, 0, fileSize, read);
   const header = decodeHeader(headerFrame, 0);
   yield { kind: 'header', offset: 0, size: headerFrame.length, header, bytes: headerFrame };

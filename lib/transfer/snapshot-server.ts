@@ -29,6 +29,8 @@ import { BASE_PROTOCOL_VERSION, MAX_OFFER_FRAMES, PROTOCOL_VERSION, type Message
 import { BaseFrames } from './base-frames.js';
 import { checkAssembledSnapshot } from './check-assembled.js';
 import { CoalescedAcks } from './coalesced-acks.js';
+import { KeptBytes } from './kept-bytes.js';
+import { dropBytes } from '../streams/byte-queue.js';
 import { CHUNK_DATA, type ChunkFrame } from '../format/chunk-frame.js';
 import { FRAME_DIGEST_BYTES } from '../format/frame-digest.js';
 import { WireConnection } from './wire-connection.js';
@@ -87,6 +89,11 @@ export interface SnapshotServerOptions {
   maxBaseFrames?: number;
   /** The highest protocol version to speak (1 or 2). Default 2 (delta transfers). 1 answers as a build without delta transfers does. */
   protocolVersion?: number;
+  /**
+   * Write received files with O_DIRECT where the file system allows it (ChunkedReceiver's
+   * `direct`; silently through the page cache where it does not). Default true.
+   */
+  direct?: boolean;
 }
 
 /** A transfer as the server sees it, in its events and in `onInstalled`. */
@@ -107,6 +114,8 @@ export interface TransferInfo {
   copiedBytes?: number;
   /** Frames taken from here that failed their check (damaged, or their base gone) and were fetched instead. */
   refetchedFrames?: number;
+  /** True when the file is written with O_DIRECT (the server's `direct`, where the file system allows it). */
+  direct?: boolean;
 }
 
 /** Errors the server explains to the sender in a CANCEL before dropping the connection. */
@@ -250,6 +259,7 @@ export class SnapshotServer extends EventEmitter {
         // installed here (our DONE was lost), the transfer is confirmed without sending it again.
         ...(typeof crc === 'number' ? { expect: { length: info.size, crc } } : {}),
         ...(this.options.syncEvery !== undefined ? { syncEvery: this.options.syncEvery } : {}),
+        direct: this.options.direct ?? true,
       });
       receiver.on('error', () => {});
       const ready = receiver;
@@ -258,6 +268,7 @@ export class SnapshotServer extends EventEmitter {
         ready.once('error', reject);
       });
       info.offset = receiver.offset;
+      info.direct = receiver.writesDirect;
       const limit = 60_000 + (info.size / (this.options.minRate ?? 1_000_000)) * 1000;
       overall = setTimeout(() => {
         this.emit('transfer-error', info, new TimeoutError(`transfer ${info.id} took longer than ${Math.round(limit / 1000)} s`));
@@ -384,15 +395,18 @@ export class SnapshotServer extends EventEmitter {
   }
 
   /**
-   * Takes chunks until the end frame installs the file. Each chunk is checked and its write
-   * started at once; its ACK goes out when the write completes, while later chunks are already
+   * Takes chunks until the end frame installs the file. Each chunk is checked and handed to the
+   * file sink at once; its ACK goes out when the partial holds it, while later chunks are already
    * being checked (writes, and so ACKs, stay in order; the writes completed in one turn of the
-   * event loop are acknowledged by one ACK, for the last of them). At most WRITES_AHEAD writes
-   * are pending.
+   * event loop are acknowledged by one ACK, for the last of them). At most WRITES_AHEAD chunks
+   * wait to be taken by the sink (with O_DIRECT it takes them into staging before they are in
+   * the file, and writes what is staged when no more comes: an ACK never waits on the sender).
    */
   private async receive(conn: WireConnection, receiver: ChunkedReceiver, info: TransferInfo, idle: number, indexing: Promise<BaseFrames> | null): Promise<void> {
     let nacked = -1; // the offset a NACK asked the sender to go back to
+    // ACKs waiting for their chunk to be in the partial, and chunks waiting to be taken by the sink.
     const pending: Promise<unknown>[] = [];
+    const taking: Promise<unknown>[] = [];
     let failed: unknown = null;
     const acks = new CoalescedAcks(async ({ seq, offset }) => {
       await conn.send('ACK', { seq, offset, durable: receiver.durable });
@@ -401,12 +415,14 @@ export class SnapshotServer extends EventEmitter {
     // Before a NACK or DONE: the writes under way completed and acknowledged, so the sender sees
     // the ACKs first (an ACK behind a NACK would name an offset the sender has gone back past).
     const settle = async (): Promise<void> => {
+      await receiver.flush().catch(() => {}); // a failed write is met below, through its ACK
       await Promise.all(pending);
       await acks.flush();
       if (failed) throw failed;
     };
     // Delta transfer (version 2): the frames already here, indexed at the first OFFER.
     let bases: BaseFrames | null = null;
+    const kept = new KeptBytes();
     let offered = 0;
     // However many digests a peer claims, it is answered one bounded message at a time, and
     // no more frames than the announced size could hold (or MAX_OFFERED_FRAMES) are taken.
@@ -431,7 +447,7 @@ export class SnapshotServer extends EventEmitter {
               throw new LimitError(`the sender offers more than ${maxOffered} frames for ${info.size} bytes`, { expected: maxOffered, actual: offered + digests.length });
             }
             bases ??= await (indexing ?? this.indexBases(info.id));
-            receiver.beforeInstall ??= checkAssembledSnapshot;
+            receiver.beforeInstall ??= (file, length, crc) => checkAssembledSnapshot(file, length, crc, kept);
             const bits = Buffer.alloc(Math.ceil(digests.length / 8));
             digests.forEach((d, i) => {
               if (bases!.find(d)) bits[i >> 3]! |= 1 << (i & 7);
@@ -462,7 +478,7 @@ export class SnapshotServer extends EventEmitter {
           }
         } else frame = item.frame;
         const before = receiver.offset;
-        const { outcome, done } = unread ? copyOutcome(frame, receiver.offset) : receiver.accept(frame);
+        const { outcome, done, taken } = unread ? copyOutcome(frame, receiver.offset) : receiver.accept(frame);
         if (outcome === 'installed') {
           // The end frame: what became of it (the install, or why it failed) is met below, once
           // the writes before it are acknowledged; a connection lost meanwhile does not stop it.
@@ -477,9 +493,9 @@ export class SnapshotServer extends EventEmitter {
           await conn.send('DONE', { length: receiver.offset, crc: frame.crc32 });
           return;
         }
-        // A frame read from a base: its memory is reused once written (or refused).
+        // A frame read from a base: its memory is reused once taken by the sink (or refused).
         const copied = copy !== null ? frame.parts![0]! : null;
-        if (copied) void done.then(() => bases!.release(copied), () => bases!.release(copied));
+        if (copied) void taken.then(() => bases!.release(copied), () => bases!.release(copied));
         if (copy !== null && outcome === 'bad') {
           // A frame here whose bytes no longer match its CRC: never written, forgotten, and
           // asked of the sender instead.
@@ -506,14 +522,26 @@ export class SnapshotServer extends EventEmitter {
         }
         nacked = -1;
         if (copy !== null && outcome === 'written') info.copiedBytes += receiver.offset - before;
+        // A delta's block headers come as chunks of their own: kept, for the last check.
+        if (bases && copy === null && outcome === 'written') kept.keep(before, dropBytes(frame.parts ?? (frame.data ? [frame.data] : []), before - frame.offset));
         const offset = receiver.offset;
         const seq = frame.seq;
         // Pending until written; its ACK goes out at the end of the turn, not waited for here (a
         // turn's wait at the limit of writes ahead held the next frame back).
-        const ack = done.then(() => void acks.ack(seq, offset).catch((err: unknown) => (failed ??= err))).catch((err: unknown) => (failed ??= err));
+        // (A repeat is done at once: its ACK, naming the offset taken so far, waits for the partial to hold it.)
+        const ack = done
+          .then(() => receiver.whenWritten(offset))
+          .then(() => void acks.ack(seq, offset).catch((err: unknown) => (failed ??= err)))
+          .catch((err: unknown) => (failed ??= err));
         pending.push(ack);
         void ack.finally(() => pending.splice(pending.indexOf(ack), 1));
-        if (pending.length >= (bases ? DELTA_WRITES_AHEAD : WRITES_AHEAD)) await Promise.race(pending);
+        const take = taken.then(
+          () => {},
+          () => {},
+        );
+        taking.push(take);
+        void take.finally(() => taking.splice(taking.indexOf(take), 1));
+        if (taking.length >= (bases ? DELTA_WRITES_AHEAD : WRITES_AHEAD)) await Promise.race(taking);
       }
     } finally {
       await (bases ?? (await indexing?.catch(() => null)))?.close();
@@ -605,8 +633,8 @@ function checkCopy(body: Record<string, unknown>): { seq: number; offset: number
 }
 
 /** What becomes of a COPY that is a gap (starts beyond what is here) or a repeat (all here). */
-function copyOutcome(frame: ChunkFrame, offset: number): { outcome: 'gap' | 'repeat'; done: Promise<unknown> } {
-  return { outcome: frame.offset > offset ? 'gap' : 'repeat', done: Promise.resolve() };
+function copyOutcome(frame: ChunkFrame, offset: number): { outcome: 'gap' | 'repeat'; done: Promise<unknown>; taken: Promise<unknown> } {
+  return { outcome: frame.offset > offset ? 'gap' : 'repeat', done: Promise.resolve(), taken: Promise.resolve() };
 }
 
 async function partialSize(finalPath: string): Promise<number> {

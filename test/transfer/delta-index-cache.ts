@@ -30,7 +30,7 @@ t.test('a reconnect mid-delta uses the index of the first connection', async (t)
   const indexed: Indexed[] = [];
   server.on('bases-indexed', (e: Indexed) => indexed.push(e));
   const port = await listenLoopback(t, server);
-  const result = await sendSnapshot(today, onFirstConnection(port, 'ACK', 60, (socket) => socket.destroy()), { id: 'snap', retries: 5 });
+  const result = await sendSnapshot(today, onFirstConnection(port, 'ACK', 5, (socket) => socket.destroy()), { id: 'snap', retries: 5 });
   t.ok(fs.readFileSync(path.join(out, 'snap')).equals(fs.readFileSync(today)), 'byte-identical to the sender file');
   t.equal(result.connections, 2);
   t.equal(result.delta, true);

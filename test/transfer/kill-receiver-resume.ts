@@ -2,7 +2,9 @@
  * A receiver process killed with SIGKILL in the middle of a transfer, and started again on the
  * same directory and port, resumes from what its partial file holds (everything it had
  * acknowledged, at least): the sender, reconnecting through its connection factory, carries on
- * from there, sends at most one window again, and the installed file is byte-identical.
+ * from there, sends at most one window again, and the installed file is byte-identical. Run
+ * with the partial written with O_DIRECT (the default: bytes staged in the receiver's memory
+ * are lost to the kill, never acknowledged) and through the page cache.
  */
 import t from 'tap';
 import fs from 'node:fs';
@@ -21,8 +23,8 @@ const script = fileURLToPath(new URL('./fixtures/server-process.ts', import.meta
 
 type Event = { event: string; [k: string]: unknown };
 
-function startServer(dir: string, port: number): { child: ChildProcess; events: Event[]; next: (name: string) => Promise<Event> } {
-  const child = spawn(process.execPath, [...process.execArgv, script, dir, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+function startServer(dir: string, port: number, direct: boolean): { child: ChildProcess; events: Event[]; next: (name: string) => Promise<Event> } {
+  const child = spawn(process.execPath, [...process.execArgv, script, dir, String(port), ...(direct ? [] : ['--no-direct'])], { stdio: ['ignore', 'pipe', 'inherit'] });
   const events: Event[] = [];
   const waiters: { name: string; resolve: (e: Event) => void }[] = [];
   readline.createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -45,14 +47,14 @@ function startServer(dir: string, port: number): { child: ChildProcess; events: 
   return { child, events, next };
 }
 
-t.test('SIGKILL the receiver mid-transfer; restarted, it resumes from its partial', async (t) => {
+for (const direct of [true, false]) t.test(`SIGKILL the receiver mid-transfer; restarted, it resumes from its partial (${direct ? 'O_DIRECT' : 'page cache'})`, async (t) => {
   const dir = t.testdir({ out: {} });
   const out = path.join(dir, 'out');
   const source = path.join(dir, 'src');
   const data = randomBytes(64 * MiB);
   fs.writeFileSync(source, data);
 
-  const first = startServer(out, 0);
+  const first = startServer(out, 0, direct);
   t.teardown(() => first.child.kill('SIGKILL'));
   const port = (await first.next('listening')).port as number;
 
@@ -65,6 +67,7 @@ t.test('SIGKILL the receiver mid-transfer; restarted, it resumes from its partia
   });
   sending.catch(() => {});
 
+  t.equal((await first.next('start')).direct, direct, direct ? 'written with O_DIRECT' : 'written through the page cache');
   // Kill it once it has acknowledged 24 MiB.
   let acked = 0;
   await new Promise<void>((resolve) => {
@@ -81,7 +84,7 @@ t.test('SIGKILL the receiver mid-transfer; restarted, it resumes from its partia
   t.ok(held < data.length, 'killed part way');
   t.notOk(fs.existsSync(path.join(out, 'snap')));
 
-  const second = startServer(out, port);
+  const second = startServer(out, port, direct);
   t.teardown(() => second.child.kill('SIGKILL'));
   t.equal((await second.next('listening')).port, port, 'the restarted receiver listens on the same port');
   const start = await second.next('start');

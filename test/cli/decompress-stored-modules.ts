@@ -10,20 +10,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { compressFile } from '../../lib/index.js';
 import { root } from '../fixtures/built-dist.js';
+import { logModules } from '../fixtures/module-log.js';
 import { randomBytesSeeded, testSeed } from '../fixtures/random.js';
 
 const cli = path.join(root, 'dist', 'cli', 'main.js');
 const seed = testSeed(t, 0x10ad1e55);
-
-/** A module for `--import`: logs the URL of every module loaded to $SNAPSTREAM_TEST_MODULE_LOG. */
-const hooks = `import fs from 'node:fs';
-export async function load(url, context, next) {
-  if (url.startsWith('file:')) fs.appendFileSync(process.env.SNAPSTREAM_TEST_MODULE_LOG, url + '\\n');
-  return next(url, context);
-}`;
-const logModules = `data:text/javascript,${encodeURIComponent(
-  `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`,
-)}`;
 
 /** `snapstream decompress < input > output`; the built modules (paths under dist/) it loaded. */
 function decompress(t: Test, dir: string, input: string, output: string): string[] {

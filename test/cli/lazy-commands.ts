@@ -10,18 +10,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { root } from '../fixtures/built-dist.js';
+import { logModules } from '../fixtures/module-log.js';
 
 const cli = path.join(root, 'dist', 'cli', 'main.js');
-
-/** A module for `--import`: logs the URL of every module loaded (in any thread) to $SNAPSTREAM_TEST_MODULE_LOG. */
-const hooks = `import fs from 'node:fs';
-export async function load(url, context, next) {
-  if (url.startsWith('file:')) fs.appendFileSync(process.env.SNAPSTREAM_TEST_MODULE_LOG, url + '\\n');
-  return next(url, context);
-}`;
-const logModules = `data:text/javascript,${encodeURIComponent(
-  `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`,
-)}`;
 
 /** The built modules (paths under dist/) that `snapstream ARGS` loads. */
 function modulesLoaded(t: Test, dir: string, args: string[]): string[] {

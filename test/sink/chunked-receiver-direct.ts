@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { ChunkedReceiver } from '../../lib/sink/chunked-receiver.js';
 import { CHUNK_DATA, CHUNK_END, type ChunkFrame } from '../../lib/format/chunk-frame.js';
 import { crc32 } from '../../lib/format/crc32.js';
+import { directIoWorks } from '../fixtures/direct-io.js';
 import { mulberry32, seededRandomBytes, testSeed } from '../fixtures/random.js';
 
 const randomBytes = seededRandomBytes(t, 0x0d12ec7);
@@ -42,10 +43,11 @@ t.test('done (what is acknowledged) only once the partial holds the frame; taken
   const random = mulberry32(seed);
   const data = randomBytes(24 * 1024 * 1024 + 4097);
   const sizes = (): number => (random() < 0.5 ? 1 + Math.floor(random() * 8192) : 1 + Math.floor(random() * 6 * 1024 * 1024));
-  const file = path.join(t.testdir(), 'snap');
+  const dir = t.testdir();
+  const file = path.join(dir, 'snap');
   const receiver = new ChunkedReceiver({ path: file });
   await opened(receiver);
-  t.equal(receiver.writesDirect, true, 'the partial is written with O_DIRECT by default');
+  t.equal(receiver.writesDirect, directIoWorks(dir), 'the partial is written with O_DIRECT by default, where the file system takes it');
   let beyond = 0;
   let takenFirst = 0;
   const doneAll: Promise<unknown>[] = [];
@@ -78,14 +80,16 @@ t.test('done (what is acknowledged) only once the partial holds the frame; taken
 });
 
 t.test('a repeat is done at once; what acknowledges it, whenWritten, waits for the partial', async (t) => {
-  const file = path.join(t.testdir(), 'snap');
+  const dir = t.testdir();
+  const file = path.join(dir, 'snap');
   const receiver = new ChunkedReceiver({ path: file });
   await opened(receiver);
   const data = randomBytes(3 * 4096 + 10);
   const [frame] = framesOf(data, () => data.length);
   const { taken } = receiver.accept(frame!);
   await taken;
-  t.ok(receiver.written < receiver.offset, 'taken, still staged');
+  // (Through the page cache, where the file system refuses O_DIRECT, taken is written.)
+  if (directIoWorks(dir)) t.ok(receiver.written < receiver.offset, 'taken, still staged');
   const repeat = receiver.accept(frame!);
   t.equal(repeat.outcome, 'repeat');
   await repeat.done;

@@ -2,11 +2,12 @@
  * The small chunks a delta receiver took off the wire, kept so that the assembled file's last
  * check (check-assembled.ts) reads its metadata frames from memory. Between two copied frames a
  * delta sends a block header as a chunk of its own (a few hundred bytes); the receiver writes its
- * partial around the page cache (O_DIRECT), so reading those headers back meant a disk read each:
- * 2,000 of them for a 1 GiB snapshot, 0.2–0.9 s at the end of a 1.5 s transfer on the disk
- * measured (docs/BENCHMARKS.md, "Delta transfer", session 9). Bounded: only chunks up to
+ * partial around the page cache (O_DIRECT), so reading those headers back meant a disk read each,
+ * on the main thread at the end of the transfer (docs/BENCHMARKS.md, "Delta transfer", session 9). Bounded: only chunks up to
  * {@link KEPT_CHUNK} bytes, {@link KEPT_TOTAL} in all; whatever is not kept is read from the file.
  */
+
+import { upperBound } from '../format/upper-bound.js';
 
 /** Largest chunk kept: a block header, or a few (a changed frame's chunk is not kept). */
 export const KEPT_CHUNK = 64 * 1024;
@@ -37,14 +38,7 @@ export class KeptBytes {
    */
   read(position: number, length: number): Buffer | null {
     // The last range starting at or before `position`.
-    let lo = 0;
-    let hi = this.starts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.starts[mid]! <= position) lo = mid + 1;
-      else hi = mid;
-    }
-    let i = lo - 1;
+    let i = upperBound(this.starts, position) - 1;
     if (i < 0 || position >= this.starts[i]! + this.bytes[i]!.length) return null;
     const first = this.bytes[i]!.subarray(position - this.starts[i]!);
     if (first.length >= length) return first.subarray(0, length);

@@ -1,3 +1,5 @@
+import { upperBound } from '../format/upper-bound.js';
+
 /**
  * CRC32s of a file's prefixes, remembered at the chunk boundaries a sender has passed, so that
  * resuming at any offset re-reads only from the nearest boundary before it (the whole-file CRC
@@ -15,7 +17,7 @@ export class PrefixCrcs {
 
   /** Remembers that the first `offset` bytes have CRC32 `crc`. */
   add(offset: number, crc: number): void {
-    const i = this.upperBound(offset);
+    const i = upperBound(this.offsets, offset);
     if (this.offsets[i - 1] === offset) return;
     this.offsets.splice(i, 0, offset);
     this.crcs.splice(i, 0, crc);
@@ -33,7 +35,7 @@ export class PrefixCrcs {
 
   /** The longest remembered prefix no longer than `offset`. */
   floor(offset: number): { offset: number; crc: number } {
-    const i = this.upperBound(offset) - 1;
+    const i = upperBound(this.offsets, offset) - 1;
     return { offset: this.offsets[i]!, crc: this.crcs[i]! };
   }
 
@@ -42,15 +44,4 @@ export class PrefixCrcs {
     return this.offsets.length;
   }
 
-  /** Index of the first remembered offset greater than `offset`. */
-  private upperBound(offset: number): number {
-    let lo = 0;
-    let hi = this.offsets.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.offsets[mid]! <= offset) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
 }
